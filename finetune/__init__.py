@@ -1,0 +1,1 @@
+"""finetune: Alpaca's recipe on any registered dataset version, on accelerate."""

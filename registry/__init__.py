@@ -1,0 +1,1 @@
+"""registry: immutable, content-addressed dataset versions with lineage and datasheets."""

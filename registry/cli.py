@@ -1,0 +1,8 @@
+"""`selfinstruct registry ...` commands."""
+
+import click
+
+
+@click.group()
+def registry() -> None:
+    """Versioned dataset registry."""

@@ -1,0 +1,1 @@
+"""Default seed tasks shipped with selfinstruct (package data: default.jsonl)."""
