@@ -101,22 +101,24 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
             if not in_flight:
                 break
             done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            arrived = []
             for task in done:
                 request, _ = in_flight.pop(task)
                 response = task.result()  # a BackendError ends the run; the finally below drains the rest
                 journal.write("response", **response)
-                n_kept, n_dropped, n_candidates = len(sieve.kept), len(sieve.dropped), sieve.stats.candidates
-                sieve.admit_response(request, response)
-                barren = 0 if sieve.stats.candidates > n_candidates else barren + 1
-                if barren >= max(MAX_BARREN_RESPONSES, 2 * cfg.concurrency):
-                    raise SelfInstructError(
-                        f"the last {barren} responses held no task in the numbered format; the model does not follow "
-                        f"the prompt (read the replies in {journal.path}); try another model or --prompt-file")
+                arrived.append((request, response))
+            # Sieve in a worker thread: requests in flight keep moving while candidates are decided.
+            outcomes = await asyncio.to_thread(_sieve_all, sieve, arrived)
+            for (request, response), (kept, dropped, parsed) in zip(arrived, outcomes):
                 usage.add(response, request["prompts"], price, counter)
-                journal.write("decisions", id=request["id"],
-                              kept=[r["instruction"] for r in sieve.kept[n_kept:]],
+                journal.write("decisions", id=request["id"], kept=[r["instruction"] for r in kept],
                               dropped=[{"instruction": r["instruction"], "reason": r["drop_reason"],
-                                        "collided_with": r["collided_with"]} for r in sieve.dropped[n_dropped:]])
+                                        "collided_with": r["collided_with"]} for r in dropped])
+                barren = 0 if parsed else barren + 1
+            if barren >= max(MAX_BARREN_RESPONSES, 2 * cfg.concurrency):
+                raise SelfInstructError(
+                    f"the last {barren} responses held no task in the numbered format; the model does not follow "
+                    f"the prompt (read the replies in {journal.path}); try another model or --prompt-file")
     finally:
         await _drain(in_flight, journal)
         journal.close()
@@ -143,6 +145,16 @@ def _enough_in_flight(cfg: GenerateConfig, sieve: Sieve, in_flight: dict) -> boo
     per_prompt = len(sieve.kept) / sieve.stats.prompts if sieve.stats.prompts else cfg.expected_yield
     expected = per_prompt * sum(len(req["prompts"]) for req, _ in in_flight.values())
     return expected >= need
+
+
+def _sieve_all(sieve: Sieve, arrived: list[tuple[dict, dict]]) -> list[tuple[list, list, int]]:
+    """Sieve responses in arrival order; per response: (newly kept, newly dropped, candidates parsed)."""
+    outcomes = []
+    for request, response in arrived:
+        n_kept, n_dropped, n_candidates = len(sieve.kept), len(sieve.dropped), sieve.stats.candidates
+        sieve.admit_response(request, response)
+        outcomes.append((sieve.kept[n_kept:], sieve.dropped[n_dropped:], sieve.stats.candidates - n_candidates))
+    return outcomes
 
 
 async def _timed(backend: Backend, request: dict, decoding: Decoding) -> dict:

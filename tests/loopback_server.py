@@ -23,18 +23,26 @@ WORDS = ("river mountain budget recipe contract planet virus poem ladder engine 
          "festival compass vaccine rocket library marathon tomato satellite pigeon bridge dialect kettle "
          "microscope insurance violin canyon mortgage tornado puzzle lantern opera fossil chess parliament "
          "telescope yogurt coral diesel chimney sermon lagoon ferry quartz tariff walrus meadow pension").split()
+VERBS = ("Explain", "Describe", "Summarize", "Compare", "List", "Classify", "Rewrite", "Suggest", "Outline", "Evaluate")
 FRAMES = ("Explain how {a} and {b} differ for a {c} owner.", "List three ways a {a} can improve a {b}.",
           "Write a short note about the {a} near the {b} and its {c}.", "Classify the {a} as {b} or {c}.",
           "Suggest a name for a {a} shop that sells {b} and {c}.", "Compare a {a} with a {b} in two sentences.",
           "Describe the history of the {a} in {b} country and its {c}.", "Summarize why a {a} needs a {b}.")
 
 
-def synthetic_reply(first_index: int, num_tasks: int, rng: random.Random) -> str:
-    """`num_tasks` numbered tasks starting at `first_index`, as a completions model would continue."""
+def synthetic_reply(first_index: int, num_tasks: int, rng: random.Random, diverse: bool = False) -> str:
+    """`num_tasks` numbered tasks starting at `first_index`, as a completions model would continue.
+
+    Default replies reuse a few sentence frames, so dedup drops many (as with a real model late in a
+    run); `diverse` replies are mostly distinct, for throughput measurements.
+    """
     parts = []
     for i in range(first_index, first_index + num_tasks):
         a, b, c = rng.sample(WORDS, 3)
-        inst = rng.choice(FRAMES).format(a=a, b=b, c=c)
+        if diverse:
+            inst = f"{rng.choice(VERBS)} the " + " ".join(rng.sample(WORDS, 7)) + "."
+        else:
+            inst = rng.choice(FRAMES).format(a=a, b=b, c=c)
         inp = "<noinput>" if rng.random() < 0.6 else f"The {a} was {rng.randint(2, 99)} years old."
         out = f"A {a} relates to a {b} through {c}; {rng.randint(1, 1000)} examples show it."
         parts.append(f"{i}. Instruction: {inst}\n{i}. Input:\n{inp}\n{i}. Output:\n{out}\n###\n")
@@ -42,17 +50,22 @@ def synthetic_reply(first_index: int, num_tasks: int, rng: random.Random) -> str
     return text[len(f"{first_index}. Instruction:"):]  # the prompt already ends with this label
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # the default backlog of 5 refuses bursts of new connections
+
+
 class LoopbackServer:
     """Context manager running the server on 127.0.0.1 in a background thread."""
 
-    def __init__(self, *, latency_s: float = 0.0, tasks_per_reply: int = 8, script=(), seed: int = 0):
-        self.latency_s, self.tasks_per_reply = latency_s, tasks_per_reply
+    def __init__(self, *, latency_s: float = 0.0, tasks_per_reply: int = 8, script=(), seed: int = 0,
+                 diverse: bool = False, port: int = 0):
+        self.latency_s, self.tasks_per_reply, self.diverse = latency_s, tasks_per_reply, diverse
         self.script = deque(script)
         self.requests: list[dict] = []  # every request: path, headers, body
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", port), self._handler())
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
     def __enter__(self):
@@ -71,7 +84,7 @@ class LoopbackServer:
         labels = re.findall(r"(\d+)\. Instruction:", prompt)
         first = int(labels[-1]) if labels else 1
         with self._lock:
-            text = synthetic_reply(first, self.tasks_per_reply, self._rng)
+            text = synthetic_reply(first, self.tasks_per_reply, self._rng, self.diverse)
         if action == "garbage":
             return "I would rather talk about something else.", "stop"
         if action == "cut" or len(text) // 4 > max_tokens:
@@ -143,3 +156,15 @@ class LoopbackServer:
                                            "total_tokens": (prompt_chars + completion_chars) // 4}})
 
         return Handler
+
+
+if __name__ == "__main__":  # a standalone server for benchmarks: prints its URL, serves until killed
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency-s", type=float, default=0.2)
+    parser.add_argument("--tasks-per-reply", type=int, default=20)
+    args = parser.parse_args()
+    with LoopbackServer(latency_s=args.latency_s, tasks_per_reply=args.tasks_per_reply, diverse=True) as srv:
+        print(srv.url, flush=True)
+        threading.Event().wait()
