@@ -45,9 +45,12 @@ def describe_lengths(label: str, values: list[int]) -> str:
 
 def print_top(title: str, scored: list[tuple[float, str, str]], top: int) -> None:
     """Print the highest-scoring pairs, then the share of pairs above a few levels."""
-    print(f"\n{title}: {len(scored)} pairs, max ROUGE-L F = {scored[0][0]:.4f}")
+    values = [s for s, _, _ in scored]
+    p99 = statistics.quantiles(values, n=100)[98]
+    print(f"\n{title}: {len(scored)} pairs, max ROUGE-L F = {values[0]:.4f}, "
+          f"mean {statistics.mean(values):.4f}, 99th percentile {p99:.4f}")
     for level in (0.5, 0.6, 0.7):
-        print(f"  pairs above {level}: {sum(s > level for s, _, _ in scored)}")
+        print(f"  pairs above {level}: {sum(v > level for v in values)}")
     for s, a, b in scored[:top]:
         print(f"  {s:.4f}  {a!r}\n          {b!r}")
 
@@ -67,6 +70,9 @@ def main() -> None:
     with_input = sum(bool(t["instances"][0]["input"].strip()) for t in tasks)
     print(f"with input: {with_input} ({with_input / len(tasks):.0%})")
     print(f"classification: {sum(t['is_classification'] for t in tasks)}")
+    first_words = Counter(s.split()[0] for s in ours)
+    word, n = first_words.most_common(1)[0]
+    print(f"distinct first words: {len(first_words)} (most common: {word!r} x {n})")
     print(describe_lengths("instruction words", [len(s.split()) for s in ours]))
     print(describe_lengths("input words (if any)",
                            [len(t["instances"][0]["input"].split()) for t in tasks
