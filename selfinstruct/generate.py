@@ -65,9 +65,9 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
     journal = Journal(run_dir)
     identity = {"model": cfg.model, "prompt_sha256": template.sha256, "seeds_sha256": seeds.sha256, "seed": cfg.seed}
     _check_resumable(journal.state, identity, journal.path)
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     journal.write("start", **identity, config=cfg.to_dict(), backend=backend.name, provider=backend.provider,
                   endpoint_host=backend.endpoint_host, api=cfg.api)
+    started = _iso(journal.state.starts[0]["time"])  # a resumed run's window opens with its first session
     sieve = new_sieve(cfg, [t.instruction for t in seeds.tasks])
     usage = Usage()
     for response in journal.state.responses:  # resume: re-sieve what was already paid for
@@ -126,13 +126,17 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
         await _drain(in_flight, journal)
         journal.close()
         await backend.aclose()
-    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    finished = _iso(time.time())
     result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
                        Path(run_dir), stopped_by)
     result.lineage = build_lineage(cfg, backend.provider, backend.endpoint_host, seeds, template, result,
                                    started, finished)
     write_run_files(result, cfg)
     return result
+
+
+def _iso(unix_time: float) -> str:
+    return datetime.fromtimestamp(unix_time, timezone.utc).isoformat(timespec="seconds")
 
 
 def new_sieve(cfg: GenerateConfig, seed_instructions: list[str]) -> Sieve:
@@ -236,7 +240,7 @@ def replay(cfg: GenerateConfig, source_run_dir: str | Path, *, audit_dir: str | 
     seeds, template = load_seeds(cfg.seeds), load_template(cfg.prompt_file)
     price, counter = price_for(cfg.model, load_pricing(cfg.pricing)), get_counter(cfg.model, offline=True)
     sieve, usage = new_sieve(cfg, [t.instruction for t in seeds.tasks]), Usage()
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = _iso(time.time())
     for request, response in replay_responses(source_run_dir):
         sieve.admit_response(request, response)
         usage.add(response, request["prompts"], price, counter)
@@ -244,7 +248,7 @@ def replay(cfg: GenerateConfig, source_run_dir: str | Path, *, audit_dir: str | 
 
     result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
                        Path(audit_dir))
-    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    finished = _iso(time.time())
     result.lineage = build_lineage(cfg, recorded.get("provider", "replay"), recorded.get("endpoint_host", "unknown"),
                                    seeds, template, result, started, finished)
     result.lineage["replayed_from"] = str(source_run_dir)

@@ -49,7 +49,8 @@ class Journal:
         self._synced = time.monotonic()
 
     def write(self, event: str, **payload) -> None:
-        line = json.dumps({"event": event, "time": time.time(), **payload}, ensure_ascii=False)
+        payload = {"time": time.time(), **payload}
+        line = json.dumps({"event": event, **payload}, ensure_ascii=False)
         self._file.write(line + "\n")
         self._file.flush()
         if time.monotonic() - self._synced > FSYNC_EVERY_S:
