@@ -139,7 +139,7 @@ def publish_manifest(store: Store, manifest: dict) -> Version:
     """Claim the next free version number with put-if-absent, retrying past concurrent committers."""
     name = manifest["name"]
     for _ in range(MAX_ATTEMPTS):
-        numbers = version_numbers(store, name)
+        numbers = version_numbers(store, name, include_removed=True)
         manifest["number"] = (numbers[-1] + 1) if numbers else 1
         if store.put_if_absent(manifest_path(store, name, manifest["number"]), dumps(manifest)):
             return version_from_manifest(manifest)

@@ -2,7 +2,8 @@
 
 Rows whose record hash is in both versions are unchanged. The rest are paired into `changed`
 edits in stages, strictest first: same instruction, then same output, then a near-duplicate
-match on word sets (MinHash LSH, Jaccard >= 0.5, as in near-dedup practice).
+match on word sets (MinHash LSH, Jaccard >= 0.5, as in near-dedup practice), then rows replaced
+in place (removed and added between the same two unchanged neighbours). `pairing` counts each stage.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def diff(a: str, b: str, *, root=None, examples: int = 3) -> dict:
     gone = [i for i, d in enumerate(da) if d not in sb]
     new = [j for j, d in enumerate(db) if d not in sa]
     ca, cb = text_columns(fa), text_columns(fb)
-    pairs, notes = pair_edits(ca, cb, gone, new)
+    pairs, notes = pair_edits(ca, cb, gone, new, gap_ids(da, sb), gap_ids(db, sa))
     fields = {c: 0 for c in ("instruction", "input", "output")}
     for i, j in pairs:
         for c in fields:
@@ -55,7 +56,17 @@ def text_columns(frame: pl.DataFrame) -> dict[str, list]:
     return {c: frame.get_column(c).to_list() for c in ("instruction", "input", "output")}
 
 
-def pair_edits(fa: dict, fb: dict, gone: list[int], new: list[int]):
+def gap_ids(digests: list[bytes], other: set[bytes]) -> list[int]:
+    """For each row, how many rows shared with the other version come before it (its gap between anchors)."""
+    out, count = [], 0
+    for d in digests:
+        shared = d in other
+        out.append(count)
+        count += shared
+    return out
+
+
+def pair_edits(fa: dict, fb: dict, gone: list[int], new: list[int], gap_a=None, gap_b=None):
     """Pair removed rows of A with added rows of B; returns (pairs, counts per pairing stage)."""
     pairs: list[tuple[int, int]] = []
     notes: dict[str, int | str] = {}
@@ -81,6 +92,21 @@ def pair_edits(fa: dict, fb: dict, gone: list[int], new: list[int]):
         near = pair_near_duplicates(fa, fb, gone, new)
         notes["near_duplicate"] = len(near)
         pairs.extend(near)
+        paired_a, paired_b = {i for i, _ in near}, {j for _, j in near}
+        gone, new = [i for i in gone if i not in paired_a], [j for j in new if j not in paired_b]
+    if gap_a is not None:
+        # Replaced in place: a removed and an added row between the same two unchanged rows,
+        # paired in order, as a line diff pairs the deletions and insertions of one hunk.
+        by_gap: dict[int, list[int]] = defaultdict(list)
+        for j in new:
+            by_gap[gap_b[j]].append(j)
+        placed = []
+        for i in gone:
+            bucket = by_gap.get(gap_a[i])
+            if bucket:
+                placed.append((i, bucket.pop(0)))
+        notes["same_position"] = len(placed)
+        pairs.extend(placed)
     pairs.sort()
     return pairs, notes
 

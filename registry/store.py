@@ -30,10 +30,14 @@ def list_datasets(root: str | Store | None = None) -> list[str]:
     return [n for n in store.listdir(store.path("datasets")) if not n.startswith(".")]
 
 
-def version_numbers(store: Store, name: str) -> list[int]:
-    """Committed version numbers of `name`, ascending (only whole manifests exist, see commit)."""
-    names = store.listdir(dataset_dir(store, name, "versions"))
-    return sorted(int(n[:-5]) for n in names if n.endswith(".json") and n[:-5].isdigit())
+def version_numbers(store: Store, name: str, *, include_removed: bool = False) -> list[int]:
+    """Committed version numbers of `name`, ascending (only whole manifests exist, see commit).
+
+    With include_removed, numbers of versions `gc` retired count too, so they are never reused.
+    """
+    folders = ["versions", "removed"] if include_removed else ["versions"]
+    names = [n for f in folders for n in store.listdir(dataset_dir(store, name, f))]
+    return sorted({int(n[:-5]) for n in names if n.endswith(".json") and n[:-5].isdigit()})
 
 
 def read_version(store: Store, name: str, number: int) -> Version:

@@ -1,0 +1,47 @@
+"""Derivation commands: sample, merge, filter, dedup (each makes a child version with --into NAME)."""
+
+from __future__ import annotations
+
+import click
+
+from registry.cli_common import current_root, friendly_errors, json_option, print_json, root_option
+
+
+def _report(version, as_json: bool) -> None:
+    counts = version.manifest["lineage"].get("counts", {})
+    if as_json:
+        print_json({"ref": version.ref, "hash": version.hash, "rows": version.rows, "parents": version.parents,
+                    "counts": counts, "drops": version.manifest["lineage"].get("drops", {})})
+    else:
+        click.echo(f"{version.ref}  {version.rows:,} rows from {', '.join(version.parents)}  "
+                   f"({counts.get('before', '?'):,} before)")
+
+
+@click.command("sample")
+@click.argument("ref")
+@click.option("--into", required=True, help="Dataset that receives the child version.")
+@click.option("-n", "n", type=click.IntRange(min=0), help="Rows to keep.")
+@click.option("--fraction", type=click.FloatRange(0, 1), help="Share of rows to keep.")
+@click.option("--seed", default=0, show_default=True, help="Random seed.")
+@root_option
+@json_option
+@friendly_errors
+def sample_cmd(ref, into, n, fraction, seed, as_json):
+    """Random subset of REF in its original order. Example: selfinstruct registry sample alpaca@1 -n 1000 --into alpaca-1k"""
+    from registry.derive import sample
+
+    _report(sample(ref, into=into, n=n, fraction=fraction, seed=seed, root=current_root()), as_json)
+
+
+@click.command("merge")
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--into", required=True, help="Dataset that receives the child version.")
+@click.option("--keep-duplicates", is_flag=True, help="Keep records that appear in more than one input.")
+@root_option
+@json_option
+@friendly_errors
+def merge_cmd(refs, into, keep_duplicates, as_json):
+    """Concatenate REFS in order, dropping exact duplicate records. Example: selfinstruct registry merge a@1 b@2 --into ab"""
+    from registry.derive import merge
+
+    _report(merge(refs, into=into, keep_duplicates=keep_duplicates, root=current_root()), as_json)
