@@ -28,7 +28,7 @@ def read_records(path: str | Path, fmt: str = "auto") -> pl.DataFrame:
         frame = pl.read_parquet(path)
         return check_columns(path, frame, first_line=1, what="row")
     if fmt == "csv":
-        frame = pl.read_csv(path, infer_schema=False, missing_utf8_is_empty_string=True)
+        frame = pl.read_csv(path, infer_schema=False, empty_string_is_null=False)
         return check_columns(path, frame, first_line=2, what="line")
     raise ImportFormatError(str(path), f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
