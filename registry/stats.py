@@ -34,13 +34,15 @@ def basic_stats(frame: pl.DataFrame) -> dict:
     out: dict = {"rows": frame.height}
     if frame.height == 0:
         return out
+    words = frame.select(*[word_count(pl.col(c).fill_null("")).alias(c) for c in FIELDS])
     agg = frame.select(
         pl.col("input").fill_null("").str.strip_chars().ne("").mean().alias("share_with_input"),
         pl.col("output").fill_null("").str.strip_chars().eq("").sum().alias("empty_outputs"),
         (pl.len() - pl.col("instruction").n_unique()).alias("duplicate_instructions"),
-        *[word_count(pl.col(c).fill_null("")).mean().alias(f"{c}_words_mean") for c in FIELDS],
-        *[word_count(pl.col(c).fill_null("")).median().alias(f"{c}_words_median") for c in FIELDS],
-    ).row(0, named=True)
+    ).hstack(words.select(
+        *[pl.col(c).mean().alias(f"{c}_words_mean") for c in FIELDS],
+        *[pl.col(c).median().alias(f"{c}_words_median") for c in FIELDS],
+    )).row(0, named=True)
     for k, v in agg.items():
         out[k] = round(float(v), 4) if isinstance(v, float) else int(v)
     return out
