@@ -6,7 +6,18 @@ from registry.datasheet import human, table
 
 
 def not_recorded(value) -> str:
-    return "not recorded" if value in (None, "", {}, []) else str(value)
+    """A lineage value for people: dicts as `key=value; ...` (nested ones in braces), None as not recorded."""
+    if value in (None, "", {}, []):
+        return "not recorded"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_inner(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _inner(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_inner(v)}" for k, v in value.items()) + "}"
+    return "null" if value is None else str(value)
 
 
 def motivation(f: dict) -> str:
@@ -71,7 +82,8 @@ def preprocessing(f: dict) -> str:
     if counts:
         out.append(table(["stage", "rows"], [[k, v] for k, v in counts.items()]))
     if filters:
-        out.append(table(["filter setting", "value"], [[k, not_recorded(v)] for k, v in filters.items()]))
+        out.append(table(["filter setting", "value"], [[k, "off" if v is None else not_recorded(v)]
+                                                      for k, v in filters.items()]))
     if drops:
         out.append(table(["rule", "rows dropped"], sorted(drops.items(), key=lambda kv: -kv[1])))
     return "\n".join(out)

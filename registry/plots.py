@@ -28,7 +28,9 @@ def length_histograms(length_values: dict[str, list[int]]) -> str:
     for ax, (field, values) in zip(axes, length_values.items()):
         ordered = sorted(values)
         cap = ordered[int(0.99 * (len(ordered) - 1))] if ordered else 1
-        ax.hist([min(v, cap) for v in values], bins=40, color="#4477aa")
+        step = max(1, -(-(cap + 1) // 40))  # integer-aligned bins: word counts are whole numbers
+        edges = [x - 0.5 for x in range(0, cap + step + 1, step)]
+        ax.hist([min(v, cap) for v in values], bins=edges, color="#4477aa")
         ax.set_title(f"{field} (words, clipped at p99={cap})", fontsize=9)
         ax.set_xlabel("words")
         ax.set_ylabel("instances")
@@ -46,7 +48,7 @@ def verb_object_chart(verbs: dict, top: int = 15) -> str:
         left = 0
         for k, obj in enumerate(entry["objects"]):
             ax.barh(y, obj["count"], left=left, color=palette[k % 4])
-            if obj["count"] > entry["count"] * 0.08:
+            if obj["count"] > entry["count"] * 0.12:
                 ax.text(left + obj["count"] / 2, y, obj["object"], ha="center", va="center", fontsize=7)
             left += obj["count"]
         ax.barh(y, entry["count"] - left, left=left, color="#dddddd")

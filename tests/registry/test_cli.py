@@ -110,3 +110,19 @@ def test_export_hf_loads_with_datasets(cli, data_file, tmp_path):
     assert loaded.num_rows == 40 and loaded[0] == make_frame(40).row(0, named=True)
     readme = (out / "README.md").read_text()
     assert readme.startswith("---\n") and "license: cc-by-4.0" in readme
+
+
+def test_datasheet_edit_in_editor(cli, data_file, tmp_path, monkeypatch):
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import sys, pathlib\n"
+        "p = pathlib.Path(sys.argv[1])\n"
+        "p.write_text(p.read_text().replace('## funding\\n', '## funding\\nA research grant.\\n'))\n")
+    import sys
+
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    cli("import", str(data_file), "--name", "notes")
+    cli("datasheet", "notes@1", "--set", "contact=me@example.org")
+    cli("datasheet", "notes@1", "--edit")
+    md = cli("datasheet", "notes@1")
+    assert "A research grant." in md and "me@example.org" in md

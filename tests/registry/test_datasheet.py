@@ -25,6 +25,11 @@ LINEAGE = {
     "prompt": {"sha256": "ab" * 32},
     "seeds": {"name": "default", "sha256": "cd" * 32, "count": 3, "licence": "Apache-2.0"},
     "random_seed": 42,
+    "in_context": {"seed_examples": 3, "machine_examples": 0},
+    "usage": {"requests": 10, "prompt_tokens": 12000, "completion_tokens": 30000, "dollars": 0.12},
+    "time_window": {"started": "2026-01-01T00:00:00+00:00", "finished": "2026-01-01T00:05:00+00:00"},
+    "run_dir": "runs/gen.run",
+    "filters": {"profile": "strict", "rouge_threshold": 0.7, "minhash_threshold": None},
 }
 
 
@@ -62,6 +67,11 @@ def test_facts_match_the_data(root, tmp_path):
     md = render_markdown(v, root=root, facts=facts)
     assert "**90** instances" in md and "| rouge_duplicate | 40 |" in md
     assert "api.openai.com" in md and "gpt-4o-mini" in md
+    for fact in ("dollars=0.12", "runs/gen.run", "seed_examples=3", "| rouge_threshold | 0.7 |",
+                 "temperature=1.0", "finished=2026-01-01T00:05:00+00:00", "| kept | 120 |"):
+        assert fact in md, fact
+    assert v.manifest["lineage"] == LINEAGE  # stored as given
+    assert {"polars", "datasketch", "rouge-score", "selfinstruct"} <= set(v.manifest["software"])
 
 
 def test_human_answers_survive_child_versions_and_unanswered_are_listed(root, frame):
