@@ -19,6 +19,10 @@ def list_cmd(as_json):
     data = list_summary(root=current_root())
     if as_json:
         return print_json(data)
+    if not data:
+        from registry.store import as_store
+
+        return click.echo(f"no datasets yet in {as_store(current_root()).url}")
     rows = [[d["name"], len(d["versions"]), v["number"], f"{v['rows']:,}", v["created"], v["hash"][:12],
              ", ".join(v["aliases"]) + (" latest" if v is d["versions"][-1] else "")]
             for d in data for v in d["versions"]]
