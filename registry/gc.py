@@ -71,6 +71,13 @@ def gc(*, root=None, dry_run: bool = True, keep_last: int | None = None, grace_s
         plan.bytes += store.fs.size(path)
         if not dry_run:
             store.fs.rm(path)
+    for path in store.fs.find(store.path("datasets")):
+        # Temporary files a killed writer left beside manifests, alias events or answers.
+        if path.rsplit("/", 1)[-1].startswith(".tmp-") and (_age_s(store, path, now) or 0) >= grace_s:
+            plan.objects.append(path[len(store.root.rstrip("/")) + 1:])
+            plan.bytes += store.fs.size(path)
+            if not dry_run:
+                store.fs.rm(path)
     return plan
 
 

@@ -90,8 +90,13 @@ class Store:
                 return True
             except FileExistsError:
                 return False
+            except OSError:  # no hard links here (some network or FAT filesystems): exclusive create
+                return self._create_exclusive(path, data)
             finally:
                 os.unlink(tmp)
+        return self._create_exclusive(path, data)
+
+    def _create_exclusive(self, path: str, data: bytes) -> bool:
         try:  # fsspec's exclusive-create mode; s3fs maps it to a conditional put
             with self.fs.open(path, "xb") as f:
                 f.write(data)

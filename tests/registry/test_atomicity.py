@@ -58,6 +58,13 @@ def test_kill_during_commit_leaves_no_half_version(tmp_path, root):
     assert registry.list_versions("big", root=root) == []
     report = verify(root=root)
     assert report.ok, report.to_json()
+    # The orphaned shards are garbage that gc (with no grace period) removes.
+    from registry.gc import gc
+
+    orphans = gc(root=root, grace_s=0).objects
+    assert orphans and all(o.startswith("objects/") for o in orphans)
+    gc(root=root, grace_s=0, dry_run=False)
+    assert not any(objects.glob("*/*.parquet"))
     # The registry still takes commits, and the survivor is number 1.
     from .conftest import make_frame
 
