@@ -29,7 +29,7 @@ from selfinstruct.generate import generate  # noqa: E402
 from selfinstruct.prompts import load_template, render_prompt  # noqa: E402
 from selfinstruct.seeds import load_seeds  # noqa: E402
 
-SEEDS = ROOT / "tests" / "data" / "seeds_tiny.jsonl"
+SEEDS = ROOT / "seeds" / "default.jsonl"
 
 
 async def bare_client(url: str, n_requests: int, concurrency: int, prompt: str) -> float:
@@ -63,12 +63,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 64])
     parser.add_argument("--requests-per-slot", type=int, default=6, help="run length: requests per concurrent slot")
     args = parser.parse_args()
-    server = subprocess.Popen([sys.executable, "-m", "tests.loopback_server", "--latency-s", str(args.latency_s)],
-                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    alpaca = ROOT.parent / "shared" / "data" / "alpaca_data.jsonl"
+    serve = ["--records", str(alpaca)] if alpaca.exists() else []
+    server = subprocess.Popen([sys.executable, "-m", "tests.loopback_server", "--latency-s", str(args.latency_s),
+                               *serve], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     url = server.stdout.readline().strip()
+    what = "real Alpaca tasks (../shared/data)" if serve else "synthetic tasks (../shared absent)"
     seeds = load_seeds(SEEDS)
     prompt = render_prompt(load_template(), [t.example for t in seeds.tasks[:3]])
-    print(f"loopback server {url}, latency {args.latency_s * 1000:.0f} ms, 20 tasks per reply")
+    print(f"loopback server {url}, latency {args.latency_s * 1000:.0f} ms, replies of 20 {what}")
     print(f"{'conc':>4} {'bare req/s':>10} {'ours req/s':>10} {'ours/bare':>9} {'kept/s':>8} {'requests':>8} {'kept':>6}")
     try:
         for conc in args.concurrency:

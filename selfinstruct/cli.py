@@ -108,6 +108,10 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json)
     except (SelfInstructError, ValueError) as e:
         raise _fail(e) from None
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: every response received is in {run_dir}/journal.jsonl; run the same command "
+                   "to resume", err=True)
+        sys.exit(130)
     _finish(result, cfg, output, dataset, registry_root, as_json)
 
 

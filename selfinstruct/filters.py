@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import string
-import unicodedata
 from collections.abc import Callable
 
 Check = Callable[[dict], str | None]
@@ -72,7 +71,7 @@ def noinput_leak(rec: dict) -> str | None:
 
 
 _REFERS_TO_INPUT = re.compile(
-    r"\b(the following|given (text|sentence|passage|paragraph|article|list|input|data|code|poem|story|email|"
+    r"\b(the following|the given (text|sentence|passage|paragraph|article|list|input|data|code|poem|story|email|"
     r"table|statement|words?|phrase|document|review|dialogue|conversation|numbers?)|(this|the provided|the above"
     r"|the below) (text|sentence|passage|paragraph|article|list|input|code|poem|story|email|table|statement|"
     r"document|review|dialogue|conversation)|below)\b",
@@ -80,11 +79,18 @@ _REFERS_TO_INPUT = re.compile(
 )
 
 
+# After the reference, a colon, quote, question mark, dash or new line followed by text means the
+# input is given inline:
+# "Classify the following fruit: Apple" is complete.
+_INLINE = re.compile(r"([:\n\"“'«?–—]|\s-)\s*\S")
+
+
 def missing_input(rec: dict) -> str | None:
-    """`missing_input`: "Summarise the following article." with an empty input."""
+    """`missing_input`: "Summarise the following article." with an empty input and nothing inline."""
     if rec.get("input", "").strip():
         return None
-    return "missing_input" if _REFERS_TO_INPUT.search(rec["instruction"]) else None
+    m = _REFERS_TO_INPUT.search(rec["instruction"])
+    return "missing_input" if m and not _INLINE.search(rec["instruction"], m.end()) else None
 
 
 _REFUSAL = re.compile(
@@ -96,7 +102,10 @@ _REFUSAL = re.compile(
 
 def refusal(rec: dict) -> str | None:
     """`refusal`: the generator declined ("As an AI language model, I cannot...")."""
-    return "refusal" if _REFUSAL.search(rec["output"]) else None
+    lowered = rec["output"].lower()
+    if "model" not in lowered and "i can" not in lowered and "i'm sorry" not in lowered and "i am unable" not in lowered:
+        return None  # a substring test first: the regex below is ten times slower
+    return "refusal" if _REFUSAL.search(lowered) else None
 
 
 def _normalise(text: str) -> str:
@@ -105,14 +114,21 @@ def _normalise(text: str) -> str:
 
 def echo_output(rec: dict) -> str | None:
     """`echo_output`: the output merely repeats the instruction."""
-    out = _normalise(rec["output"])
-    return "echo_output" if out and out == _normalise(rec["instruction"]) else None
+    output, instruction = rec["output"], rec["instruction"]
+    if len(output) > 2 * len(instruction) + 16:  # far longer than the instruction: cannot be a repeat
+        return None
+    out = _normalise(output)
+    return "echo_output" if out and out == _normalise(instruction) else None
+
+
+# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F; tab, newline and CR are fine.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def control_characters(rec: dict) -> str | None:
     """`control_characters`: C0/C1 control characters other than tab and newline in any field."""
     for key in ("instruction", "input", "output"):
-        if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in rec.get(key, "")):
+        if _CONTROL.search(rec.get(key, "")):
             return "control_characters"
     return None
 

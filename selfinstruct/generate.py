@@ -11,6 +11,7 @@ that was paid for always reaches the journal.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +29,8 @@ from selfinstruct.requests import make_request, stops_for
 from selfinstruct.seeds import load_seeds
 from selfinstruct.sieve import Sieve, SieveStats
 from selfinstruct.tokens import get_counter
+
+log = logging.getLogger(__name__)
 
 # What must match for a run directory to be resumed: mixing models or prompts would blur lineage.
 RESUME_KEYS = ("model", "prompt_sha256", "seeds_sha256", "seed")
@@ -169,6 +172,8 @@ async def _drain(in_flight: dict, journal: Journal) -> None:
     """After an error, still journal every response that arrives; the rest fail or are cancelled."""
     if not in_flight:
         return
+    log.warning("waiting for %d requests in flight so their responses reach the journal "
+                "(interrupt again to abandon them)", len(in_flight))
     done, pending = await asyncio.wait(in_flight, timeout=None)
     for task in done:
         if not task.cancelled() and task.exception() is None:

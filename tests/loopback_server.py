@@ -50,6 +50,15 @@ def synthetic_reply(first_index: int, num_tasks: int, rng: random.Random, divers
     return text[len(f"{first_index}. Instruction:"):]  # the prompt already ends with this label
 
 
+def records_reply(first_index: int, records: list[dict]) -> str:
+    """Given records rendered as a reply that continues a prompt ending in "N. Instruction:"."""
+    parts = []
+    for i, r in enumerate(records, start=first_index):
+        parts.append(f"{i}. Instruction: {r['instruction']}\n{i}. Input:\n{r.get('input') or '<noinput>'}\n"
+                     f"{i}. Output:\n{r['output']}\n###\n")
+    return "".join(parts)[len(f"{first_index}. Instruction:"):]
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024  # the default backlog of 5 refuses bursts of new connections
@@ -59,8 +68,10 @@ class LoopbackServer:
     """Context manager running the server on 127.0.0.1 in a background thread."""
 
     def __init__(self, *, latency_s: float = 0.0, tasks_per_reply: int = 8, script=(), seed: int = 0,
-                 diverse: bool = False, port: int = 0):
+                 diverse: bool = False, port: int = 0, records: list[dict] | None = None):
         self.latency_s, self.tasks_per_reply, self.diverse = latency_s, tasks_per_reply, diverse
+        self.records = records  # when given, replies serve these (e.g. real Alpaca tasks) in order, cycling
+        self._next_record = 0
         self.script = deque(script)
         self.requests: list[dict] = []  # every request: path, headers, body
         self._rng = random.Random(seed)
@@ -84,7 +95,12 @@ class LoopbackServer:
         labels = re.findall(r"(\d+)\. Instruction:", prompt)
         first = int(labels[-1]) if labels else 1
         with self._lock:
-            text = synthetic_reply(first, self.tasks_per_reply, self._rng, self.diverse)
+            if self.records:
+                batch = [self.records[(self._next_record + i) % len(self.records)] for i in range(self.tasks_per_reply)]
+                self._next_record += self.tasks_per_reply
+                text = records_reply(first, batch)
+            else:
+                text = synthetic_reply(first, self.tasks_per_reply, self._rng, self.diverse)
         if action == "garbage":
             return "I would rather talk about something else.", "stop"
         if action == "cut" or len(text) // 4 > max_tokens:
@@ -164,7 +180,14 @@ if __name__ == "__main__":  # a standalone server for benchmarks: prints its URL
     parser = argparse.ArgumentParser()
     parser.add_argument("--latency-s", type=float, default=0.2)
     parser.add_argument("--tasks-per-reply", type=int, default=20)
+    parser.add_argument("--records", help="JSONL of instruction/input/output records to serve, shuffled")
     args = parser.parse_args()
-    with LoopbackServer(latency_s=args.latency_s, tasks_per_reply=args.tasks_per_reply, diverse=True) as srv:
+    served = None
+    if args.records:
+        with open(args.records, encoding="utf-8") as f:
+            served = [json.loads(line) for line in f if line.strip()]
+        random.Random(0).shuffle(served)
+    with LoopbackServer(latency_s=args.latency_s, tasks_per_reply=args.tasks_per_reply, diverse=True,
+                        records=served) as srv:
         print(srv.url, flush=True)
         threading.Event().wait()

@@ -35,6 +35,9 @@ def test_each_check_names_its_reason(record, reason):
     "Explain the difference between weather and climate.",
     "Summarize the following article in two sentences.",  # has an input below
     "What is the mapping between keys and values called?",  # 'map' only as part of a word
+    "Classify the following fruit as a berry or not: banana",  # the input is given inline
+    'Rewrite the following sentence in the past tense: "She walks home."',
+    "Generate Python code that returns the square root of any given number.",
 ])
 def test_good_records_pass(instruction):
     inp = "The article text." if "following" in instruction else ""

@@ -183,3 +183,13 @@ def test_bad_key_fails_fast_with_a_clear_message(test_data, tmp_path):
                                      "--seeds", str(test_data / "seeds_tiny.jsonl"), "-q"], env=_cli_env(server))
         assert len(server.requests) <= 8  # the requests already in flight, none retried
     assert r.exit_code == 1 and "refused the API key" in r.output
+
+
+def test_machine_examples_join_later_prompts(server, test_data, tmp_path):
+    result = run_generate(config(server, test_data, num_instructions=40, machine_examples=2, concurrency=1),
+                          tmp_path / "run")
+    kept = {r["instruction"] for r in result.kept}
+    later = [r["body"]["messages"][0]["content"] for r in server.requests[1:]]
+    assert later and all(sum(f"Instruction: {k}\n" in p for k in kept) == 2 for p in later)
+    first = server.requests[0]["body"]["messages"][0]["content"]
+    assert not any(f"Instruction: {k}\n" in first for k in kept)
