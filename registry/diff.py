@@ -79,7 +79,9 @@ def pair_edits(fa: dict, fb: dict, gone: list[int], new: list[int], gap_a=None, 
         for i in gone:
             bucket = by_value.get(fa[field][i])
             if bucket and fa[field][i]:
-                j = bucket.pop(0)
+                # Several rows with this value: take the one nearest in position (same gap first).
+                k = 0 if gap_a is None else min(range(len(bucket)), key=lambda k: abs(gap_b[bucket[k]] - gap_a[i]))
+                j = bucket.pop(k)
                 pairs.append((i, j))
                 matched_b.add(j)
             else:
