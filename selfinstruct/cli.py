@@ -34,6 +34,7 @@ def _fail(error: Exception) -> click.ClickException:
 
 @cli.command()
 @click.option("--seeds", type=click.Path(dir_okay=False), help="Seed tasks (default: the shipped seeds/default.jsonl).")
+@click.option("--seeds-licence", help="Licence of --seeds (SPDX id), recorded in lineage and datasheets.")
 @click.option("-n", "--num-instructions", type=int, default=100, show_default=True, help="Records to produce.")
 @click.option("--model", default="gpt-4o-mini", show_default=True, help="Model name, or a checkpoint path for --backend transformers.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file: .jsonl, or .json for Alpaca's JSON list.")

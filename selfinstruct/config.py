@@ -17,6 +17,8 @@ class GenerateConfig:
     """Model name as the endpoint knows it."""
     seeds: str | None = None
     """Seed file (Self-Instruct seed format or Alpaca records); None = the shipped seeds/default.jsonl."""
+    seeds_licence: str | None = None
+    """Licence of the seed file (SPDX id, e.g. Apache-2.0), recorded in lineage; the shipped seeds are Apache-2.0."""
     prompt_file: str | None = None
     """Replacement for the shipped prompt text (templates/prompt.txt); `{num_tasks}` is filled in."""
     backend: str = "openai"

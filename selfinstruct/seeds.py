@@ -36,6 +36,8 @@ class SeedSet:
     path: str
     sha256: str
     name: str = field(default="")
+    licence: str | None = None
+    """Known for the shipped seeds (Apache-2.0); None for a user's file, whose terms we cannot know."""
 
 
 def default_seeds_path() -> Path:
@@ -63,8 +65,9 @@ def load_seeds(path: str | Path | None = None) -> SeedSet:
     if not tasks:
         raise InputError(path, "holds no seed tasks")
     digest = hashlib.sha256(read_text_utf8(path).encode()).hexdigest()
-    name = "default" if path == default_seeds_path() else path.stem
-    return SeedSet(tasks=tasks, path=str(path), sha256=digest, name=name)
+    shipped = path == default_seeds_path()
+    return SeedSet(tasks=tasks, path=str(path), sha256=digest, name="default" if shipped else path.stem,
+                   licence="Apache-2.0" if shipped else None)
 
 
 def _seed_from_object(obj: dict, path, lineno: int, default_id: str) -> SeedTask:
