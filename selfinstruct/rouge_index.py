@@ -40,6 +40,9 @@ from selfinstruct.rouge import fmeasure_from_lcs, lcs_with_masks, match_masks, t
 
 _SLACK = 1e-9  # relative margin that absorbs float rounding in rouge-score's F
 _FIRST_REBUILD = 512
+_ELL = 2  # l of the l-prefix scheme: candidates share >= min(l, need) prefix elements
+_SIG_BITS = 256  # width of the per-text element signature
+_INFEASIBLE = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,14 @@ class RougeIndex:
         self._df: Counter[str] = Counter()  # element -> number of pool texts holding it
         self._rank: dict[str, int] = {}
         self._next_new_rank = -1
-        self._postings: dict[str, dict[int, list[list[int]]]] = {}
-        self._plans: dict[int, tuple[int, list[tuple[int, int, int]]]] = {}
+        self._lens: list[int] = []
+        self._sigs: list[int] = []
+        self._eid: dict[str, int] = {}  # element -> permanent id (signature bit)
+        self._postings: dict[str, dict[int, set[int]]] = {}  # element -> length -> ids
+        self._plans: dict[int, list[tuple[int, int]]] = {}
+        self._plans_cap: dict[int, int] = {}
+        self._alpha: dict[int, int] = {}
+        self._rows: dict[int, list[int]] = {}
         self._max_len = 0
         self._next_rebuild = _FIRST_REBUILD
         self.candidates_verified = 0  # running total, for benchmarks
@@ -112,14 +121,14 @@ class RougeIndex:
 
     def check(self, text: str) -> RougeVerdict:
         """Score `text` against the pool without adding it."""
-        return self._probe(tokenize(text, self.tokenizer))
+        return self._probe(tokenize(text, self.tokenizer))[0]
 
     def check_and_add(self, text: str) -> RougeVerdict:
         """Score `text` against the pool and add it only when it is not a duplicate."""
         tokens = tokenize(text, self.tokenizer)
-        verdict = self._probe(tokens)
+        verdict, elements, sig = self._probe(tokens)
         if not verdict.duplicate:
-            self._insert(text, tokens)
+            self._insert(text, tokens, elements, sig)
         return verdict
 
     # -- internals -------------------------------------------------------------------
@@ -127,57 +136,96 @@ class RougeIndex:
     def _need(self, m: int, n: int) -> int:
         return max(1, math.ceil(self._level * (m + n) / 2 * (1 - _SLACK)))
 
-    def _plan(self, m: int) -> list[tuple[int, int, int]]:
-        """(n, need(m, n), n - need) for every feasible partner length n, ascending."""
-        cached = self._plans.get(m)
-        if cached is not None and cached[0] >= self._max_len:
-            return cached[1]
-        cap = max(self._max_len, m)
-        plan = []
-        for n in range(1, cap + 1):
-            a = self._need(m, n)
-            if a <= min(m, n):
-                plan.append((n, a, n - a))
-            elif n >= m:
-                break  # need only grows with n from here
-        self._plans[m] = (cap, plan)
+    def _alpha_min(self, n: int) -> int:
+        """Least overlap any qualifying pair with a length-n text needs (step 4)."""
+        alpha = self._alpha.get(n)
+        if alpha is None:
+            # need() grows with the partner's length, so the shortest feasible partner
+            # (at most n itself, since need(n, n) <= n) gives the least overlap.
+            alpha = next(a for k in range(1, n + 1) if (a := self._need(n, k)) <= k)
+            self._alpha[n] = alpha
+        return alpha
+
+    def _prefix_len(self, n: int) -> int:
+        return min(n, n - self._alpha_min(n) + _ELL)
+
+    def _plan(self, m: int) -> list[tuple[int, int]]:
+        """(n, probe prefix length) for each feasible partner length n, n ascending."""
+        plan = self._plans.get(m)
+        if plan is None or self._plans_cap[m] < self._max_len:
+            row = self._need_row(m)
+            plan = [(n, min(m, m - a + min(a, _ELL))) for n, a in enumerate(row) if a <= m]
+            self._plans[m] = plan
+            self._plans_cap[m] = self._max_len
         return plan
 
-    def _sorted_elements(self, tokens: list[str]) -> list[str]:
-        rank = self._rank
+    def _need_row(self, m: int) -> list[int]:
+        """need(m, n) for n = 0..max length in the pool; _INFEASIBLE where min(m, n) < need."""
+        row = self._rows.get(m)
+        if row is None or len(row) <= self._max_len:
+            row = [_INFEASIBLE] * (self._max_len + 1)
+            for n in range(1, self._max_len + 1):
+                a = self._need(m, n)
+                if a <= min(m, n):
+                    row[n] = a
+            self._rows[m] = row
+        return row
+
+    def _sorted_elements(self, tokens: list[str]) -> tuple[list[str], int]:
+        """Elements sorted by rank, and their signature (one bit per element id mod _SIG_BITS)."""
+        rank, eid = self._rank, self._eid
         elements = to_elements(tokens)
+        sig = 0
         for e in elements:
+            i = eid.get(e)
+            if i is None:
+                i = eid[e] = len(eid)
             if e not in rank:
                 rank[e] = self._next_new_rank
                 self._next_new_rank -= 1
+            sig |= 1 << (i % _SIG_BITS)
         elements.sort(key=rank.__getitem__)
-        return elements
+        return elements, sig
 
-    def _candidates(self, elements: list[str]) -> set[int]:
+    def _candidates(self, elements: list[str], sig: int) -> list[int]:
+        """Ids passing the l-prefix count filter (l = 2), the length filter and the signature bound."""
         m = len(elements)
-        plan = self._plan(m)
-        cands: set[int] = set()
         postings = self._postings
-        for i, e in enumerate(elements):
+        plan = self._plan(m)
+        seen: set[int] = set()  # ids sharing >= 1 prefix element
+        twice: set[int] = set()  # ids sharing >= 2 prefix elements
+        for i, e in enumerate(elements[: plan[0][1]] if plan else ()):
             by_len = postings.get(e)
             if by_len is None:
                 continue
-            if not plan or i > m - plan[0][1]:
-                break
-            for n, a, jmax in plan:
-                if i > m - a:
-                    break
-                by_pos = by_len.get(n)
-                if by_pos is not None:
-                    for ids in by_pos[: jmax + 1]:
-                        cands.update(ids)
-        return cands
+            for n, prefix in plan:
+                if i >= prefix:
+                    break  # longer partners need more overlap, hence shorter prefixes
+                ids = by_len.get(n)
+                if ids is not None:
+                    if seen:
+                        twice |= seen & ids
+                    seen |= ids
+        row = self._need_row(m)
+        # Pairs needing only one common element (tiny texts) are counted once, not twice.
+        pool = seen if self._alpha_min(m) < _ELL else twice
+        if not pool:
+            return []
+        lens, sigs = self._lens, self._sigs
+        # Bits shared by two of our own elements: each such collision may hide one match.
+        spare = m - sig.bit_count()
+        return [
+            rid for rid in pool
+            if (sigs[rid] & sig).bit_count() + spare >= (a := row[lens[rid]])
+            and (a < _ELL or rid in twice)
+        ]
 
-    def _probe(self, tokens: list[str]) -> RougeVerdict:
+    def _probe(self, tokens: list[str]) -> tuple[RougeVerdict, list[str], int]:
         m = len(tokens)
-        if m == 0 or not self._postings:
-            return RougeVerdict(False, None, None, 0.0)
-        cands = self._candidates(self._sorted_elements(tokens))
+        if m == 0:
+            return RougeVerdict(False, None, None, 0.0), [], 0
+        elements, sig = self._sorted_elements(tokens)
+        cands = self._candidates(elements, sig)
         self.candidates_verified += len(cands)
         masks = match_masks(tokens)
         best_id, best = None, -1.0
@@ -188,19 +236,25 @@ class RougeIndex:
             if score > best or (score == best and rid < best_id):
                 best_id, best = rid, score
         if best_id is None or best <= 0.0:
-            return RougeVerdict(False, None, None, 0.0)
-        if best > self.threshold:
-            return RougeVerdict(True, best_id, self._texts[best_id], best)
-        if best >= self.report_floor:
-            return RougeVerdict(False, best_id, self._texts[best_id], best)
-        return RougeVerdict(False, None, None, 0.0)
+            verdict = RougeVerdict(False, None, None, 0.0)
+        elif best > self.threshold:
+            verdict = RougeVerdict(True, best_id, self._texts[best_id], best)
+        elif best >= self.report_floor:
+            verdict = RougeVerdict(False, best_id, self._texts[best_id], best)
+        else:
+            verdict = RougeVerdict(False, None, None, 0.0)
+        return verdict, elements, sig
 
-    def _insert(self, text: str, tokens: list[str]) -> int:
+    def _insert(self, text: str, tokens: list[str], elements: list[str] | None = None,
+                sig: int = 0) -> int:
         rid = len(self._texts)
         self._texts.append(text)
         self._tokens.append(tokens)
+        self._lens.append(len(tokens))
+        if tokens and elements is None:
+            elements, sig = self._sorted_elements(tokens)
+        self._sigs.append(sig)
         if tokens:
-            elements = self._sorted_elements(tokens)
             self._df.update(elements)
             self._max_len = max(self._max_len, len(tokens))
             self._index(rid, elements)
@@ -209,16 +263,16 @@ class RougeIndex:
         return rid
 
     def _index(self, rid: int, elements: list[str]) -> None:
-        n = len(elements)
-        plan = self._plan(n)
-        if not plan:
-            return
         postings = self._postings
-        for j in range(n - plan[0][1] + 1):
-            by_pos = postings.setdefault(elements[j], {}).setdefault(n, [])
-            while len(by_pos) <= j:
-                by_pos.append([])
-            by_pos[j].append(rid)
+        n = len(elements)
+        for e in elements[: self._prefix_len(n)]:
+            by_len = postings.get(e)
+            if by_len is None:
+                postings[e] = {n: {rid}}
+            elif n in by_len:
+                by_len[n].add(rid)
+            else:
+                by_len[n] = {rid}
 
     def _rebuild(self) -> None:
         """Re-rank elements by current document frequency and re-index every text."""
@@ -228,5 +282,5 @@ class RougeIndex:
         self._postings = {}
         for rid, tokens in enumerate(self._tokens):
             if tokens:
-                self._index(rid, self._sorted_elements(tokens))
+                self._index(rid, self._sorted_elements(tokens)[0])
         self._next_rebuild = 2 * len(self._texts)
