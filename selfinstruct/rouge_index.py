@@ -70,6 +70,11 @@ def to_elements(tokens: list[str]) -> list[str]:
     return out
 
 
+def length_bucket(n: int) -> int:
+    """Postings group texts by length: exact up to 8 tokens, then in ~20% wide bands."""
+    return n if n <= 8 else 9 + int(math.log(n / 8) / math.log(1.2))
+
+
 class RougeIndex:
     """Pool of texts answering "does a new text score ROUGE-L > threshold against any?".
 
@@ -99,7 +104,7 @@ class RougeIndex:
         self._lens: list[int] = []
         self._sigs: list[int] = []
         self._eid: dict[str, int] = {}  # element -> permanent id (signature bit)
-        self._postings: dict[str, dict[int, set[int]]] = {}  # element -> length -> ids
+        self._postings: dict[str, dict[int, set[int]]] = {}  # element -> length bucket -> ids
         self._plans: dict[int, list[tuple[int, int]]] = {}
         self._plans_cap: dict[int, int] = {}
         self._alpha: dict[int, int] = {}
@@ -150,11 +155,17 @@ class RougeIndex:
         return min(n, n - self._alpha_min(n) + _ELL)
 
     def _plan(self, m: int) -> list[tuple[int, int]]:
-        """(n, probe prefix length) for each feasible partner length n, n ascending."""
+        """(length bucket, probe prefix length) for the feasible partner lengths, ascending."""
         plan = self._plans.get(m)
         if plan is None or self._plans_cap[m] < self._max_len:
             row = self._need_row(m)
-            plan = [(n, min(m, m - a + min(a, _ELL))) for n, a in enumerate(row) if a <= m]
+            plan = []
+            for n, a in enumerate(row):
+                if a <= m:
+                    bucket = length_bucket(n)
+                    if not plan or plan[-1][0] != bucket:
+                        # Prefixes shrink as n grows, so a bucket's first length has the longest.
+                        plan.append((bucket, min(m, m - a + min(a, _ELL))))
             self._plans[m] = plan
             self._plans_cap[m] = self._max_len
         return plan
@@ -198,10 +209,10 @@ class RougeIndex:
             by_len = postings.get(e)
             if by_len is None:
                 continue
-            for n, prefix in plan:
+            for bucket, prefix in plan:
                 if i >= prefix:
                     break  # longer partners need more overlap, hence shorter prefixes
-                ids = by_len.get(n)
+                ids = by_len.get(bucket)
                 if ids is not None:
                     if seen:
                         twice |= seen & ids
@@ -265,14 +276,15 @@ class RougeIndex:
     def _index(self, rid: int, elements: list[str]) -> None:
         postings = self._postings
         n = len(elements)
+        bucket = length_bucket(n)
         for e in elements[: self._prefix_len(n)]:
             by_len = postings.get(e)
             if by_len is None:
-                postings[e] = {n: {rid}}
-            elif n in by_len:
-                by_len[n].add(rid)
+                postings[e] = {bucket: {rid}}
+            elif bucket in by_len:
+                by_len[bucket].add(rid)
             else:
-                by_len[n] = {rid}
+                by_len[bucket] = {rid}
 
     def _rebuild(self) -> None:
         """Re-rank elements by current document frequency and re-index every text."""
