@@ -12,18 +12,26 @@ Let x (m tokens) be the new text and y (n tokens) an indexed one, L = LCS(x, y).
    token. Every LCS pairs tokens one to one, so L <= |X & Y| (multiset overlap), and
    L <= min(m, n) (length filter): pairs with need(m, n) > min(m, n) cannot qualify.
 3. Sort the elements of every text by one fixed total order (rarest first). If
-   |X & Y| >= a, let e be the first shared element: all >= a shared elements come at or
-   after e in both lists, so e sits at position <= m - a in X and <= n - a in Y
-   (0-based). This is the prefix filter of AllPairs/PPJoin (Bayardo et al. 2007; Xiao et
-   al. 2008) with the position bound, applied per length n.
-4. need(m, n) grows with n, so a(n) := need over the smallest feasible partner length is
-   the least overlap any pair involving a text of length n can require. Indexing each
-   text under its first n - a(n) + 1 elements therefore covers position n - need(m, n)
-   for every partner m.
+   |X & Y| >= a and l <= a, the l-th shared element in that order has at least a - l + 1
+   shared elements at or after it, so it sits at position < m - a + l in X and
+   < n - a + l in Y: the first l shared elements all lie in both "l-prefixes", and the
+   two prefixes share >= l elements (l-prefix filter, Wang et al. 2012; l = 1 is the
+   prefix filter of AllPairs/PPJoin, Bayardo et al. 2007, Xiao et al. 2008). We use
+   l = min(2, need): requiring two prefix matches discards most pairs that merely share
+   one common word.
+4. need(m, n) grows with n, so alpha(n), the need of the shortest partner length that is
+   feasible for a text of length n, is the least overlap any pair involving that text can
+   require. Indexing each text under its first n - alpha(n) + l elements covers the
+   l-prefix for every partner; a probe of length m against texts of length n reads only
+   its first m - need(m, n) + l elements (postings are grouped in length bands and use
+   the band's shortest length, which gives the longest prefix).
+5. Survivors are bounded once more before the LCS: every shared element sets its bit in
+   both texts' 256-bit element signatures, so |X & Y| <= popcount(sig_x & sig_y) plus
+   the number of x's own bit collisions.
 
-So probing the postings of x's elements at positions i <= m - need(m, n) and reading the
-entries at positions j <= n - need(m, n) of texts of length n yields a superset of the
-texts with F >= s; each is then scored with the exact LCS and rouge-score's arithmetic.
+So the texts scored are a superset of those with F >= s; each is scored with the exact
+LCS and rouge-score's arithmetic, best upper bound first, stopping once the bound
+2*min(overlap, m, n)/(m+n) (with float slack) falls below the best score found.
 The order only affects speed: document frequency (rarest first) keeps postings short.
 Since the stream is not known in advance, ranks are frozen between rebuilds; elements
 first seen after a rebuild get fresh ranks below all others (treated as rarest), and the
@@ -198,8 +206,8 @@ class RougeIndex:
         elements.sort(key=rank.__getitem__)
         return elements, sig
 
-    def _candidates(self, elements: list[str], sig: int) -> list[int]:
-        """Ids passing the l-prefix count filter (l = 2), the length filter and the signature bound."""
+    def _candidates(self, elements: list[str], sig: int) -> list[tuple[int, int]]:
+        """(overlap bound, id) for ids passing the l-prefix count (l = 2), length and signature filters."""
         m = len(elements)
         postings = self._postings
         plan = self._plan(m)
@@ -226,8 +234,8 @@ class RougeIndex:
         # Bits shared by two of our own elements: each such collision may hide one match.
         spare = m - sig.bit_count()
         return [
-            rid for rid in pool
-            if (sigs[rid] & sig).bit_count() + spare >= (a := row[lens[rid]])
+            (bound, rid) for rid in pool
+            if (bound := (sigs[rid] & sig).bit_count() + spare) >= (a := row[lens[rid]])
             and (a < _ELL or rid in twice)
         ]
 
@@ -236,12 +244,20 @@ class RougeIndex:
         if m == 0:
             return RougeVerdict(False, None, None, 0.0), [], 0
         elements, sig = self._sorted_elements(tokens)
-        cands = self._candidates(elements, sig)
-        self.candidates_verified += len(cands)
         masks = match_masks(tokens)
         best_id, best = None, -1.0
-        all_tokens = self._tokens
-        for rid in cands:
+        all_tokens, lens = self._tokens, self._lens
+        # Best first: F <= 2*min(overlap, n)/(m+n), so once that bound (plus float slack)
+        # drops below the best score found, no later candidate can beat or tie it.
+        ranked = sorted(
+            ((2 * min(bound, m, lens[rid]) / (m + lens[rid]) * (1 + _SLACK), rid)
+             for bound, rid in self._candidates(elements, sig)),
+            reverse=True,
+        )
+        for upper, rid in ranked:
+            if upper < best:
+                break
+            self.candidates_verified += 1
             other = all_tokens[rid]
             score = fmeasure_from_lcs(lcs_with_masks(masks, m, other), m, len(other))
             if score > best or (score == best and rid < best_id):
