@@ -24,7 +24,7 @@ RARE = [f"w{i}" for i in range(60)]
 
 
 def make_text(rng: random.Random) -> str:
-    n = rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20, 30])
+    n = rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20, 30, 70])
     return " ".join(rng.choice(COMMON) if rng.random() < 0.5 else rng.choice(RARE) for _ in range(n))
 
 
