@@ -85,13 +85,22 @@ def full_stream(instructions: list[str], seeds: list[str], threshold: float) -> 
 
 
 def minhash_throughput(records: list[dict], count: int) -> None:
+    rng = random.Random(3)
+    texts, planted = [], 0
+    for record in records[:count]:
+        texts.append(record_text(record))
+        if rng.random() < 0.10:  # a copy of the record with one output word changed
+            words = record["output"].split() or [""]
+            words[rng.randrange(len(words))] = rng.choice(FILLERS)
+            texts.append(record_text(dict(record, output=" ".join(words))))
+            planted += 1
     index = MinHashIndex(0.8)
-    texts = [record_text(r) for r in records[:count]]
     start = time.perf_counter()
     dropped = sum(index.check_and_add(str(i), t) is not None for i, t in enumerate(texts))
     seconds = time.perf_counter() - start
-    print(f"[3] MinHash (128 perm, word 3-grams, Jaccard >= 0.8) over {len(texts)} whole records: "
-          f"{seconds:.2f} s ({len(texts) / seconds:,.0f} records/s), dropped {dropped}")
+    print(f"[3] MinHash (128 perm, word 3-grams, Jaccard >= 0.8) over {len(texts)} whole records "
+          f"({planted} planted copies with one output word changed): {seconds:.2f} s "
+          f"({len(texts) / seconds:,.0f} records/s), dropped {dropped}")
 
 
 def main() -> None:

@@ -80,7 +80,7 @@ class CandidateFilter:
         self._lens = np.zeros(1024, dtype=np.int64)
         self._sigs = np.zeros((1024, _SIG_WORDS), dtype=np.uint64)
         self._alpha: dict[int, int] = {}
-        self._tables: dict[int, tuple[int, np.ndarray, np.ndarray, int]] = {}
+        self._tables: dict[int, tuple[int, np.ndarray, np.ndarray, int]] = {}  # per probe length
         self._max_len = 0
 
     def need(self, m: int, n: int) -> int:
@@ -139,7 +139,7 @@ class CandidateFilter:
     def candidates(self, elements: list[str], sig: int) -> list[tuple[float, int]]:
         """(upper bound on F, id) of every indexed text that may reach F >= level, best first."""
         m = len(elements)
-        probe_len, band_prefix, need_row, min_ell = self._table(m)
+        probe_len, band_prefix, need_row, min_need = self._table(m)
         ids_parts, band_parts, sizes = [], [], []
         postings = self._postings
         for e in elements[:probe_len]:
@@ -157,7 +157,7 @@ class CandidateFilter:
         position = np.repeat(np.arange(len(sizes)), sizes)
         ids = ids[position < band_prefix[np.concatenate(band_parts)]]
         ids, counts = np.unique(ids, return_counts=True)
-        if min_ell >= _ELL:
+        if min_need >= _ELL:
             ids = ids[counts >= _ELL]
         lens = self._lens[ids]
         need = need_row[lens]
@@ -165,7 +165,7 @@ class CandidateFilter:
         bound = np.bitwise_count(self._sigs[ids] & words).sum(axis=1, dtype=np.int64)
         bound += m - sig.bit_count()  # bits shared by two of x's elements may hide matches
         keep = bound >= need
-        if min_ell < _ELL:
+        if min_need < _ELL:
             keep &= counts >= np.minimum(need, _ELL)
         ids, lens = ids[keep], lens[keep]
         upper = 2 * np.minimum(np.minimum(bound[keep], m), lens) / (m + lens) * (1 + SLACK)
