@@ -46,7 +46,7 @@ def test_dedup_command_minhash_names_the_kept_twin(tmp_path):
     src, out, dropped = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "dropped.jsonl"
     src.write_text("\n".join(json.dumps(r) for r in records))
     r = CliRunner().invoke(cli, ["dedup", str(src), "-o", str(out), "--dropped", str(dropped),
-                                 "--minhash-threshold", "0.7", "--json"])
+                                 "--minhash-threshold", "0.6", "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["drops"] == {"minhash_duplicate": 1}
     gone = json.loads(dropped.read_text())
