@@ -156,9 +156,18 @@ class CandidateFilter:
         # Position i of the probe may only meet texts whose band allows a prefix > i.
         position = np.repeat(np.arange(len(sizes)), sizes)
         ids = ids[position < band_prefix[np.concatenate(band_parts)]]
-        ids, counts = np.unique(ids, return_counts=True)
+        if not len(ids):
+            return []
+        ids.sort()
+        repeat = ids[1:] == ids[:-1]
         if min_need >= _ELL:
-            ids = ids[counts >= _ELL]
+            # Every pair needs two shared prefix elements: keep ids seen at least twice.
+            repeat[1:] &= ~repeat[:-1]  # first repeat of each run only
+            ids = ids[1:][repeat]
+        else:
+            starts = np.flatnonzero(np.concatenate(([True], ~repeat)))
+            counts = np.diff(np.append(starts, len(ids)))
+            ids = ids[starts]
         lens = self._lens[ids]
         need = need_row[lens]
         words = np.array([(sig >> (64 * k)) & _MASK64 for k in range(_SIG_WORDS)], dtype=np.uint64)
