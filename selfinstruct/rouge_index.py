@@ -50,6 +50,7 @@ class RougeIndex:
         self._texts: list[str] = []
         self._tokens: list[list[str]] = []
         self._next_rebuild = _FIRST_REBUILD
+        self._last_probe: tuple | None = None  # (text, tokens, elements, sig) of the last check
         self.candidates_verified = 0  # running total of exact LCS checks, for benchmarks
 
     def __len__(self) -> int:
@@ -61,12 +62,18 @@ class RougeIndex:
 
     def add(self, text: str) -> int:
         """Add `text` to the pool unconditionally (e.g. a seed) and return its id."""
+        last = self._last_probe
+        if last is not None and last[0] == text:  # check(text) then add(text): reuse its work
+            return self._insert(*last)
         tokens = tokenize(text, self.tokenizer)
         return self._insert(text, tokens, *self._filter.prepare(tokens))
 
     def check(self, text: str) -> RougeVerdict:
         """Score `text` against the pool without adding it."""
-        return self._probe(tokenize(text, self.tokenizer))[0]
+        tokens = tokenize(text, self.tokenizer)
+        verdict, elements, sig = self._probe(tokens)
+        self._last_probe = (text, tokens, elements, sig)
+        return verdict
 
     def check_and_add(self, text: str) -> RougeVerdict:
         """Score `text` against the pool and add it only when it is not a duplicate."""
@@ -105,6 +112,7 @@ class RougeIndex:
         return verdict, elements, sig
 
     def _insert(self, text: str, tokens: list[str], elements: list[str], sig: int) -> int:
+        self._last_probe = None  # a rebuild may re-rank elements
         rid = len(self._texts)
         self._texts.append(text)
         self._tokens.append(tokens)

@@ -162,6 +162,10 @@ def test_add_check_and_check_and_add_semantics():
     dropped = index.check_and_add("List three famous painters of the Renaissance period.")
     assert dropped.duplicate and dropped.nearest_id == 2 and len(index) == 3
     assert not index.check_and_add("").duplicate  # no tokens: scores 0 against all
+    index.check("Name the planets of the solar system.")
+    other = index.add("Translate this sentence into French.")  # not the text just checked
+    assert index.check("translate this sentence into french").nearest_id == other
+    assert not index.check("Name the planets of the solar system.").duplicate
 
 
 def test_unicode_tokenizer_dedups_chinese_instructions():
