@@ -122,8 +122,7 @@ def dedup_records(records: Iterable[dict], *, seeds: Iterable[str] = (), rouge_t
     records, `nearest`/`score` report the most similar earlier instruction when its score
     is >= `report_floor` (default min(0.5, rouge_threshold)).
     """
-    floor = min(0.5, rouge_threshold) if report_floor is None else report_floor
-    rouge = RougeIndex(rouge_threshold, tokenizer, report_floor=floor)
+    rouge = RougeIndex(rouge_threshold, tokenizer, report_floor=report_floor)
     for seed in seeds:
         rouge.add(seed)
     minhash = MinHashIndex(minhash_threshold) if minhash_threshold is not None else None

@@ -32,13 +32,16 @@ class RougeIndex:
     For a duplicate, the nearest entry is the one with the highest score (the earliest on
     ties). For a text that is not a duplicate, the nearest entry and its score are
     reported exactly when that score is >= `report_floor` (and > 0); otherwise nearest is
-    None and score 0.0. A lower floor makes the index examine more candidates.
+    None and score 0.0. The floor defaults to 0.5 (or the threshold, if lower); a lower
+    floor makes the index examine more candidates, report_floor=threshold the fewest.
     """
 
     def __init__(self, threshold: float = 0.7, tokenizer: str = "rouge", *,
-                 report_floor: float = 0.5) -> None:
+                 report_floor: float | None = None) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+        if report_floor is None:
+            report_floor = min(0.5, threshold)
         if not 0.0 <= report_floor <= threshold:
             raise ValueError(f"report_floor must be in [0, threshold={threshold}], got {report_floor}")
         tokenize("", tokenizer)  # validates the name

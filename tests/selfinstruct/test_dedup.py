@@ -183,6 +183,11 @@ def test_invalid_thresholds_are_rejected(threshold, floor):
         RougeIndex(threshold, report_floor=floor)
 
 
+def test_default_floor_follows_a_lower_threshold():
+    assert RougeIndex(0.3).report_floor == 0.3
+    assert RougeIndex().report_floor == 0.5
+
+
 RECORD = {
     "instruction": "Summarize the article.",
     "input": "The city council met on Tuesday to discuss the new budget for parks and libraries.",
