@@ -23,8 +23,7 @@ Let x (m tokens) be the new text and y (n tokens) an indexed one, L = LCS(x, y).
    feasible for a text of length n, is the least overlap any pair involving that text can
    require. Indexing each text under its first n - alpha(n) + l elements covers its
    l-prefix for every partner; a probe of length m against texts of length n reads only
-   its first m - need(m, n) + l elements (lengths are grouped in bands, each using its
-   shortest length, which gives the longest prefix).
+   its first m - need(m, n) + l elements.
 5. Every shared element sets its bit in both texts' 256-bit element signatures, so
    |X & Y| <= popcount(sig_x & sig_y) + (number of x's own bit collisions).
 
@@ -62,11 +61,6 @@ def to_elements(tokens: list[str]) -> list[str]:
     return out
 
 
-def length_bucket(n: int) -> int:
-    """Length band of a text: exact up to 8 tokens, then ~20% wide bands."""
-    return n if n <= 8 else 9 + int(math.log(n / 8) / math.log(1.2))
-
-
 class CandidateFilter:
     """Inverted index over rarest-first element prefixes, for ROUGE-L F >= `level`."""
 
@@ -76,7 +70,7 @@ class CandidateFilter:
         self._rank: dict[str, int] = {}
         self._next_new_rank = -1
         self._eid: dict[str, int] = {}  # element -> permanent id (its signature bit)
-        self._postings: dict[str, tuple[array, array]] = {}  # element -> (ids, length bands)
+        self._postings: dict[str, array] = {}  # element -> ids of texts with it in their prefix
         self._lens = np.zeros(1024, dtype=np.int64)
         self._sigs = np.zeros((1024, _SIG_WORDS), dtype=np.uint64)
         self._alpha: dict[int, int] = {}
@@ -116,15 +110,13 @@ class CandidateFilter:
         if n > self._max_len:
             self._max_len = n
             self._tables.clear()
-        band = length_bucket(n)
         postings = self._postings
         for e in elements[: min(n, n - self._alpha_min(n) + _ELL)]:
-            entry = postings.get(e)
-            if entry is None:
-                postings[e] = (array("i", [rid]), array("h", [band]))
+            ids = postings.get(e)
+            if ids is None:
+                postings[e] = array("i", [rid])
             else:
-                entry[0].append(rid)
-                entry[1].append(band)
+                ids.append(rid)
 
     def rebuild(self, token_lists: list[list[str]]) -> None:
         """Re-rank elements by current document frequency and re-index every text."""
@@ -139,26 +131,34 @@ class CandidateFilter:
     def candidates(self, elements: list[str], sig: int) -> list[tuple[float, int]]:
         """(upper bound on F, id) of every indexed text that may reach F >= level, best first."""
         m = len(elements)
-        probe_len, band_prefix, need_row, min_need = self._table(m)
-        ids_parts, band_parts, sizes = [], [], []
+        probe_len, x_prefix, need_row, min_need = self._table(m)
+        ids_parts, sizes = [], []
         postings = self._postings
         for e in elements[:probe_len]:
-            entry = postings.get(e)
-            if entry is None:
+            ids = postings.get(e)
+            if ids is None:
                 sizes.append(0)
             else:
-                ids_parts.append(np.frombuffer(entry[0], dtype=np.int32))
-                band_parts.append(np.frombuffer(entry[1], dtype=np.int16))
-                sizes.append(len(entry[0]))
+                ids_parts.append(np.frombuffer(ids, dtype=np.int32))
+                sizes.append(len(ids))
         if not ids_parts:
             return []
         ids = np.concatenate(ids_parts)
-        # Position i of the probe may only meet texts whose band allows a prefix > i.
+        # Probe position i may only meet texts of lengths n whose l-prefix reaches past i.
         position = np.repeat(np.arange(len(sizes)), sizes)
-        ids = ids[position < band_prefix[np.concatenate(band_parts)]]
-        ids, counts = np.unique(ids, return_counts=True)
+        ids = ids[position < x_prefix[self._lens[ids]]]
+        if not len(ids):
+            return []
+        ids.sort()
+        repeat = ids[1:] == ids[:-1]
         if min_need >= _ELL:
-            ids = ids[counts >= _ELL]
+            # Every pair needs two shared prefix elements: keep ids seen at least twice.
+            repeat[1:] &= ~repeat[:-1]  # first repeat of each run only
+            ids = ids[1:][repeat]
+        else:
+            starts = np.flatnonzero(np.concatenate(([True], ~repeat)))
+            counts = np.diff(np.append(starts, len(ids)))
+            ids = ids[starts]
         lens = self._lens[ids]
         need = need_row[lens]
         words = np.array([(sig >> (64 * k)) & _MASK64 for k in range(_SIG_WORDS)], dtype=np.uint64)
@@ -183,20 +183,17 @@ class CandidateFilter:
         return alpha
 
     def _table(self, m: int) -> tuple[int, np.ndarray, np.ndarray, int]:
-        """Probe prefix length, prefix per band, need per partner length, least need."""
+        """Longest probe prefix; per partner length n the probe's l-prefix (0 when n is
+        infeasible) and need(m, n); the least need."""
         table = self._tables.get(m)
         if table is None:
+            x_prefix = np.zeros(self._max_len + 1, dtype=np.int64)
             need_row = np.full(self._max_len + 1, _INFEASIBLE, dtype=np.int64)
-            band_prefix = np.zeros(length_bucket(self._max_len) + 1, dtype=np.int64)
             for n in range(1, self._max_len + 1):
                 a = self.need(m, n)
                 if a <= min(m, n):
                     need_row[n] = a
-                    band = length_bucket(n)
-                    band_prefix[band] = max(band_prefix[band], min(m, m - a + min(a, _ELL)))
-            feasible = need_row[need_row < _INFEASIBLE]
-            min_need = int(feasible.min()) if len(feasible) else _INFEASIBLE
-            table = (int(band_prefix.max()), band_prefix, need_row, min_need)
+                    x_prefix[n] = min(m, m - a + min(a, _ELL))
+            table = (int(x_prefix.max()), x_prefix, need_row, int(need_row.min()))
             self._tables[m] = table
         return table
-

@@ -32,13 +32,16 @@ class RougeIndex:
     For a duplicate, the nearest entry is the one with the highest score (the earliest on
     ties). For a text that is not a duplicate, the nearest entry and its score are
     reported exactly when that score is >= `report_floor` (and > 0); otherwise nearest is
-    None and score 0.0. A lower floor makes the index examine more candidates.
+    None and score 0.0. The floor defaults to 0.5 (or the threshold, if lower); a lower
+    floor makes the index examine more candidates, report_floor=threshold the fewest.
     """
 
     def __init__(self, threshold: float = 0.7, tokenizer: str = "rouge", *,
-                 report_floor: float = 0.5) -> None:
+                 report_floor: float | None = None) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+        if report_floor is None:
+            report_floor = min(0.5, threshold)
         if not 0.0 <= report_floor <= threshold:
             raise ValueError(f"report_floor must be in [0, threshold={threshold}], got {report_floor}")
         tokenize("", tokenizer)  # validates the name
@@ -50,6 +53,7 @@ class RougeIndex:
         self._texts: list[str] = []
         self._tokens: list[list[str]] = []
         self._next_rebuild = _FIRST_REBUILD
+        self._last_probe: tuple | None = None  # (text, tokens, elements, sig) of the last check
         self.candidates_verified = 0  # running total of exact LCS checks, for benchmarks
 
     def __len__(self) -> int:
@@ -61,12 +65,18 @@ class RougeIndex:
 
     def add(self, text: str) -> int:
         """Add `text` to the pool unconditionally (e.g. a seed) and return its id."""
+        last = self._last_probe
+        if last is not None and last[0] == text:  # check(text) then add(text): reuse its work
+            return self._insert(*last)
         tokens = tokenize(text, self.tokenizer)
         return self._insert(text, tokens, *self._filter.prepare(tokens))
 
     def check(self, text: str) -> RougeVerdict:
         """Score `text` against the pool without adding it."""
-        return self._probe(tokenize(text, self.tokenizer))[0]
+        tokens = tokenize(text, self.tokenizer)
+        verdict, elements, sig = self._probe(tokens)
+        self._last_probe = (text, tokens, elements, sig)
+        return verdict
 
     def check_and_add(self, text: str) -> RougeVerdict:
         """Score `text` against the pool and add it only when it is not a duplicate."""
@@ -105,6 +115,7 @@ class RougeIndex:
         return verdict, elements, sig
 
     def _insert(self, text: str, tokens: list[str], elements: list[str], sig: int) -> int:
+        self._last_probe = None  # a rebuild may re-rank elements
         rid = len(self._texts)
         self._texts.append(text)
         self._tokens.append(tokens)

@@ -162,6 +162,10 @@ def test_add_check_and_check_and_add_semantics():
     dropped = index.check_and_add("List three famous painters of the Renaissance period.")
     assert dropped.duplicate and dropped.nearest_id == 2 and len(index) == 3
     assert not index.check_and_add("").duplicate  # no tokens: scores 0 against all
+    index.check("Name the planets of the solar system.")
+    other = index.add("Translate this sentence into French.")  # not the text just checked
+    assert index.check("translate this sentence into french").nearest_id == other
+    assert not index.check("Name the planets of the solar system.").duplicate
 
 
 def test_unicode_tokenizer_dedups_chinese_instructions():
@@ -177,6 +181,11 @@ def test_unicode_tokenizer_dedups_chinese_instructions():
 def test_invalid_thresholds_are_rejected(threshold, floor):
     with pytest.raises(ValueError):
         RougeIndex(threshold, report_floor=floor)
+
+
+def test_default_floor_follows_a_lower_threshold():
+    assert RougeIndex(0.3).report_floor == 0.3
+    assert RougeIndex().report_floor == 0.5
 
 
 RECORD = {

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rouge_score import rouge_scorer
 
-from selfinstruct.rouge import lcs_length, rouge_l, tokenize
+from selfinstruct.rouge import _UNICODE_TOKEN_RE, lcs_length, rouge_l, tokenize
 
 SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
 
@@ -99,6 +99,12 @@ def test_unicode_tokenizer_splits_cjk_and_keeps_other_scripts():
     assert "sea" in tokens and "été" in tokens and "strasse" in tokens
     assert "हिन्दी" in tokens  # combining vowel signs stay inside the word
     assert tokenize("中文abc", "unicode") == ["中", "文", "abc"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_unicode_tokenizer_ascii_shortcut_equals_the_general_pattern(text):
+    assert tokenize(text, "unicode") == _UNICODE_TOKEN_RE.findall(text.casefold())
 
 
 def test_unicode_tokenizer_lets_identical_chinese_instructions_match():
