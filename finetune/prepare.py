@@ -33,6 +33,7 @@ def prepare_data(config: FinetuneConfig) -> PreparedData:
         raise ValueError("no dataset given: pass --dataset NAME@V or a JSON/JSONL/Parquet file")
     if config.packing and config.row_length < config.max_length:
         raise ValueError(f"pack_length {config.pack_length} is below max_length {config.max_length}")
+    check_fsdp_fields(config.fsdp)
     architecture = check_model_path(config.model)
     template = load_template(config.template)
     records, source = load_records(config.dataset, config.registry)
@@ -48,3 +49,17 @@ def prepare_data(config: FinetuneConfig) -> PreparedData:
                          f"(dropped: {dict(enc_train.dropped)})")
     return PreparedData(enc_train.examples, enc_eval.examples, source, tokenizer, template,
                         architecture, added, enc_train.dropped + enc_eval.dropped, len(records))
+
+
+def check_fsdp_fields(fsdp: dict) -> None:
+    """Recipe `fsdp:` keys must be FullyShardedDataParallelPlugin fields (checked on CPU too)."""
+    if not fsdp:
+        return
+    import dataclasses
+
+    from accelerate import FullyShardedDataParallelPlugin
+
+    known = {f.name for f in dataclasses.fields(FullyShardedDataParallelPlugin)}
+    unknown = sorted(set(fsdp) - known)
+    if unknown:
+        raise ValueError(f"fsdp: unknown FullyShardedDataParallelPlugin field(s) {', '.join(unknown)}")
