@@ -11,7 +11,7 @@ from finetune.config import FinetuneConfig
 DEFAULT_TOKENS = {"pad_token": "[PAD]", "eos_token": "</s>", "bos_token": "<s>", "unk_token": "<unk>"}
 
 
-def check_model_path(path: str) -> str:
+def check_model_path(path: str, need_weights: bool = True) -> str:
     """The model's architecture name, or a ValueError before any loading work."""
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
@@ -26,6 +26,9 @@ def check_model_path(path: str) -> str:
         raise ValueError(f"{cfg}:{exc.lineno}: not valid JSON") from exc
     if model_type not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
         raise ValueError(f"{cfg}: model_type {model_type!r} is not a causal LM architecture")
+    weights = [*Path(path).glob("*.safetensors"), *Path(path).glob("pytorch_model*.bin")]
+    if need_weights and not weights:
+        raise ValueError(f"{path}: no weights (*.safetensors or pytorch_model*.bin)")
     return MODEL_FOR_CAUSAL_LM_MAPPING_NAMES[model_type]
 
 

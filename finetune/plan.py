@@ -27,7 +27,7 @@ def plan(config: FinetuneConfig, gpu: str = "a100-80gb", gpus: int = 8, mfu: flo
     if not 0 < mfu <= 1:
         raise ValueError(f"mfu must be in (0, 1], got {mfu}")
     device = DEVICES[gpu]
-    data = prepare_data(config)
+    data = prepare_data(config, need_weights=False)
     lengths = [len(e) for e in data.train]
     shape = shape_of(AutoConfig.from_pretrained(config.model))
     shape = dataclasses.replace(shape, vocab=max(shape.vocab, len(data.tokenizer)))

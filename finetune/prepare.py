@@ -25,8 +25,11 @@ class PreparedData:
     records: int
 
 
-def prepare_data(config: FinetuneConfig) -> PreparedData:
-    """Check the model path, load and validate the records, tokenise, hold out the eval split."""
+def prepare_data(config: FinetuneConfig, need_weights: bool = True) -> PreparedData:
+    """Check the model path, load and validate the records, tokenise, hold out the eval split.
+
+    `need_weights=False` (plans) accepts a directory with only config.json and the tokenizer.
+    """
     if not config.model:
         raise ValueError("no model given: pass --model PATH (a local transformers causal LM)")
     if not config.dataset:
@@ -34,7 +37,7 @@ def prepare_data(config: FinetuneConfig) -> PreparedData:
     if config.packing and config.row_length < config.max_length:
         raise ValueError(f"pack_length {config.pack_length} is below max_length {config.max_length}")
     check_fsdp_fields(config.fsdp)
-    architecture = check_model_path(config.model)
+    architecture = check_model_path(config.model, need_weights)
     template = load_template(config.template)
     records, source = load_records(config.dataset, config.registry)
     tokenizer = load_tokenizer(config.model, config.max_length)
