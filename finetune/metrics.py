@@ -39,6 +39,9 @@ class MetricsLog:
 
         elapsed = max(time.perf_counter() - self.window["start"], 1e-9)
         gpus = self.acc.num_processes
+        record["seconds"] = elapsed
+        record["real_tokens"] = self.window["real"]
+        record["slots"] = self.window["slots"]
         record["tokens_per_s"] = self.window["slots"] / elapsed
         record["real_tokens_per_s"] = self.window["real"] / elapsed
         record["real_tokens_per_s_per_device"] = record["real_tokens_per_s"] / gpus
