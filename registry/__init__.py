@@ -1,1 +1,26 @@
-"""registry: immutable, content-addressed dataset versions with lineage and datasheets."""
+"""registry: immutable, content-addressed dataset versions with lineage and datasheets.
+
+    import registry
+    v = registry.commit(frame, name="alpaca", lineage={"operation": "import"})
+    df = registry.open("alpaca@1")            # also alpaca@latest, alpaca@stable, alpaca@3f2a9c
+"""
+
+from registry.aliases import current_aliases, set_alias
+from registry.commit import commit
+from registry.errors import (
+    CommitConflictError,
+    ImportFormatError,
+    NotFoundError,
+    RegistryError,
+    UnsafeNameError,
+)
+from registry.manifest import Version
+from registry.storage import default_root
+from registry.store import list_datasets, list_versions, open, resolve
+from registry.uses import list_uses, record_use
+
+__all__ = [
+    "CommitConflictError", "ImportFormatError", "NotFoundError", "RegistryError", "UnsafeNameError",
+    "Version", "commit", "current_aliases", "default_root", "list_datasets", "list_uses",
+    "list_versions", "open", "record_use", "resolve", "set_alias",
+]

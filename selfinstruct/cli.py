@@ -2,15 +2,268 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
 import click
 
 from selfinstruct import __version__
+from selfinstruct.errors import BackendError, InputError, SelfInstructError
+
+CREDENTIALS_HELP = """\
+No endpoint is configured, so nothing was sent. Set one of:
+  export OPENAI_API_KEY=sk-...                      # OpenAI (or pass --api-key)
+  export OPENAI_BASE_URL=http://localhost:8000/v1   # a local vLLM / llama.cpp / Ollama / TGI server
+                                                    #   (Ollama: http://localhost:11434/v1)
+or use --backend transformers --model /path/to/checkpoint for a local model in-process.
+This is the plan and price for the command you ran (--dry-run):"""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="selfinstruct")
 def cli() -> None:
     """Grow instruction datasets from seed tasks, version them, fine-tune on them."""
+
+
+def _fail(error: Exception) -> click.ClickException:
+    return click.ClickException(str(error))
+
+
+@cli.command()
+@click.option("--seeds", type=click.Path(dir_okay=False), help="Seed tasks (default: the shipped seeds/default.jsonl).")
+@click.option("--seeds-licence", help="Licence of --seeds (SPDX id), recorded in lineage and datasheets.")
+@click.option("-n", "--num-instructions", type=int, default=100, show_default=True, help="Records to produce.")
+@click.option("--model", default="gpt-4o-mini", show_default=True, help="Model name, or a checkpoint path for --backend transformers.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file: .jsonl, or .json for Alpaca's JSON list.")
+@click.option("--backend", type=click.Choice(["openai", "transformers", "replay"]), default="openai", show_default=True)
+@click.option("--base-url", help="OpenAI-compatible endpoint root [env OPENAI_BASE_URL].")
+@click.option("--api-key", help="API key [env OPENAI_API_KEY]. Never written to any file.")
+@click.option("--api", type=click.Choice(["chat", "completions"]), default="chat", show_default=True)
+@click.option("--prompt-file", type=click.Path(dir_okay=False), help="Replace the shipped prompt text.")
+@click.option("--num-prompt-instructions", type=int, default=3, show_default=True, help="Seed examples per prompt.")
+@click.option("--machine-examples", type=int, default=0, show_default=True, help="Examples from this run's kept records per prompt.")
+@click.option("--num-tasks", "num_tasks_per_prompt", type=int, default=20, show_default=True, help="New tasks asked for per prompt.")
+@click.option("--concurrency", type=int, default=8, show_default=True, help="Requests in flight.")
+@click.option("--request-batch-size", type=int, default=5, show_default=True, help="Prompts per request (--api completions).")
+@click.option("--rpm", type=float, help="Client-side requests-per-minute limit.")
+@click.option("--tpm", type=float, help="Client-side tokens-per-minute limit.")
+@click.option("--temperature", type=float, default=1.0, show_default=True)
+@click.option("--top-p", type=float, default=1.0, show_default=True)
+@click.option("--max-tokens", type=int, default=3072, show_default=True, help="Completion tokens per prompt.")
+@click.option("--filters", type=click.Choice(["alpaca", "strict"]), default="strict", show_default=True)
+@click.option("--language", default="en", show_default=True, help="Data language (the strict ASCII check is English-only).")
+@click.option("--rouge-threshold", type=float, default=0.7, show_default=True)
+@click.option("--rouge-tokenizer", type=click.Choice(["rouge", "unicode"]), default="rouge", show_default=True)
+@click.option("--minhash-threshold", type=float, help="Drop records at MinHash Jaccard >= J with a kept one.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--run-dir", type=click.Path(file_okay=False), help="Journal directory (default: OUTPUT without suffix + .run).")
+@click.option("--max-cost", type=float, help="Stop before the run could spend more than this many dollars.")
+@click.option("--pricing", type=click.Path(dir_okay=False), help="JSON {model: {input, output}} $/1M tokens.")
+@click.option("--expected-yield", type=float, default=8.0, show_default=True, help="Kept records per prompt that --dry-run assumes.")
+@click.option("--dry-run", is_flag=True, help="Print requests, tokens and dollars; send nothing.")
+@click.option("--dataset", help="Commit the result to the registry as a new version of this dataset.")
+@click.option("--registry", "registry_root", help="Registry root [env SELFINSTRUCT_REGISTRY].")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json, quiet, **options):
+    """Grow instruction/input/output records from seed tasks.
+
+    \b
+        export OPENAI_API_KEY=sk-...
+        selfinstruct generate -n 200 --model gpt-4o-mini -o regen.jsonl
+        selfinstruct generate -n 200 --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-7B-Instruct -o regen.jsonl
+        selfinstruct generate --backend replay --run-dir regen.run --filters alpaca -o resieved.jsonl
+
+    Every request and response is journaled in --run-dir; running the same command again resumes
+    without requesting anything already received.
+    """
+    from selfinstruct.config import GenerateConfig
+
+    try:
+        cfg = GenerateConfig(**options)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    if output is None and not dry_run:
+        raise click.UsageError("--output is required (a .jsonl or .json path), or use --dry-run")
+    run_dir = run_dir or (str(Path(output).with_suffix("")) + ".run" if output else None)
+    if cfg.backend == "replay":
+        return _replay(cfg, run_dir, output, dataset, registry_root, as_json, options)
+    no_endpoint = cfg.backend == "openai" and not (api_key or os.environ.get("OPENAI_API_KEY")
+                                                   or cfg.base_url or os.environ.get("OPENAI_BASE_URL"))
+    if dry_run or no_endpoint:
+        if no_endpoint and not dry_run:
+            click.echo(CREDENTIALS_HELP, err=True)
+        _print_plan(cfg, run_dir, as_json)
+        if no_endpoint and not dry_run:
+            sys.exit(2)
+        return
+    from selfinstruct.backends import build_backend
+    from selfinstruct.generate import generate as run_generation
+    from selfinstruct.tokens import get_counter
+
+    try:
+        backend = build_backend(cfg, api_key=api_key, count_tokens=get_counter(cfg.model).count)
+        result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json)
+    except (SelfInstructError, ValueError) as e:
+        raise _fail(e) from None
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: every response received is in {run_dir}/journal.jsonl; run the same command "
+                   "to resume", err=True)
+        sys.exit(130)
+    _finish(result, cfg, output, dataset, registry_root, as_json)
+
+
+def _run_with_progress(run_generation, cfg, backend, run_dir, quiet):
+    if quiet or not sys.stderr.isatty():
+        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir))
+    from rich.console import Console
+
+    from selfinstruct.progress import LiveProgress
+
+    with LiveProgress(cfg.num_instructions, console=Console(stderr=True)) as bar:
+        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, progress=bar))
+
+
+def _replay(cfg, run_dir, output, dataset, registry_root, as_json, options):
+    from selfinstruct.backends.replay import recorded_identity
+    from selfinstruct.generate import replay
+
+    if not run_dir:
+        raise click.UsageError("--backend replay needs --run-dir (the directory of the run to re-sieve)")
+    if output is None:
+        raise click.UsageError("--output is required")
+    try:
+        recorded = recorded_identity(run_dir)
+        if options["model"] == "gpt-4o-mini" and recorded.get("model"):
+            cfg.model = recorded["model"]  # the model that produced the journal, for lineage and pricing
+        audit_dir = str(Path(output).with_suffix("")) + ".replay"
+        result = replay(cfg, run_dir, audit_dir=audit_dir)
+    except SelfInstructError as e:
+        raise _fail(e) from None
+    _finish(result, cfg, output, dataset, registry_root, as_json)
+
+
+def _finish(result, cfg, output, dataset, registry_root, as_json):
+    from selfinstruct.io import write_records
+
+    n = write_records(output, result.records)
+    summary = {"output": output, "records": n, "run_dir": str(result.run_dir), "stopped_by": result.stopped_by,
+               "requests": result.stats.requests, "candidates": result.stats.candidates,
+               "kept_total": len(result.kept), "drops": dict(sorted(result.stats.drops.items())),
+               "usage": result.usage.to_dict()}
+    if dataset:
+        summary["dataset"] = _commit(result, dataset, registry_root)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        _print_summary(summary)
+    if result.stopped_by == "max_cost":
+        click.echo(f"stopped by --max-cost {cfg.max_cost}: kept {n} of {cfg.num_instructions}; raise --max-cost and "
+                   "run the same command to continue", err=True)
+        sys.exit(3)
+    if cfg.backend == "replay" and n < cfg.num_instructions:
+        click.echo(f"the journal yields {n} records under these settings (asked for {cfg.num_instructions})", err=True)
+
+
+def _commit(result, dataset, registry_root) -> str:
+    import polars as pl
+
+    import registry
+
+    frame = pl.DataFrame(result.records, schema={"instruction": pl.String, "input": pl.String, "output": pl.String})
+    try:
+        version = registry.commit(frame, name=dataset, lineage=result.lineage, root=registry_root)
+    except Exception as e:
+        raise click.ClickException(f"generated {len(result.records)} records (written to the output), but the "
+                                   f"registry commit failed: {e}") from None
+    return version.ref
+
+
+def _print_summary(s: dict) -> None:
+    u = s["usage"]
+    ratio = s["kept_total"] / s["candidates"] if s["candidates"] else 0.0
+    click.echo(f"wrote {s['records']} records to {s['output']}  (journal: {s['run_dir']})")
+    click.echo(f"requests {s['requests']}, candidates {s['candidates']}, kept {s['kept_total']} "
+               f"({ratio:.0%} of received); tokens {u['prompt_tokens']:,} in + {u['completion_tokens']:,} out; "
+               f"${u['dollars']:.4f}" + (f" ({u['estimated_requests']} requests without usage counted locally)"
+                                          if u["estimated_requests"] else ""))
+    if s["drops"]:
+        click.echo("dropped: " + ", ".join(f"{k} {v}" for k, v in sorted(s["drops"].items(), key=lambda kv: -kv[1])))
+    if s.get("dataset"):
+        click.echo(f"committed {s['dataset']}")
+
+
+def _print_plan(cfg, run_dir, as_json) -> None:
+    from selfinstruct.plan import plan_run
+
+    try:
+        plan = plan_run(cfg, run_dir)
+    except SelfInstructError as e:
+        raise _fail(e) from None
+    if as_json:
+        click.echo(json.dumps(plan, indent=2))
+        return
+    price = "" if plan["price_known"] else "  (no price for this model: local or unknown, counted as $0; see --pricing)"
+    click.echo(
+        f"plan for {plan['num_instructions']} records with {plan['model']}"
+        + (f" ({plan['already_kept']} already kept in {run_dir})" if plan["already_kept"] else "") + "\n"
+        f"  kept per prompt  {plan['kept_per_prompt']}  [{plan['yield_source']}]\n"
+        f"  requests         {plan['requests']}  ({plan['prompts']} prompts, {plan['prompts_per_request']} per request)\n"
+        f"  prompt tokens    {plan['prompt_tokens']:,}  ({plan['prompt_tokens_per_prompt']} per prompt, {plan['token_counter']})\n"
+        f"  completion tokens {plan['completion_tokens']:,}  (about {plan['completion_tokens_per_prompt']} per prompt)\n"
+        f"  expected cost    ${plan['dollars']:.4f}   worst case (every reply at --max-tokens) ${plan['worst_case_dollars']:.4f}{price}")
+
+
+@cli.command()
+@click.argument("input_path", metavar="IN", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Kept records, in input order.")
+@click.option("--seeds", type=click.Path(dir_okay=False), help="Seed tasks whose instructions join the pool first.")
+@click.option("--rouge-threshold", type=float, default=0.7, show_default=True)
+@click.option("--rouge-tokenizer", type=click.Choice(["rouge", "unicode"]), default="rouge", show_default=True)
+@click.option("--minhash-threshold", type=float, help="Also drop records at MinHash Jaccard >= J with a kept one.")
+@click.option("--dropped", type=click.Path(dir_okay=False), help="Write dropped records with reason and collision here.")
+@click.option("--json", "as_json", is_flag=True)
+def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_threshold, dropped, as_json):
+    """Apply the ROUGE-L (and optional MinHash) rules to an existing dataset, in file order.
+
+    \b
+        selfinstruct dedup alpaca_data.json -o alpaca_dedup.jsonl --seeds seed_tasks.jsonl
+    """
+    from selfinstruct.dedup import dedup_records
+    from selfinstruct.io import read_records, write_records
+    from selfinstruct.seeds import load_seeds
+
+    try:
+        records = read_records(input_path)
+        seed_texts = [t.instruction for t in load_seeds(seeds).tasks] if seeds else []
+    except InputError as e:
+        raise _fail(e) from None
+    decisions = dedup_records(records, seeds=seed_texts, rouge_threshold=rouge_threshold, tokenizer=rouge_tokenizer,
+                              minhash_threshold=minhash_threshold)
+    kept = [records[d.index] for d in decisions if d.kept]
+    write_records(output, kept, ("instruction", "input", "output"))
+    drops: dict[str, int] = {}
+    for d in decisions:
+        if not d.kept:
+            drops[d.reason] = drops.get(d.reason, 0) + 1
+    if dropped:
+        write_records(dropped, [{**records[d.index], "drop_reason": d.reason, "collided_with": d.nearest,
+                                 "rouge_l": d.score, "line_index": d.index} for d in decisions if not d.kept],
+                      ("instruction", "input", "output", "drop_reason", "collided_with", "rouge_l", "line_index"))
+    summary = {"input": len(records), "kept": len(kept), "drops": drops, "output": output}
+    click.echo(json.dumps(summary) if as_json else f"kept {len(kept)} of {len(records)} records -> {output}; dropped {drops or 0}")
+
+
+@cli.command()
+def backends():
+    """List the generation backends."""
+    from selfinstruct.backends import BACKENDS
+
+    for name, what in BACKENDS.items():
+        click.echo(f"{name:13} {what}")
 
 
 def _add_subgroups() -> None:

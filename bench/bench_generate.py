@@ -1,0 +1,91 @@
+"""Generation throughput against a loopback server with fixed latency, beside a bare AsyncOpenAI client.
+
+    python bench/bench_generate.py [--latency-s 0.2] [--concurrency 1 8 32 64]
+
+The server runs in its own process. For each concurrency, the bare client sends the same number of
+chat requests as our run needs (the ceiling on this machine); ours runs `generate` (journal,
+parsing, filters, ROUGE-L dedup, rate limiter) until the kept target is met. Prints requests/s,
+records kept/s and ours as a share of the ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import openai  # noqa: E402
+
+from selfinstruct.backends import build_backend  # noqa: E402
+from selfinstruct.config import GenerateConfig  # noqa: E402
+from selfinstruct.generate import generate  # noqa: E402
+from selfinstruct.prompts import load_template, render_prompt  # noqa: E402
+from selfinstruct.seeds import load_seeds  # noqa: E402
+
+SEEDS = ROOT / "seeds" / "default.jsonl"
+
+
+async def bare_client(url: str, n_requests: int, concurrency: int, prompt: str) -> float:
+    client = openai.AsyncOpenAI(base_url=url, api_key="bench", max_retries=0)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one():
+        async with gate:
+            await client.chat.completions.create(model="loopback", messages=[{"role": "user", "content": prompt}],
+                                                 max_tokens=3072)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(n_requests)))
+    elapsed = time.perf_counter() - t0
+    await client.close()
+    return elapsed
+
+
+def ours(url: str, concurrency: int, n_kept: int, run_dir: str) -> tuple[float, int, int]:
+    cfg = GenerateConfig(num_instructions=n_kept, model="loopback", base_url=url, seeds=str(SEEDS),
+                         concurrency=concurrency)
+    backend = build_backend(cfg, api_key="bench")
+    t0 = time.perf_counter()
+    result = asyncio.run(generate(cfg, backend, run_dir=run_dir))
+    return time.perf_counter() - t0, result.usage.requests, len(result.records)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-s", type=float, default=0.2)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 64])
+    parser.add_argument("--requests-per-slot", type=int, default=6, help="run length: requests per concurrent slot")
+    args = parser.parse_args()
+    alpaca = ROOT.parent / "shared" / "data" / "alpaca_data.jsonl"
+    serve = ["--records", str(alpaca)] if alpaca.exists() else []
+    server = subprocess.Popen([sys.executable, "-m", "tests.loopback_server", "--latency-s", str(args.latency_s),
+                               *serve], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    url = server.stdout.readline().strip()
+    what = "real Alpaca tasks (../shared/data)" if serve else "synthetic tasks (../shared absent)"
+    seeds = load_seeds(SEEDS)
+    prompt = render_prompt(load_template(), [t.example for t in seeds.tasks[:3]])
+    print(f"loopback server {url}, latency {args.latency_s * 1000:.0f} ms, replies of 20 {what}")
+    print(f"{'conc':>4} {'bare req/s':>10} {'ours req/s':>10} {'ours/bare':>9} {'kept/s':>8} {'requests':>8} {'kept':>6}")
+    try:
+        for conc in args.concurrency:
+            with tempfile.TemporaryDirectory() as tmp:
+                # size our run so it needs about requests_per_slot requests per slot
+                target = max(20, conc * args.requests_per_slot * 15)
+                t_ours, n_req, n_kept = ours(url, conc, target, tmp)
+            t_bare = asyncio.run(bare_client(url, n_req, conc, prompt))
+            bare_rps, ours_rps = n_req / t_bare, n_req / t_ours
+            print(f"{conc:>4} {bare_rps:>10.1f} {ours_rps:>10.1f} {ours_rps / bare_rps:>8.0%} {n_kept / t_ours:>8.0f}"
+                  f" {n_req:>8} {n_kept:>6}", flush=True)
+    finally:
+        server.kill()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Browsing commands: list, show, log, diff."""
+
+from __future__ import annotations
+
+import click
+
+from registry.cli_common import (console, current_root, friendly_errors, json_option, print_json, rich_table,
+                                 root_option, short)
+
+
+@click.command("list")
+@root_option
+@json_option
+@friendly_errors
+def list_cmd(as_json):
+    """Datasets with their versions, rows, creation times and aliases."""
+    from registry.browse import list_summary
+
+    data = list_summary(root=current_root())
+    if as_json:
+        return print_json(data)
+    if not data:
+        from registry.store import as_store
+
+        return click.echo(f"no datasets yet in {as_store(current_root()).url}")
+    rows = [[d["name"], len(d["versions"]), v["number"], f"{v['rows']:,}", v["created"], v["hash"][:12],
+             ", ".join(v["aliases"]) + (" latest" if v is d["versions"][-1] else "")]
+            for d in data for v in d["versions"]]
+    console().print(rich_table("registry", ["dataset", "versions", "version", "rows", "created", "hash", "aliases"],
+                               rows))
+
+
+@click.command("show")
+@click.argument("ref")
+@click.option("--sample", "sample_rows", default=3, show_default=True, help="Sample rows to print.")
+@root_option
+@json_option
+@friendly_errors
+def show_cmd(ref, sample_rows, as_json):
+    """Summary, lineage, statistics and sample rows of REF. Example: selfinstruct registry show alpaca@2"""
+    from registry.browse import show
+
+    data = show(ref, root=current_root(), sample=sample_rows)
+    if as_json:
+        return print_json(data)
+    c = console()
+    c.print(rich_table(f"{data['ref']}", ["", ""], [
+        ["hash", data["hash"]], ["rows", f"{data['rows']:,}"], ["created", data["created"]],
+        ["parents", ", ".join(data["parents"]) or "none"], ["aliases", ", ".join(data["aliases"]) or "none"],
+        ["operation", data["lineage"].get("operation", "")], ["stored", f"{data['bytes_added']:,} bytes added"]]))
+    c.print(rich_table("lineage", ["key", "value"], [[k, short(v, 90)] for k, v in data["lineage_flat"].items()]))
+    c.print(rich_table("statistics", ["statistic", "value"], [[k, v] for k, v in data["stats"].items()]))
+    c.print(rich_table("sample", ["instruction", "input", "output"],
+                       [[short(r["instruction"]), short(r["input"], 30), short(r["output"])] for r in data["sample"]]))
+
+
+@click.command("log")
+@click.argument("name")
+@root_option
+@json_option
+@friendly_errors
+def log_cmd(name, as_json):
+    """Versions of NAME and alias moves, oldest first."""
+    from registry.browse import log
+
+    events = log(name, root=current_root())
+    if as_json:
+        return print_json(events)
+    rows = [[e["time"], e["kind"], e["ref"], e.get("detail", "")] for e in events]
+    console().print(rich_table(f"log of {name}", ["time", "event", "version", "detail"], rows))
+
+
+@click.command("diff")
+@click.argument("a")
+@click.argument("b")
+@root_option
+@json_option
+@friendly_errors
+def diff_cmd(a, b, as_json):
+    """Rows added, removed and changed from A to B (by record hash), statistic and lineage deltas."""
+    from registry.diff import diff
+
+    d = diff(a, b, root=current_root())
+    if as_json:
+        return print_json(d)
+    c = console()
+    c.print(f"{d['a']} -> {d['b']}: [green]+{d['added']:,} added[/] [red]-{d['removed']:,} removed[/] "
+            f"[yellow]~{d['changed']:,} changed[/] ={d['unchanged']:,} unchanged")
+    c.print(f"changed fields: {d['changed_fields']}; pairing: {d['pairing']}")
+    c.print(rich_table("statistics", ["statistic", d["a"], d["b"], "delta"],
+                       [[k, v["a"], v["b"], v["delta"]] for k, v in d["stats"].items()]))
+    if d["lineage"]:
+        c.print(rich_table("lineage differences", ["key", d["a"], d["b"]],
+                           [[k, short(v["a"], 50), short(v["b"], 50)] for k, v in d["lineage"].items()]))

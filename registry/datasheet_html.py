@@ -1,0 +1,70 @@
+"""One self-contained HTML datasheet: the Markdown sections as HTML plus inline SVG figures."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from registry.datasheet import render_markdown
+from registry.plots import length_histograms, novelty_histogram, verb_object_chart
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}
+table{border-collapse:collapse;margin:.6rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;vertical-align:top}
+code{background:#f3f3f3;padding:0 .2rem}figure{margin:1rem 0}svg{max-width:100%;height:auto}
+.front{background:#f7f7f7;padding:.5rem;font-size:.85rem;white-space:pre-wrap}"""
+
+
+def inline(text: str) -> str:
+    """Escape, then the few inline marks the datasheet uses: `code`, **bold**, *italic*, _italic_."""
+    text = html.escape(text)
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    text = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)
+    text = re.sub(r"(?<![\w*])\*([^*]+)\*(?![\w*])", r"<em>\1</em>", text)
+    return re.sub(r"(?<!\w)_([^_]+)_(?!\w)", r"<em>\1</em>", text)
+
+
+def markdown_to_html(markdown: str) -> str:
+    """Convert the datasheet's own Markdown subset (headings, tables, paragraphs) to HTML."""
+    out, rows = [], []
+    for block in re.split(r"\n\s*\n", markdown.strip()):
+        lines = block.strip().splitlines()
+        if all(line.startswith("|") for line in lines):
+            cells = [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+                     for line in lines if not re.match(r"^\|(-+\|)+$", line)]
+            head, *rows = cells
+            out.append("<table>" + ("<tr>" + "".join(f"<th>{inline(c)}</th>" for c in head) + "</tr>"
+                                    if any(head) else "")
+                       + "".join("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in r) + "</tr>" for r in rows)
+                       + "</table>")
+        elif block.startswith("#"):
+            level = len(block) - len(block.lstrip("#"))
+            out.append(f"<h{level}>{inline(block.lstrip('#').strip())}</h{level}>")
+        else:
+            out.append(f"<p>{inline(' '.join(lines))}</p>")
+    return "\n".join(out)
+
+
+def figures(facts: dict) -> str:
+    parts = [("Words per field", length_histograms(facts["length_values"])),
+             ("Leading verbs and objects", verb_object_chart(facts["verbs"]))]
+    if facts.get("novelty"):
+        parts.append(("ROUGE-L to the nearest seed", novelty_histogram(facts["novelty"])))
+    return "\n".join(f"<figure>{svg}<figcaption>{html.escape(cap)}</figcaption></figure>" for cap, svg in parts)
+
+
+def render_html(facts: dict, version=None) -> str:
+    markdown = render_markdown(version, facts=facts)
+    _, front, body = markdown.split("---\n", 2)
+    body_html = markdown_to_html(body)
+    body_html = body_html.replace("<h2>Composition</h2>", "<h2>Composition</h2>\n" + figures(facts), 1)
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Datasheet {html.escape(facts['ref'])}"
+            f"</title><style>{STYLE}</style></head><body>\n<details><summary>Hub metadata (YAML)</summary>"
+            f"<div class=\"front\">{html.escape(front)}</div></details>\n{body_html}\n</body></html>\n")
+
+
+def write_html(facts: dict, output: str | Path) -> Path:
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render_html(facts), encoding="utf-8")
+    return output

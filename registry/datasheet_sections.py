@@ -1,0 +1,127 @@
+"""The Datasheets for Datasets sections (Gebru et al. 2018), each a function of the facts."""
+
+from __future__ import annotations
+
+from registry.datasheet import human, table
+
+
+def not_recorded(value) -> str:
+    """A lineage value for people: dicts as `key=value; ...` (nested ones in braces), None as not recorded."""
+    if value in (None, "", {}, []):
+        return "not recorded"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_inner(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _inner(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_inner(v)}" for k, v in value.items()) + "}"
+    return "null" if value is None else str(value)
+
+
+def motivation(f: dict) -> str:
+    return "## Motivation\n\n" + "\n".join(human(f, k) for k in ("motivation", "creators", "funding"))
+
+
+def composition(f: dict) -> str:
+    s = f["stats"]
+    out = ["## Composition\n",
+           f"Each instance is an instruction-following demonstration with the fields {', '.join(f['columns'])}. "
+           f"The version holds **{f['rows']:,}** instances; {s.get('share_with_input', 0):.1%} have a non-empty input, "
+           f"{s.get('empty_outputs', 0):,} have an empty output and {s.get('duplicate_instructions', 0):,} repeat an "
+           "instruction already present.\n"]
+    for p in f["parent_share"]:
+        if p.get("shared") is not None:
+            out.append(f"Shared with input {p['parent']}: {p['shared']:,} rows ({p['share']:.1%} of this version).\n")
+    out.append("Length in words (whitespace-separated tokens):\n")
+    out.append(table(["field", "min", "p25", "median", "p75", "max", "mean"],
+                     [[c, *(d.get(k, "") for k in ("min", "p25", "median", "p75", "max", "mean"))]
+                      for c, d in f["lengths"].items()]))
+    v = f["verbs"]
+    out.append(f"Leading verbs of instructions ({v['parsed_share']:.1%} of instructions start with a verb by a "
+               f"heuristic parse; {v['distinct_verbs']:,} distinct verbs). Top verbs and their most frequent objects:\n")
+    out.append(table(["verb", "count", "top objects"],
+                     [[t["verb"], t["count"], ", ".join(f"{o['object']} ({o['count']})" for o in t["objects"])]
+                      for t in v["top_verbs"]]))
+    n = f["novelty"]
+    if n:
+        used = f"a random sample of {n['rows_used']:,} of {n['rows_total']:,}" if n["sampled"] else f"all {n['rows_used']:,}"
+        out.append(f"Novelty: ROUGE-L F of each instruction to its most similar seed instruction ({used} instructions, "
+                   f"{n['seeds']} seeds from `{n['seed_file']}`; mean {n['mean']}):\n")
+        out.append(table(["ROUGE-L", "instructions"],
+                         [[f"{n['bins'][i]:.1f}-{n['bins'][i + 1]:.1f}", c] for i, c in enumerate(n["counts"])]))
+    else:
+        out.append("Novelty against seeds: not computed (no seed file recorded or given; pass `--seeds PATH`).\n")
+    return "\n".join(out)
+
+
+def collection(f: dict) -> str:
+    lin = f["lineage"]
+    gen = lin.get("generator") or {}
+    rows = [("Operation", not_recorded(lin.get("operation"))),
+            ("Generator model", not_recorded(gen.get("model"))), ("Provider", not_recorded(gen.get("provider"))),
+            ("Endpoint host", not_recorded(gen.get("endpoint_host"))), ("API", not_recorded(gen.get("api"))),
+            ("Decoding", not_recorded(gen.get("decoding"))),
+            ("Prompt sha256", not_recorded((lin.get("prompt") or {}).get("sha256"))),
+            ("In-context examples", not_recorded(lin.get("in_context"))),
+            ("Seed set", not_recorded(lin.get("seeds"))), ("Random seed", not_recorded(lin.get("random_seed"))),
+            ("Usage", not_recorded(lin.get("usage"))), ("Time window", not_recorded(lin.get("time_window"))),
+            ("Run directory", not_recorded(lin.get("run_dir"))), ("Source", not_recorded(lin.get("source"))),
+            ("Parameters", not_recorded(lin.get("parameters"))),
+            ("Software", ", ".join(f"{k} {v}" for k, v in f["software"].items() if v))]
+    return "## Collection process\n\n" + table(["", ""], rows)
+
+
+def preprocessing(f: dict) -> str:
+    lin = f["lineage"]
+    out = ["## Preprocessing and cleaning\n"]
+    counts, drops, filters = lin.get("counts") or {}, lin.get("drops") or {}, lin.get("filters") or {}
+    if not (counts or drops or filters):
+        out.append("No filtering or cleaning recorded for this version's operation.\n")
+    if counts:
+        out.append(table(["stage", "rows"], [[k, v] for k, v in counts.items()]))
+    if filters:
+        out.append(table(["filter setting", "value"], [[k, "off" if v is None else not_recorded(v)]
+                                                      for k, v in filters.items()]))
+    if drops:
+        out.append(table(["rule", "rows dropped"], sorted(drops.items(), key=lambda kv: -kv[1])))
+    return "\n".join(out)
+
+
+def uses(f: dict) -> str:
+    out = ["## Uses\n"]
+    if f["uses"]:
+        out.append("Recorded uses of this version:\n")
+        out.append(table(["kind", "model", "output", "recipe", "started"],
+                         [[u.get("kind", ""), u.get("model", ""), u.get("output", ""), u.get("recipe", ""),
+                           u.get("started", u.get("recorded", ""))] for u in f["uses"]]))
+    else:
+        out.append("No recorded uses of this version yet.\n")
+    out.append(human(f, "intended_uses"))
+    out.append(human(f, "ethics"))
+    return "\n".join(out)
+
+
+def distribution(f: dict) -> str:
+    out = ["## Distribution\n", f"Declared licence (Hub `license`): `{f['hub_licence']}`. "
+           f"Effective use class from the inherited conditions: **{f['use_class']}**.\n"]
+    if f["conditions"]:
+        out.append(table(["source", "condition", "use class"],
+                         [[c["source"], c["text"], c["use_class"]] for c in f["conditions"]]))
+    else:
+        out.append("No licence, seed set or generator terms recorded, so the use class is unspecified.\n")
+    out.append("Exports: `selfinstruct registry export " + f["ref"] + " --format jsonl|alpaca-json|parquet|hf`.\n")
+    out.append(human(f, "distribution"))
+    return "\n".join(out)
+
+
+def maintenance(f: dict) -> str:
+    out = ["## Maintenance\n", f"Hosted in the registry at `{f['registry']}`. Versions are immutable; "
+           "`registry gc` never removes a version that an alias names.\n",
+           f"Later versions derived from this one: {', '.join(f['children']) or 'none'}.\n"]
+    out += [human(f, "maintenance"), human(f, "contact"), human(f, "other")]
+    return "\n".join(out)
+
+
+SECTION_RENDERERS = (motivation, composition, collection, preprocessing, uses, distribution, maintenance)

@@ -1,0 +1,172 @@
+"""`registry diff A B`: rows added, removed and changed by record hash, statistic deltas, lineage deltas.
+
+Rows whose record hash is in both versions are unchanged. The rest are paired into `changed`
+edits in stages, strictest first: same instruction, then same output, then a near-duplicate
+match on word sets (MinHash LSH, Jaccard >= 0.5, as in near-dedup practice), then rows replaced
+in place (removed and added between the same two unchanged neighbours). `pairing` counts each stage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import polars as pl
+
+from registry.hashing import row_digests
+from registry.stats import basic_stats
+from registry.store import as_store, open_version, resolve
+
+NEAR_DUP_THRESHOLD = 0.5
+NEAR_DUP_MAX_ROWS = 50_000  # beyond this the near-duplicate stage is skipped and the report says so
+_WORD = re.compile(r"\w+")
+
+
+def diff(a: str, b: str, *, root=None, examples: int = 3) -> dict:
+    """A JSON-ready comparison of versions `a` and `b` (see module docstring)."""
+    store = as_store(root)
+    va, vb = resolve(a, root=store), resolve(b, root=store)
+    fa, fb = open_version(va, root=store), open_version(vb, root=store)
+    da, db = row_digests(fa), row_digests(fb)
+    sa, sb = set(da), set(db)
+    gone = [i for i, d in enumerate(da) if d not in sb]
+    new = [j for j, d in enumerate(db) if d not in sa]
+    ca, cb = text_columns(fa), text_columns(fb)
+    pairs, notes = pair_edits(ca, cb, gone, new, gap_ids(da, sb), gap_ids(db, sa))
+    fields = {c: 0 for c in ("instruction", "input", "output")}
+    for i, j in pairs:
+        for c in fields:
+            fields[c] += ca[c][i] != cb[c][j]
+    return {
+        "a": va.ref, "b": vb.ref, "a_hash": va.hash, "b_hash": vb.hash,
+        "unchanged": sum(1 for d in db if d in sa),
+        "added": len(new) - len(pairs),
+        "removed": len(gone) - len(pairs),
+        "changed": len(pairs),
+        "changed_fields": fields,
+        "pairing": notes,
+        "stats": stat_deltas(basic_stats(fa), basic_stats(fb)),
+        "lineage": dict_deltas(va.manifest.get("lineage", {}), vb.manifest.get("lineage", {})),
+        "parents": {"a": va.parents, "b": vb.parents},
+        "examples": [{"before": fa.row(i, named=True), "after": fb.row(j, named=True)} for i, j in pairs[:examples]],
+    }
+
+
+def text_columns(frame: pl.DataFrame) -> dict[str, list]:
+    return {c: frame.get_column(c).to_list() for c in ("instruction", "input", "output")}
+
+
+def gap_ids(digests: list[bytes], other: set[bytes]) -> list[int]:
+    """For each row, how many rows shared with the other version come before it (its gap between anchors)."""
+    out, count = [], 0
+    for d in digests:
+        shared = d in other
+        out.append(count)
+        count += shared
+    return out
+
+
+def pair_edits(fa: dict, fb: dict, gone: list[int], new: list[int], gap_a=None, gap_b=None):
+    """Pair removed rows of A with added rows of B; returns (pairs, counts per pairing stage)."""
+    pairs: list[tuple[int, int]] = []
+    notes: dict[str, int | str] = {}
+    for field in ("instruction", "output"):
+        by_value = defaultdict(list)
+        for j in new:
+            by_value[fb[field][j]].append(j)
+        matched_b: set[int] = set()
+        left = []
+        for i in gone:
+            bucket = by_value.get(fa[field][i])
+            if bucket and fa[field][i]:
+                # Several rows with this value: take the one nearest in position (same gap first).
+                k = 0 if gap_a is None else min(range(len(bucket)), key=lambda k: abs(gap_b[bucket[k]] - gap_a[i]))
+                j = bucket.pop(k)
+                pairs.append((i, j))
+                matched_b.add(j)
+            else:
+                left.append(i)
+        notes[f"same_{field}"] = len(matched_b)
+        gone, new = left, [j for j in new if j not in matched_b]
+    if len(gone) > NEAR_DUP_MAX_ROWS or len(new) > NEAR_DUP_MAX_ROWS:
+        notes["near_duplicate"] = "skipped: too many unpaired rows"
+    else:
+        near = pair_near_duplicates(fa, fb, gone, new)
+        notes["near_duplicate"] = len(near)
+        pairs.extend(near)
+        paired_a, paired_b = {i for i, _ in near}, {j for _, j in near}
+        gone, new = [i for i in gone if i not in paired_a], [j for j in new if j not in paired_b]
+    if gap_a is not None:
+        # Replaced in place: a removed and an added row between the same two unchanged rows,
+        # paired in order, as a line diff pairs the deletions and insertions of one hunk.
+        by_gap: dict[int, list[int]] = defaultdict(list)
+        for j in new:
+            by_gap[gap_b[j]].append(j)
+        placed = []
+        for i in gone:
+            bucket = by_gap.get(gap_a[i])
+            if bucket:
+                placed.append((i, bucket.pop(0)))
+        notes["same_position"] = len(placed)
+        pairs.extend(placed)
+    pairs.sort()
+    return pairs, notes
+
+
+def _words(frame: dict, i: int) -> set[str]:
+    return set(_WORD.findall(" ".join(frame[c][i] or "" for c in ("instruction", "input", "output")).lower()))
+
+
+def pair_near_duplicates(fa, fb, gone, new) -> list[tuple[int, int]]:
+    if not gone or not new:
+        return []
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=NEAR_DUP_THRESHOLD, num_perm=64)
+    words_b = {}
+    for j in new:
+        words_b[j] = _words(fb, j)
+        m = MinHash(num_perm=64)
+        m.update_batch([w.encode() for w in words_b[j]])
+        lsh.insert(j, m)
+    candidates = []
+    for i in gone:
+        wa = _words(fa, i)
+        m = MinHash(num_perm=64)
+        m.update_batch([w.encode() for w in wa])
+        for j in lsh.query(m):
+            jac = len(wa & words_b[j]) / max(1, len(wa | words_b[j]))
+            if jac >= NEAR_DUP_THRESHOLD:
+                candidates.append((jac, i, j))
+    used_a, used_b, out = set(), set(), []
+    for _, i, j in sorted(candidates, reverse=True):  # best matches first, each row paired once
+        if i not in used_a and j not in used_b:
+            used_a.add(i)
+            used_b.add(j)
+            out.append((i, j))
+    return out
+
+
+def stat_deltas(a: dict, b: dict) -> dict:
+    return {k: {"a": a[k], "b": b[k], "delta": _delta(a[k], b[k])} for k in a if k in b}
+
+
+def _delta(x, y):
+    return round(y - x, 4) if isinstance(x, (int, float)) and isinstance(y, (int, float)) else None
+
+
+def flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def dict_deltas(a: dict, b: dict) -> dict:
+    """Lineage keys whose values differ, as {key: {"a": ..., "b": ...}} (dotted keys for nesting)."""
+    fa, fb = flatten(a), flatten(b)
+    return {k: {"a": fa.get(k), "b": fb.get(k)} for k in sorted(set(fa) | set(fb)) if fa.get(k) != fb.get(k)}

@@ -1,0 +1,29 @@
+"""Errors a registry user can act on; the CLI prints them without a stack trace."""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """Base class for registry errors shown to users as a one-line message."""
+
+
+class UnsafeNameError(RegistryError):
+    """A dataset or alias name that could escape the registry root or is reserved."""
+
+
+class NotFoundError(RegistryError):
+    """An unknown dataset, version or alias; the message lists the closest existing names."""
+
+
+class CommitConflictError(RegistryError):
+    """Concurrent committers kept taking the version number this commit tried to claim."""
+
+
+class ImportFormatError(RegistryError):
+    """A malformed input file: names the file, the 1-based line and the field at fault."""
+
+    def __init__(self, path: str, message: str, *, line: int | None = None, field: str | None = None):
+        self.path, self.line, self.field, self.message = str(path), line, field, message
+        where = self.path + (f":{line}" if line is not None else "")
+        what = f"field '{field}': " if field else ""
+        super().__init__(f"{where}: {what}{message}")

@@ -1,0 +1,122 @@
+"""Every fact a datasheet states, gathered from the manifest, the rows and the side logs at render time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from registry.aliases import current_aliases
+from registry.hashing import row_digests
+from registry.human import human_sections
+from registry.licence import effective_class, hub_licence, inherited_conditions
+from registry.manifest import Version
+from registry.novelty import DEFAULT_SAMPLE, load_seed_instructions, nearest_seed_rouge
+from registry.stats import basic_stats, length_summary, verb_analysis, word_lengths
+from registry.store import as_store, list_datasets, list_versions, open_version, resolve
+from registry.uses import list_uses
+
+
+def size_category(n: int) -> str:
+    """The Hub's size_categories bucket for n rows."""
+    edges = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+             (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M")]
+    return next((label for edge, label in edges if n < edge), "n>100M")
+
+
+def is_machine_generated(version: Version, store) -> bool:
+    """True when this version or an ancestor records a generator model."""
+    todo, seen = [version], set()
+    while todo:
+        v = todo.pop()
+        if v.ref in seen:
+            continue
+        seen.add(v.ref)
+        if (v.manifest.get("lineage") or {}).get("generator"):
+            return True
+        for p in v.parents:
+            try:
+                todo.append(resolve(p, root=store))
+            except Exception:  # noqa: BLE001
+                continue
+    return False
+
+
+def find_seeds(version: Version, store, seeds_path: str | Path | None) -> Path | None:
+    """The seed file to measure novelty against: the one given, else the nearest one the lineage names."""
+    if seeds_path:
+        return Path(seeds_path)
+    todo, seen = [version], set()
+    while todo:
+        v = todo.pop(0)
+        if v.ref in seen:
+            continue
+        seen.add(v.ref)
+        recorded = ((v.manifest.get("lineage") or {}).get("seeds") or {}).get("path")
+        if recorded and Path(recorded).exists():
+            return Path(recorded)
+        for p in v.parents:
+            try:
+                todo.append(resolve(p, root=store))
+            except Exception:  # noqa: BLE001
+                continue
+    return None
+
+
+def collect_facts(version: Version, *, root=None, frame: pl.DataFrame | None = None,
+                  seeds_path: str | Path | None = None, novelty_sample: int = DEFAULT_SAMPLE) -> dict:
+    store = as_store(root)
+    m = version.manifest
+    frame = open_version(version, root=store) if frame is None else frame
+    facts: dict = {
+        "ref": version.ref, "name": version.name, "number": version.number, "hash": version.hash,
+        "created": m["created"], "rows": version.rows, "columns": m["columns"], "schema": m["schema"],
+        "registry": store.url, "lineage": m.get("lineage") or {}, "software": m.get("software", {}),
+        "parents": m.get("parents", []), "storage": m.get("storage", {}),
+        "stats": basic_stats(frame), "lengths": length_summary(frame),
+        "length_values": {c: word_lengths(frame, c) for c in ("instruction", "input", "output")},
+        "verbs": verb_analysis(frame),
+        "aliases": sorted(a for a, n in current_aliases(store, version.name).items() if n == version.number),
+        "uses": list_uses(version, root=store),
+        "human": human_sections(version, root=store),
+        "machine_generated": is_machine_generated(version, store),
+        "size_category": size_category(version.rows),
+    }
+    facts["parent_share"] = parent_share(store, version, frame)
+    conditions = inherited_conditions(m, lambda ref: resolve(ref, root=store).manifest)
+    facts["conditions"] = [c.__dict__ for c in conditions]
+    facts["use_class"] = effective_class(conditions)
+    facts["hub_licence"] = hub_licence(m, conditions)
+    facts["children"] = children_of(store, version)
+    seeds = find_seeds(version, store, seeds_path)
+    facts["novelty"] = (nearest_seed_rouge(frame.get_column("instruction").to_list(), load_seed_instructions(seeds),
+                                           sample=novelty_sample) | {"seed_file": str(seeds)}) if seeds else None
+    return facts
+
+
+def parent_share(store, version: Version, frame: pl.DataFrame) -> list[dict]:
+    """For each parent: rows of this version whose record hash the parent also holds."""
+    if not version.parents:
+        return []
+    mine = row_digests(frame)
+    out = []
+    for p in version.parents:
+        try:
+            theirs = set(row_digests(open_version(resolve(p, root=store), root=store)))
+        except Exception:  # noqa: BLE001
+            out.append({"parent": p, "shared": None})
+            continue
+        shared = sum(1 for d in mine if d in theirs)
+        out.append({"parent": p, "shared": shared, "share": round(shared / max(1, len(mine)), 4),
+                    "parent_rows": len(theirs)})
+    return out
+
+
+def children_of(store, version: Version) -> list[str]:
+    """Later versions anywhere in the registry that name this one as a parent (errata, updates)."""
+    out = []
+    for name in list_datasets(store):
+        for v in list_versions(name, root=store):
+            if version.ref in v.parents:
+                out.append(v.ref)
+    return out

@@ -1,0 +1,34 @@
+"""Identity from canonical rows, never from Parquet bytes (their footer names the writer version)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+import polars as pl
+
+FORMAT_TAG = b"selfinstruct-registry/1\n"
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str).encode
+
+
+def row_digests(frame: pl.DataFrame) -> list[bytes]:
+    """SHA-256 of each row's canonical JSON (sorted keys, compact, UTF-8): the record hash."""
+    names = frame.columns
+    columns = [frame.get_column(n).to_list() for n in names]
+    sha = hashlib.sha256
+    return [sha(_encode(dict(zip(names, values))).encode()).digest() for values in zip(*columns)]
+
+
+def content_hash(columns: Sequence[str], digests: Sequence[bytes]) -> str:
+    """Hex SHA-256 over the column names and the row digests in order: a version's (or shard's) identity."""
+    h = hashlib.sha256(FORMAT_TAG)
+    h.update(_encode(list(columns)).encode() + b"\n")
+    for d in digests:
+        h.update(d)
+    return h.hexdigest()
+
+
+def bytes_hash(data: bytes) -> str:
+    """Hex SHA-256 of raw bytes (layout objects, whose identity is their integers)."""
+    return hashlib.sha256(data).hexdigest()

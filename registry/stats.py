@@ -1,0 +1,98 @@
+"""Facts computed from the rows themselves, every time they are asked for (so they cannot drift)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import polars as pl
+
+FIELDS = ("instruction", "input", "output")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+# Words that open a question or a clause rather than an imperative verb, and words skipped
+# between a verb and its object. A heuristic stand-in for the constituency parse behind
+# Alpaca's verb-noun figure (tatsu-lab/stanford_alpaca README): no parser is bundled here.
+_NOT_VERBS = frozenset(
+    "what how why who whom whose which when where is are was were do does did can could would should "
+    "will shall may might must i you we he she it they the a an in on at if given this that these those "
+    "here there for to of as from with by my your our its their there's it's i'm let's".split()
+)
+_SKIP = frozenset(
+    "a an the me us him her them it this that these those some any all each every few several many "
+    "following given two three four five six seven eight nine ten one more most new own short brief "
+    "simple good creative interesting list of up out down about how what why which who whether and or "
+    "into between among with for to is are in on your famous common popular main different best key important possible top unique".split()
+) - {"list"}
+
+
+def word_count(expr: pl.Expr) -> pl.Expr:
+    return expr.str.count_matches(r"\S+")
+
+
+def basic_stats(frame: pl.DataFrame) -> dict:
+    """Row count, share with input, mean and median words per field, empty and duplicate counts."""
+    out: dict = {"rows": frame.height}
+    if frame.height == 0:
+        return out
+    words = frame.select(*[word_count(pl.col(c).fill_null("")).alias(c) for c in FIELDS])
+    agg = frame.select(
+        pl.col("input").fill_null("").str.strip_chars().ne("").mean().alias("share_with_input"),
+        pl.col("output").fill_null("").str.strip_chars().eq("").sum().alias("empty_outputs"),
+        (pl.len() - pl.col("instruction").n_unique()).alias("duplicate_instructions"),
+    ).hstack(words.select(
+        *[pl.col(c).mean().alias(f"{c}_words_mean") for c in FIELDS],
+        *[pl.col(c).median().alias(f"{c}_words_median") for c in FIELDS],
+    )).row(0, named=True)
+    for k, v in agg.items():
+        out[k] = round(float(v), 4) if isinstance(v, float) else int(v)
+    return out
+
+
+def length_summary(frame: pl.DataFrame) -> dict[str, dict]:
+    """Per field: words min, quartiles, max, mean (Data Cards' descriptive statistics table)."""
+    out = {}
+    for c in FIELDS:
+        words = frame.select(word_count(pl.col(c).fill_null("")).alias("w"))["w"]
+        if words.len() == 0:
+            out[c] = {}
+            continue
+        out[c] = {
+            "min": int(words.min()), "p25": float(words.quantile(0.25)), "median": float(words.median()),
+            "p75": float(words.quantile(0.75)), "max": int(words.max()), "mean": round(float(words.mean()), 2),
+        }
+    return out
+
+
+def word_lengths(frame: pl.DataFrame, field: str) -> list[int]:
+    return frame.select(word_count(pl.col(field).fill_null("")).alias("w"))["w"].to_list()
+
+
+def verb_object(instruction: str) -> tuple[str | None, str | None]:
+    """(leading verb, its first object word) of an imperative instruction, or Nones."""
+    words = [w.lower() for w in _WORD.findall(instruction.split("\n", 1)[0][:300])]
+    if words and words[0] == "please":
+        words = words[1:]
+    if not words or words[0] in _NOT_VERBS:
+        return None, None
+    verb = words[0]
+    for w in words[1:6]:
+        if w not in _SKIP:
+            return verb, w
+    return verb, None
+
+
+def verb_analysis(frame: pl.DataFrame, top_verbs: int = 20, objects_per_verb: int = 4) -> dict:
+    """Top leading verbs and their top objects, with the share of instructions that parse."""
+    pairs = [verb_object(t or "") for t in frame.get_column("instruction").to_list()]
+    verbs = Counter(v for v, _ in pairs if v)
+    objects: dict[str, Counter] = {}
+    for v, o in pairs:
+        if v and o:
+            objects.setdefault(v, Counter())[o] += 1
+    top = verbs.most_common(top_verbs)
+    return {
+        "parsed_share": round(sum(verbs.values()) / max(1, len(pairs)), 4),
+        "distinct_verbs": len(verbs),
+        "top_verbs": [{"verb": v, "count": n, "objects": [{"object": o, "count": k}
+                       for o, k in objects.get(v, Counter()).most_common(objects_per_verb)]} for v, n in top],
+    }

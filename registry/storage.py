@@ -1,0 +1,126 @@
+"""The registry root as an fsspec filesystem, with the few atomic primitives commits rely on."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+
+def default_root() -> str:
+    """$SELFINSTRUCT_REGISTRY, else the user data dir (XDG_DATA_HOME or ~/.local/share)/selfinstruct/registry."""
+    env = os.environ.get("SELFINSTRUCT_REGISTRY")
+    if env:
+        return env
+    if os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif os.uname().sysname == "Darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return str(base / "selfinstruct" / "registry")
+
+
+@dataclass(frozen=True)
+class Store:
+    """A registry root: an fsspec filesystem plus the root path inside it."""
+
+    fs: fsspec.AbstractFileSystem
+    root: str
+    url: str
+
+    def path(self, *parts: str) -> str:
+        return "/".join([self.root.rstrip("/"), *parts])
+
+    @property
+    def is_local(self) -> bool:
+        return isinstance(self.fs, LocalFileSystem)
+
+    def exists(self, path: str) -> bool:
+        return self.fs.exists(path)
+
+    def read_bytes(self, path: str) -> bytes:
+        return self.fs.cat_file(path)
+
+    def read_json(self, path: str):
+        return json.loads(self.read_bytes(path))
+
+    def listdir(self, path: str) -> list[str]:
+        """Base names under `path`, sorted; empty when the folder does not exist."""
+        try:
+            entries = self.fs.ls(path, detail=False)
+        except FileNotFoundError:
+            return []
+        return sorted(e.rstrip("/").rsplit("/", 1)[-1] for e in entries)
+
+    def write_atomic(self, path: str, data: bytes) -> None:
+        """Replace `path` whole: readers see the old or the new bytes, never a part."""
+        if self.is_local:
+            tmp = f"{path}.tmp-{uuid.uuid4().hex}"
+            self.fs.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        else:  # object stores publish an object whole on close
+            self.fs.pipe_file(path, data)
+
+    def put_if_absent(self, path: str, data: bytes) -> bool:
+        """Create `path` with `data` unless it exists; True when this call created it.
+
+        Locally the bytes go to a temporary file first and are published with a hard link,
+        which fails if the target exists, so a killed writer never leaves a partial file
+        (Lance and Delta commit the same way: put-if-absent of the next log entry).
+        """
+        if self.is_local:
+            self.fs.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{os.path.dirname(path)}/.tmp-{uuid.uuid4().hex}"
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+                return True
+            except FileExistsError:
+                return False
+            except OSError:  # no hard links here (some network or FAT filesystems): exclusive create
+                return self._create_exclusive(path, data)
+            finally:
+                os.unlink(tmp)
+        return self._create_exclusive(path, data)
+
+    def _create_exclusive(self, path: str, data: bytes) -> bool:
+        try:  # fsspec's exclusive-create mode; s3fs maps it to a conditional put
+            with self.fs.open(path, "xb") as f:
+                f.write(data)
+            return True
+        except FileExistsError:
+            return False
+
+    def publish_object(self, path: str, data: bytes) -> bool:
+        """Write a content-addressed object once; False when it was already there.
+
+        The bytes land under a temporary name and are renamed, so a killed writer leaves at
+        most a `.tmp-*` file that `gc` removes and `verify` ignores.
+        """
+        if self.fs.exists(path):
+            return False
+        self.write_atomic(path, data)
+        return True
+
+
+def open_store(root: str | None = None) -> Store:
+    """The Store for `root` (an fsspec URL or local path), default_root() when None."""
+    url = root or default_root()
+    fs, path = fsspec.core.url_to_fs(url)
+    if isinstance(fs, LocalFileSystem):
+        path = os.path.abspath(os.path.expanduser(path))
+    fs.makedirs(path, exist_ok=True)
+    return Store(fs=fs, root=path, url=url)

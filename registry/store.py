@@ -1,0 +1,110 @@
+"""Read side of the registry: list datasets and versions, resolve references, load rows."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from registry.errors import NotFoundError
+from registry.manifest import Version, version_from_manifest
+from registry.names import check_name, is_hash_prefix, parse_ref, raise_not_found
+from registry.shards import assemble, read_layout, read_shard
+from registry.storage import Store, open_store
+
+
+def as_store(root: str | Store | None) -> Store:
+    return root if isinstance(root, Store) else open_store(root)
+
+
+def dataset_dir(store: Store, name: str, *parts: str) -> str:
+    return store.path("datasets", check_name(name), *parts)
+
+
+def manifest_path(store: Store, name: str, number: int) -> str:
+    return dataset_dir(store, name, "versions", f"{number:08d}.json")
+
+
+def list_datasets(root: str | Store | None = None) -> list[str]:
+    store = as_store(root)
+    return [n for n in store.listdir(store.path("datasets")) if not n.startswith(".")]
+
+
+def version_numbers(store: Store, name: str, *, include_removed: bool = False) -> list[int]:
+    """Committed version numbers of `name`, ascending (only whole manifests exist, see commit).
+
+    With include_removed, numbers of versions `gc` retired count too, so they are never reused.
+    """
+    folders = ["versions", "removed"] if include_removed else ["versions"]
+    names = [n for f in folders for n in store.listdir(dataset_dir(store, name, f))]
+    return sorted({int(n[:-5]) for n in names if n.endswith(".json") and n[:-5].isdigit()})
+
+
+def read_version(store: Store, name: str, number: int) -> Version:
+    return version_from_manifest(store.read_json(manifest_path(store, name, number)))
+
+
+def list_versions(name: str, *, root: str | Store | None = None) -> list[Version]:
+    store = as_store(root)
+    return [read_version(store, name, n) for n in version_numbers(store, name)]
+
+
+def resolve(ref: str, *, root: str | Store | None = None) -> Version:
+    """The Version a reference names: `name`, `name@3`, `name@latest`, `name@ALIAS`, `name@HASHPREFIX`."""
+    from registry.aliases import current_aliases
+
+    store = as_store(root)
+    parsed = parse_ref(ref)
+    numbers = version_numbers(store, parsed.name)
+    if not numbers:
+        raise_not_found("dataset", parsed.name, list_datasets(store))
+    sel = parsed.selector
+    if sel == "latest":
+        return read_version(store, parsed.name, numbers[-1])
+    if parsed.number is not None:
+        if parsed.number in numbers:
+            return read_version(store, parsed.name, parsed.number)
+        raise NotFoundError(
+            f"unknown version {ref!r}: {parsed.name} has versions {numbers[0]}..{numbers[-1]}"
+            if numbers == list(range(numbers[0], numbers[-1] + 1))
+            else f"unknown version {ref!r}: {parsed.name} has versions {', '.join(map(str, numbers))}"
+        )
+    aliases = current_aliases(store, parsed.name)
+    if sel in aliases:
+        return read_version(store, parsed.name, aliases[sel])
+    if is_hash_prefix(sel):
+        hits = [v for v in (read_version(store, parsed.name, n) for n in numbers) if v.hash.startswith(sel)]
+        if len({v.hash for v in hits}) > 1:
+            raise NotFoundError(f"ambiguous hash prefix {ref!r}: matches {', '.join(v.ref for v in hits)}")
+        if hits:  # identical content committed twice: the first version that holds it
+            return hits[0]
+    raise_not_found(f"version or alias of {parsed.name}", sel, ["latest", *aliases, *map(str, numbers)])
+    raise AssertionError  # unreachable
+
+
+def open_version(version: Version, *, root: str | Store | None = None) -> pl.DataFrame:
+    """All rows of a resolved version, in commit order."""
+    store = as_store(root)
+    m = version.manifest
+    runs = read_layout(store, m["layout"]["path"])
+    used = sorted({int(s) for s in runs[:, 0]}) if len(runs) else []
+    frames = [read_shard(store, m["shards"][i]["path"]) if i in used else None for i in range(len(m["shards"]))]
+    frames = [f if f is not None else pl.DataFrame({c: [] for c in m["columns"]}) for f in frames]
+    frames = [_cast_strings(f, m["columns"]) for f in frames]
+    return assemble(frames, runs, m["columns"])
+
+
+def _cast_strings(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    # Columns that were all-null in a shard come back as Null; the required fields are always text.
+    casts = [pl.col(c).cast(pl.String) for c in ("instruction", "input", "output") if c in frame.columns]
+    return frame.with_columns(casts) if casts else frame
+
+
+def open(ref: str, *, root: str | Store | None = None) -> pl.DataFrame:  # noqa: A001 - mirrors registry.open
+    """The rows of `ref` as a polars DataFrame (columns instruction, input, output, and any extras)."""
+    store = as_store(root)
+    return open_version(resolve(ref, root=store), root=store)
+
+
+def dumps(obj) -> bytes:
+    return (json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n").encode()

@@ -1,0 +1,32 @@
+"""Backends by name. `build_backend` is the one place that turns a config into a client."""
+
+from __future__ import annotations
+
+import os
+
+from selfinstruct.backends.base import Backend, Completion, Decoding, Response
+from selfinstruct.config import GenerateConfig
+
+BACKENDS = {
+    "openai": "any OpenAI-compatible endpoint: OpenAI, vLLM, llama.cpp server, Ollama, TGI",
+    "transformers": "a local transformers checkpoint (a path), in-process",
+    "replay": "re-sieve the responses journaled in --run-dir, sending nothing",
+}
+
+__all__ = ["BACKENDS", "Backend", "Completion", "Decoding", "Response", "build_backend"]
+
+
+def build_backend(cfg: GenerateConfig, *, api_key: str | None = None, count_tokens=None) -> Backend:
+    """The backend a config asks for. The key comes from the argument or OPENAI_API_KEY, never the config."""
+    if cfg.backend == "openai":
+        from selfinstruct.backends.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(cfg.model, api=cfg.api, base_url=cfg.base_url or os.environ.get("OPENAI_BASE_URL"),
+                             api_key=api_key or os.environ.get("OPENAI_API_KEY"),
+                             prompts_per_request=cfg.prompts_per_request, timeout_s=cfg.timeout_s, rpm=cfg.rpm,
+                             tpm=cfg.tpm, count_tokens=count_tokens)
+    if cfg.backend == "transformers":
+        from selfinstruct.backends.transformers_backend import TransformersBackend
+
+        return TransformersBackend(cfg.model, prompts_per_request=cfg.request_batch_size)
+    raise ValueError(f"unknown backend {cfg.backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -1,0 +1,142 @@
+"""Any OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp server, Ollama, TGI) through the official client.
+
+Errors are classified once, here: 429 waits for Retry-After (and pauses every request); 5xx,
+timeouts and broken connections retry with capped, jittered backoff; a bad key, a missing model or
+an exhausted quota stop the run at once with a message that says what to fix. The client's own
+retries are off so that every attempt is counted and logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from urllib.parse import urlparse
+
+import openai
+
+from selfinstruct.backends.base import Completion, Decoding, Response
+from selfinstruct.backends.ratelimit import RateLimiter, RetryPolicy
+from selfinstruct.errors import BackendError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+class OpenAIBackend:
+    """Chat Completions (one prompt per request) or legacy Completions (several prompts per request)."""
+
+    name = "openai"
+
+    def __init__(self, model: str, *, api: str = "chat", base_url: str | None = None, api_key: str | None = None,
+                 prompts_per_request: int = 1, timeout_s: float = 120.0, rpm: float | None = None,
+                 tpm: float | None = None, retry: RetryPolicy = RetryPolicy(), count_tokens=None,
+                 rng: random.Random | None = None):
+        if api not in ("chat", "completions"):
+            raise ValueError(f"api must be 'chat' or 'completions', got {api!r}")
+        self.model, self.api = model, api
+        self.base_url = base_url or DEFAULT_BASE_URL
+        self.endpoint_host = urlparse(self.base_url).netloc or self.base_url
+        self.provider = "openai" if self.endpoint_host.endswith("openai.com") else "openai-compatible"
+        # Chat requests carry one prompt; the legacy API takes a list (Alpaca sent 5 per call).
+        self.prompts_per_request = prompts_per_request if api == "completions" else 1
+        # Local servers accept any key; the client insists on a non-empty one.
+        self._client = openai.AsyncOpenAI(api_key=api_key or "no-key", base_url=self.base_url,
+                                          timeout=timeout_s, max_retries=0)
+        self._limiter = RateLimiter(rpm, tpm)
+        self._retry = retry
+        self._count = count_tokens or (lambda text: len(text) // 4)
+        self._rng = rng or random.Random()
+        self._use_max_completion_tokens = False
+        self.retries: dict[str, int] = {}  # retried errors by kind, for the run summary
+
+    async def complete(self, prompts: list[str], decoding: Decoding) -> Response:
+        tokens = sum(self._count(p) for p in prompts) + decoding.max_tokens * len(prompts)
+        for attempt in range(1, self._retry.max_attempts + 1):
+            await self._limiter.acquire(tokens)
+            try:
+                return await self._request(prompts, decoding, attempt)
+            except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
+                raise BackendError(f"{self.endpoint_host} refused the API key ({e.status_code}): set a valid "
+                                   "OPENAI_API_KEY or pass --api-key") from None
+            except openai.NotFoundError:
+                raise BackendError(f"model {self.model!r} was not found at {self.base_url} (404): check --model, "
+                                   "and --base-url for a local server") from None
+            except openai.BadRequestError as e:
+                if not self._use_max_completion_tokens and "max_completion_tokens" in str(e):
+                    self._use_max_completion_tokens = True  # newer OpenAI models renamed max_tokens
+                    continue
+                raise BackendError(f"the request was refused as invalid (400): {_message(e)}; "
+                                   "if the prompt plus --max-tokens exceeds the context, lower --max-tokens") from None
+            except openai.RateLimitError as e:
+                if getattr(e, "code", None) == "insufficient_quota":
+                    raise BackendError(f"{self.endpoint_host}: quota exhausted (429 insufficient_quota): "
+                                       "add credit or use another key") from None
+                wait = _retry_after_s(e) or self._retry.backoff_s(attempt, self._rng)
+                self._limiter.pause_until(time.monotonic() + wait)
+                self._note("rate_limited", attempt, wait, e)  # the limiter holds every request until then
+            except (openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError) as e:
+                await asyncio.sleep(self._note(type(e).__name__, attempt, self._retry.backoff_s(attempt, self._rng), e))
+            except openai.APIStatusError as e:
+                if e.status_code in (408, 409) or e.status_code >= 500:
+                    await asyncio.sleep(self._note(f"http_{e.status_code}", attempt,
+                                                   self._retry.backoff_s(attempt, self._rng), e))
+                else:
+                    raise BackendError(f"{self.endpoint_host} answered {e.status_code}: {_message(e)}") from None
+        raise BackendError(f"gave up after {self._retry.max_attempts} attempts against {self.endpoint_host}; "
+                           f"retried errors: {self.retries}")
+
+    def _note(self, kind: str, attempt: int, wait: float, error: Exception) -> float:
+        """Count a retried error and log it; returns the wait."""
+        self.retries[kind] = self.retries.get(kind, 0) + 1
+        log.warning("attempt %d: %s (%s); retrying in %.1fs", attempt, kind, _message(error), wait)
+        return wait
+
+    async def _request(self, prompts: list[str], decoding: Decoding, attempt: int) -> Response:
+        common = {"model": self.model, "temperature": decoding.temperature, "top_p": decoding.top_p}
+        if decoding.stop:
+            common["stop"] = list(decoding.stop)
+        if decoding.seed is not None:
+            common["seed"] = decoding.seed
+        if self.api == "chat":
+            limit_key = "max_completion_tokens" if self._use_max_completion_tokens else "max_tokens"
+            r = await self._client.chat.completions.create(
+                messages=[{"role": "user", "content": prompts[0]}], **{limit_key: decoding.max_tokens}, **common)
+            completions = [Completion(c.message.content or "", c.finish_reason) for c in r.choices[:1]]
+        else:
+            r = await self._client.completions.create(prompt=prompts, max_tokens=decoding.max_tokens, **common)
+            by_index = sorted(r.choices, key=lambda c: c.index)
+            completions = [Completion(c.text or "", c.finish_reason) for c in by_index]
+        if len(completions) != len(prompts):
+            raise BackendError(f"{self.endpoint_host} returned {len(completions)} choices for {len(prompts)} prompts")
+        usage = {"prompt_tokens": getattr(r.usage, "prompt_tokens", 0) or 0,
+                 "completion_tokens": getattr(r.usage, "completion_tokens", 0) or 0} if r.usage else {}
+        return Response(completions, usage, attempts=attempt)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def _retry_after_s(error: openai.APIStatusError) -> float | None:
+    """Seconds from `retry-after-ms` or `retry-after` (seconds or an HTTP date), if the server sent one."""
+    headers = error.response.headers if error.response is not None else {}
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+def _message(error: Exception) -> str:
+    return str(getattr(error, "message", None) or error)[:300]

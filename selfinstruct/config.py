@@ -1,0 +1,97 @@
+"""GenerateConfig: every knob of a generation run, documented where it is declared.
+
+The resolved config is written to the run directory and into the registry lineage; the API key is
+not a field, so it cannot end up in either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class GenerateConfig:
+    num_instructions: int = 100
+    """Records wanted in the output (exactly this many unless --max-cost stops the run first)."""
+    model: str = "gpt-4o-mini"
+    """Model name as the endpoint knows it."""
+    seeds: str | None = None
+    """Seed file (Self-Instruct seed format or Alpaca records); None = the shipped seeds/default.jsonl."""
+    seeds_licence: str | None = None
+    """Licence of the seed file (SPDX id, e.g. Apache-2.0), recorded in lineage; the shipped seeds are Apache-2.0."""
+    prompt_file: str | None = None
+    """Replacement for the shipped prompt text (templates/prompt.txt); `{num_tasks}` is filled in."""
+    backend: str = "openai"
+    """openai (any OpenAI-compatible endpoint), transformers (local checkpoint) or replay (a run's journal)."""
+    api: str = "chat"
+    """chat (Chat Completions) or completions (legacy API, several prompts per request, as Alpaca did)."""
+    base_url: str | None = None
+    """Endpoint root, e.g. http://localhost:8000/v1 for vLLM; default OPENAI_BASE_URL or OpenAI."""
+    num_prompt_instructions: int = 3
+    """Seed examples shown in each prompt (Alpaca: 3; Self-Instruct: 6)."""
+    machine_examples: int = 0
+    """Examples drawn from this run's kept records, mixed into each prompt (Self-Instruct: 2)."""
+    num_tasks_per_prompt: int = 20
+    """New tasks asked for in each prompt (Alpaca asked for 20)."""
+    request_batch_size: int = 5
+    """Prompts per request with the legacy Completions API (Alpaca: 5); chat sends one per request."""
+    concurrency: int = 8
+    """Requests in flight at once."""
+    rpm: float | None = None
+    """Client-side limit on requests per minute."""
+    tpm: float | None = None
+    """Client-side limit on tokens per minute (prompt tokens + max_tokens, as providers count them)."""
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_tokens: int = 3072
+    """Completion tokens per prompt (Alpaca: 3072)."""
+    timeout_s: float = 120.0
+    """Per-attempt HTTP timeout."""
+    filters: str = "strict"
+    """Quality profile: alpaca (exactly Alpaca's heuristics) or strict (adds output checks)."""
+    language: str = "en"
+    """Language of the data; the strict profile's non-ASCII first-character check applies to English only."""
+    rouge_threshold: float = 0.7
+    """Drop a candidate whose ROUGE-L F against any seed or kept instruction is above this (Alpaca: 0.7)."""
+    rouge_tokenizer: str = "rouge"
+    """rouge (rouge-score's a-z0-9 tokens, as Alpaca) or unicode (words of any script)."""
+    minhash_threshold: float | None = None
+    """Also drop records whose whole text has MinHash Jaccard >= this with a kept record (off by default)."""
+    seed: int = 42
+    """Random seed for in-context example sampling (and sent to endpoints that accept one)."""
+    max_cost: float | None = None
+    """Stop issuing requests before the run's spend (all its sessions) could pass this many dollars."""
+    pricing: str | None = None
+    """JSON file of {model: {input, output}} dollars per 1M tokens, merged over the shipped table."""
+    expected_yield: float = 8.0
+    """Kept records per prompt assumed by --dry-run before the run has measured its own."""
+
+    def __post_init__(self) -> None:
+        checks = [
+            ("num_instructions", self.num_instructions >= 1, "must be at least 1"),
+            ("num_prompt_instructions", self.num_prompt_instructions >= 0, "must be >= 0"),
+            ("machine_examples", self.machine_examples >= 0, "must be >= 0"),
+            ("num_tasks_per_prompt", self.num_tasks_per_prompt >= 1, "must be at least 1"),
+            ("request_batch_size", self.request_batch_size >= 1, "must be at least 1"),
+            ("concurrency", self.concurrency >= 1, "must be at least 1"),
+            ("temperature", 0 <= self.temperature <= 2, "must be in [0, 2]"),
+            ("top_p", 0 < self.top_p <= 1, "must be in (0, 1]"),
+            ("max_tokens", self.max_tokens >= 1, "must be at least 1"),
+            ("rouge_threshold", 0 < self.rouge_threshold <= 1, "must be in (0, 1]"),
+            ("minhash_threshold", self.minhash_threshold is None or 0 < self.minhash_threshold <= 1,
+             "must be in (0, 1]"),
+            ("filters", self.filters in ("alpaca", "strict"), "must be alpaca or strict"),
+            ("api", self.api in ("chat", "completions"), "must be chat or completions"),
+            ("rouge_tokenizer", self.rouge_tokenizer in ("rouge", "unicode"), "must be rouge or unicode"),
+            ("max_cost", self.max_cost is None or self.max_cost > 0, "must be positive"),
+        ]
+        for name, ok, message in checks:
+            if not ok:
+                raise ValueError(f"{name} {message} (got {getattr(self, name)!r})")
+
+    @property
+    def prompts_per_request(self) -> int:
+        return self.request_batch_size if self.api == "completions" else 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,164 @@
+"""Near-duplicate removal: Alpaca's ROUGE-L rule (exact, indexed) and MinHash over whole records.
+
+The ROUGE-L rule (Stanford Alpaca's generate_instruction.py, after Self-Instruct): walk the
+candidates in order and drop one when its ROUGE-L F-measure against any seed or earlier
+kept instruction is > threshold (0.7). `RougeIndex` gives the same decisions as that
+exhaustive scan without scoring every pair; `exhaustive_rouge_decisions` is the scan
+itself, with rouge-score, kept as the reference for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from selfinstruct.rouge import tokenize
+from selfinstruct.rouge_index import RougeIndex, RougeVerdict
+
+__all__ = [
+    "DedupDecision",
+    "MinHashIndex",
+    "RougeIndex",
+    "RougeVerdict",
+    "dedup_records",
+    "exhaustive_rouge_decisions",
+    "record_text",
+]
+
+
+class MinHashIndex:
+    """MinHash LSH over word n-grams of whole texts; flags texts at Jaccard >= threshold.
+
+    LSH only proposes candidates (bucket collisions); each is confirmed with the MinHash
+    Jaccard estimate, and the most similar confirmed key is returned. Texts are split with
+    the "unicode" tokenizer (casefolded words of any script) into `ngram`-word shingles;
+    a text shorter than `ngram` words is one shingle.
+    """
+
+    def __init__(self, threshold: float, num_perm: int = 128, seed: int = 1, ngram: int = 3) -> None:
+        from datasketch import MinHash, MinHashLSH
+
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"minhash threshold must be in (0, 1], got {threshold}")
+        if ngram < 1:
+            raise ValueError(f"ngram must be >= 1, got {ngram}")
+        self.threshold = threshold
+        self.ngram = ngram
+        self._template = MinHash(num_perm=num_perm, seed=seed)
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self._minhashes: dict[str, object] = {}
+
+    def __len__(self) -> int:
+        return len(self._minhashes)
+
+    def shingles(self, text: str) -> list[bytes]:
+        """The distinct `ngram`-word shingles of `text`, UTF-8 encoded."""
+        words = tokenize(text, "unicode")
+        n = self.ngram
+        if len(words) <= n:
+            return [" ".join(words).encode()]
+        return list({" ".join(words[i : i + n]).encode() for i in range(len(words) - n + 1)})
+
+    def minhash(self, text: str):
+        """The MinHash signature of `text`."""
+        mh = self._template.copy()
+        mh.update_batch(self.shingles(text))
+        return mh
+
+    def check(self, text: str) -> tuple[str | None, float]:
+        """(key, estimated Jaccard) of the most similar stored text at >= threshold, else (None, 0.0)."""
+        return self._nearest(self.minhash(text))
+
+    def check_and_add(self, key: str, text: str) -> str | None:
+        """Return the key of a stored near-duplicate of `text`, or store `text` under `key`."""
+        mh = self.minhash(text)
+        found, _ = self._nearest(mh)
+        if found is None:
+            if key in self._minhashes:
+                raise ValueError(f"key {key!r} is already in the MinHash index")
+            self._lsh.insert(key, mh)
+            self._minhashes[key] = mh
+        return found
+
+    def _nearest(self, mh) -> tuple[str | None, float]:
+        best_key, best = None, 0.0
+        for key in self._lsh.query(mh):
+            score = mh.jaccard(self._minhashes[key])
+            if score >= self.threshold and (best_key is None or score > best):
+                best_key, best = key, score
+        return best_key, best
+
+
+@dataclass
+class DedupDecision:
+    """What happened to one record: kept or dropped, why, and what it was closest to."""
+
+    index: int
+    kept: bool
+    reason: str | None  # "rouge_duplicate" | "minhash_duplicate" | None when kept
+    nearest: str | None  # instruction (rouge) or record index as text (minhash) it matched
+    score: float  # ROUGE-L F or estimated Jaccard against `nearest`; 0.0 when none
+
+
+def record_text(record: dict) -> str:
+    """The whole record as one text: instruction, input and output on separate lines."""
+    return "\n".join(str(record.get(k) or "") for k in ("instruction", "input", "output"))
+
+
+def dedup_records(records: Iterable[dict], *, seeds: Iterable[str] = (), rouge_threshold: float = 0.7,
+                  tokenizer: str = "rouge", minhash_threshold: float | None = None,
+                  report_floor: float | None = None) -> list[DedupDecision]:
+    """Decide, in order, which records to keep; one decision per record.
+
+    A record is dropped as "rouge_duplicate" when its instruction scores ROUGE-L F >
+    `rouge_threshold` against a seed or an earlier kept instruction, else as
+    "minhash_duplicate" when `minhash_threshold` is set and the whole record (instruction,
+    input, output) has estimated Jaccard >= it against an earlier kept record. For kept
+    records, `nearest`/`score` report the most similar earlier instruction when its score
+    is >= `report_floor` (default min(0.5, rouge_threshold)).
+    """
+    floor = min(0.5, rouge_threshold) if report_floor is None else report_floor
+    rouge = RougeIndex(rouge_threshold, tokenizer, report_floor=floor)
+    for seed in seeds:
+        rouge.add(seed)
+    minhash = MinHashIndex(minhash_threshold) if minhash_threshold is not None else None
+    decisions = []
+    for i, record in enumerate(records):
+        instruction = str(record.get("instruction") or "")
+        verdict = rouge.check(instruction)
+        if verdict.duplicate:
+            decisions.append(DedupDecision(i, False, "rouge_duplicate", verdict.nearest_text, verdict.score))
+            continue
+        if minhash is not None:
+            text = record_text(record)
+            found, jaccard = minhash.check(text)
+            if found is not None:
+                decisions.append(DedupDecision(i, False, "minhash_duplicate", found, jaccard))
+                continue
+            minhash.check_and_add(str(i), text)
+        rouge.add(instruction)
+        decisions.append(DedupDecision(i, True, None, verdict.nearest_text, verdict.score))
+    return decisions
+
+
+def exhaustive_rouge_decisions(instructions: Sequence[str], seeds: Sequence[str] = (),
+                               threshold: float = 0.7) -> list[tuple[bool, float]]:
+    """Alpaca's O(n^2) rule with rouge-score itself: (kept, max score) per instruction.
+
+    Instructions are tokenized once with rouge-score's own tokenizer and scored per pair
+    with its LCS scorer, as Alpaca's generate_instruction.py does; max score is 0.0 when
+    the pool is empty.
+    """
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+    pool = [scorer._tokenizer.tokenize(s) for s in seeds]
+    out = []
+    for instruction in instructions:
+        tokens = scorer._tokenizer.tokenize(instruction)
+        best = max((rouge_scorer._score_lcs(tokens, p).fmeasure for p in pool), default=0.0)
+        kept = not best > threshold
+        if kept:
+            pool.append(tokens)
+        out.append((kept, best))
+    return out

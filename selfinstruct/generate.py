@@ -1,0 +1,258 @@
+"""Run a generation: issue requests concurrently, journal every response, sieve candidates, stop at N.
+
+    result = asyncio.run(generate(cfg, backend, run_dir="runs/r1"))
+
+Resuming is running it again on the same run directory: journaled responses are re-sieved (no
+request is sent for them), requests that never got a response are sent again, and new ones are
+issued until N records are kept. In-flight requests are awaited, never abandoned, so a response
+that was paid for always reaches the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from selfinstruct.accounting import Usage, max_request_cost
+from selfinstruct.backends.base import Backend, Decoding
+from selfinstruct.config import GenerateConfig
+from selfinstruct.errors import SelfInstructError
+from selfinstruct.io import write_records
+from selfinstruct.journal import Journal, JournalState
+from selfinstruct.pricing import load_pricing, price_for
+from selfinstruct.prompts import load_template
+from selfinstruct.requests import make_request, stops_for
+from selfinstruct.seeds import load_seeds
+from selfinstruct.sieve import Sieve, SieveStats
+from selfinstruct.tokens import get_counter
+
+log = logging.getLogger(__name__)
+
+# What must match for a run directory to be resumed: mixing models or prompts would blur lineage.
+RESUME_KEYS = ("model", "prompt_sha256", "seeds_sha256", "seed")
+MAX_BARREN_RESPONSES = 20
+
+
+@dataclass
+class RunResult:
+    records: list[dict]
+    kept: list[dict]
+    dropped: list[dict]
+    stats: SieveStats
+    usage: Usage
+    run_dir: Path
+    stopped_by: str | None = None
+    """"max_cost" when the budget stopped the run short of N records."""
+    lineage: dict = field(default_factory=dict)
+
+
+class Progress:
+    """What the loop reports; the CLI passes a live bar, the library a no-op."""
+
+    def update(self, *, kept: int, target: int, in_flight: int, requests: int, dollars: float) -> None:
+        pass
+
+
+async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path, progress: Progress | None = None) -> RunResult:
+    seeds, template = load_seeds(cfg.seeds), load_template(cfg.prompt_file)
+    price = price_for(cfg.model, load_pricing(cfg.pricing))
+    counter = get_counter(cfg.model)
+    progress = progress or Progress()
+    journal = Journal(run_dir)
+    identity = {"model": cfg.model, "prompt_sha256": template.sha256, "seeds_sha256": seeds.sha256, "seed": cfg.seed}
+    _check_resumable(journal.state, identity, journal.path)
+    journal.write("start", **identity, config=cfg.to_dict(), backend=backend.name, provider=backend.provider,
+                  endpoint_host=backend.endpoint_host, api=cfg.api)
+    started = _iso(journal.state.starts[0]["time"])  # a resumed run's window opens with its first session
+    sieve = new_sieve(cfg, [t.instruction for t in seeds.tasks])
+    usage = Usage()
+    for response in journal.state.responses:  # resume: re-sieve what was already paid for
+        request = journal.state.requests[response["id"]]
+        sieve.admit_response(request, response)
+        usage.add(response, request["prompts"], price, counter)
+
+    pending = journal.state.unanswered
+    next_id = journal.state.next_request_id
+    in_flight: dict[asyncio.Task, tuple[dict, float]] = {}
+    stopped_by = None
+    barren = 0  # consecutive responses that gave no parseable task: a model ignoring the format
+    try:
+        while True:
+            while len(in_flight) < cfg.concurrency and stopped_by is None:
+                if _enough_in_flight(cfg, sieve, in_flight):
+                    break
+                request = pending[0] if pending else make_request(next_id, cfg, seeds.tasks, template, sieve.kept)
+                reserve = max_request_cost(request["prompts"], cfg.max_tokens, price, counter)
+                reserved = sum(r for _, r in in_flight.values())
+                if cfg.max_cost is not None and usage.dollars + reserved + reserve > cfg.max_cost:
+                    stopped_by = "max_cost"
+                    break
+                if pending:
+                    pending.pop(0)
+                else:
+                    journal.write("request", **request)
+                    next_id += 1
+                decoding = Decoding(cfg.temperature, cfg.top_p, cfg.max_tokens, stops_for(request, cfg.num_tasks_per_prompt),
+                                    cfg.seed)
+                in_flight[asyncio.create_task(_timed(backend, request, decoding))] = (request, reserve)
+            progress.update(kept=len(sieve.kept), target=cfg.num_instructions, in_flight=len(in_flight),
+                            requests=usage.requests, dollars=usage.dollars)
+            if not in_flight:
+                break
+            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            arrived = []
+            for task in done:
+                request, _ = in_flight.pop(task)
+                response = task.result()  # a BackendError ends the run; the finally below drains the rest
+                journal.write("response", **response)
+                arrived.append((request, response))
+            # Sieve in a worker thread: requests in flight keep moving while candidates are decided.
+            outcomes = await asyncio.to_thread(_sieve_all, sieve, arrived)
+            for (request, response), (kept, dropped, parsed) in zip(arrived, outcomes):
+                usage.add(response, request["prompts"], price, counter)
+                journal.write("decisions", id=request["id"], kept=[r["instruction"] for r in kept],
+                              dropped=[{"instruction": r["instruction"], "reason": r["drop_reason"],
+                                        "collided_with": r["collided_with"]} for r in dropped])
+                barren = 0 if parsed else barren + 1
+            if barren >= max(MAX_BARREN_RESPONSES, 2 * cfg.concurrency):
+                raise SelfInstructError(
+                    f"the last {barren} responses held no task in the numbered format; the model does not follow "
+                    f"the prompt (read the replies in {journal.path}); try another model or --prompt-file")
+    finally:
+        await _drain(in_flight, journal)
+        journal.close()
+        await backend.aclose()
+    finished = _iso(time.time())
+    result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
+                       Path(run_dir), stopped_by)
+    result.lineage = build_lineage(cfg, backend.provider, backend.endpoint_host, seeds, template, result,
+                                   started, finished)
+    write_run_files(result, cfg)
+    return result
+
+
+def _iso(unix_time: float) -> str:
+    return datetime.fromtimestamp(unix_time, timezone.utc).isoformat(timespec="seconds")
+
+
+def new_sieve(cfg: GenerateConfig, seed_instructions: list[str]) -> Sieve:
+    return Sieve(seed_instructions, profile=cfg.filters, language=cfg.language, rouge_threshold=cfg.rouge_threshold,
+                 rouge_tokenizer=cfg.rouge_tokenizer, minhash_threshold=cfg.minhash_threshold)
+
+
+def _enough_in_flight(cfg: GenerateConfig, sieve: Sieve, in_flight: dict) -> bool:
+    """Stop issuing once the requests in flight should, at the yield seen so far, fill the gap."""
+    need = cfg.num_instructions - len(sieve.kept)
+    if need <= 0:
+        return True
+    per_prompt = len(sieve.kept) / sieve.stats.prompts if sieve.stats.prompts else cfg.expected_yield
+    expected = per_prompt * sum(len(req["prompts"]) for req, _ in in_flight.values())
+    return expected >= need
+
+
+def _sieve_all(sieve: Sieve, arrived: list[tuple[dict, dict]]) -> list[tuple[list, list, int]]:
+    """Sieve responses in arrival order; per response: (newly kept, newly dropped, candidates parsed)."""
+    outcomes = []
+    for request, response in arrived:
+        n_kept, n_dropped, n_candidates = len(sieve.kept), len(sieve.dropped), sieve.stats.candidates
+        sieve.admit_response(request, response)
+        outcomes.append((sieve.kept[n_kept:], sieve.dropped[n_dropped:], sieve.stats.candidates - n_candidates))
+    return outcomes
+
+
+async def _timed(backend: Backend, request: dict, decoding: Decoding) -> dict:
+    t0 = time.perf_counter()
+    response = await backend.complete(request["prompts"], decoding)
+    return {"id": request["id"], "latency_s": round(time.perf_counter() - t0, 3), "attempts": response.attempts,
+            "usage": response.usage,
+            "completions": [{"text": c.text, "finish_reason": c.finish_reason} for c in response.completions]}
+
+
+async def _drain(in_flight: dict, journal: Journal) -> None:
+    """After an error, still journal every response that arrives; the rest fail or are cancelled."""
+    if not in_flight:
+        return
+    log.warning("waiting for %d requests in flight so their responses reach the journal "
+                "(interrupt again to abandon them)", len(in_flight))
+    done, pending = await asyncio.wait(in_flight, timeout=None)
+    for task in done:
+        if not task.cancelled() and task.exception() is None:
+            journal.write("response", **task.result())
+
+
+def _check_resumable(state: JournalState, identity: dict, path: Path) -> None:
+    if not state.starts:
+        return
+    first = state.starts[0]
+    changed = [k for k in RESUME_KEYS if first.get(k) != identity[k]]
+    if changed:
+        raise SelfInstructError(f"{path} belongs to a run with a different {', '.join(changed)}; "
+                                "use a new --run-dir (or --backend replay to re-sieve its responses)")
+
+
+def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, result: RunResult, started: str,
+                  finished: str) -> dict:
+    """The generation's provenance, in the shape the registry stores (never a key)."""
+    return {
+        "operation": "generate",
+        "parameters": {k: v for k, v in cfg.to_dict().items() if k not in ("pricing",)},
+        "counts": {"requests": result.stats.requests, "prompts": result.stats.prompts,
+                   "candidates": result.stats.candidates, "kept": len(result.records)},
+        "drops": dict(result.stats.drops),
+        "generator": {"model": cfg.model, "provider": provider, "endpoint_host": endpoint_host,
+                      "api": cfg.api, "decoding": {"temperature": cfg.temperature, "top_p": cfg.top_p,
+                                                   "max_tokens": cfg.max_tokens}},
+        "prompt": {"sha256": template.sha256, "path": template.path},
+        "in_context": {"seed_examples": cfg.num_prompt_instructions, "machine_examples": cfg.machine_examples},
+        "seeds": {"name": seeds.name, "sha256": seeds.sha256, "count": len(seeds.tasks), "path": seeds.path,
+                  "licence": cfg.seeds_licence or seeds.licence},
+        "random_seed": cfg.seed,
+        "usage": result.usage.to_dict(),
+        "time_window": {"started": started, "finished": finished},
+        "run_dir": str(result.run_dir),
+        "filters": {"profile": cfg.filters, "rouge_threshold": cfg.rouge_threshold,
+                    "rouge_tokenizer": cfg.rouge_tokenizer, "minhash_threshold": cfg.minhash_threshold},
+    }
+
+
+def write_run_files(result: RunResult, cfg: GenerateConfig) -> None:
+    """kept.jsonl (with nearest instruction and score), dropped.jsonl (with reasons), summary.json."""
+    import json
+
+    extra = ("most_similar", "rouge_l", "request_id", "prompt")
+    write_records(result.run_dir / "kept.jsonl", result.kept, ("instruction", "input", "output", *extra))
+    write_records(result.run_dir / "dropped.jsonl", result.dropped,
+                  ("instruction", "input", "output", "drop_reason", "collided_with", "rouge_l", "request_id", "prompt"))
+    summary = {"config": cfg.to_dict(), "lineage": result.lineage, "stopped_by": result.stopped_by}
+    (result.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+
+
+def replay(cfg: GenerateConfig, source_run_dir: str | Path, *, audit_dir: str | Path) -> RunResult:
+    """Re-sieve the responses journaled in `source_run_dir` with `cfg`'s filters and dedup; sends nothing.
+
+    Keeps up to `cfg.num_instructions` records; kept.jsonl in `audit_dir` holds every one that passed.
+    """
+    from selfinstruct.backends.replay import recorded_identity, replay_responses
+
+    seeds, template = load_seeds(cfg.seeds), load_template(cfg.prompt_file)
+    price, counter = price_for(cfg.model, load_pricing(cfg.pricing)), get_counter(cfg.model, offline=True)
+    sieve, usage = new_sieve(cfg, [t.instruction for t in seeds.tasks]), Usage()
+    started = _iso(time.time())
+    for request, response in replay_responses(source_run_dir):
+        sieve.admit_response(request, response)
+        usage.add(response, request["prompts"], price, counter)
+    recorded = recorded_identity(source_run_dir)
+
+    result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
+                       Path(audit_dir))
+    finished = _iso(time.time())
+    result.lineage = build_lineage(cfg, recorded.get("provider", "replay"), recorded.get("endpoint_host", "unknown"),
+                                   seeds, template, result, started, finished)
+    result.lineage["replayed_from"] = str(source_run_dir)
+    Path(audit_dir).mkdir(parents=True, exist_ok=True)
+    write_run_files(result, cfg)
+    return result

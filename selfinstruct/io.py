@@ -1,0 +1,105 @@
+"""Read and write instruction records: Alpaca's JSON list, JSON Lines, append-only journals."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from selfinstruct.errors import InputError
+
+RECORD_FIELDS = ("instruction", "input", "output")
+
+
+def read_text_utf8(path: str | Path) -> str:
+    """The file's text, or an InputError that names the first byte that is not UTF-8."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise InputError(path, f"is not UTF-8 (byte {e.start}: {data[e.start:e.start + 1]!r})", line=line) from None
+
+
+def read_json_objects(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """Yield (line, object) from a JSON list file or a JSON Lines file.
+
+    For a JSON list the line is where each object starts, so errors still point at the right place.
+    """
+    text = read_text_utf8(path)
+    if text.lstrip().startswith("["):
+        yield from _json_list_objects(path, text)
+        return
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(path, f"invalid JSON: {e.msg} (column {e.colno})", line=lineno) from None
+        if not isinstance(obj, dict):
+            raise InputError(path, f"expected a JSON object, got {type(obj).__name__}", line=lineno)
+        yield lineno, obj
+
+
+def _json_list_objects(path, text: str) -> Iterator[tuple[int, dict]]:
+    decoder = json.JSONDecoder()
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(path, f"invalid JSON: {e.msg} (column {e.colno})", line=e.lineno) from None
+    # Recover each element's starting line by re-scanning the list with raw_decode.
+    pos = text.index("[") + 1
+    for item in items:
+        while text[pos] in " \t\r\n,":
+            pos += 1
+        lineno = text.count("\n", 0, pos) + 1
+        _, pos = decoder.raw_decode(text, pos)
+        if not isinstance(item, dict):
+            raise InputError(path, f"expected a JSON object, got {type(item).__name__}", line=lineno)
+        yield lineno, item
+
+
+def read_records(path: str | Path) -> list[dict]:
+    """Alpaca records (instruction, input, output) from a JSON list or JSONL file, validated.
+
+    `input` may be absent (taken as empty); `instruction` must be a non-empty string.
+    """
+    records = []
+    for lineno, obj in read_json_objects(path):
+        records.append(validate_record(obj, path, lineno))
+    return records
+
+
+def validate_record(obj: dict, path, lineno: int) -> dict:
+    """Check one Alpaca record's fields and return it as {instruction, input, output, ...extras}."""
+    for field in ("instruction", "output"):
+        if field not in obj:
+            raise InputError(path, "is missing", line=lineno, field=field)
+    for field in RECORD_FIELDS:
+        if field in obj and not isinstance(obj[field], str):
+            raise InputError(path, f"must be a string, got {type(obj[field]).__name__}", line=lineno, field=field)
+    if not obj["instruction"].strip():
+        raise InputError(path, "is empty", line=lineno, field="instruction")
+    return {"instruction": obj["instruction"], "input": obj.get("input", ""), "output": obj["output"],
+            **{k: v for k, v in obj.items() if k not in RECORD_FIELDS}}
+
+
+def write_records(path: str | Path, records: Iterable[dict], fields: tuple[str, ...] = RECORD_FIELDS) -> int:
+    """Write records atomically: Alpaca's JSON list for `.json`, JSON Lines otherwise."""
+    path = Path(path)
+    rows = [{k: r.get(k, "") for k in fields} for r in records]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        if path.suffix == ".json":
+            json.dump(rows, f, indent=4, ensure_ascii=False)
+            f.write("\n")
+        else:
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return len(rows)

@@ -1,0 +1,83 @@
+"""Decide each parsed candidate in arrival order: quality checks, then near-duplicate rules.
+
+The sieve holds the only order-dependent state of a run (the ROUGE-L pool of seeds and kept
+instructions, the MinHash index of kept records), so replaying a journal's responses through a
+fresh sieve reproduces the run's decisions exactly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from selfinstruct.dedup import MinHashIndex, RougeIndex
+from selfinstruct.filters import checks_for, first_reason
+from selfinstruct.parse import parse_completion
+
+
+@dataclass
+class SieveStats:
+    requests: int = 0
+    prompts: int = 0
+    candidates: int = 0
+    drops: Counter = field(default_factory=Counter)  # drop and parse-failure reasons
+
+
+class Sieve:
+    """parse -> filters -> ROUGE-L dedup -> optional MinHash dedup, one response at a time."""
+
+    def __init__(self, seed_instructions: list[str], *, profile: str = "strict", language: str = "en",
+                 rouge_threshold: float = 0.7, rouge_tokenizer: str = "rouge", minhash_threshold: float | None = None):
+        self.checks = checks_for(profile, language)
+        self.rouge = RougeIndex(threshold=rouge_threshold, tokenizer=rouge_tokenizer)
+        for text in seed_instructions:
+            self.rouge.add(text)
+        self.minhash = MinHashIndex(minhash_threshold) if minhash_threshold else None
+        self.kept: list[dict] = []
+        self.dropped: list[dict] = []
+        self.stats = SieveStats()
+
+    def admit_response(self, request: dict, response: dict) -> list[dict]:
+        """Parse and decide every completion of a journaled response; returns the newly kept records."""
+        self.stats.requests += 1
+        newly_kept = []
+        for prompt_no, completion in enumerate(response["completions"]):
+            self.stats.prompts += 1
+            first_index = request["num_examples"][prompt_no] + 1
+            parsed = parse_completion(completion["text"], first_index, completion.get("finish_reason"))
+            self.stats.drops.update(parsed.failures)
+            for record in parsed.records:
+                origin = {"request_id": request["id"], "prompt": prompt_no}
+                if (kept := self.admit(record, origin)) is not None:
+                    newly_kept.append(kept)
+        return newly_kept
+
+    def admit(self, record: dict, origin: dict | None = None) -> dict | None:
+        """Keep or drop one candidate; kept records carry their nearest earlier instruction and score."""
+        self.stats.candidates += 1
+        origin = origin or {}
+        if reason := first_reason(record, self.checks):
+            return self._drop(record, reason, origin)
+        verdict = self.rouge.check(record["instruction"])
+        if verdict.duplicate:
+            return self._drop(record, "rouge_duplicate", origin, verdict.nearest_text, verdict.score)
+        if self.minhash is not None:
+            key = str(len(self.kept))
+            twin = self.minhash.check_and_add(key, record_text(record))
+            if twin is not None:
+                return self._drop(record, "minhash_duplicate", origin, self.kept[int(twin)]["instruction"], None)
+        self.rouge.add(record["instruction"])
+        kept = {**record, "most_similar": verdict.nearest_text, "rouge_l": round(verdict.score, 4), **origin}
+        self.kept.append(kept)
+        return kept
+
+    def _drop(self, record, reason, origin, nearest=None, score=None) -> None:
+        self.stats.drops[reason] += 1
+        self.dropped.append({**record, "drop_reason": reason, "collided_with": nearest,
+                             "rouge_l": None if score is None else round(score, 4), **origin})
+        return None
+
+
+def record_text(record: dict) -> str:
+    """The whole record as one text, for record-level MinHash."""
+    return "\n".join((record["instruction"], record.get("input", ""), record["output"]))

@@ -1,0 +1,49 @@
+"""`diff` counts planted additions, removals and edits by record hash."""
+
+from __future__ import annotations
+
+import polars as pl
+
+import registry
+from registry.diff import diff
+
+from .conftest import make_frame
+
+
+def test_diff_counts_planted_changes(root):
+    base = make_frame(300)
+    rows = base.to_dicts()
+    for i in range(0, 40, 4):  # 10 output edits (same instruction)
+        rows[i]["output"] += " Corrected."
+    rows[100]["instruction"] = rows[100]["instruction"].replace("short", "brief")  # same output -> paired
+    removed = {200, 201, 202, 203, 204}
+    rows = [r for k, r in enumerate(rows) if k not in removed]
+    added = [{"instruction": f"Name a fruit whose name begins with {c}.", "input": "", "output": f"{c}pple-like"}
+             for c in "ABCDEFG"]
+    child = pl.DataFrame(rows + added)
+    registry.commit(base, name="d", lineage={"operation": "import"}, root=root)
+    registry.commit(child, name="d", lineage={"operation": "edit"}, parents=["d@1"], root=root)
+    d = diff("d@1", "d@2", root=root)
+    assert (d["added"], d["removed"], d["changed"], d["unchanged"]) == (7, 5, 11, 300 - 5 - 11)
+    assert d["changed_fields"] == {"instruction": 1, "input": 0, "output": 10}
+    assert d["stats"]["rows"] == {"a": 300, "b": 302, "delta": 2}
+    assert d["lineage"]["operation"] == {"a": "import", "b": "edit"}
+
+
+def test_diff_of_identical_versions_is_empty(root, frame):
+    registry.commit(frame, name="d", lineage={}, root=root)
+    registry.commit(frame, name="d", lineage={}, root=root)
+    d = diff("d@1", "d@2", root=root)
+    assert (d["added"], d["removed"], d["changed"], d["unchanged"]) == (0, 0, 0, frame.height)
+    assert d["a_hash"] == d["b_hash"]
+
+
+def test_in_place_replacement_pairs_as_changed(root):
+    base = make_frame(50)
+    rows = base.to_dicts()
+    rows[20] = {"instruction": "Completely different task.", "input": "", "output": "Different answer."}
+    registry.commit(base, name="d", lineage={}, root=root)
+    registry.commit(pl.DataFrame(rows), name="d", lineage={}, root=root)
+    d = diff("d@1", "d@2", root=root)
+    assert (d["added"], d["removed"], d["changed"]) == (0, 0, 1)
+    assert d["pairing"]["same_position"] == 1
