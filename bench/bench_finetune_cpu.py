@@ -42,7 +42,7 @@ def build_model(records, folder: Path, hidden: int, layers: int, vocab: int) -> 
 def run_trainer(records, model_dir: Path, out: Path) -> dict:
     """transformers' Trainer with Alpaca's collator (pad to longest, -100 label padding)."""
     import torch
-    from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
+    from transformers import AutoModelForCausalLM, Trainer, TrainerCallback, TrainingArguments
 
     from finetune.encode import IGNORE_INDEX, encode_records
     from finetune.model import load_tokenizer
@@ -61,14 +61,22 @@ def run_trainer(records, model_dir: Path, out: Path) -> dict:
         counts["slots"] += ids.numel()
         return {"input_ids": ids, "labels": labels, "attention_mask": ids.ne(tok.pad_token_id)}
 
+    marks = [(time.perf_counter(), 0)]
+
+    class Clock(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            marks.append((time.perf_counter(), counts["real"]))
+
     model = AutoModelForCausalLM.from_pretrained(model_dir)
     args = TrainingArguments(
         output_dir=str(out), per_device_train_batch_size=4, gradient_accumulation_steps=32,
         learning_rate=2e-5, weight_decay=0.0, warmup_steps=0.03, lr_scheduler_type="cosine",
         num_train_epochs=1, logging_steps=1, save_strategy="no", report_to=[], use_cpu=True,
         seed=42, disable_tqdm=True, remove_unused_columns=False)
-    trainer = Trainer(model=model, args=args, train_dataset=examples, data_collator=collate)
+    trainer = Trainer(model=model, args=args, train_dataset=examples, data_collator=collate,
+                      callbacks=[Clock()])
     cpu = time.process_time()
+    marks[0] = (time.perf_counter(), 0)
     result = trainer.train()
     cpu = time.process_time() - cpu
     seconds = result.metrics["train_runtime"]
@@ -76,7 +84,9 @@ def run_trainer(records, model_dir: Path, out: Path) -> dict:
             "real_tokens": counts["real"], "slots": counts["slots"],
             "real_tokens_per_s": counts["real"] / seconds,
             "padded_share": 1 - counts["real"] / counts["slots"], "final_loss": result.training_loss,
-            "real_tokens_per_cpu_s": counts["real"] / cpu}
+            "real_tokens_per_cpu_s": counts["real"] / cpu,
+            "median_step_tokens_per_s": median_rate([(t1 - t0, r1 - r0) for (t0, r0), (t1, r1)
+                                                     in zip(marks, marks[1:])])}
 
 
 def run_ours(name: str, data: Path, model_dir: Path, out: Path, overrides: list[str]) -> dict:
@@ -95,7 +105,14 @@ def run_ours(name: str, data: Path, model_dir: Path, out: Path, overrides: list[
     real, slots = sum(r["real_tokens"] for r in rows), sum(r["slots"] for r in rows)
     return {"name": name, "seconds": seconds, "real_tokens": real, "slots": slots,
             "real_tokens_per_s": real / seconds, "padded_share": 1 - real / slots,
-            "final_loss": rows[-1]["loss"], "real_tokens_per_cpu_s": real / cpu}
+            "final_loss": rows[-1]["loss"], "real_tokens_per_cpu_s": real / cpu,
+            "median_step_tokens_per_s": median_rate([(r["seconds"], r["real_tokens"]) for r in rows])}
+
+
+def median_rate(steps: list[tuple[float, int]]) -> float:
+    """Median over optimizer steps of real tokens/s: robust to bursts of CPU contention."""
+    rates = sorted(tokens / seconds for seconds, tokens in steps if seconds > 0)
+    return rates[len(rates) // 2]
 
 
 def main() -> None:
@@ -131,16 +148,20 @@ def main() -> None:
                 run_ours("ours, length-grouped (4 examples/micro-batch)", data, model_dir,
                          tmp / f"grouped{k}", ["batching=grouped"]),
             ]
-    base = results[0]["real_tokens_per_s"]
-    base_cpu = results[0]["real_tokens_per_cpu_s"]
-    print(f"{'run':<48} {'seconds':>8} {'real tok/s':>11} {'x':>6} {'tok/CPU-s':>10} {'x':>6} "
+    print(f"{'run':<48} {'seconds':>8} {'real tok/s':>11} {'median step':>12} {'tok/CPU-s':>10} "
           f"{'padded':>7} {'loss':>7}")
     for r in results:
         print(f"{r['name']:<48} {r['seconds']:>8.1f} {r['real_tokens_per_s']:>11.0f} "
-              f"{r['real_tokens_per_s'] / base:>5.2f}x {r['real_tokens_per_cpu_s']:>10.0f} "
-              f"{r['real_tokens_per_cpu_s'] / base_cpu:>5.2f}x {r['padded_share']:>7.1%} "
-              f"{r['final_loss']:>7.3f}")
-    print("x: against the first Trainer run; tok/CPU-s: real tokens per CPU-second of the process")
+              f"{r['median_step_tokens_per_s']:>12.0f} {r['real_tokens_per_cpu_s']:>10.0f} "
+              f"{r['padded_share']:>7.1%} {r['final_loss']:>7.3f}")
+    # Shared CPUs slow down in bursts: compare each variant's best run (as timeit does).
+    best = {}
+    for r in results:
+        best[r["name"]] = max(best.get(r["name"], 0.0), r["real_tokens_per_s"])
+    base = best[results[0]["name"]]
+    print(f"best of {args.repeats} (real tokens/s, one epoch):")
+    for name, rate in best.items():
+        print(f"  {name:<48} {rate:>8.0f}  {rate / base:.2f}x")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REQUIRED = ("instruction", "output")
-REF = re.compile(r"^[A-Za-z0-9][\w.\-]*@(\d+|latest)$")
+REF = re.compile(r"^[A-Za-z0-9][\w.\-]*@[\w.\-]+$")  # name@3, name@latest, name@stable, name@3f2a9c
 
 
 @dataclass
@@ -40,10 +40,12 @@ def load_records(dataset: str, root: str | None = None) -> tuple[list[dict], Dat
         if not hasattr(registry, "open"):
             raise ValueError(f"{dataset}: this registry version cannot open datasets")
         root = registry_root(root)
+        errors = (KeyError, FileNotFoundError, LookupError, getattr(registry, "RegistryError", KeyError))
         try:
             version = registry.resolve(dataset, root=root)
-            frame = registry.open(dataset, root=root)
-        except (KeyError, FileNotFoundError, LookupError) as exc:
+            # Open the resolved number, so `name@latest` cannot move between the two calls.
+            frame = registry.open(version.ref, root=root)
+        except errors as exc:
             raise ValueError(f"unknown dataset version {dataset!r}: {exc}") from exc
         rows = frame.to_dicts()
         check_fields(rows, dataset, list(frame.columns))

@@ -40,7 +40,8 @@ def train_step(accelerator, model, micro_batches: list[MicroBatch], examples: li
     batches = [collate(mb, examples, pad_id, packed) for mb in micro_batches]
     counts = torch.tensor([float(sum(b["target_tokens"] for b in batches))], device=accelerator.device)
     global_targets = accelerator.reduce(counts, "sum").item()
-    loss_sum = micro_mean_sum = 0.0
+    loss_sum = torch.zeros((), device=accelerator.device)  # stays on device: no sync per micro-batch
+    micro_mean_sum = torch.zeros((), device=accelerator.device)
     for j, batch in enumerate(batches):
         last = j == len(batches) - 1
         with nullcontext() if last else accelerator.no_sync(model):
@@ -50,11 +51,11 @@ def train_step(accelerator, model, micro_batches: list[MicroBatch], examples: li
             else:
                 loss = s / max(batch["target_tokens"], 1) / len(batches)
             accelerator.backward(loss)
-        loss_sum += s.item()
-        micro_mean_sum += s.item() / max(batch["target_tokens"], 1)
-    stats = torch.tensor([loss_sum, micro_mean_sum, float(len(batches)),
-                          float(sum(b["real_tokens"] for b in batches)),
-                          float(sum(b["slots"] for b in batches))], device=accelerator.device)
+        loss_sum += s.detach()
+        micro_mean_sum += s.detach() / max(batch["target_tokens"], 1)
+    counters = torch.tensor([float(len(batches)), float(sum(b["real_tokens"] for b in batches)),
+                             float(sum(b["slots"] for b in batches))], device=accelerator.device)
+    stats = torch.cat([torch.stack([loss_sum, micro_mean_sum]), counters])
     s_loss, s_micro, n_micro, real, slots = accelerator.reduce(stats, "sum").tolist()
     loss = s_loss / max(global_targets, 1.0) if loss_averaging == "token" else s_micro / n_micro
     return {"loss": loss, "real_tokens": int(real), "slots": int(slots),

@@ -111,6 +111,9 @@ def train(config: FinetuneConfig) -> Path:
         (output / "README.md").write_text(render_model_card(config, run))
         if data.source.from_registry:
             record_use(config, run, output)
+    # Tear the process group down together: a rank that leaves while another still writes
+    # the model card can leave that one waiting in gloo's shutdown.
+    accelerator.wait_for_everyone()
     accelerator.end_training()
     return output
 

@@ -27,7 +27,7 @@ def test_two_processes_match_one(tmp_path, records_file, tiny_model, packing):
     one = train(load_config(None, [*COMMON, f"packing={packing}"], dataset=str(records_file),
                             model=str(tiny_model), output=str(tmp_path / "one")))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
-           "CUDA_VISIBLE_DEVICES": ""}
+           "CUDA_VISIBLE_DEVICES": "", "PYTHONFAULTHANDLER": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
            "--standalone", "-m", "finetune", "run", "--dataset", str(records_file),
            "--model", str(tiny_model), "--output", str(tmp_path / "two"), *COMMON,
@@ -36,10 +36,12 @@ def test_two_processes_match_one(tmp_path, records_file, tiny_model, packing):
     proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        _, stderr = proc.communicate(timeout=240)
+        _, stderr = proc.communicate(timeout=540)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGABRT)  # faulthandler prints every worker's stack
+        _, stderr = proc.communicate(timeout=30)
         os.killpg(proc.pid, signal.SIGKILL)
-        raise
+        pytest.fail("two-process run timed out:\n" + stderr[-6000:])
     assert proc.returncode == 0, stderr[-3000:]
     a, b = load_file(str(one / "model.safetensors")), load_file(str(tmp_path / "two" / "model.safetensors"))
     assert a.keys() == b.keys()
