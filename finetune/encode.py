@@ -53,8 +53,9 @@ def encode_records(records: list[dict], tokenizer, template: Template, max_lengt
     if not records:
         return out
     prompts = [template.render(r["instruction"], r.get("input")) for r in records]
-    prompt_ids = tokenizer(prompts)["input_ids"]
-    response_ids = tokenizer([r["output"] for r in records], add_special_tokens=False)["input_ids"]
+    prompt_ids = tokenizer(prompts, verbose=False)["input_ids"]
+    response_ids = tokenizer([r["output"] for r in records], add_special_tokens=False,
+                             verbose=False)["input_ids"]
     for p, r in zip(prompt_ids, response_ids):
         if len(p) >= max_length and not train_on_prompt:
             # Nothing of the response would survive truncation: an all -100 example only
