@@ -57,9 +57,12 @@ def composition(f: dict) -> str:
 
 
 def collection(f: dict) -> str:
-    lin = f["lineage"]
+    own = f["lineage"]
+    origin = f.get("origin") or {"ref": f["ref"], "lineage": own}
+    lin = origin["lineage"]  # how the rows were collected, recorded where they entered the registry
     gen = lin.get("generator") or {}
-    rows = [("Operation", not_recorded(lin.get("operation"))),
+    rows = [("Operation", not_recorded(own.get("operation"))),
+            ("Collected in", origin["ref"] + ("" if origin["ref"] == f["ref"] else " (an ancestor)")),
             ("Generator model", not_recorded(gen.get("model"))), ("Provider", not_recorded(gen.get("provider"))),
             ("Endpoint host", not_recorded(gen.get("endpoint_host"))), ("API", not_recorded(gen.get("api"))),
             ("Decoding", not_recorded(gen.get("decoding"))),
@@ -68,7 +71,7 @@ def collection(f: dict) -> str:
             ("Seed set", not_recorded(lin.get("seeds"))), ("Random seed", not_recorded(lin.get("random_seed"))),
             ("Usage", not_recorded(lin.get("usage"))), ("Time window", not_recorded(lin.get("time_window"))),
             ("Run directory", not_recorded(lin.get("run_dir"))), ("Source", not_recorded(lin.get("source"))),
-            ("Parameters", not_recorded(lin.get("parameters"))),
+            ("Parameters", not_recorded(own.get("parameters"))),
             ("Software", ", ".join(f"{k} {v}" for k, v in f["software"].items() if v))]
     return "## Collection process\n\n" + table(["", ""], rows)
 

@@ -24,43 +24,40 @@ def size_category(n: int) -> str:
     return next((label for edge, label in edges if n < edge), "n>100M")
 
 
-def is_machine_generated(version: Version, store) -> bool:
-    """True when this version or an ancestor records a generator model."""
-    todo, seen = [version], set()
-    while todo:
-        v = todo.pop()
-        if v.ref in seen:
-            continue
-        seen.add(v.ref)
-        if (v.manifest.get("lineage") or {}).get("generator"):
-            return True
-        for p in v.parents:
-            try:
-                todo.append(resolve(p, root=store))
-            except Exception:  # noqa: BLE001
-                continue
-    return False
-
-
-def find_seeds(version: Version, store, seeds_path: str | Path | None) -> Path | None:
-    """The seed file to measure novelty against: the one given, else the nearest one the lineage names."""
-    if seeds_path:
-        return Path(seeds_path)
+def nearest_with(version: Version, store, wanted) -> Version | None:
+    """This version, else the nearest ancestor (breadth first), whose lineage satisfies `wanted`."""
     todo, seen = [version], set()
     while todo:
         v = todo.pop(0)
         if v.ref in seen:
             continue
         seen.add(v.ref)
-        recorded = ((v.manifest.get("lineage") or {}).get("seeds") or {}).get("path")
-        if recorded and Path(recorded).exists():
-            return Path(recorded)
+        if wanted(v.manifest.get("lineage") or {}):
+            return v
         for p in v.parents:
             try:
                 todo.append(resolve(p, root=store))
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - a missing ancestor is reported elsewhere
                 continue
     return None
+
+
+def is_machine_generated(version: Version, store) -> bool:
+    """True when this version or an ancestor records a generator model."""
+    return nearest_with(version, store, lambda lin: bool(lin.get("generator"))) is not None
+
+
+def find_seeds(version: Version, store, seeds_path: str | Path | None) -> Path | None:
+    """The seed file to measure novelty against: the one given, else the nearest one the lineage names."""
+    if seeds_path:
+        return Path(seeds_path)
+
+    def recorded(lin: dict) -> bool:
+        path = (lin.get("seeds") or {}).get("path")
+        return bool(path) and Path(path).exists()
+
+    found = nearest_with(version, store, recorded)
+    return Path(found.manifest["lineage"]["seeds"]["path"]) if found else None
 
 
 def collect_facts(version: Version, *, root=None, frame: pl.DataFrame | None = None,
@@ -80,6 +77,8 @@ def collect_facts(version: Version, *, root=None, frame: pl.DataFrame | None = N
         "uses": list_uses(version, root=store),
         "human": human_sections(version, root=store),
         "machine_generated": is_machine_generated(version, store),
+        # Where the rows were collected: this version or its nearest ancestor that records it.
+        "origin": _origin(version, store),
         "size_category": size_category(version.rows),
     }
     facts["parent_share"] = parent_share(store, version, frame)
@@ -120,3 +119,10 @@ def children_of(store, version: Version) -> list[str]:
             if version.ref in v.parents:
                 out.append(v.ref)
     return out
+
+
+def _origin(version: Version, store) -> dict | None:
+    """The nearest version that records a generator, else the nearest import or generation."""
+    found = (nearest_with(version, store, lambda lin: bool(lin.get("generator")))
+             or nearest_with(version, store, lambda lin: lin.get("operation") in ("generate", "import")))
+    return {"ref": found.ref, "lineage": found.manifest.get("lineage") or {}} if found else None

@@ -241,8 +241,9 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
         seed_texts = [t.instruction for t in load_seeds(seeds).tasks] if seeds else []
     except InputError as e:
         raise _fail(e) from None
+    # Decisions only (report_floor = threshold): kept records are written without a nearest neighbour.
     decisions = dedup_records(records, seeds=seed_texts, rouge_threshold=rouge_threshold, tokenizer=rouge_tokenizer,
-                              minhash_threshold=minhash_threshold)
+                              minhash_threshold=minhash_threshold, report_floor=rouge_threshold)
     kept = [records[d.index] for d in decisions if d.kept]
     write_records(output, kept, ("instruction", "input", "output"))
     drops: dict[str, int] = {}
@@ -250,9 +251,13 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
         if not d.kept:
             drops[d.reason] = drops.get(d.reason, 0) + 1
     if dropped:
-        write_records(dropped, [{**records[d.index], "drop_reason": d.reason, "collided_with": d.nearest,
-                                 "rouge_l": d.score, "line_index": d.index} for d in decisions if not d.kept],
-                      ("instruction", "input", "output", "drop_reason", "collided_with", "rouge_l", "line_index"))
+        def collided(d):  # MinHash names the kept record by its index
+            return records[int(d.nearest)]["instruction"] if d.reason == "minhash_duplicate" else d.nearest
+
+        write_records(dropped, [{**records[d.index], "drop_reason": d.reason, "collided_with": collided(d),
+                                 "rouge_l": d.score if d.reason == "rouge_duplicate" else None,
+                                 "record_index": d.index} for d in decisions if not d.kept],
+                      ("instruction", "input", "output", "drop_reason", "collided_with", "rouge_l", "record_index"))
     summary = {"input": len(records), "kept": len(kept), "drops": drops, "output": output}
     click.echo(json.dumps(summary) if as_json else f"kept {len(kept)} of {len(records)} records -> {output}; dropped {drops or 0}")
 

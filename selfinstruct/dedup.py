@@ -67,20 +67,25 @@ class MinHashIndex:
 
     def check(self, text: str) -> tuple[str | None, float]:
         """(key, estimated Jaccard) of the most similar stored text at >= threshold, else (None, 0.0)."""
-        return self._nearest(self.minhash(text))
+        return self.nearest(self.minhash(text))
 
     def check_and_add(self, key: str, text: str) -> str | None:
         """Return the key of a stored near-duplicate of `text`, or store `text` under `key`."""
         mh = self.minhash(text)
-        found, _ = self._nearest(mh)
+        found, _ = self.nearest(mh)
         if found is None:
-            if key in self._minhashes:
-                raise ValueError(f"key {key!r} is already in the MinHash index")
-            self._lsh.insert(key, mh)
-            self._minhashes[key] = mh
+            self.insert(key, mh)
         return found
 
-    def _nearest(self, mh) -> tuple[str | None, float]:
+    def insert(self, key: str, mh) -> None:
+        """Store a signature from `minhash` under a new `key`."""
+        if key in self._minhashes:
+            raise ValueError(f"key {key!r} is already in the MinHash index")
+        self._lsh.insert(key, mh)
+        self._minhashes[key] = mh
+
+    def nearest(self, mh) -> tuple[str | None, float]:
+        """(key, estimated Jaccard) of the most similar stored signature at >= threshold."""
         best_key, best = None, 0.0
         for key in self._lsh.query(mh):
             score = mh.jaccard(self._minhashes[key])
@@ -117,8 +122,7 @@ def dedup_records(records: Iterable[dict], *, seeds: Iterable[str] = (), rouge_t
     records, `nearest`/`score` report the most similar earlier instruction when its score
     is >= `report_floor` (default min(0.5, rouge_threshold)).
     """
-    floor = min(0.5, rouge_threshold) if report_floor is None else report_floor
-    rouge = RougeIndex(rouge_threshold, tokenizer, report_floor=floor)
+    rouge = RougeIndex(rouge_threshold, tokenizer, report_floor=report_floor)
     for seed in seeds:
         rouge.add(seed)
     minhash = MinHashIndex(minhash_threshold) if minhash_threshold is not None else None
@@ -130,13 +134,13 @@ def dedup_records(records: Iterable[dict], *, seeds: Iterable[str] = (), rouge_t
             decisions.append(DedupDecision(i, False, "rouge_duplicate", verdict.nearest_text, verdict.score))
             continue
         if minhash is not None:
-            text = record_text(record)
-            found, jaccard = minhash.check(text)
+            signature = minhash.minhash(record_text(record))
+            found, jaccard = minhash.nearest(signature)
             if found is not None:
                 decisions.append(DedupDecision(i, False, "minhash_duplicate", found, jaccard))
                 continue
-            minhash.check_and_add(str(i), text)
-        rouge.add(instruction)
+            minhash.insert(str(i), signature)
+        rouge.add(instruction)  # reuses the tokens and elements of the check above
         decisions.append(DedupDecision(i, True, None, verdict.nearest_text, verdict.score))
     return decisions
 

@@ -27,7 +27,8 @@ from selfinstruct.pricing import load_pricing, price_for
 from selfinstruct.prompts import load_template
 from selfinstruct.requests import make_request, stops_for
 from selfinstruct.seeds import load_seeds
-from selfinstruct.sieve import Sieve, SieveStats
+from selfinstruct.sieve import Sieve, SieveStats, annotate_nearest
+from selfinstruct.sieve_worker import SieveWorker
 from selfinstruct.tokens import get_counter
 
 log = logging.getLogger(__name__)
@@ -68,22 +69,26 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
     journal.write("start", **identity, config=cfg.to_dict(), backend=backend.name, provider=backend.provider,
                   endpoint_host=backend.endpoint_host, api=cfg.api)
     started = _iso(journal.state.starts[0]["time"])  # a resumed run's window opens with its first session
-    sieve = new_sieve(cfg, [t.instruction for t in seeds.tasks])
+    sieve = await SieveWorker.start([t.instruction for t in seeds.tasks], **sieve_options(cfg))
     usage = Usage()
-    for response in journal.state.responses:  # resume: re-sieve what was already paid for
-        request = journal.state.requests[response["id"]]
-        sieve.admit_response(request, response)
+    received = [(journal.state.requests[r["id"]], r) for r in journal.state.responses]
+    await sieve.admit(received)  # resume: re-sieve what was already paid for
+    for request, response in received:
         usage.add(response, request["prompts"], price, counter)
 
     pending = journal.state.unanswered
     next_id = journal.state.next_request_id
     in_flight: dict[asyncio.Task, tuple[dict, float]] = {}
+    queued: list[tuple[dict, dict]] = []  # journaled responses waiting for the sieve, in arrival order
+    batch: list[tuple[dict, dict]] = []  # the responses the sieve is deciding now
+    sieving: asyncio.Task | None = None
     stopped_by = None
     barren = 0  # consecutive responses that gave no parseable task: a model ignoring the format
     try:
         while True:
+            unsieved = sum(len(req["prompts"]) for req, _ in queued + batch)
             while len(in_flight) < cfg.concurrency and stopped_by is None:
-                if _enough_in_flight(cfg, sieve, in_flight):
+                if _enough_in_flight(cfg, sieve, in_flight, unsieved):
                     break
                 request = pending[0] if pending else make_request(next_id, cfg, seeds.tasks, template, sieve.kept)
                 reserve = max_request_cost(request["prompts"], cfg.max_tokens, price, counter)
@@ -96,28 +101,34 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                 else:
                     journal.write("request", **request)
                     next_id += 1
-                decoding = Decoding(cfg.temperature, cfg.top_p, cfg.max_tokens, stops_for(request, cfg.num_tasks_per_prompt),
-                                    cfg.seed)
+                decoding = Decoding(cfg.temperature, cfg.top_p, cfg.max_tokens,
+                                    stops_for(request, cfg.num_tasks_per_prompt), cfg.seed)
                 in_flight[asyncio.create_task(_timed(backend, request, decoding))] = (request, reserve)
             progress.update(kept=len(sieve.kept), target=cfg.num_instructions, in_flight=len(in_flight),
                             requests=usage.requests, dollars=usage.dollars)
-            if not in_flight:
+            if sieving is None and queued:
+                # The sieve runs in a child process, one batch at a time in arrival order, while
+                # requests keep going out and coming back.
+                batch, queued = queued, []
+                sieving = asyncio.create_task(sieve.admit(batch))
+            if not in_flight and sieving is None:
                 break
-            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            arrived = []
+            done, _ = await asyncio.wait([*in_flight, *([sieving] if sieving else [])],
+                                         return_when=asyncio.FIRST_COMPLETED)
             for task in done:
+                if task is sieving:
+                    for (request, _), (kept, dropped, parsed) in zip(batch, task.result()):
+                        journal.write("decisions", id=request["id"], kept=[r["instruction"] for r in kept],
+                                      dropped=[{"instruction": r["instruction"], "reason": r["drop_reason"],
+                                                "collided_with": r["collided_with"]} for r in dropped])
+                        barren = 0 if parsed else barren + 1
+                    sieving, batch = None, []
+                    continue
                 request, _ = in_flight.pop(task)
                 response = task.result()  # a BackendError ends the run; the finally below drains the rest
                 journal.write("response", **response)
-                arrived.append((request, response))
-            # Sieve in a worker thread: requests in flight keep moving while candidates are decided.
-            outcomes = await asyncio.to_thread(_sieve_all, sieve, arrived)
-            for (request, response), (kept, dropped, parsed) in zip(arrived, outcomes):
                 usage.add(response, request["prompts"], price, counter)
-                journal.write("decisions", id=request["id"], kept=[r["instruction"] for r in kept],
-                              dropped=[{"instruction": r["instruction"], "reason": r["drop_reason"],
-                                        "collided_with": r["collided_with"]} for r in dropped])
-                barren = 0 if parsed else barren + 1
+                queued.append((request, response))
             if barren >= max(MAX_BARREN_RESPONSES, 2 * cfg.concurrency):
                 raise SelfInstructError(
                     f"the last {barren} responses held no task in the numbered format; the model does not follow "
@@ -125,13 +136,16 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
     finally:
         await _drain(in_flight, journal)
         journal.close()
+        if sieving is not None:
+            await asyncio.wait([sieving])  # decisions are derived: a rerun recomputes them from the journal
+        await sieve.close()
         await backend.aclose()
     finished = _iso(time.time())
     result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
                        Path(run_dir), stopped_by)
     result.lineage = build_lineage(cfg, backend.provider, backend.endpoint_host, seeds, template, result,
                                    started, finished)
-    write_run_files(result, cfg)
+    write_run_files(result, cfg, sieve.seed_instructions)
     return result
 
 
@@ -139,29 +153,24 @@ def _iso(unix_time: float) -> str:
     return datetime.fromtimestamp(unix_time, timezone.utc).isoformat(timespec="seconds")
 
 
+def sieve_options(cfg: GenerateConfig) -> dict:
+    return {"profile": cfg.filters, "language": cfg.language, "rouge_threshold": cfg.rouge_threshold,
+            "rouge_tokenizer": cfg.rouge_tokenizer, "minhash_threshold": cfg.minhash_threshold}
+
+
 def new_sieve(cfg: GenerateConfig, seed_instructions: list[str]) -> Sieve:
-    return Sieve(seed_instructions, profile=cfg.filters, language=cfg.language, rouge_threshold=cfg.rouge_threshold,
-                 rouge_tokenizer=cfg.rouge_tokenizer, minhash_threshold=cfg.minhash_threshold)
+    return Sieve(seed_instructions, **sieve_options(cfg))
 
 
-def _enough_in_flight(cfg: GenerateConfig, sieve: Sieve, in_flight: dict) -> bool:
-    """Stop issuing once the requests in flight should, at the yield seen so far, fill the gap."""
+def _enough_in_flight(cfg: GenerateConfig, sieve, in_flight: dict, unsieved_prompts: int) -> bool:
+    """Stop issuing once the prompts in flight and those awaiting the sieve should, at the yield
+    seen so far, fill the gap."""
     need = cfg.num_instructions - len(sieve.kept)
     if need <= 0:
         return True
     per_prompt = len(sieve.kept) / sieve.stats.prompts if sieve.stats.prompts else cfg.expected_yield
-    expected = per_prompt * sum(len(req["prompts"]) for req, _ in in_flight.values())
+    expected = per_prompt * (sum(len(req["prompts"]) for req, _ in in_flight.values()) + unsieved_prompts)
     return expected >= need
-
-
-def _sieve_all(sieve: Sieve, arrived: list[tuple[dict, dict]]) -> list[tuple[list, list, int]]:
-    """Sieve responses in arrival order; per response: (newly kept, newly dropped, candidates parsed)."""
-    outcomes = []
-    for request, response in arrived:
-        n_kept, n_dropped, n_candidates = len(sieve.kept), len(sieve.dropped), sieve.stats.candidates
-        sieve.admit_response(request, response)
-        outcomes.append((sieve.kept[n_kept:], sieve.dropped[n_dropped:], sieve.stats.candidates - n_candidates))
-    return outcomes
 
 
 async def _timed(backend: Backend, request: dict, decoding: Decoding) -> dict:
@@ -219,10 +228,11 @@ def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, resul
     }
 
 
-def write_run_files(result: RunResult, cfg: GenerateConfig) -> None:
+def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: list[str]) -> None:
     """kept.jsonl (with nearest instruction and score), dropped.jsonl (with reasons), summary.json."""
     import json
 
+    annotate_nearest(result.kept, seed_instructions, threshold=cfg.rouge_threshold, tokenizer=cfg.rouge_tokenizer)
     extra = ("most_similar", "rouge_l", "request_id", "prompt")
     write_records(result.run_dir / "kept.jsonl", result.kept, ("instruction", "input", "output", *extra))
     write_records(result.run_dir / "dropped.jsonl", result.dropped,
@@ -254,5 +264,5 @@ def replay(cfg: GenerateConfig, source_run_dir: str | Path, *, audit_dir: str | 
                                    seeds, template, result, started, finished)
     result.lineage["replayed_from"] = str(source_run_dir)
     Path(audit_dir).mkdir(parents=True, exist_ok=True)
-    write_run_files(result, cfg)
+    write_run_files(result, cfg, sieve.seed_instructions)
     return result

@@ -27,9 +27,11 @@ _ROUGE_TOKEN_RE = re.compile(r"[a-z0-9]+")
 # is one token, so two identical Chinese or Thai instructions score 1.0 instead of the 0.0
 # the ASCII-only rouge tokenizer gives them (it keeps no token at all).
 _NO_SPACE = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}"
+_WORD_CHAR = rf"[[\p{{L}}\p{{N}}]--[{_NO_SPACE}]]"  # a letter or digit of a spaced script
 _UNICODE_TOKEN_RE = regex.compile(
-    rf"[{_NO_SPACE}]\p{{M}}*"  # one no-space-script character
-    rf"|(?:(?![{_NO_SPACE}])[\p{{L}}\p{{N}}]\p{{M}}*)+"  # a word of any other script
+    rf"[{_NO_SPACE}]\p{{M}}*"  # one no-space-script character with its combining marks
+    rf"|{_WORD_CHAR}[\p{{M}}{_WORD_CHAR}]*",  # a word: starts with a letter/digit, may carry marks
+    regex.VERSION1,
 )
 
 
@@ -45,6 +47,8 @@ def tokenize(text: str, tokenizer: str = "rouge") -> list[str]:
     if tokenizer == "rouge":
         return _ROUGE_TOKEN_RE.findall(text.lower())
     if tokenizer == "unicode":
+        if text.isascii():  # NFKC and casefold reduce to lower(), and words to [a-z0-9] runs
+            return _ROUGE_TOKEN_RE.findall(text.lower())
         return _UNICODE_TOKEN_RE.findall(unicodedata.normalize("NFKC", text).casefold())
     raise ValueError(f"unknown tokenizer {tokenizer!r}; expected one of {TOKENIZERS}")
 

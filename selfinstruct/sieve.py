@@ -29,7 +29,10 @@ class Sieve:
     def __init__(self, seed_instructions: list[str], *, profile: str = "strict", language: str = "en",
                  rouge_threshold: float = 0.7, rouge_tokenizer: str = "rouge", minhash_threshold: float | None = None):
         self.checks = checks_for(profile, language)
-        self.rouge = RougeIndex(threshold=rouge_threshold, tokenizer=rouge_tokenizer)
+        # Decisions only on the request path; each kept record's nearest earlier instruction below
+        # the threshold is found afterwards by `annotate_nearest`, in one pass.
+        self.rouge = RougeIndex(threshold=rouge_threshold, tokenizer=rouge_tokenizer, report_floor=rouge_threshold)
+        self.seed_instructions = list(seed_instructions)
         for text in seed_instructions:
             self.rouge.add(text)
         self.minhash = MinHashIndex(minhash_threshold) if minhash_threshold else None
@@ -67,7 +70,7 @@ class Sieve:
             if twin is not None:
                 return self._drop(record, "minhash_duplicate", origin, self.kept[int(twin)]["instruction"], None)
         self.rouge.add(record["instruction"])
-        kept = {**record, "most_similar": verdict.nearest_text, "rouge_l": round(verdict.score, 4), **origin}
+        kept = {**record, **origin}
         self.kept.append(kept)
         return kept
 
@@ -81,3 +84,19 @@ class Sieve:
 def record_text(record: dict) -> str:
     """The whole record as one text, for record-level MinHash."""
     return "\n".join((record["instruction"], record.get("input", ""), record["output"]))
+
+
+NEAREST_FLOOR = 0.5
+
+
+def annotate_nearest(kept: list[dict], seed_instructions: list[str], *, threshold: float, tokenizer: str,
+                     floor: float = NEAREST_FLOOR) -> None:
+    """Give each kept record its most similar earlier instruction (seeds and earlier kept ones) and
+    the ROUGE-L F, exactly when that score is >= `floor` (else None and 0.0). Alpaca kept the top 10."""
+    index = RougeIndex(threshold=threshold, tokenizer=tokenizer, report_floor=min(floor, threshold))
+    for text in seed_instructions:
+        index.add(text)
+    for record in kept:
+        verdict = index.check(record["instruction"])
+        record["most_similar"], record["rouge_l"] = verdict.nearest_text, round(verdict.score, 4)
+        index.add(record["instruction"])

@@ -54,7 +54,9 @@ def get_counter(model: str, *, offline: bool = False) -> TokenCounter:
         except Exception as e:  # network refused, hash mismatch, package missing
             log.info("tiktoken encoding %s unavailable: %s", name, e)
             continue
-        return TokenCounter(f"tiktoken:{name}", lambda text, enc=enc: len(enc.encode(text, disallowed_special=())))
+        # Cached: a prompt is counted for the budget and again for the rate limiter.
+        count = functools.lru_cache(maxsize=1024)(lambda text: len(enc.encode(text, disallowed_special=())))
+        return TokenCounter(f"tiktoken:{name}", count)
     return TokenCounter("estimate:chars/4", _chars_over_four)
 
 

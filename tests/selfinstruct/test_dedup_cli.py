@@ -33,3 +33,21 @@ def test_dedup_command_names_the_bad_line(tmp_path):
     r = CliRunner().invoke(cli, ["dedup", str(src), "-o", str(tmp_path / "o.jsonl")])
     assert r.exit_code == 1 and f"{src}:2: field 'instruction' is empty" in r.output
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_dedup_command_minhash_names_the_kept_twin(tmp_path):
+    body = ("The quarterly report shows revenue rising by twelve percent while costs fell slightly, "
+            "driven by strong sales in the northern region and lower shipping prices across the year.")
+    records = [
+        {"instruction": "Summarize the report below in one sentence.", "input": body, "output": "Revenue rose."},
+        {"instruction": "Give me a short summary of this text please.", "input": body, "output": "Revenue rose."},
+        {"instruction": "List three prime numbers greater than fifty.", "input": "", "output": "53, 59, 61"},
+    ]
+    src, out, dropped = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "dropped.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in records))
+    r = CliRunner().invoke(cli, ["dedup", str(src), "-o", str(out), "--dropped", str(dropped),
+                                 "--minhash-threshold", "0.6", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["drops"] == {"minhash_duplicate": 1}
+    gone = json.loads(dropped.read_text())
+    assert gone["record_index"] == 1 and gone["collided_with"] == records[0]["instruction"]

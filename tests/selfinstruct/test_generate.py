@@ -185,11 +185,31 @@ def test_bad_key_fails_fast_with_a_clear_message(test_data, tmp_path):
     assert r.exit_code == 1 and "refused the API key" in r.output
 
 
-def test_machine_examples_join_later_prompts(server, test_data, tmp_path):
-    result = run_generate(config(server, test_data, num_instructions=40, machine_examples=2, concurrency=1),
-                          tmp_path / "run")
+def test_machine_examples_join_later_prompts(test_data, tmp_path):
+    # The next request leaves as soon as a response arrives, before that response is sieved, so
+    # kept records can first appear in the third prompt; the latency leaves the sieve time for it.
+    with LoopbackServer(latency_s=0.1) as server:
+        result = run_generate(config(server, test_data, num_instructions=40, machine_examples=2, concurrency=1),
+                              tmp_path / "run")
     kept = {r["instruction"] for r in result.kept}
-    later = [r["body"]["messages"][0]["content"] for r in server.requests[1:]]
+    later = [r["body"]["messages"][0]["content"] for r in server.requests[2:]]
     assert later and all(sum(f"Instruction: {k}\n" in p for k in kept) == 2 for p in later)
     first = server.requests[0]["body"]["messages"][0]["content"]
     assert not any(f"Instruction: {k}\n" in first for k in kept)
+
+
+def test_kept_records_carry_their_exact_nearest_earlier_instruction(server, test_data, tmp_path):
+    from rouge_score import rouge_scorer
+
+    result = run_generate(config(server, test_data, num_instructions=25), tmp_path / "run")
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+    pool = [t["instruction"] for t in (json.loads(x) for x in (test_data / "seeds_tiny.jsonl").read_text().splitlines())]
+    for record in result.kept:
+        scores = [(scorer.score(p, record["instruction"])["rougeL"].fmeasure, p) for p in pool]
+        best = max(scores, key=lambda sp: sp[0])
+        if best[0] >= 0.5:
+            assert record["rouge_l"] == pytest.approx(best[0], abs=1e-4)
+            assert scorer.score(record["most_similar"], record["instruction"])["rougeL"].fmeasure == pytest.approx(best[0])
+        else:
+            assert record["most_similar"] is None and record["rouge_l"] == 0.0
+        pool.append(record["instruction"])

@@ -1,0 +1,237 @@
+"""Indexed ROUGE-L dedup gives the exhaustive rule's decisions; MinHash drops record copies."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from selfinstruct import rouge_index
+from selfinstruct.dedup import (
+    DedupDecision,
+    MinHashIndex,
+    RougeIndex,
+    dedup_records,
+    exhaustive_rouge_decisions,
+)
+from selfinstruct.rouge import rouge_l, tokenize
+
+# A Zipf-ish vocabulary: a few very common words, as in real instructions.
+COMMON = ["the", "a", "of", "write", "list", "and", "to", "give", "following", "describe"]
+RARE = [f"w{i}" for i in range(60)]
+
+
+def make_text(rng: random.Random) -> str:
+    n = rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 20, 30, 70])
+    return " ".join(rng.choice(COMMON) if rng.random() < 0.5 else rng.choice(RARE) for _ in range(n))
+
+
+def perturb(rng: random.Random, text: str) -> str:
+    words = text.split()
+    op = rng.choice(["swap", "insert", "delete", "copy", "case"])
+    if op == "swap" and words:
+        words[rng.randrange(len(words))] = rng.choice(RARE)
+    elif op == "insert":
+        words.insert(rng.randint(0, len(words)), rng.choice(COMMON + RARE))
+    elif op == "delete" and len(words) > 1:
+        del words[rng.randrange(len(words))]
+    elif op == "case":
+        return text.upper() + "!"
+    return " ".join(words)
+
+
+def make_stream(seed: int, size: int, planted: float = 0.3) -> list[str]:
+    rng = random.Random(seed)
+    stream: list[str] = []
+    while len(stream) < size:
+        if stream and rng.random() < planted:
+            stream.append(perturb(rng, rng.choice(stream)))
+        else:
+            stream.append(make_text(rng))
+    return stream
+
+
+def brute_force(pool: list[str], text: str) -> tuple[int | None, float]:
+    """Highest-scoring pool entry (earliest on ties) and its score, by scoring every pair."""
+    tokens = tokenize(text)
+    best_id, best = None, 0.0
+    for i, other in enumerate(pool):
+        score = rouge_l(tokens, tokenize(other))
+        if score > best:
+            best_id, best = i, score
+    return best_id, best
+
+
+def run_index(index: RougeIndex, seeds: list[str], stream: list[str]):
+    for seed in seeds:
+        index.add(seed)
+    return [index.check_and_add(text) for text in stream]
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.9])
+def test_decisions_equal_exhaustive_rouge_score_rule(threshold):
+    seeds = make_stream(1, 30, planted=0.0)
+    stream = make_stream(2, 400)
+    reference = exhaustive_rouge_decisions(stream, seeds, threshold)
+    verdicts = run_index(RougeIndex(threshold, report_floor=min(0.5, threshold)), seeds, stream)
+    assert [not v.duplicate for v in verdicts] == [kept for kept, _ in reference]
+    assert sum(v.duplicate for v in verdicts) > 20  # the planted copies are found
+    for verdict, (kept, best) in zip(verdicts, reference):
+        if not kept or best >= min(0.5, threshold):
+            assert verdict.score == best
+        else:
+            assert (verdict.nearest_id, verdict.score) == (None, 0.0)
+
+
+@pytest.mark.parametrize(("threshold", "floor"), [(0.7, 0.5), (0.7, 0.7), (0.6, 0.2), (0.9, 0.9)])
+def test_nearest_and_score_match_brute_force_across_rebuilds(monkeypatch, threshold, floor):
+    monkeypatch.setattr(rouge_index, "_FIRST_REBUILD", 8)  # re-rank and re-index many times
+    index = RougeIndex(threshold, report_floor=floor)
+    pool: list[str] = []
+    for text in make_stream(3, 500):
+        expected_id, expected = brute_force(pool, text)
+        verdict = index.check_and_add(text)
+        assert verdict.duplicate == (expected > threshold)
+        if expected >= floor and expected > 0:
+            assert (verdict.nearest_id, verdict.score) == (expected_id, expected)
+            assert verdict.nearest_text == pool[expected_id]
+        else:
+            assert (verdict.nearest_id, verdict.nearest_text, verdict.score) == (None, None, 0.0)
+        if not verdict.duplicate:
+            pool.append(text)
+    assert len(index) == len(pool)
+
+
+def test_pairs_exactly_at_the_threshold_follow_rouge_score():
+    # Pairs whose exact F is 2L/(m+n) == threshold: the float rouge-score computes may land
+    # an ulp either side, and the index must take the same side.
+    words = [f"t{i}" for i in range(40)]
+    cases = 0
+    for m in range(1, 21):
+        for n in range(1, 21):
+            for lcs in range(1, min(m, n) + 1):
+                a, b = words[:m], words[:lcs] + [f"u{i}" for i in range(n - lcs)]
+                threshold = 2 * lcs / (m + n)
+                if threshold > 1.0:
+                    continue
+                reference = exhaustive_rouge_decisions([" ".join(b)], [" ".join(a)], threshold)
+                index = RougeIndex(threshold, report_floor=threshold)
+                index.add(" ".join(a))
+                verdict = index.check(" ".join(b))
+                assert verdict.duplicate == (not reference[0][0])
+                # The floor is inclusive on the same float: an ulp below it is not reported.
+                expected = reference[0][1] if reference[0][1] >= threshold else 0.0
+                assert verdict.score == expected
+                cases += 1
+    assert cases > 1000
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(["a", "b", "c", "d", "the"]), max_size=9), max_size=40),
+    st.floats(0.05, 1.0),
+    st.floats(0.0, 1.0),
+)
+def test_index_is_complete_on_arbitrary_streams(texts, threshold, floor_fraction):
+    floor = threshold * floor_fraction
+    stream = [" ".join(t) for t in texts]
+    index = RougeIndex(threshold, report_floor=floor)
+    pool: list[str] = []
+    for text in stream:
+        expected_id, expected = brute_force(pool, text)
+        verdict = index.check_and_add(text)
+        assert verdict.duplicate == (expected > threshold)
+        if expected > 0 and expected >= floor:
+            assert (verdict.nearest_id, verdict.score) == (expected_id, expected)
+        if not verdict.duplicate:
+            pool.append(text)
+
+
+def test_add_check_and_check_and_add_semantics():
+    index = RougeIndex(0.7)
+    seed = index.add("Write a poem about the sea.")
+    assert index.add("Write a poem about the sea.") == seed + 1  # add never refuses
+    verdict = index.check("write a poem about the sea")
+    assert verdict.duplicate and verdict.score == 1.0 and verdict.nearest_id == seed
+    assert len(index) == 2  # check does not insert
+    kept = index.check_and_add("List three famous painters of the Renaissance.")
+    assert not kept.duplicate and len(index) == 3
+    assert index.text(2) == "List three famous painters of the Renaissance."
+    dropped = index.check_and_add("List three famous painters of the Renaissance period.")
+    assert dropped.duplicate and dropped.nearest_id == 2 and len(index) == 3
+    assert not index.check_and_add("").duplicate  # no tokens: scores 0 against all
+    index.check("Name the planets of the solar system.")
+    other = index.add("Translate this sentence into French.")  # not the text just checked
+    assert index.check("translate this sentence into french").nearest_id == other
+    assert not index.check("Name the planets of the solar system.").duplicate
+
+
+def test_unicode_tokenizer_dedups_chinese_instructions():
+    rouge = RougeIndex(0.7, tokenizer="rouge")
+    unicode = RougeIndex(0.7, tokenizer="unicode")
+    for index in (rouge, unicode):
+        index.add("请写一首关于秋天的诗。")
+    assert not rouge.check("请写一首关于秋天的诗。").duplicate
+    assert unicode.check("请写一首关于秋天的诗。").duplicate
+
+
+@pytest.mark.parametrize(("threshold", "floor"), [(1.5, 0.5), (0.7, 0.8), (0.7, -0.1)])
+def test_invalid_thresholds_are_rejected(threshold, floor):
+    with pytest.raises(ValueError):
+        RougeIndex(threshold, report_floor=floor)
+
+
+def test_default_floor_follows_a_lower_threshold():
+    assert RougeIndex(0.3).report_floor == 0.3
+    assert RougeIndex().report_floor == 0.5
+
+
+RECORD = {
+    "instruction": "Summarize the article.",
+    "input": "The city council met on Tuesday to discuss the new budget for parks and libraries.",
+    "output": "The council discussed next year's budget for parks and libraries on Tuesday.",
+}
+
+
+def test_minhash_finds_record_copies_and_keeps_distinct_records():
+    index = MinHashIndex(0.8)
+    text = "\n".join(RECORD.values())
+    assert index.check_and_add("r0", text) is None
+    assert index.check_and_add("r1", text.replace("Tuesday.", "Tuesday!")) == "r0"
+    other = "Name three rivers in Africa.\n\nThe Nile, the Congo and the Niger."
+    assert index.check_and_add("r2", other) is None
+    assert len(index) == 2
+    key, jaccard = index.check(other)
+    assert key == "r2" and jaccard == 1.0
+
+
+def test_dedup_records_applies_rouge_then_minhash_in_order():
+    copy_with_new_instruction = dict(RECORD, instruction="Give a short summary of this text.")
+    records = [
+        RECORD,
+        dict(RECORD, instruction="Summarize the article!"),  # rouge duplicate of record 0
+        {"instruction": "Name three rivers in Africa.", "input": "", "output": "Nile, Congo, Niger."},
+        copy_with_new_instruction,  # new instruction, same input/output: MinHash duplicate
+        {"instruction": "Write a haiku about the sea.", "input": "", "output": "Waves fold..."},
+    ]
+    decisions = dedup_records(records, seeds=["Write a haiku about the sea."], minhash_threshold=0.7)
+    assert [d.index for d in decisions] == list(range(5))
+    assert [(d.kept, d.reason) for d in decisions] == [
+        (True, None), (False, "rouge_duplicate"), (True, None),
+        (False, "minhash_duplicate"), (False, "rouge_duplicate"),
+    ]
+    assert decisions[1].nearest == "Summarize the article." and decisions[1].score == 1.0
+    assert decisions[3].nearest == "0" and decisions[3].score >= 0.7
+    assert decisions[4].nearest == "Write a haiku about the sea."
+    assert isinstance(decisions[0], DedupDecision)
+
+
+def test_dedup_records_matches_exhaustive_rule_without_minhash():
+    seeds = make_stream(4, 20, planted=0.0)
+    stream = make_stream(5, 300)
+    decisions = dedup_records(({"instruction": s} for s in stream), seeds=seeds)
+    reference = exhaustive_rouge_decisions(stream, seeds, 0.7)
+    assert [d.kept for d in decisions] == [kept for kept, _ in reference]
+    assert all(d.reason == "rouge_duplicate" for d in decisions if not d.kept)
