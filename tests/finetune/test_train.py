@@ -82,6 +82,7 @@ def test_cli_run_exports_a_model_that_loads_and_generates(tmp_path, records_file
     result = CliRunner().invoke(cli, [
         "finetune", "run", "--dataset", str(records_file), "--model", str(tiny_model),
         "--recipe", "tiny-cpu", "--output", str(out), *FAST, "max_steps=4", "packing=true",
+        "peak_tflops=0.5",
         "log_every=2"])
     assert result.exit_code == 0, result.output
     assert str(out) in result.output
@@ -102,6 +103,7 @@ def test_cli_run_exports_a_model_that_loads_and_generates(tmp_path, records_file
                 "memory_gb", "epoch_padded_share"):
         assert key in rows[-1]
     assert rows[-1]["real_tokens_per_s"] <= rows[-1]["tokens_per_s"]
+    assert rows[-1]["mfu"] == pytest.approx(rows[-1]["tflops_per_device"] / 0.5)
     assert any("eval_loss" in m for m in _metrics(out))
 
 
