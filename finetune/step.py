@@ -36,15 +36,19 @@ def train_step(accelerator, model, micro_batches: list[MicroBatch], examples: li
     target count, times the process count to undo the data-parallel average.
     """
     import torch
+    from accelerate.utils import DistributedType
 
     batches = [collate(mb, examples, pad_id, packed) for mb in micro_batches]
     counts = torch.tensor([float(sum(b["target_tokens"] for b in batches))], device=accelerator.device)
     global_targets = accelerator.reduce(counts, "sum").item()
     loss_sum = torch.zeros((), device=accelerator.device)  # stays on device: no sync per micro-batch
     micro_mean_sum = torch.zeros((), device=accelerator.device)
+    # DDP: skip the gradient all-reduce until the last micro-batch. FSDP: reduce-scatter after
+    # every micro-batch, since no_sync would keep a full unsharded gradient on every GPU.
+    fsdp = accelerator.distributed_type == DistributedType.FSDP
     for j, batch in enumerate(batches):
         last = j == len(batches) - 1
-        with nullcontext() if last else accelerator.no_sync(model):
+        with nullcontext() if last or fsdp else accelerator.no_sync(model):
             s = forward_loss_sum(model, to_device(batch, accelerator.device))
             if loss_averaging == "token":
                 loss = s * accelerator.num_processes / max(global_targets, 1.0)
