@@ -1,8 +1,80 @@
 """`selfinstruct finetune ...` commands (torch is imported inside command bodies)."""
 
+from __future__ import annotations
+
+import json
+
 import click
 
 
 @click.group()
 def finetune() -> None:
     """Fine-tune a causal LM on a registered dataset version."""
+
+
+def _common(f):
+    f = click.argument("overrides", nargs=-1, metavar="[KEY=VALUE]...")(f)
+    f = click.option("--registry", help="Registry root (default: $SELFINSTRUCT_REGISTRY).")(f)
+    f = click.option("--recipe", default="alpaca-7b", show_default=True,
+                     help="Bundled recipe name or a YAML file.")(f)
+    f = click.option("--model", required=True, help="Local path of a transformers causal LM.")(f)
+    f = click.option("--dataset", required=True,
+                     help="NAME@V in the registry, or a JSON/JSONL/Parquet file.")(f)
+    return f
+
+
+def _config(recipe, overrides, **fields):
+    from finetune.config import load_config
+
+    try:
+        return load_config(recipe, list(overrides), **fields)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@finetune.command("run")
+@_common
+@click.option("--output", help="Output directory (default: runs/finetune).")
+def run_command(dataset, model, recipe, registry, overrides, output):
+    """Fine-tune MODEL on DATASET with a recipe; KEY=VALUE pairs override recipe fields.
+
+    \b
+        selfinstruct finetune run --dataset alpaca@1 --model ./llama-7b \\
+            --recipe alpaca-7b --output runs/alpaca-7b epochs=1 packing=true
+        accelerate launch --config_file finetune/recipes/alpaca-7b.accelerate.yaml \\
+            -m finetune run --dataset alpaca@1 --model ./llama-7b --recipe alpaca-7b
+    """
+    from finetune.train import train
+
+    config = _config(recipe, overrides, dataset=dataset, model=model, registry=registry,
+                     output=output)
+    try:
+        out = train(config)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"model, tokenizer, model card and metrics written to {out}")
+
+
+@finetune.command("plan")
+@_common
+@click.option("--gpu", default="a100-80gb", show_default=True,
+              help="a100-40gb, a100-80gb, h100, h100-pcie or h200.")
+@click.option("--gpus", default=8, show_default=True, type=int)
+@click.option("--mfu", default=0.40, show_default=True, type=float,
+              help="Model-FLOPs utilisation assumed for the time estimate.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def plan_command(dataset, model, recipe, registry, overrides, gpu, gpus, mfu, as_json):
+    """Estimate tokens, padding, steps, FLOPs, memory and time of a run, without training.
+
+    \b
+        selfinstruct finetune plan --recipe alpaca-7b --dataset alpaca@1 \\
+            --model ./llama-7b --gpu a100-80gb --gpus 8
+    """
+    from finetune.plan import format_plan, plan
+
+    config = _config(recipe, overrides, dataset=dataset, model=model, registry=registry)
+    try:
+        result = plan(config, gpu=gpu, gpus=gpus, mfu=mfu)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(result, indent=2) if as_json else format_plan(result))

@@ -1,0 +1,116 @@
+"""Load instruction records from the registry (`NAME@V`) or from a local file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+REQUIRED = ("instruction", "output")
+REF = re.compile(r"^[A-Za-z0-9][\w.\-]*@[\w.\-]+$")  # name@3, name@latest, name@stable, name@3f2a9c
+
+
+@dataclass
+class DatasetSource:
+    """Where the records came from: `ref` is `name@N` for registry versions, else the path."""
+
+    ref: str
+    content_hash: str
+    from_registry: bool
+
+
+def is_registry_ref(dataset: str) -> bool:
+    return bool(REF.match(dataset)) and not Path(dataset).exists()
+
+
+def registry_root(root: str | None) -> str | None:
+    return root or os.environ.get("SELFINSTRUCT_REGISTRY") or None
+
+
+def load_records(dataset: str, root: str | None = None) -> tuple[list[dict], DatasetSource]:
+    """Records with instruction/input/output strings, and their source."""
+    if is_registry_ref(dataset):
+        try:
+            import registry
+        except ImportError as exc:  # pragma: no cover - registry ships with the project
+            raise ValueError(f"{dataset}: the registry package is not importable") from exc
+        if not hasattr(registry, "open"):
+            raise ValueError(f"{dataset}: this registry version cannot open datasets")
+        root = registry_root(root)
+        errors = (KeyError, FileNotFoundError, LookupError, getattr(registry, "RegistryError", KeyError))
+        try:
+            version = registry.resolve(dataset, root=root)
+            # Open the resolved number, so `name@latest` cannot move between the two calls.
+            frame = registry.open(version.ref, root=root)
+        except errors as exc:
+            raise ValueError(f"unknown dataset version {dataset!r}: {exc}") from exc
+        rows = frame.to_dicts()
+        check_fields(rows, dataset, list(frame.columns))
+        return normalise(rows), DatasetSource(version.ref, str(version.hash), True)
+    path = Path(dataset)
+    if not path.exists():
+        raise ValueError(f"dataset {dataset!r} is neither a NAME@V reference nor an existing file")
+    rows = read_file(path)
+    check_fields(rows, str(path), list(rows[0]) if rows else [])
+    return normalise(rows), DatasetSource(str(path), hash_records(rows), False)
+
+
+def read_file(path: Path) -> list[dict]:
+    """JSON (a list), JSONL (one object a line) or Parquet."""
+    if path.suffix == ".parquet":
+        import polars as pl
+
+        return pl.read_parquet(path).to_dicts()
+    text = path.read_text()
+    if path.suffix == ".json":
+        rows = json.loads(text)
+        if not isinstance(rows, list):
+            raise ValueError(f"{path}: expected a JSON list of records")
+        return rows
+    rows = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
+    return rows
+
+
+def check_fields(rows: list[dict], where: str, columns: list[str]) -> None:
+    if not rows:
+        raise ValueError(f"{where}: the dataset has no records")
+    missing = [f for f in REQUIRED if f not in columns]
+    if missing:
+        raise ValueError(f"{where}: records lack the field(s) {', '.join(missing)} "
+                         f"(found: {', '.join(columns)})")
+    for n, row in enumerate(rows, 1):
+        for f in REQUIRED:
+            if not isinstance(row.get(f), str):
+                raise ValueError(f"{where}: record {n}: field {f!r} is not a string")
+
+
+def normalise(rows: list[dict]) -> list[dict]:
+    return [{"instruction": r["instruction"], "input": r.get("input") or "",
+             "output": r["output"]} for r in rows]
+
+
+def hash_records(rows: list[dict]) -> str:
+    """sha256 over canonical JSON lines of the three fields (file sources only)."""
+    h = hashlib.sha256()
+    for r in normalise(rows):
+        h.update(json.dumps(r, sort_keys=True, ensure_ascii=False).encode() + b"\n")
+    return "sha256:" + h.hexdigest()
+
+
+def split_eval(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """(train indices, eval indices): a seeded random hold-out of round(n * fraction) records."""
+    import random
+
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    k = round(n * fraction)
+    return sorted(order[k:]), sorted(order[:k])

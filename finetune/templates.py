@@ -1,0 +1,41 @@
+"""Prompt templates: one for records with an input, one without."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Template:
+    """Two format strings with `{instruction}` and `{input}` fields."""
+
+    name: str
+    with_input: str
+    without_input: str
+
+    def render(self, instruction: str, input: str | None = None) -> str:
+        """The prompt for one record; the no-input form when `input` is empty or missing."""
+        if input:
+            return self.with_input.format(instruction=instruction, input=input)
+        return self.without_input.format(instruction=instruction)
+
+
+def load_template(name_or_path: str) -> Template:
+    """A bundled template (`alpaca`) or a YAML file with `with_input` and `without_input`."""
+    path = Path(name_or_path)
+    if not (path.suffix in (".yaml", ".yml") and path.exists()):
+        bundled = resources.files("finetune") / "templates" / f"{name_or_path}.yaml"
+        if not bundled.is_file():
+            raise ValueError(f"unknown template {name_or_path!r}: not a bundled name or a YAML file")
+        path = Path(str(bundled))
+    data = yaml.safe_load(path.read_text()) or {}
+    for key in ("with_input", "without_input"):
+        if not isinstance(data.get(key), str):
+            raise ValueError(f"{path}: template needs a string field {key!r}")
+    if "{instruction}" not in data["without_input"] or "{input}" not in data["with_input"]:
+        raise ValueError(f"{path}: templates must contain {{instruction}} (and {{input}} in with_input)")
+    return Template(path.stem, data["with_input"], data["without_input"])

@@ -1,0 +1,167 @@
+"""train(config) -> Path: one explicit accelerate loop, top to bottom.
+
+    data -> accelerator -> model -> optimizer + schedule -> prepare -> (resume) -> steps
+    (log, evaluate, checkpoint) -> export + model card -> registry "used by" entry
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from finetune.batching import padding_stats, plan_epoch, total_steps
+from finetune.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
+from finetune.config import FinetuneConfig, save_config
+from finetune.export import export_model, render_model_card
+from finetune.metrics import MetricsLog
+from finetune.prepare import prepare_data
+from finetune.step import evaluate, train_step
+
+
+def train(config: FinetuneConfig) -> Path:
+    """Fine-tune `config.model` on `config.dataset`; return the output directory."""
+    import torch
+    from accelerate.utils import set_seed
+    from transformers import get_scheduler
+
+    from finetune.flops import detect_device, flops_per_token, shape_of
+    from finetune.model import load_model
+
+    started = _now()
+    data = prepare_data(config)  # every input error surfaces here, before any model loads
+    accelerator, precision = build_accelerator(config)
+    output = Path(config.output)
+    output.mkdir(parents=True, exist_ok=True)
+    set_seed(config.seed)
+
+    model = load_model(config, data.tokenizer)
+    model = accelerator.prepare(model)  # wrap first: FSDP needs the optimizer on the shards
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay,
+                                  betas=(config.adam_beta1, config.adam_beta2), eps=config.adam_eps)
+    lengths = [len(e) for e in data.train]
+    procs = accelerator.num_processes
+    plans = {0: plan_epoch(lengths, config, procs, 0)}
+    steps_per_epoch = len(plans[0])
+    total = total_steps(steps_per_epoch, config.epochs)
+    warmup = math.ceil(config.warmup_ratio * total)
+    scheduler = get_scheduler(config.scheduler if config.scheduler != "constant" else
+                              "constant_with_warmup", optimizer, warmup, total)
+    optimizer, scheduler = accelerator.prepare(optimizer, scheduler)
+
+    step = 0
+    if config.resume_from:
+        step = load_checkpoint(accelerator, find_checkpoint(output, config.resume_from))["step"]
+    stop = min(total, config.max_steps or total)
+    device, peak = detect_device()
+    shape = shape_of(accelerator.unwrap_model(model).config)
+    context = sum(n * n for n in lengths) / sum(lengths)  # token-weighted mean example length
+    log = MetricsLog(accelerator, output / "metrics.jsonl", stop, step,
+                     flops_per_token(shape, context), config.peak_tflops or peak,
+                     config.progress_bar)
+    if accelerator.is_main_process:
+        save_config(config, output / "finetune_config.yaml")
+        if config.trackers:
+            accelerator.init_trackers(output.name, config=_flat(config.to_dict()))
+    pad_id = data.tokenizer.pad_token_id
+    model.train()
+    loss = eval_loss = None
+    epoch_padding: dict[int, float] = {}
+    while step < stop:
+        epoch, k = divmod(step, steps_per_epoch)
+        if epoch not in plans:
+            plans = {epoch: plan_epoch(lengths, config, procs, epoch)}
+        if epoch not in epoch_padding:
+            epoch_padding[epoch] = padding_stats(plans[epoch], lengths)["padded_share"]
+        figures = train_step(accelerator, model, plans[epoch][k][accelerator.process_index],
+                             data.train, pad_id, config.packing, config.loss_averaging)
+        grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        loss = figures["loss"]
+        log.add_step(figures)
+        if step % config.log_every == 0 or step == stop:
+            log.write({"step": step, "epoch": step / steps_per_epoch, "loss": loss,
+                       "learning_rate": scheduler.get_last_lr()[0],
+                       "grad_norm": float(grad_norm), "epoch_padded_share": epoch_padding[epoch]})
+        if config.eval_every and step % config.eval_every == 0 and step < stop and data.eval:
+            eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
+            log.append({"step": step, "eval_loss": eval_loss})
+        if (config.save_every and step % config.save_every == 0) or (step == stop < total):
+            save_checkpoint(accelerator, output, step, {"total_steps": total})
+    log.close()
+    if data.eval:
+        eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
+        log.append({"step": step, "eval_loss": eval_loss})
+
+    export_model(accelerator, model, data.tokenizer, output, lora=bool(config.lora))
+    run = {
+        "dataset": data.source.ref, "content_hash": data.source.content_hash,
+        "from_registry": data.source.from_registry, "steps": step, "final_loss": loss,
+        "eval_loss": eval_loss, "accumulation": len(plans[min(plans)][0][0]), "processes": procs,
+        "precision": precision, "train_examples": len(data.train), "eval_examples": len(data.eval),
+        "padded_share": sum(epoch_padding.values()) / max(len(epoch_padding), 1),
+        "device": device, "started": started, "finished": _now(),
+    }
+    if accelerator.is_main_process:
+        (output / "README.md").write_text(render_model_card(config, run))
+        if data.source.from_registry:
+            record_use(config, run, output)
+    # Tear the process group down together: a rank that leaves while another still writes
+    # the model card can leave that one waiting in gloo's shutdown.
+    accelerator.wait_for_everyone()
+    accelerator.end_training()
+    return output
+
+
+def build_accelerator(config: FinetuneConfig):
+    """Accelerator with bf16 where the GPU has it, tf32 on Ampere+, FSDP on multi-GPU runs."""
+    import torch
+    from accelerate import Accelerator
+
+    cuda = torch.cuda.is_available()
+    if config.precision == "auto":
+        precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "no"
+    else:
+        precision = "bf16" if config.precision == "bf16" else "no"
+    if cuda and torch.cuda.get_device_capability()[0] >= 8:
+        torch.backends.cuda.matmul.allow_tf32 = True  # Alpaca's --tf32 True
+        torch.backends.cudnn.allow_tf32 = True
+    kwargs = {}
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if config.fsdp and cuda and world > 1:
+        from accelerate import FullyShardedDataParallelPlugin
+
+        kwargs["fsdp_plugin"] = FullyShardedDataParallelPlugin(**config.fsdp)
+    accelerator = Accelerator(cpu=not cuda, mixed_precision=precision,
+                              step_scheduler_with_optimizer=False,
+                              log_with=config.trackers or None,
+                              project_dir=config.output, **kwargs)
+    if accelerator.num_processes != world:
+        raise RuntimeError(f"launched with WORLD_SIZE={world} but accelerate sees "
+                           f"{accelerator.num_processes} process(es)")
+    return accelerator, "bf16" if precision == "bf16" else "fp32"
+
+
+def record_use(config: FinetuneConfig, run: dict, output: Path) -> None:
+    """Append this run to the dataset version's "used by" entries in the registry."""
+    import registry
+
+    from finetune.dataset import registry_root
+
+    registry.record_use(run["dataset"], {
+        "kind": "finetune", "output": str(output.resolve()), "model": config.model,
+        "recipe": config.recipe, "started": run["started"], "finished": run["finished"],
+        "steps": run["steps"], "final_loss": run["final_loss"]}, root=registry_root(config.registry))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _flat(d: dict) -> dict:
+    return {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in d.items()}
