@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -78,3 +79,33 @@ def plan_command(dataset, model, recipe, registry, overrides, gpu, gpus, mfu, as
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(result, indent=2) if as_json else format_plan(result))
+
+
+@finetune.command("tiny-model")
+@click.argument("output", type=click.Path(file_okay=False))
+@click.option("--dataset", required=True, help="NAME@V or a JSON/JSONL/Parquet file: the tokenizer learns its text.")
+@click.option("--registry", help="Registry root (default: $SELFINSTRUCT_REGISTRY).")
+@click.option("--vocab-size", default=2000, show_default=True, type=int)
+@click.option("--hidden", default=64, show_default=True, type=int)
+@click.option("--layers", default=2, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=int)
+def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, seed):
+    """Build a small random Llama and a BPE tokenizer trained on DATASET, to try the loop on a CPU.
+
+    \b
+        selfinstruct finetune tiny-model runs/tiny-llama --dataset mine@1
+        selfinstruct finetune run --dataset mine@1 --model runs/tiny-llama --recipe tiny-cpu
+    """
+    import torch
+
+    from finetune.dataset import load_records
+    from finetune.tiny import save_tiny_model
+
+    try:
+        records, _ = load_records(dataset, registry)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    texts = [" ".join(str(r.get(k) or "") for k in ("instruction", "input", "output")) for r in records]
+    torch.manual_seed(seed)
+    save_tiny_model(Path(output), texts, vocab_size=vocab_size, hidden=hidden, layers=layers)
+    click.echo(f"random {layers}-layer Llama (hidden {hidden}) and a {vocab_size}-token tokenizer in {output}")
