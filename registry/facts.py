@@ -13,7 +13,7 @@ from registry.licence import effective_class, hub_licence, inherited_conditions
 from registry.manifest import Version
 from registry.novelty import DEFAULT_SAMPLE, load_seed_instructions, nearest_seed_rouge
 from registry.stats import basic_stats, length_summary, verb_analysis, word_lengths
-from registry.store import as_store, list_datasets, list_versions, open_version, resolve
+from registry.store import as_store, list_datasets, list_versions, open_version, resolve, walk_ancestry
 from registry.uses import list_uses
 
 
@@ -26,20 +26,7 @@ def size_category(n: int) -> str:
 
 def nearest_with(version: Version, store, wanted) -> Version | None:
     """This version, else the nearest ancestor (breadth first), whose lineage satisfies `wanted`."""
-    todo, seen = [version], set()
-    while todo:
-        v = todo.pop(0)
-        if v.ref in seen:
-            continue
-        seen.add(v.ref)
-        if wanted(v.manifest.get("lineage") or {}):
-            return v
-        for p in v.parents:
-            try:
-                todo.append(resolve(p, root=store))
-            except Exception:  # noqa: BLE001 - a missing ancestor is reported elsewhere
-                continue
-    return None
+    return next((v for v in walk_ancestry(version, root=store) if wanted(v.manifest.get("lineage") or {})), None)
 
 
 def is_machine_generated(version: Version, store) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from registry.errors import RegistryError
 from registry.manifest import Version, now_iso
-from registry.store import as_store, dataset_dir, dumps, resolve
+from registry.store import as_store, dataset_dir, dumps, resolve, walk_ancestry
 
 # Questions from Gebru et al., "Datasheets for Datasets" (arXiv 1803.09010), that only a person can answer.
 SECTIONS = {
@@ -37,19 +37,9 @@ def human_sections(version: Version, *, root=None) -> dict[str, dict]:
     """section -> {"text", "from"}: this version's answers, else the nearest ancestor's."""
     store = as_store(root)
     out: dict[str, dict] = {}
-    todo, seen = [version], set()
-    while todo:
-        v = todo.pop(0)
-        if v.ref in seen:
-            continue
-        seen.add(v.ref)
+    for v in walk_ancestry(version, root=store):
         for key, text in own_sections(store, v).items():
             out.setdefault(key, {"text": text, "from": v.ref})
-        for p in v.parents:
-            try:
-                todo.append(resolve(p, root=store))
-            except RegistryError:
-                continue
     return out
 
 

@@ -6,7 +6,7 @@ import json
 
 import polars as pl
 
-from registry.errors import NotFoundError
+from registry.errors import NotFoundError, RegistryError
 from registry.manifest import Version, version_from_manifest
 from registry.names import check_name, is_hash_prefix, parse_ref, raise_not_found
 from registry.shards import assemble, read_layout, read_shard
@@ -108,3 +108,22 @@ def open(ref: str, *, root: str | Store | None = None) -> pl.DataFrame:  # noqa:
 
 def dumps(obj) -> bytes:
     return (json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n").encode()
+
+
+def walk_ancestry(version: Version, root=None):
+    """Yield `version`, then its ancestors breadth first (nearest first), each once.
+
+    A parent missing from the registry is skipped here; verify and the datasheet report it.
+    """
+    todo, seen = [version], set()
+    while todo:
+        v = todo.pop(0)
+        if v.ref in seen:
+            continue
+        seen.add(v.ref)
+        yield v
+        for p in v.parents:
+            try:
+                todo.append(resolve(p, root=root))
+            except RegistryError:
+                continue
