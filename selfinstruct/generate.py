@@ -11,6 +11,7 @@ that was paid for always reaches the journal.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -230,8 +231,6 @@ def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, resul
 
 def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: list[str]) -> None:
     """kept.jsonl (with nearest instruction and score), dropped.jsonl (with reasons), summary.json."""
-    import json
-
     annotate_nearest(result.kept, seed_instructions, threshold=cfg.rouge_threshold, tokenizer=cfg.rouge_tokenizer)
     extra = ("most_similar", "rouge_l", "request_id", "prompt")
     write_records(result.run_dir / "kept.jsonl", result.kept, ("instruction", "input", "output", *extra))
