@@ -2,7 +2,7 @@
 
 Tests and benchmarks drive it through the real `openai` client. Replies are synthetic tasks in the
 numbered format, distinct enough that most survive dedup. A script of faults (429 with
-Retry-After, 500, 401, 404, cut replies, garbage) is consumed one entry per request, in order.
+Retry-After, 500, 401, 404, dropped connections, hangs, cut replies, garbage) is consumed one entry per request, in order.
 
     with LoopbackServer(latency_s=0.2) as server:
         client = OpenAI(base_url=server.url, api_key="test")
@@ -146,8 +146,11 @@ class LoopbackServer:
                                                       "code": "invalid_api_key"}})
                 if action == "404":
                     return self._send(404, {"error": {"message": "model not found", "code": "model_not_found"}})
+                if action == "drop":  # a broken connection: close without answering
+                    self.close_connection = True
+                    return
                 if action == "hang":
-                    time.sleep(30)
+                    time.sleep(3)  # longer than the client's timeout in the tests that script it
                 max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 4096
                 if self.path.endswith("/chat/completions"):
                     text, finish = server._reply(body["messages"][-1]["content"], max_tokens, action)

@@ -78,6 +78,21 @@ def test_500_retries_with_backoff(server):
     assert response.attempts == 3 and b.retries == {"InternalServerError": 2}
 
 
+def test_timeout_is_retried(server):
+    server.script.extend(["hang"])
+    b = backend(server, timeout_s=0.5)
+    response = run(b.complete([PROMPT], Decoding()))
+    assert response.attempts == 2 and b.retries == {"APITimeoutError": 1}
+    assert len(server.requests) == 2
+
+
+def test_broken_connection_is_retried(server):
+    server.script.extend(["drop"])
+    b = backend(server)
+    response = run(b.complete([PROMPT], Decoding()))
+    assert response.attempts == 2 and b.retries == {"APIConnectionError": 1}
+
+
 def test_gives_up_after_max_attempts(server):
     server.script.extend(["500"] * 10)
     with pytest.raises(BackendError, match="gave up after 4 attempts"):
