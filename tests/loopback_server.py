@@ -2,7 +2,8 @@
 
 Tests and benchmarks drive it through the real `openai` client. Replies are synthetic tasks in the
 numbered format, distinct enough that most survive dedup. A script of faults (429 with
-Retry-After, 500, 401, 404, dropped connections, hangs, cut replies, garbage) is consumed one entry per request, in order.
+Retry-After, 500, 401, 404, dropped connections, hangs, cut replies, garbage) is consumed one
+entry per request, in order.
 
     with LoopbackServer(latency_s=0.2) as server:
         client = OpenAI(base_url=server.url, api_key="test")
