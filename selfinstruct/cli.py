@@ -62,6 +62,8 @@ def _fail(error: Exception) -> click.ClickException:
 @click.option("--run-dir", type=click.Path(file_okay=False), help="Journal directory (default: OUTPUT without suffix + .run).")
 @click.option("--max-cost", type=float, help="Stop before the run could spend more than this many dollars.")
 @click.option("--pricing", type=click.Path(dir_okay=False), help="JSON {model: {input, output}} $/1M tokens.")
+@click.option("--stall-responses", type=int, default=100, show_default=True,
+              help="Stop after this many responses in a row keep nothing new (0: never).")
 @click.option("--expected-yield", type=float, default=8.0, show_default=True, help="Kept records per prompt that --dry-run assumes.")
 @click.option("--dry-run", is_flag=True, help="Print requests, tokens and dollars; send nothing.")
 @click.option("--dataset", help="Commit the result to the registry as a new version of this dataset.")
@@ -163,6 +165,11 @@ def _finish(result, cfg, output, dataset, registry_root, as_json):
     if result.stopped_by == "max_cost":
         click.echo(f"stopped by --max-cost {cfg.max_cost}: kept {n} of {cfg.num_instructions}; raise --max-cost and "
                    "run the same command to continue", err=True)
+        sys.exit(3)
+    if result.stopped_by == "stalled":
+        click.echo(f"stopped: the last {cfg.stall_responses} responses kept nothing new, so the model is repeating "
+                   f"itself (kept {n} of {cfg.num_instructions}). Try a higher --temperature, --machine-examples, "
+                   "more varied --seeds or another model; running the same command continues the run.", err=True)
         sys.exit(3)
     if cfg.backend == "replay" and n < cfg.num_instructions:
         click.echo(f"the journal yields {n} records under these settings (asked for {cfg.num_instructions})", err=True)

@@ -63,6 +63,8 @@ class GenerateConfig:
     """Stop issuing requests before the run's spend (all its sessions) could pass this many dollars."""
     pricing: str | None = None
     """JSON file of {model: {input, output}} dollars per 1M tokens, merged over the shipped table."""
+    stall_responses: int = 100
+    """Stop once this many responses in a row keep nothing new (a model repeating itself); 0 = never."""
     expected_yield: float = 8.0
     """Kept records per prompt assumed by --dry-run before the run has measured its own."""
 
@@ -84,6 +86,7 @@ class GenerateConfig:
             ("api", self.api in ("chat", "completions"), "must be chat or completions"),
             ("rouge_tokenizer", self.rouge_tokenizer in ("rouge", "unicode"), "must be rouge or unicode"),
             ("max_cost", self.max_cost is None or self.max_cost > 0, "must be positive"),
+            ("stall_responses", self.stall_responses >= 0, "must be >= 0"),
         ]
         for name, ok, message in checks:
             if not ok:

@@ -48,7 +48,8 @@ class RunResult:
     usage: Usage
     run_dir: Path
     stopped_by: str | None = None
-    """"max_cost" when the budget stopped the run short of N records."""
+    """"max_cost" when the budget stopped the run short of N records, "stalled" when responses
+    stopped yielding new records (--stall-responses)."""
     lineage: dict = field(default_factory=dict)
 
 
@@ -85,6 +86,7 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
     sieving: asyncio.Task | None = None
     stopped_by = None
     barren = 0  # consecutive responses that gave no parseable task: a model ignoring the format
+    idle = 0  # consecutive responses that kept nothing new: a model repeating itself
     try:
         while True:
             unsieved = sum(len(req["prompts"]) for req, _ in queued + batch)
@@ -123,7 +125,11 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                                       dropped=[{"instruction": r["instruction"], "reason": r["drop_reason"],
                                                 "collided_with": r["collided_with"]} for r in dropped])
                         barren = 0 if parsed else barren + 1
+                        idle = 0 if kept else idle + 1
                     sieving, batch = None, []
+                    if cfg.stall_responses and idle >= cfg.stall_responses and stopped_by is None:
+                        stopped_by = "stalled"
+                        log.warning("the last %d responses kept nothing new (see the drop counts); stopping", idle)
                     continue
                 request, _ = in_flight.pop(task)
                 response = task.result()  # a BackendError ends the run; the finally below drains the rest

@@ -213,3 +213,17 @@ def test_kept_records_carry_their_exact_nearest_earlier_instruction(server, test
         else:
             assert record["most_similar"] is None and record["rouge_l"] == 0.0
         pool.append(record["instruction"])
+
+
+def test_a_model_repeating_itself_stops_the_run(test_data, tmp_path):
+    same = [{"instruction": "Name three rivers that flow through Europe.", "input": "", "output": "Danube, Rhine, Loire."}]
+    with LoopbackServer(records=same, tasks_per_reply=1) as server:
+        r = CliRunner().invoke(cli, ["generate", "-n", "50", "--model", "m", "-o", str(tmp_path / "o.jsonl"),
+                                     "--seeds", str(test_data / "seeds_tiny.jsonl"), "--stall-responses", "10",
+                                     "--concurrency", "2", "-q", "--json"], env=_cli_env(server))
+        sent = len(server.requests)
+    assert r.exit_code == 3, r.output
+    assert "repeating itself" in r.output
+    summary = json.loads(r.output[: r.output.rindex("}") + 1])
+    assert summary["records"] == 1 and summary["stopped_by"] == "stalled"
+    assert sent <= 1 + 10 + 2 + 2  # the first response, ten idle ones, and at most the requests then in flight
