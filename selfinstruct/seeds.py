@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from selfinstruct.errors import InputError
-from selfinstruct.io import read_json_objects, read_text_utf8
+from selfinstruct.io import read_json_objects, read_text_utf8, validate_record
 
 
 @dataclass(frozen=True)
@@ -82,31 +82,32 @@ def _seed_from_object(obj: dict, path, lineno: int, default_id: str) -> SeedTask
             raise InputError(path, f"must be a string, got {type(value).__name__}", line=lineno, field=label)
         return value
 
+    if "instances" not in obj:  # an Alpaca record: instruction, input, output
+        rec = validate_record(obj, path, lineno)
+        return SeedTask(str(obj.get("id", default_id)), rec["instruction"], ((rec["input"], rec["output"]),))
     instruction = text("instruction", obj)
     if not instruction.strip():
         raise InputError(path, "is empty", line=lineno, field="instruction")
-    if "instances" in obj:  # Self-Instruct seed format
-        instances = obj["instances"]
-        if not isinstance(instances, list) or not instances:
-            raise InputError(path, "must be a non-empty list of {input, output}", line=lineno, field="instances")
-        pairs = []
-        for i, inst in enumerate(instances):
-            label = f"instances[{i}]"
-            if not isinstance(inst, dict):
-                raise InputError(path, "must be an object with input and output", line=lineno, field=label)
-            pairs.append((text("input", inst, f"{label}.input", required=False), text("output", inst, f"{label}.output")))
-        seed_id = obj.get("id", default_id)
-        if not isinstance(seed_id, (str, int)):
-            raise InputError(path, f"must be a string, got {type(seed_id).__name__}", line=lineno, field="id")
-        is_clf = obj.get("is_classification", False)
-        if not isinstance(is_clf, bool):
-            raise InputError(path, f"must be true or false, got {is_clf!r}", line=lineno, field="is_classification")
-        name = obj.get("name", "")
-        if not isinstance(name, str):
-            raise InputError(path, f"must be a string, got {type(name).__name__}", line=lineno, field="name")
-        return SeedTask(str(seed_id), instruction, tuple(pairs), name, is_clf)
-    pair = (text("input", obj, required=False), text("output", obj))
-    return SeedTask(str(obj.get("id", default_id)), instruction, (pair,))
+    # Self-Instruct's seed format
+    instances = obj["instances"]
+    if not isinstance(instances, list) or not instances:
+        raise InputError(path, "must be a non-empty list of {input, output}", line=lineno, field="instances")
+    pairs = []
+    for i, inst in enumerate(instances):
+        label = f"instances[{i}]"
+        if not isinstance(inst, dict):
+            raise InputError(path, "must be an object with input and output", line=lineno, field=label)
+        pairs.append((text("input", inst, f"{label}.input", required=False), text("output", inst, f"{label}.output")))
+    seed_id = obj.get("id", default_id)
+    if not isinstance(seed_id, (str, int)):
+        raise InputError(path, f"must be a string, got {type(seed_id).__name__}", line=lineno, field="id")
+    is_clf = obj.get("is_classification", False)
+    if not isinstance(is_clf, bool):
+        raise InputError(path, f"must be true or false, got {is_clf!r}", line=lineno, field="is_classification")
+    name = obj.get("name", "")
+    if not isinstance(name, str):
+        raise InputError(path, f"must be a string, got {type(name).__name__}", line=lineno, field="name")
+    return SeedTask(str(seed_id), instruction, tuple(pairs), name, is_clf)
 
 
 def sample_examples(rng: random.Random, seeds: list[SeedTask], k: int, machine: list[dict] = (), k_machine: int = 0) -> list[dict]:

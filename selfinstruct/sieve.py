@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from selfinstruct.dedup import MinHashIndex, RougeIndex
+from selfinstruct.dedup import MinHashIndex, RougeIndex, record_text
 from selfinstruct.filters import checks_for, first_reason
 from selfinstruct.parse import parse_completion
 
@@ -80,10 +80,6 @@ class Sieve:
                              "rouge_l": None if score is None else round(score, 4), **origin})
         return None
 
-
-def record_text(record: dict) -> str:
-    """The whole record as one text, for record-level MinHash."""
-    return "\n".join((record["instruction"], record.get("input", ""), record["output"]))
 
 
 NEAREST_FLOOR = 0.5
