@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from selfinstruct import __version__
 from selfinstruct.errors import BackendError, InputError, SelfInstructError
@@ -92,7 +93,7 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         raise click.UsageError("--output is required (a .jsonl or .json path), or use --dry-run")
     run_dir = run_dir or (str(Path(output).with_suffix("")) + ".run" if output else None)
     if cfg.backend == "replay":
-        return _replay(cfg, run_dir, output, dataset, registry_root, as_json, options)
+        return _replay(cfg, run_dir, output, dataset, registry_root, as_json)
     no_endpoint = cfg.backend == "openai" and not (api_key or os.environ.get("OPENAI_API_KEY")
                                                    or cfg.base_url or os.environ.get("OPENAI_BASE_URL"))
     if dry_run or no_endpoint:
@@ -129,8 +130,8 @@ def _run_with_progress(run_generation, cfg, backend, run_dir, quiet):
         return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, progress=bar))
 
 
-def _replay(cfg, run_dir, output, dataset, registry_root, as_json, options):
-    from selfinstruct.backends.replay import recorded_identity
+def _replay(cfg, run_dir, output, dataset, registry_root, as_json):
+    from selfinstruct.backends.replay import read_recorded_run
     from selfinstruct.generate import replay
 
     if not run_dir:
@@ -138,11 +139,13 @@ def _replay(cfg, run_dir, output, dataset, registry_root, as_json, options):
     if output is None:
         raise click.UsageError("--output is required")
     try:
-        recorded = recorded_identity(run_dir)
-        if options["model"] == "gpt-4o-mini" and recorded.get("model"):
-            cfg.model = recorded["model"]  # the model that produced the journal, for lineage and pricing
+        recorded = read_recorded_run(run_dir)
+        first = recorded.starts[0] if recorded.starts else {}
+        model_given = click.get_current_context().get_parameter_source("model") != ParameterSource.DEFAULT
+        if not model_given and first.get("model"):
+            cfg.model = first["model"]  # the model that produced the journal, for lineage and pricing
         audit_dir = str(Path(output).with_suffix("")) + ".replay"
-        result = replay(cfg, run_dir, audit_dir=audit_dir)
+        result = replay(cfg, recorded, run_dir, audit_dir=audit_dir)
     except SelfInstructError as e:
         raise _fail(e) from None
     _finish(result, cfg, output, dataset, registry_root, as_json)

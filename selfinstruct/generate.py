@@ -246,26 +246,26 @@ def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: l
     (result.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
 
 
-def replay(cfg: GenerateConfig, source_run_dir: str | Path, *, audit_dir: str | Path) -> RunResult:
-    """Re-sieve the responses journaled in `source_run_dir` with `cfg`'s filters and dedup; sends nothing.
+def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Path, *,
+           audit_dir: str | Path) -> RunResult:
+    """Re-sieve the responses `recorded` in `source_run_dir` with `cfg`'s filters and dedup; sends nothing.
 
     Keeps up to `cfg.num_instructions` records; kept.jsonl in `audit_dir` holds every one that passed.
     """
-    from selfinstruct.backends.replay import recorded_identity, replay_responses
-
     seeds, template = load_seeds(cfg.seeds), load_template(cfg.prompt_file)
     price, counter = price_for(cfg.model, load_pricing(cfg.pricing)), get_counter(cfg.model, offline=True)
     sieve, usage = new_sieve(cfg, [t.instruction for t in seeds.tasks]), Usage()
     started = _iso(time.time())
-    for request, response in replay_responses(source_run_dir):
+    for response in recorded.responses:  # in arrival order, as the run decided them
+        request = recorded.requests[response["id"]]
         sieve.admit_response(request, response)
         usage.add(response, request["prompts"], price, counter)
-    recorded = recorded_identity(source_run_dir)
+    first = recorded.starts[0] if recorded.starts else {}
 
     result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
                        Path(audit_dir))
     finished = _iso(time.time())
-    result.lineage = build_lineage(cfg, recorded.get("provider", "replay"), recorded.get("endpoint_host", "unknown"),
+    result.lineage = build_lineage(cfg, first.get("provider", "replay"), first.get("endpoint_host", "unknown"),
                                    seeds, template, result, started, finished)
     result.lineage["replayed_from"] = str(source_run_dir)
     Path(audit_dir).mkdir(parents=True, exist_ok=True)

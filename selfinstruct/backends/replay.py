@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 from selfinstruct.errors import SelfInstructError
-from selfinstruct.journal import JOURNAL, read_journal
+from selfinstruct.journal import JOURNAL, JournalState, read_journal
 
 
-def replay_responses(run_dir: str | Path) -> Iterator[tuple[dict, dict]]:
-    """(request, response) pairs in the order the responses arrived."""
+def read_recorded_run(run_dir: str | Path) -> JournalState:
+    """The journal of an earlier run: its start events (model, endpoint) and responses in arrival order."""
     path = Path(run_dir) / JOURNAL
     if not path.exists():
         raise SelfInstructError(f"{path}: no journal to replay (is --run-dir the directory of an earlier run?)")
-    state = read_journal(path)
-    for response in state.responses:
-        yield state.requests[response["id"]], response
-
-
-def recorded_identity(run_dir: str | Path) -> dict:
-    """The model, prompt and seeds the recorded run used (from its first start event)."""
-    state = read_journal(Path(run_dir) / JOURNAL)
-    return state.starts[0] if state.starts else {}
+    return read_journal(path)

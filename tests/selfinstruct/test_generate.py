@@ -145,6 +145,9 @@ def test_replay_resieves_with_new_settings_and_sends_nothing(server, test_data, 
     tight_summary = json.loads(tight.output[: tight.output.rindex("}") + 1])
     assert summary["records"] > tight_summary["records"] >= 0
     assert summary["records"] >= 40
+    lineage = json.loads((tmp_path / "b.replay" / "summary.json").read_text())["lineage"]
+    assert lineage["generator"]["model"] == "loopback-model"  # the journal's model, --model not given
+    assert lineage["replayed_from"] == str(tmp_path / "a.run")
 
 
 def test_max_cost_stops_before_the_budget(server, test_data, tmp_path):
