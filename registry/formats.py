@@ -45,45 +45,14 @@ def detect_format(path: Path) -> str:
 
 
 def iter_json_records(path: Path):
-    """Yield (line, object) from a JSON array file or a JSON Lines file."""
+    """Yield (line, object) from a JSON array file or a JSON Lines file (the toolkit's one reader)."""
+    from selfinstruct.errors import InputError
+    from selfinstruct.io import read_json_objects
+
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ImportFormatError(str(path), f"not UTF-8 at byte {e.start}") from None
-    if text.lstrip().startswith("["):
-        yield from _array_records(path, text)
-        return
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ImportFormatError(str(path), f"invalid JSON: {e.msg} at column {e.colno}", line=lineno) from None
-        yield lineno, obj
-
-
-def _array_records(path: Path, text: str):
-    decoder = json.JSONDecoder()
-    pos = text.index("[") + 1
-    while True:
-        while pos < len(text) and text[pos] in " \t\r\n":
-            pos += 1
-        if pos < len(text) and text[pos] == "]":
-            return
-        lineno = text.count("\n", 0, pos) + 1
-        try:
-            obj, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as e:
-            raise ImportFormatError(str(path), f"invalid JSON: {e.msg}", line=e.lineno) from None
-        yield lineno, obj
-        while pos < len(text) and text[pos] in " \t\r\n":
-            pos += 1
-        if pos < len(text) and text[pos] == ",":
-            pos += 1
-        elif pos >= len(text) or text[pos] != "]":
-            raise ImportFormatError(str(path), "expected ',' or ']' after a record",
-                                    line=text.count("\n", 0, pos) + 1)
+        yield from read_json_objects(path)
+    except InputError as e:
+        raise ImportFormatError(e.path, e.message, line=e.line, field=e.field) from None
 
 
 def records_to_frame(path: Path, items: list[tuple[int, object]]) -> pl.DataFrame:

@@ -23,42 +23,56 @@ def read_text_utf8(path: str | Path) -> str:
 
 
 def read_json_objects(path: str | Path) -> Iterator[tuple[int, dict]]:
-    """Yield (line, object) from a JSON list file or a JSON Lines file.
+    """Yield (line, object) from a JSON list file or a JSON Lines file, parsing each object once.
 
     For a JSON list the line is where each object starts, so errors still point at the right place.
+    Lines split on newline only: a raw U+2028 inside a JSON string is text, not a line break.
     """
     text = read_text_utf8(path)
     if text.lstrip().startswith("["):
         yield from _json_list_objects(path, text)
         return
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             raise InputError(path, f"invalid JSON: {e.msg} (column {e.colno})", line=lineno) from None
-        if not isinstance(obj, dict):
-            raise InputError(path, f"expected a JSON object, got {type(obj).__name__}", line=lineno)
-        yield lineno, obj
+        yield lineno, _object(obj, path, lineno)
 
 
 def _json_list_objects(path, text: str) -> Iterator[tuple[int, dict]]:
     decoder = json.JSONDecoder()
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(path, f"invalid JSON: {e.msg} (column {e.colno})", line=e.lineno) from None
-    # Recover each element's starting line by re-scanning the list with raw_decode.
     pos = text.index("[") + 1
-    for item in items:
-        while text[pos] in " \t\r\n,":
-            pos += 1
+    while True:
+        pos = _skip_space(text, pos)
+        if pos < len(text) and text[pos] == "]":
+            return
         lineno = text.count("\n", 0, pos) + 1
-        _, pos = decoder.raw_decode(text, pos)
-        if not isinstance(item, dict):
-            raise InputError(path, f"expected a JSON object, got {type(item).__name__}", line=lineno)
-        yield lineno, item
+        try:
+            obj, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as e:
+            raise InputError(path, f"invalid JSON: {e.msg} (column {e.colno})", line=e.lineno) from None
+        yield lineno, _object(obj, path, lineno)
+        pos = _skip_space(text, pos)
+        if pos < len(text) and text[pos] == ",":
+            pos += 1
+        elif pos >= len(text) or text[pos] != "]":
+            raise InputError(path, "invalid JSON: expected ',' or ']' after an object",
+                             line=text.count("\n", 0, pos) + 1)
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def _object(obj, path, lineno: int) -> dict:
+    if not isinstance(obj, dict):
+        raise InputError(path, f"expected a JSON object, got {type(obj).__name__}", line=lineno)
+    return obj
 
 
 def read_records(path: str | Path) -> list[dict]:

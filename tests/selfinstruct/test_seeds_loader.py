@@ -85,3 +85,17 @@ def test_sampling_is_deterministic_and_mixes_machine_examples(test_data):
     b = sample_examples(random.Random(1), tasks, 3, machine, 2)
     assert a == b and len(a) == 5
     assert sum(e["instruction"].startswith("Machine task") for e in a) == 2
+
+
+def test_a_line_separator_inside_a_json_string_is_not_a_line_break(tmp_path):
+    records = [{"instruction": "Join the two parts:\u2028first, second.", "input": "", "output": "first second"},
+               {"instruction": "Name a river.", "input": "", "output": "Nile"}]
+    path = write(tmp_path, "u2028.jsonl", "\r\n".join(json.dumps(r, ensure_ascii=False) for r in records))
+    assert read_records(path) == records
+
+
+def test_json_list_missing_comma_names_the_line(tmp_path):
+    path = write(tmp_path, "r.json", '[\n  {"instruction": "Name a river.", "output": "Nile"}\n  {"instruction": "x"}\n]')
+    with pytest.raises(InputError, match="expected ',' or ']'") as info:
+        read_records(path)
+    assert info.value.line == 3
