@@ -34,10 +34,11 @@ def friendly_errors(f):
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         from registry.errors import RegistryError
+        from selfinstruct.errors import InputError
 
         try:
             return f(*args, **kwargs)
-        except RegistryError as e:
+        except (RegistryError, InputError) as e:  # InputError: a seed file given with --seeds
             raise click.ClickException(str(e)) from None
 
     return wrapper
