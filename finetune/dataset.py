@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -55,7 +54,7 @@ def load_records(dataset: str, root: str | None = None) -> tuple[list[dict], Dat
         raise ValueError(f"dataset {dataset!r} is neither a NAME@V reference nor an existing file")
     rows = read_file(path)
     check_fields(rows, str(path), list(rows[0]) if rows else [])
-    return normalise(rows), DatasetSource(str(path), hash_records(rows), False)
+    return normalise(rows), DatasetSource(str(path), file_content_hash(path), False)
 
 
 def read_file(path: Path) -> list[dict]:
@@ -98,12 +97,16 @@ def normalise(rows: list[dict]) -> list[dict]:
              "output": r["output"]} for r in rows]
 
 
-def hash_records(rows: list[dict]) -> str:
-    """sha256 over canonical JSON lines of the three fields (file sources only)."""
-    h = hashlib.sha256()
-    for r in normalise(rows):
-        h.update(json.dumps(r, sort_keys=True, ensure_ascii=False).encode() + b"\n")
-    return "sha256:" + h.hexdigest()
+def file_content_hash(path: Path) -> str:
+    """The registry's content hash of the file's records: the hash it gets as a version once imported,
+    so a model card naming a file can be matched to the registry version made from that file
+    (`sha256:<hash>`, the prefix marking a file source)."""
+    import registry
+
+    try:
+        return "sha256:" + registry.import_hash(path)
+    except registry.RegistryError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def split_eval(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:

@@ -7,6 +7,7 @@
 
 from registry.aliases import current_aliases, set_alias
 from registry.commit import commit
+from registry.importing import import_hash
 from registry.errors import (
     CommitConflictError,
     ImportFormatError,
@@ -22,5 +23,5 @@ from registry.uses import list_uses, record_use
 __all__ = [
     "CommitConflictError", "ImportFormatError", "NotFoundError", "RegistryError", "UnsafeNameError",
     "Version", "commit", "current_aliases", "default_root", "list_datasets", "list_uses",
-    "list_versions", "open", "record_use", "resolve", "set_alias",
+    "import_hash", "list_versions", "open", "record_use", "resolve", "set_alias",
 ]

@@ -37,7 +37,7 @@ def commit(frame: pl.DataFrame, *, name: str, lineage: dict, parents: Sequence[s
         raise RegistryError("lineage must be a dict (see docs/registry.md for its fields)")
     parent_versions = [resolve(p, root=store) for p in parents]
     digests = row_digests(frame)
-    version_hash = content_hash(frame.columns, digests)
+    version_hash = content_hash(frame.columns, digests)  # == frame_hash(frame), digests reused below
 
     bases = list(parent_versions)
     numbers = version_numbers(store, name)

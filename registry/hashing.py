@@ -29,6 +29,11 @@ def content_hash(columns: Sequence[str], digests: Sequence[bytes]) -> str:
     return h.hexdigest()
 
 
+def frame_hash(frame: pl.DataFrame) -> str:
+    """The content hash a version holding exactly `frame` (columns and row order) has."""
+    return content_hash(frame.columns, row_digests(frame))
+
+
 def bytes_hash(data: bytes) -> str:
     """Hex SHA-256 of raw bytes (layout objects, whose identity is their integers)."""
     return hashlib.sha256(data).hexdigest()

@@ -6,8 +6,9 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from registry.commit import commit
+from registry.commit import check_frame, commit
 from registry.formats import detect_format, read_records
+from registry.hashing import frame_hash
 from registry.manifest import Version
 
 
@@ -17,6 +18,12 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def import_hash(path, fmt: str = "auto") -> str:
+    """The content hash `path` would have as a version once imported (nothing is committed)."""
+    path = Path(path)
+    return frame_hash(check_frame(read_records(path, detect_format(path) if fmt == "auto" else fmt)))
 
 
 def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = (), licence: str | None = None,

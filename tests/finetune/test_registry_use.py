@@ -47,3 +47,16 @@ def test_unknown_version_fails_before_training(tmp_path, tiny_registry, tiny_mod
     with pytest.raises(ValueError, match="unknown dataset version 'tiny@9'"):
         train(cfg)
     assert not (tmp_path / "out").exists()
+
+
+def test_model_card_hash_of_a_file_equals_the_version_made_from_it(tmp_path, records_file, tiny_model):
+    """Train on a file, import the same file: the card's hash names that version."""
+    out = train(load_config(None, ["max_length=128", "max_steps=1", "global_batch_size=8",
+                                   "per_device_batch_size=4", "progress_bar=false"],
+                            dataset=str(records_file), model=str(tiny_model), output=str(tmp_path / "out")))
+    card_hash = yaml.safe_load((out / "README.md").read_text().split("---")[1])["training_data"]["content_hash"]
+    from registry.importing import import_file
+
+    version = import_file(records_file, name="fromfile", root=str(tmp_path / "registry"))
+    assert card_hash == f"sha256:{version.hash}"
+    assert registry.import_hash(records_file) == version.hash
