@@ -36,7 +36,9 @@ def _config(recipe, overrides, **fields):
 @finetune.command("run")
 @_common
 @click.option("--output", help="Output directory (default: runs/finetune).")
-def run_command(dataset, model, recipe, registry, overrides, output):
+@click.option("--overwrite", is_flag=True,
+              help="Replace a finished model already in the output directory.")
+def run_command(dataset, model, recipe, registry, overrides, output, overwrite):
     """Fine-tune MODEL on DATASET with a recipe; KEY=VALUE pairs override recipe fields.
 
     \b
@@ -50,7 +52,7 @@ def run_command(dataset, model, recipe, registry, overrides, output):
     config = _config(recipe, overrides, dataset=dataset, model=model, registry=registry,
                      output=output)
     try:
-        out = train(config)
+        out = train(config, overwrite=overwrite)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"model, tokenizer, model card and metrics written to {out}")

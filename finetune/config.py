@@ -44,7 +44,8 @@ class FinetuneConfig:
 
     epochs: float = 3.0
     max_steps: int | None = None
-    """Stop after this many optimizer steps; the schedule still spans `epochs`."""
+    """Total optimizer steps, as in transformers: when set it replaces `epochs` (data repeats
+    as needed) and the learning-rate schedule spans exactly these steps."""
     learning_rate: float = 2e-5
     weight_decay: float = 0.0
     adam_beta1: float = 0.9
@@ -111,6 +112,9 @@ class FinetuneConfig:
         for name in ("max_length", "global_batch_size", "per_device_batch_size", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError(f"max_steps must be >= 1 (or unset to train for `epochs`), "
+                             f"got {self.max_steps}")
         if self.epochs <= 0:
             raise ValueError(f"epochs must be > 0, got {self.epochs}")
         if not 0.0 <= self.eval_fraction < 1.0:

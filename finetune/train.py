@@ -20,8 +20,11 @@ from finetune.prepare import prepare_data
 from finetune.step import evaluate, train_step
 
 
-def train(config: FinetuneConfig) -> Path:
-    """Fine-tune `config.model` on `config.dataset`; return the output directory."""
+def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
+    """Fine-tune `config.model` on `config.dataset`; return the output directory.
+
+    An output folder that already holds an exported model is refused unless `overwrite`
+    (or `resume_from` continues a run in it)."""
     import torch
     from accelerate.utils import set_seed
     from transformers import get_scheduler
@@ -33,6 +36,7 @@ def train(config: FinetuneConfig) -> Path:
     data = prepare_data(config)  # every input error surfaces here, before any model loads
     accelerator, precision = build_accelerator(config)
     output = Path(config.output)
+    check_output(output, overwrite or bool(config.resume_from))
     output.mkdir(parents=True, exist_ok=True)
     set_seed(config.seed)
 
@@ -45,7 +49,7 @@ def train(config: FinetuneConfig) -> Path:
     procs = accelerator.num_processes
     plans = {0: plan_epoch(lengths, config, procs, 0)}
     steps_per_epoch = len(plans[0])
-    total = total_steps(steps_per_epoch, config.epochs)
+    total = config.max_steps or total_steps(steps_per_epoch, config.epochs)
     warmup = math.ceil(config.warmup_ratio * total)
     scheduler = get_scheduler(config.scheduler if config.scheduler != "constant" else
                               "constant_with_warmup", optimizer, warmup, total)
@@ -54,7 +58,7 @@ def train(config: FinetuneConfig) -> Path:
     step = 0
     if config.resume_from:
         step = load_checkpoint(accelerator, find_checkpoint(output, config.resume_from))["step"]
-    stop = min(total, config.max_steps or total)
+    stop = total
     device, peak = detect_device()
     shape = shape_of(accelerator.unwrap_model(model).config)
     context = sum(n * n for n in lengths) / sum(lengths)  # token-weighted mean example length
@@ -116,6 +120,16 @@ def train(config: FinetuneConfig) -> Path:
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return output
+
+
+def check_output(output: Path, overwrite: bool) -> None:
+    """Refuse to replace a finished model (its weights or model card) unless asked to."""
+    finished = [p.name for p in (output / "model.safetensors", output / "adapter_model.safetensors",
+                                 output / "model.safetensors.index.json", output / "README.md")
+                if p.exists()]
+    if finished and not overwrite:
+        raise ValueError(f"{output}: already holds a finished model ({', '.join(finished)}); "
+                         f"pass --overwrite to replace it or choose another --output")
 
 
 def build_accelerator(config: FinetuneConfig):

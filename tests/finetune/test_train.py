@@ -48,9 +48,12 @@ def test_loss_falls_when_overfitting_16_examples(tmp_path, sixteen, tiny_model):
 
 
 def test_resume_reaches_the_same_parameters(tmp_path, records_file, tiny_model):
-    common = ["epochs=1", "global_batch_size=16", "per_device_batch_size=4", "eval_fraction=0.1"]
+    # max_steps sets the schedule's length, so a constant schedule lets a shorter run stand in
+    # for an interrupted one
+    common = ["epochs=1", "global_batch_size=16", "per_device_batch_size=4", "eval_fraction=0.1",
+              "scheduler=constant"]
     straight = _run(tmp_path, "straight", records_file, tiny_model, *common, "max_steps=6")
-    _run(tmp_path, "resumed", records_file, tiny_model, *common, "max_steps=3")
+    _run(tmp_path, "resumed", records_file, tiny_model, *common, "max_steps=3", "save_every=3")
     assert (tmp_path / "resumed" / "checkpoints" / "step-0000003" / "finetune_state.json").exists()
     resumed = _run(tmp_path, "resumed", records_file, tiny_model, *common, "max_steps=6",
                    "resume_from=auto")
@@ -136,3 +139,29 @@ def test_bad_input_fails_before_training(tmp_path, records_file, tiny_model, cas
     with pytest.raises(ValueError, match=message):
         train(cfg)
     assert not (tmp_path / "out").exists()
+
+
+def test_max_steps_counts_total_optimizer_steps(tmp_path, sixteen, tiny_model):
+    # 16 examples in batches of 8 are 2 steps per epoch; max_steps=5 repeats the data
+    out = _run(tmp_path, "five", sixteen, tiny_model, "epochs=1", "max_steps=5",
+               "global_batch_size=8", "per_device_batch_size=8", "log_every=1")
+    assert [m["step"] for m in _metrics(out) if "loss" in m] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("value", ["-1", "0"])
+def test_non_positive_max_steps_is_refused(value):
+    with pytest.raises(ValueError, match="max_steps must be >= 1"):
+        load_config(None, [f"max_steps={value}"], dataset="x.jsonl", model="m", output="o")
+
+
+def test_finished_model_is_not_overwritten_without_flag(tmp_path, sixteen, tiny_model):
+    args = ["finetune", "run", "--dataset", str(sixteen), "--model", str(tiny_model),
+            "--output", str(tmp_path / "out"), *FAST, "max_steps=1", "global_batch_size=8",
+            "per_device_batch_size=8"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    before = (tmp_path / "out" / "model.safetensors").read_bytes()
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 1 and "already holds a finished model" in again.output
+    assert "--overwrite" in again.output
+    assert (tmp_path / "out" / "model.safetensors").read_bytes() == before
+    assert CliRunner().invoke(cli, [*args, "--overwrite"]).exit_code == 0
