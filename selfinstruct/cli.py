@@ -12,7 +12,7 @@ import click
 from click.core import ParameterSource
 
 from selfinstruct import __version__
-from selfinstruct.errors import BackendError, InputError, SelfInstructError
+from selfinstruct.errors import BackendError, ConfigError, InputError, SelfInstructError
 
 CREDENTIALS_HELP = """\
 No endpoint is configured, so nothing was sent. Set one of:
@@ -49,6 +49,7 @@ def _fail(error: Exception) -> click.ClickException:
 @click.option("--num-tasks", "num_tasks_per_prompt", type=int, default=20, show_default=True, help="New tasks asked for per prompt.")
 @click.option("--concurrency", type=int, default=8, show_default=True, help="Requests in flight.")
 @click.option("--request-batch-size", type=int, default=5, show_default=True, help="Prompts per request (--api completions).")
+@click.option("--timeout", "timeout_s", type=float, default=120.0, show_default=True, help="Seconds per request attempt.")
 @click.option("--rpm", type=float, help="Client-side requests-per-minute limit.")
 @click.option("--tpm", type=float, help="Client-side tokens-per-minute limit.")
 @click.option("--temperature", type=float, default=1.0, show_default=True)
@@ -110,6 +111,9 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
     try:
         backend = build_backend(cfg, api_key=api_key, count_tokens=get_counter(cfg.model).count)
         result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json)
+    except ConfigError as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(2)
     except (SelfInstructError, ValueError) as e:
         raise _fail(e) from None
     except KeyboardInterrupt:

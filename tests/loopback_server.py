@@ -102,6 +102,8 @@ class LoopbackServer:
                 text = records_reply(first, batch)
             else:
                 text = synthetic_reply(first, self.tasks_per_reply, self._rng, self.diverse)
+        if action == "surrogate":  # JSON may carry a lone surrogate escape, which UTF-8 cannot encode
+            text = text.replace("Input:", "Input \ud800:", 1)
         if action == "garbage":
             return "I would rather talk about something else.", "stop"
         if action == "cut" or len(text) // 4 > max_tokens:
@@ -149,6 +151,17 @@ class LoopbackServer:
                     return self._send(404, {"error": {"message": "model not found", "code": "model_not_found"}})
                 if action == "drop":  # a broken connection: close without answering
                     self.close_connection = True
+                    return
+                if action in ("truncated", "html", "no_choices"):  # a 200 whose body is unusable
+                    if action == "no_choices":
+                        return self._send(200, {"id": "x", "object": "chat.completion", "created": 0,
+                                                "model": "m", "choices": []})
+                    data = b'{"id": "x", "choices": [{"ind' if action == "truncated" else b"<html><body>502</body></html>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json" if action == "truncated" else "text/html")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
                     return
                 if action == "hang":
                     time.sleep(3)  # longer than the client's timeout in the tests that script it

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import random
 import time
@@ -19,7 +20,7 @@ import openai
 
 from selfinstruct.backends.base import Completion, Decoding, Response
 from selfinstruct.backends.ratelimit import RateLimiter, RetryPolicy
-from selfinstruct.errors import BackendError
+from selfinstruct.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +53,26 @@ class OpenAIBackend:
         self._rng = rng or random.Random()
         self._use_max_completion_tokens = False
         self.retries: dict[str, int] = {}  # retried errors by kind, for the run summary
+        self._reached = False  # set once any request got an HTTP answer
 
     async def complete(self, prompts: list[str], decoding: Decoding) -> Response:
         tokens = sum(self._count(p) for p in prompts) + decoding.max_tokens * len(prompts)
         for attempt in range(1, self._retry.max_attempts + 1):
             await self._limiter.acquire(tokens)
             try:
-                return await self._request(prompts, decoding, attempt)
+                response = await self._request(prompts, decoding, attempt)
+                self._reached = True
+                return response
+            except MalformedReply as e:
+                self._reached = True
+                await asyncio.sleep(self._note("malformed_reply", attempt, self._retry.backoff_s(attempt, self._rng), e))
+                continue
+            except openai.APIConnectionError as e:
+                if not self._reached and _refused(e):
+                    raise ConfigError(f"nothing listens at {self.base_url} (connection refused): check --base-url "
+                                      "and that the server is running") from None
+                await asyncio.sleep(self._note(type(e).__name__, attempt, self._retry.backoff_s(attempt, self._rng), e))
+                continue
             except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
                 raise BackendError(f"{self.endpoint_host} refused the API key ({e.status_code}): set a valid "
                                    "OPENAI_API_KEY or pass --api-key") from None
@@ -101,23 +115,49 @@ class OpenAIBackend:
             common["stop"] = list(decoding.stop)
         if decoding.seed is not None:
             common["seed"] = decoding.seed
+        try:
+            return await self._parsed(prompts, decoding, attempt, common)
+        except (json.JSONDecodeError, AttributeError, TypeError, KeyError) as e:
+            # a cut JSON body, an HTML page or a body of the wrong shape: the server misbehaved, not us
+            raise MalformedReply(f"unreadable reply ({type(e).__name__}: {e})") from None
+
+    async def _parsed(self, prompts: list[str], decoding: Decoding, attempt: int, common: dict) -> Response:
         if self.api == "chat":
             limit_key = "max_completion_tokens" if self._use_max_completion_tokens else "max_tokens"
             r = await self._client.chat.completions.create(
                 messages=[{"role": "user", "content": prompts[0]}], **{limit_key: decoding.max_tokens}, **common)
-            completions = [Completion(c.message.content or "", c.finish_reason) for c in r.choices[:1]]
+            completions = [Completion(_escape_surrogates(c.message.content or ""), c.finish_reason) for c in r.choices[:1]]
         else:
             r = await self._client.completions.create(prompt=prompts, max_tokens=decoding.max_tokens, **common)
             by_index = sorted(r.choices, key=lambda c: c.index)
-            completions = [Completion(c.text or "", c.finish_reason) for c in by_index]
+            completions = [Completion(_escape_surrogates(c.text or ""), c.finish_reason) for c in by_index]
         if len(completions) != len(prompts):
-            raise BackendError(f"{self.endpoint_host} returned {len(completions)} choices for {len(prompts)} prompts")
+            raise MalformedReply(f"{self.endpoint_host} returned {len(completions)} choices for {len(prompts)} prompts")
         usage = {"prompt_tokens": getattr(r.usage, "prompt_tokens", 0) or 0,
                  "completion_tokens": getattr(r.usage, "completion_tokens", 0) or 0} if r.usage else {}
         return Response(completions, usage, attempts=attempt)
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+class MalformedReply(Exception):
+    """A 200 whose body is not a usable completion: retried like a 5xx."""
+
+
+def _escape_surrogates(text: str) -> str:
+    """Lone surrogates cannot be written as UTF-8: keep them visible as \\udXXX escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _refused(error: Exception) -> bool:
+    """Whether a connection error was the endpoint refusing the TCP connection (nothing listens)."""
+    seen = error
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _retry_after_s(error: openai.APIStatusError) -> float | None:

@@ -124,3 +124,38 @@ def test_retry_backoff_is_capped_and_jittered():
     waits = [policy.backoff_s(a) for a in range(1, 10)]
     assert all(0.5 <= w <= 8.0 for w in waits)
     assert 0.5 <= waits[0] <= 1.0 and 4.0 <= waits[-1] <= 8.0
+
+
+@pytest.mark.parametrize("fault", ["truncated", "html", "no_choices"])
+def test_malformed_reply_is_retried_like_5xx(server, fault):
+    server.script.extend([fault])
+    b = backend(server)
+    response = run(b.complete([PROMPT], Decoding()))
+    assert response.attempts == 2 and b.retries == {"malformed_reply": 1}
+
+
+def test_malformed_replies_give_up_after_max_attempts(server):
+    server.script.extend(["html"] * 10)
+    with pytest.raises(BackendError, match="gave up after 4 attempts"):
+        run(backend(server).complete([PROMPT], Decoding()))
+
+
+def test_lone_surrogate_is_escaped_so_the_text_encodes(server):
+    server.script.extend(["surrogate"])
+    text = run(backend(server).complete([PROMPT], Decoding())).completions[0].text
+    assert "\\ud800" in text
+    text.encode("utf-8")  # would raise UnicodeEncodeError on a lone surrogate
+
+
+def test_refused_first_connection_is_a_configuration_error():
+    import socket
+
+    from selfinstruct.errors import ConfigError
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    b = OpenAIBackend("m", base_url=f"http://127.0.0.1:{port}/v1", retry=RetryPolicy(max_attempts=50, base_s=5, cap_s=5))
+    with pytest.raises(ConfigError, match="connection refused"):
+        run(b.complete([PROMPT], Decoding()))
+    assert b.retries == {}
