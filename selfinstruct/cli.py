@@ -12,7 +12,12 @@ import click
 from click.core import ParameterSource
 
 from selfinstruct import __version__
+<<<<<<< HEAD
 from selfinstruct.errors import BackendError, ConfigError, InputError, SelfInstructError
+=======
+from selfinstruct.errors import BackendError, InputError, SelfInstructError
+from selfinstruct.journal import JournalError, RunLocked
+>>>>>>> c208c23 (Journal: a bad line that is not the torn last one stops the run with file:line, --salvage moves it aside; flock the run dir so a second generate exits 2 naming the holder's pid)
 
 CREDENTIALS_HELP = """\
 No endpoint is configured, so nothing was sent. Set one of:
@@ -72,7 +77,9 @@ def _fail(error: Exception) -> click.ClickException:
 @click.option("--registry", "registry_root", help="Registry root [env SELFINSTRUCT_REGISTRY].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json, quiet, **options):
+@click.option("--salvage", is_flag=True,
+              help="Move unreadable journal lines to journal.jsonl.bad and resume from every good one.")
+def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json, quiet, salvage, **options):
     """Grow instruction/input/output records from seed tasks.
 
     \b
@@ -110,8 +117,8 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
 
     try:
         backend = build_backend(cfg, api_key=api_key, count_tokens=get_counter(cfg.model).count)
-        result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json)
-    except ConfigError as e:
+        result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json, salvage)
+    except (ConfigError, JournalError, RunLocked) as e:
         click.echo(f"Error: {e}", err=True)
         sys.exit(2)
     except (SelfInstructError, ValueError) as e:
@@ -123,15 +130,15 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
     _finish(result, cfg, output, dataset, registry_root, as_json)
 
 
-def _run_with_progress(run_generation, cfg, backend, run_dir, quiet):
+def _run_with_progress(run_generation, cfg, backend, run_dir, quiet, salvage=False):
     if quiet or not sys.stderr.isatty():
-        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir))
+        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, salvage=salvage))
     from rich.console import Console
 
     from selfinstruct.progress import LiveProgress
 
     with LiveProgress(cfg.num_instructions, console=Console(stderr=True)) as bar:
-        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, progress=bar))
+        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, progress=bar, salvage=salvage))
 
 
 def _replay(cfg, run_dir, output, dataset, registry_root, as_json):

@@ -60,12 +60,13 @@ class Progress:
         pass
 
 
-async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path, progress: Progress | None = None) -> RunResult:
+async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path, progress: Progress | None = None,
+                   salvage: bool = False) -> RunResult:
     seeds, template = load_seeds(cfg.seeds), load_template(cfg.prompt_file)
     price = price_for(cfg.model, load_pricing(cfg.pricing))
     counter = get_counter(cfg.model)
     progress = progress or Progress()
-    journal = Journal(run_dir)
+    journal = Journal(run_dir, salvage=salvage)
     identity = {"model": cfg.model, "prompt_sha256": template.sha256, "seeds_sha256": seeds.sha256, "seed": cfg.seed}
     _check_resumable(journal.state, identity, journal.path)
     journal.write("start", **identity, config=cfg.to_dict(), backend=backend.name, provider=backend.provider,

@@ -9,13 +9,25 @@ passed in here.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from selfinstruct.errors import InputError, SelfInstructError
+
 JOURNAL = "journal.jsonl"
+LOCK = "run.lock"
+
+
+class JournalError(InputError):
+    """A journal line that is not the torn last one is unreadable: nothing is cut, the run stops."""
+
+
+class RunLocked(SelfInstructError):
+    """Another process holds the run directory."""
 FSYNC_EVERY_S = 1.0  # flush() already survives a killed process; fsync guards against power loss
 
 
@@ -40,11 +52,16 @@ class JournalState:
 class Journal:
     """Append-only JSONL writer for one run directory."""
 
-    def __init__(self, run_dir: str | Path):
+    def __init__(self, run_dir: str | Path, *, salvage: bool = False):
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.run_dir / JOURNAL
-        self.state = read_journal(self.path, repair=True)
+        self._lock = lock_run_dir(self.run_dir)
+        try:
+            self.state = read_journal(self.path, repair=True, salvage=salvage)
+        except BaseException:
+            self._lock.close()
+            raise
         self._file = open(self.path, "a", encoding="utf-8")
         self._synced = time.monotonic()
 
@@ -68,32 +85,88 @@ class Journal:
             self._file.flush()
             os.fsync(self._file.fileno())
             self._file.close()
+        if not self._lock.closed:
+            self._lock.close()  # closing the descriptor releases the flock
 
 
-def read_journal(path: str | Path, *, repair: bool = False) -> JournalState:
-    """Parse a journal. A torn final line (killed mid-write) is ignored, and cut off when `repair`."""
+def lock_run_dir(run_dir: Path):
+    """Hold an exclusive flock on RUN_DIR/run.lock for this process's life; refuse if taken."""
+    f = open(run_dir / LOCK, "a+", encoding="utf-8")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        holder = f.read().strip() or "unknown"
+        f.close()
+        raise RunLocked(f"{run_dir}: another generate (pid {holder}) is using this run directory") from None
+    f.truncate(0)
+    f.write(str(os.getpid()))
+    f.flush()
+    return f
+
+
+def _parse_line(raw: bytes, requests: dict) -> dict:
+    """One journal entry, or ValueError saying why the line is unusable."""
+    try:
+        entry = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("not valid UTF-8") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not valid JSON ({e.msg})") from None
+    if not isinstance(entry, dict):
+        raise ValueError(f"valid JSON but not an object ({type(entry).__name__})")
+    if entry.get("event") == "response" and entry.get("id") not in requests:
+        raise ValueError(f"response to unknown request id {entry.get('id')!r}")
+    if entry.get("event") == "request" and not isinstance(entry.get("id"), int):
+        raise ValueError("request without an integer id")
+    return entry
+
+
+def read_journal(path: str | Path, *, repair: bool = False, salvage: bool = False) -> JournalState:
+    """Parse a journal. A torn final line (killed mid-write) is ignored, and cut off when `repair`.
+
+    Any other unreadable line raises JournalError naming the file and line, and leaves the file as
+    it is; with `salvage`, bad lines are moved to journal.jsonl.bad (appended) beside the journal and
+    the journal is rewritten with every good line, in order.
+    """
     path = Path(path)
     state = JournalState()
     if not path.exists():
         return state
-    good_bytes = 0
     with open(path, "rb") as f:
-        for raw in f:
-            if not raw.endswith(b"\n"):
-                break
-            try:
-                entry = json.loads(raw)
-            except json.JSONDecodeError:
-                break
-            good_bytes += len(raw)
-            kind = entry.pop("event", None)
-            if kind == "request":
-                state.requests[entry["id"]] = entry
-            elif kind == "response":
-                state.responses.append(entry)
-            elif kind == "start":
-                state.starts.append(entry)
-    if repair and good_bytes < path.stat().st_size:
+        lines = f.readlines()
+    torn = bool(lines) and not lines[-1].endswith(b"\n")
+    good: list[bytes] = []
+    bad: list[bytes] = []
+    for number, raw in enumerate(lines[:-1] if torn else lines, start=1):
+        try:
+            entry = _parse_line(raw, state.requests)
+        except ValueError as e:
+            if not salvage:
+                raise JournalError(str(path), f"{e}; nothing was changed. Rerun with --salvage to move "
+                                   "bad lines aside and keep every good response", line=number) from None
+            bad.append(raw)
+            continue
+        good.append(raw)
+        kind = entry.pop("event", None)
+        if kind == "request":
+            state.requests[entry["id"]] = entry
+        elif kind == "response":
+            state.responses.append(entry)
+        elif kind == "start":
+            state.starts.append(entry)
+    if bad:
+        with open(path.with_name(path.name + ".bad"), "ab") as f:
+            f.writelines(bad)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.writelines(good)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    elif repair and torn:
         with open(path, "r+b") as f:
-            f.truncate(good_bytes)
+            f.truncate(sum(len(x) for x in good))
     return state
