@@ -12,12 +12,8 @@ import click
 from click.core import ParameterSource
 
 from selfinstruct import __version__
-<<<<<<< HEAD
 from selfinstruct.errors import BackendError, ConfigError, InputError, SelfInstructError
-=======
-from selfinstruct.errors import BackendError, InputError, SelfInstructError
 from selfinstruct.journal import JournalError, RunLocked
->>>>>>> c208c23 (Journal: a bad line that is not the torn last one stops the run with file:line, --salvage moves it aside; flock the run dir so a second generate exits 2 naming the holder's pid)
 
 CREDENTIALS_HELP = """\
 No endpoint is configured, so nothing was sent. Set one of:
