@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REQUIRED = ("instruction", "output")
-REF = re.compile(r"^[A-Za-z0-9][\w.\-]*@[\w.\-]+$")  # name@3, name@latest, name@stable, name@3f2a9c
+REF = re.compile(r"[A-Za-z0-9][\w.\-]*@[\w.\-]+")  # name@3, name@latest, name@stable, name@3f2a9c
 
 
 @dataclass
@@ -22,7 +22,7 @@ class DatasetSource:
 
 
 def is_registry_ref(dataset: str) -> bool:
-    return bool(REF.match(dataset)) and not Path(dataset).exists()
+    return bool(REF.fullmatch(dataset)) and not Path(dataset).exists()
 
 
 def registry_root(root: str | None) -> str | None:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from registry.errors import NotFoundError, UnsafeNameError
 
 # One path segment of safe characters: no separators, no leading dot (so no "..", no hidden files).
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
-_HEX = re.compile(r"^[0-9a-f]{4,64}$")
+# Always used with fullmatch: a `$` anchor would let a trailing newline through.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
+_HEX = re.compile(r"[0-9a-f]{4,64}")
 RESERVED_ALIASES = frozenset({"latest"})
 
 
@@ -28,7 +29,7 @@ class Ref:
 
 def check_name(name: str, *, kind: str = "dataset name") -> str:
     """Return `name` if it is one safe path segment, else raise UnsafeNameError."""
-    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
         raise UnsafeNameError(
             f"invalid {kind} {name!r}: use 1-128 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit, with no '..' or '/'"
@@ -51,14 +52,14 @@ def parse_ref(ref: str) -> Ref:
     name, _, selector = ref.partition("@")
     check_name(name)
     selector = selector or "latest"
-    if not selector.isdigit() and not _HEX.match(selector):
+    if not selector.isdigit() and not _HEX.fullmatch(selector):
         check_name(selector, kind="version selector")
     return Ref(name, selector)
 
 
 def is_hash_prefix(selector: str) -> bool:
     """True when a selector can be a content-hash prefix (hex, at least 4 characters, not all digits)."""
-    return bool(_HEX.match(selector)) and not selector.isdigit()
+    return bool(_HEX.fullmatch(selector)) and not selector.isdigit()
 
 
 def raise_not_found(what: str, wanted: str, existing: list[str]) -> None:

@@ -43,3 +43,31 @@ def test_secrets_never_enter_the_manifest(root):
     v = registry.commit(make_frame(3), name="gen", lineage={"generator": {"api_key": "sk-123", "model": "m"}},
                         root=root)
     assert v.manifest["lineage"]["generator"] == {"api_key": "<redacted>", "model": "m"}
+
+
+@pytest.mark.parametrize("name", ["notes\n", "notes\r\n", "\nnotes"])
+def test_names_with_a_newline_are_refused(root, name):
+    with pytest.raises(UnsafeNameError):
+        registry.commit(make_frame(3), name=name, lineage={}, root=root)
+
+
+@pytest.mark.parametrize("alias", ["stable\n", "st\nable"])
+def test_aliases_with_a_newline_are_refused(root, alias):
+    registry.commit(make_frame(3), name="notes", lineage={}, root=root)
+    with pytest.raises(UnsafeNameError):
+        registry.set_alias("notes@1", alias, root=root)
+
+
+@pytest.mark.parametrize("ref", ["notes@1\n", "notes\n@1", "notes@abcd\n"])
+def test_references_with_a_newline_are_refused(ref):
+    from registry.names import parse_ref
+
+    with pytest.raises(UnsafeNameError):
+        parse_ref(ref)
+
+
+def test_finetune_does_not_take_a_newline_reference_for_a_registry_ref():
+    from finetune.dataset import is_registry_ref
+
+    assert is_registry_ref("notes@1")
+    assert not is_registry_ref("notes@1\n")
