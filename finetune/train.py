@@ -58,11 +58,10 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
     step = 0
     if config.resume_from:
         step = load_checkpoint(accelerator, find_checkpoint(output, config.resume_from))["step"]
-    stop = total
     device, peak = detect_device()
     shape = shape_of(accelerator.unwrap_model(model).config)
     context = sum(n * n for n in lengths) / sum(lengths)  # token-weighted mean example length
-    log = MetricsLog(accelerator, output / "metrics.jsonl", stop, step,
+    log = MetricsLog(accelerator, output / "metrics.jsonl", total, step,
                      flops_per_token(shape, context), config.peak_tflops or peak,
                      config.progress_bar)
     if accelerator.is_main_process:
@@ -73,7 +72,7 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
     model.train()
     loss = eval_loss = None
     epoch_padding: dict[int, float] = {}
-    while step < stop:
+    while step < total:
         epoch, k = divmod(step, steps_per_epoch)
         if epoch not in plans:
             plans = {epoch: plan_epoch(lengths, config, procs, epoch)}
@@ -88,14 +87,14 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
         step += 1
         loss = figures["loss"]
         log.add_step(figures)
-        if step % config.log_every == 0 or step == stop:
+        if step % config.log_every == 0 or step == total:
             log.write({"step": step, "epoch": step / steps_per_epoch, "loss": loss,
                        "learning_rate": scheduler.get_last_lr()[0],
                        "grad_norm": float(grad_norm), "epoch_padded_share": epoch_padding[epoch]})
-        if config.eval_every and step % config.eval_every == 0 and step < stop and data.eval:
+        if config.eval_every and step % config.eval_every == 0 and step < total and data.eval:
             eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
             log.append({"step": step, "eval_loss": eval_loss})
-        if (config.save_every and step % config.save_every == 0) or (step == stop < total):
+        if (config.save_every and step % config.save_every == 0):
             save_checkpoint(accelerator, output, step, {"total_steps": total})
     log.close()
     if data.eval:
