@@ -149,20 +149,37 @@ def exhaustive_rouge_decisions(instructions: Sequence[str], seeds: Sequence[str]
                                threshold: float = 0.7) -> list[tuple[bool, float]]:
     """Alpaca's O(n^2) rule with rouge-score itself: (kept, max score) per instruction.
 
-    Instructions are tokenized once with rouge-score's own tokenizer and scored per pair
-    with its LCS scorer, as Alpaca's generate_instruction.py does; max score is 0.0 when
-    the pool is empty.
+    Every pair is scored with rouge-score's public `RougeScorer.score`; its tokenizer is
+    memoised so each instruction is tokenized once, as Alpaca's generate_instruction.py
+    does. Max score is 0.0 when the pool is empty.
     """
     from rouge_score import rouge_scorer
 
-    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
-    pool = [scorer._tokenizer.tokenize(s) for s in seeds]
+    scorer = rouge_scorer.RougeScorer(["rougeL"], tokenizer=_memo_tokenizer())
+    pool = list(seeds)
     out = []
     for instruction in instructions:
-        tokens = scorer._tokenizer.tokenize(instruction)
-        best = max((rouge_scorer._score_lcs(tokens, p).fmeasure for p in pool), default=0.0)
+        best = max((scorer.score(instruction, p)["rougeL"].fmeasure for p in pool), default=0.0)
         kept = not best > threshold
         if kept:
-            pool.append(tokens)
+            pool.append(instruction)
         out.append((kept, best))
     return out
+
+
+def _memo_tokenizer():
+    """rouge-score's default tokenizer (no stemming) behind a per-text cache."""
+    from rouge_score.tokenizers import DefaultTokenizer, Tokenizer
+
+    class MemoTokenizer(Tokenizer):
+        def __init__(self):
+            self._inner = DefaultTokenizer(use_stemmer=False)
+            self._cache: dict[str, list[str]] = {}
+
+        def tokenize(self, text):
+            tokens = self._cache.get(text)
+            if tokens is None:
+                tokens = self._cache[text] = self._inner.tokenize(text)
+            return tokens
+
+    return MemoTokenizer()
