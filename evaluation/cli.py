@@ -107,3 +107,11 @@ def sets_cmd(sources, into, as_json):
             click.echo("no registry datasets (give files, or set --registry / $SELFINSTRUCT_REGISTRY)")
         for d in out["registry"]:
             click.echo(f"{d['ref']}: {d['rows']:,} rows (registry)")
+
+
+def _add_commands() -> None:
+    # Commands kept in their own modules attach themselves to eval_group when imported.
+    import evaluation.cli_judge  # noqa: F401
+
+
+_add_commands()

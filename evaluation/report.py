@@ -28,12 +28,18 @@ def summary_rows(r: dict) -> list[list[str]]:
         ["length-controlled win rate", _pct(r["lc_win_rate"])],
         ["mean length A / B (chars)", f"{_len(r['mean_len_a'])} / {_len(r['mean_len_b'])}"],
     ]
-    for key, label in (("missing", "items without a preference (skipped)"),
-                       ("position_consistency", "judge agrees with itself across orders"),
-                       ("unparseable", "verdicts that could not be parsed")):
-        if key in r:
-            value = r[key]
-            rows.append([label, f"{value:.1%}" if isinstance(value, float) else str(value)])
+    if "missing" in r:
+        rows.append(["items without a preference (skipped)", str(r["missing"])])
+    if "items_paired" in r:
+        rows.append(["items judged in both orders / paired", f"{r.get('items_scored', r['n'])} / {r['items_paired']}"])
+        consistency = r.get("position_consistency")
+        rows.append(["judge agrees with itself across orders",
+                     "n/a" if consistency is None else f"{consistency:.1%} of {r['position_consistency_over']}"])
+        rows.append(["verdicts unparseable / truncated / missing",
+                     f"{r['unparseable']} / {r['truncated']} / {r['missing_replies']}"])
+        u = r.get("usage") or {}
+        rows.append(["judge tokens in + out, dollars",
+                     f"{u.get('prompt_tokens', 0):,} + {u.get('completion_tokens', 0):,}, ${u.get('dollars', 0):.4f}"])
     return rows
 
 
@@ -43,6 +49,9 @@ def print_results(r: dict, console=None) -> None:
     from rich.table import Table
 
     console = console or Console()
+    if not r.get("n"):
+        console.print(f"no item of {r['model_a']} vs {r['model_b']} has a verdict in both orders yet")
+        return
     head = Table(title=f"A = {r['model_a']}  vs  B = {r['model_b']}", show_header=False)
     head.add_column("")
     head.add_column("", justify="right")
