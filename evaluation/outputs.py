@@ -72,3 +72,10 @@ def pair_outputs(a: ModelOutputs, b: ModelOutputs) -> tuple[list[dict], dict]:
     keys_a = {(r["instruction"], r["input"]) for r in a.rows}
     unmatched = {"only_a": len(a.rows) - len(pairs), "only_b": sum(1 for k in by_key if k not in keys_a)}
     return pairs, unmatched
+
+
+def set_key(rows: list[dict]) -> str:
+    """Identity of the instructions a file answers, whatever their order: SHA-256 of the sorted
+    (instruction, input) pairs. Two answer files with the same key answer the same set."""
+    pairs = sorted([r["instruction"], r.get("input") or ""] for r in rows)
+    return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode()).hexdigest()
