@@ -113,11 +113,12 @@ async def judge(cfg: JudgeConfig, backend: Backend, requests: list[dict], identi
         while todo or in_flight:
             while todo and len(in_flight) < cfg.concurrency and stopped_by is None:
                 request = todo[0]
-                reserve = max_request_cost(request["prompts"], cfg.max_tokens, price, counter)
-                reserved = sum(r for _, r in in_flight.values())
-                if cfg.max_cost is not None and usage.dollars + reserved + reserve > cfg.max_cost:
-                    stopped_by = "max_cost"
-                    break
+                reserve = 0.0
+                if cfg.max_cost is not None:  # each request in flight reserves its worst case
+                    reserve = max_request_cost(request["prompts"], cfg.max_tokens, price, counter)
+                    if usage.dollars + sum(r for _, r in in_flight.values()) + reserve > cfg.max_cost:
+                        stopped_by = "max_cost"
+                        break
                 todo.pop(0)
                 if request["id"] not in journal.state.requests:
                     journal.write("request", **request)

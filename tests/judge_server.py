@@ -46,3 +46,16 @@ class JudgeServer(LoopbackServer):
         if action == "cut":
             return text[:20], "length"
         return text, "stop"
+
+
+if __name__ == "__main__":  # a standalone judge for benchmarks: prints its URL, serves until killed
+    import argparse
+    import threading
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency-s", type=float, default=0.2)
+    parser.add_argument("--first-bias", type=float, default=0.0)
+    args = parser.parse_args()
+    with JudgeServer(latency_s=args.latency_s, first_bias=args.first_bias) as srv:
+        print(srv.url, flush=True)
+        threading.Event().wait()
