@@ -1,8 +1,9 @@
 """Model answers in AlpacaEval's model_outputs.json layout: read them and pair two models' answers.
 
-A row is {instruction, output, generator, dataset?, input?}. Two answer files are paired on
-(instruction, input), so answers written by `eval answer`, published AlpacaEval outputs and a
-user's own files line up whatever their order.
+A row is {instruction, output, generator, dataset?, input?}. Two answer files are paired on the
+request text: the instruction, followed by a blank line and the input when there is one. That is
+how AlpacaEval folds Self-Instruct's inputs into its instructions, so answers kept with a separate
+`input` pair with published AlpacaEval outputs, whatever the order of either file.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ class ModelOutputs:
         return hashlib.sha256(canon.encode()).hexdigest()
 
 
+def request_key(row: dict) -> str:
+    """The request as one text: "instruction" or "instruction\n\ninput" (AlpacaEval's folding)."""
+    return row["instruction"] + ("\n\n" + row["input"] if row.get("input") else "")
+
+
 def read_model_outputs(path: str | Path) -> ModelOutputs:
     """Answers from a model_outputs.json (or JSON Lines); the generator is the rows' own, else the file name."""
     rows, generators, seen = [], set(), {}
@@ -39,7 +45,7 @@ def read_model_outputs(path: str | Path) -> ModelOutputs:
         for name in ("instruction", "output", "input", "generator", "dataset", "category"):
             if obj.get(name) is not None and not isinstance(obj[name], str):
                 raise InputError(path, f"must be a string, got {type(obj[name]).__name__}", line=line, field=name)
-        key = (obj["instruction"], obj.get("input") or "")
+        key = request_key(obj)
         if key in seen:
             raise InputError(path, f"repeats the instruction (and input) of line {seen[key]}", line=line,
                              field="instruction")
@@ -62,20 +68,20 @@ def pair_outputs(a: ModelOutputs, b: ModelOutputs) -> tuple[list[dict], dict]:
 
     The second value counts what could not be paired: {"only_a": n, "only_b": n}.
     """
-    by_key = {(r["instruction"], r["input"]): r for r in b.rows}
+    by_key = {request_key(r): r for r in b.rows}
     pairs = []
     for r in a.rows:
-        other = by_key.get((r["instruction"], r["input"]))
+        other = by_key.get(request_key(r))
         if other is not None:
             pairs.append({"instruction": r["instruction"], "input": r["input"], "output_a": r["output"],
                           "output_b": other["output"], "category": r["category"] or other["category"]})
-    keys_a = {(r["instruction"], r["input"]) for r in a.rows}
+    keys_a = {request_key(r) for r in a.rows}
     unmatched = {"only_a": len(a.rows) - len(pairs), "only_b": sum(1 for k in by_key if k not in keys_a)}
     return pairs, unmatched
 
 
 def set_key(rows: list[dict]) -> str:
-    """Identity of the instructions a file answers, whatever their order: SHA-256 of the sorted
-    (instruction, input) pairs. Two answer files with the same key answer the same set."""
-    pairs = sorted([r["instruction"], r.get("input") or ""] for r in rows)
-    return hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode()).hexdigest()
+    """Identity of the requests a file answers, whatever their order: SHA-256 of the sorted request
+    texts. Two answer files with the same key answer the same set."""
+    keys = sorted(request_key(r) for r in rows)
+    return hashlib.sha256(json.dumps(keys, ensure_ascii=False).encode()).hexdigest()

@@ -73,3 +73,34 @@ def test_sets_cli_commits_and_lists(tmp_path):
     assert "user-oriented, 2 instructions" in r.output and "committed uo-eval@1" in r.output
     r = CliRunner().invoke(cli, ["eval", "sets", "--registry", root, "--json"])
     assert json.loads(r.output)["registry"] == [{"ref": "uo-eval@1", "rows": 2}]
+
+
+def test_answers_with_a_separate_input_pair_with_alpaca_eval_folded_instructions(tmp_path):
+    from evaluation.outputs import pair_outputs, read_model_outputs, set_key
+
+    ours = tmp_path / "ours.json"
+    ours.write_text(json.dumps([{"instruction": "Fix the grammar.", "input": "He go home.", "output": "He goes home.",
+                                 "generator": "mine"},
+                                {"instruction": "Name a river.", "input": "", "output": "Nile", "generator": "mine"}]))
+    published = tmp_path / "ref.json"
+    published.write_text(json.dumps([{"instruction": "Name a river.", "output": "Amazon", "generator": "ref"},
+                                     {"instruction": "Fix the grammar.\n\nHe go home.", "output": "He goes home.",
+                                      "generator": "ref"},
+                                     {"instruction": "Only in the reference.", "output": "x", "generator": "ref"}]))
+    a, b = read_model_outputs(ours), read_model_outputs(published)
+    pairs, unmatched = pair_outputs(a, b)
+    assert [(p["output_a"], p["output_b"]) for p in pairs] == [("He goes home.", "He goes home."), ("Nile", "Amazon")]
+    assert unmatched == {"only_a": 0, "only_b": 1}
+    assert set_key(a.rows) != set_key(b.rows) and set_key(a.rows) == set_key(list(reversed(a.rows)))
+
+
+@pytest.mark.shared
+def test_user_oriented_set_pairs_with_alpaca_eval_selfinstruct_items(shared_data):
+    from evaluation.outputs import pair_outputs, read_model_outputs
+
+    uo = load_set(shared_data / "user_oriented_instructions.jsonl")
+    path = shared_data / "alpaca_eval" / "text_davinci_003.model_outputs.json"
+    answers = read_model_outputs(path)
+    mine = type(answers)("mine", "mine", [{**i, "output": "x", "category": i["category"]} for i in uo.items])
+    pairs, unmatched = pair_outputs(mine, answers)
+    assert len(pairs) == 252 and unmatched == {"only_a": 0, "only_b": 805 - 252}
