@@ -16,8 +16,6 @@ prediction at delta = 0, sigmoid(skill).
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.special import expit, log_expit
 
 RIDGE = 1e-3
 """Penalty on the squared coefficients, a tiny fraction of the likelihood of even 50 items."""
@@ -32,13 +30,16 @@ def length_feature(len_a, len_b) -> np.ndarray:
 
 def fit_length_model(scores, feature) -> tuple[float, float]:
     """(skill, slope) maximising the soft-label log-likelihood plus the ridge penalty."""
+    from scipy.optimize import minimize  # imported here: about 1.5 s, needed only once results are computed
+    from scipy.special import log_expit
+
     y = np.asarray(scores, dtype=float)
     x = np.column_stack([np.ones_like(y), np.asarray(feature, dtype=float)])
 
     def loss(beta):
         z = x @ beta
         nll = -(y * log_expit(z) + (1 - y) * log_expit(-z)).sum()
-        grad = x.T @ (expit(z) - y)
+        grad = x.T @ (1 / (1 + np.exp(-z)) - y)
         return nll + RIDGE * beta @ beta, grad + 2 * RIDGE * beta
 
     result = minimize(loss, np.zeros(2), jac=True, method="L-BFGS-B")
@@ -49,4 +50,4 @@ def fit_length_model(scores, feature) -> tuple[float, float]:
 def length_controlled_win_rate(scores, len_a, len_b) -> float:
     """Predicted win rate of A at zero length difference."""
     skill, _ = fit_length_model(scores, length_feature(len_a, len_b))
-    return float(expit(skill))
+    return float(1 / (1 + np.exp(-skill)))

@@ -60,8 +60,13 @@ def judge_answer_files(a_path, b_path, cfg: JudgeConfig, out_dir, *, api_key: st
 def build_judge_backend(cfg: JudgeConfig, api_key: str | None = None):
     """The generator's OpenAI-compatible backend, pointed at the judge (chat API, one prompt per request)."""
     from selfinstruct.backends.openai_backend import OpenAIBackend
+    from selfinstruct.errors import ConfigError
     from selfinstruct.tokens import get_counter
 
-    return OpenAIBackend(cfg.judge_model, api="chat", base_url=cfg.base_url or os.environ.get("OPENAI_BASE_URL"),
-                         api_key=api_key or os.environ.get("OPENAI_API_KEY"), timeout_s=cfg.timeout_s,
+    base_url, api_key = cfg.base_url or os.environ.get("OPENAI_BASE_URL"), api_key or os.environ.get("OPENAI_API_KEY")
+    if not (base_url or api_key):
+        raise ConfigError("no judge endpoint is configured, so nothing was sent: set OPENAI_API_KEY (or --api-key) "
+                          "for OpenAI, or --base-url / OPENAI_BASE_URL for a local OpenAI-compatible server; "
+                          "--dry-run prices the run without one")
+    return OpenAIBackend(cfg.judge_model, api="chat", base_url=base_url, api_key=api_key, timeout_s=cfg.timeout_s,
                          rpm=cfg.rpm, tpm=cfg.tpm, count_tokens=get_counter(cfg.judge_model).count)

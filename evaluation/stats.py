@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import binomtest
-
 from evaluation.length_control import length_controlled_win_rate
 
 
@@ -81,6 +79,8 @@ def sign_test(wins: int, losses: int) -> float:
     """Exact two-sided binomial test of wins among decided items against p = 0.5."""
     if wins + losses == 0:
         return 1.0
+    from scipy.stats import binomtest  # scipy.stats takes about a second to import; only results need it
+
     return float(binomtest(wins, wins + losses, 0.5).pvalue)
 
 

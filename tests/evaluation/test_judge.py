@@ -121,7 +121,7 @@ def test_max_cost_stops_and_a_rerun_continues(tmp_path):
 
 @pytest.mark.slow  # a real child process: interpreter and openai start-up dominate
 def test_resume_after_kill_9_resends_no_judged_pair(tmp_path):
-    n = 16
+    n = 12
     a = write_answers(tmp_path / "a.json", "model-a", [i % 3 for i in range(n)])
     b = write_answers(tmp_path / "b.json", "model-b", [(i + 1) % 3 for i in range(n)])
     out = tmp_path / "out"
@@ -151,3 +151,13 @@ def test_resume_after_kill_9_resends_no_judged_pair(tmp_path):
     assert not judged & set(resent)
     assert json.loads((out / "results.json").read_text())["items_scored"] == n
     assert len(judged) + len(set(resent)) == 2 * n
+
+
+def test_no_endpoint_configured_exits_2_and_sends_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    a = write_answers(tmp_path / "a.json", "model-a", [1])
+    r = CliRunner().invoke(cli, ["eval", "judge", "--a", str(a), "--b", str(a), "--judge-model", "j",
+                                 "-o", str(tmp_path / "out")])
+    assert r.exit_code == 2 and "no judge endpoint is configured" in r.output
+    assert not (tmp_path / "out" / "results.json").exists()
