@@ -18,7 +18,7 @@ from selfinstruct.accounting import Usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
 from selfinstruct.errors import SelfInstructError
 from selfinstruct.generate import _drain, _timed
-from selfinstruct.journal import Journal, JournalState
+from selfinstruct.journal import JOURNAL, Journal, JournalState, read_journal
 from selfinstruct.pricing import load_pricing, price_for
 from selfinstruct.tokens import get_counter
 
@@ -140,8 +140,6 @@ async def judge(cfg: JudgeConfig, backend: Backend, requests: list[dict], identi
 
 def replay(cfg: JudgeConfig, requests: list[dict], identity: dict, *, run_dir: str | Path) -> JudgeRun:
     """The replies a judge run journaled, priced as they were; sends nothing."""
-    from selfinstruct.journal import JOURNAL, read_journal
-
     path = Path(run_dir) / JOURNAL
     if not path.exists():
         raise SelfInstructError(f"{path}: no judge journal to replay (is --output the directory of an earlier run?)")
@@ -157,8 +155,6 @@ def replay(cfg: JudgeConfig, requests: list[dict], identity: dict, *, run_dir: s
 def plan_cost(cfg: JudgeConfig, requests: list[dict], run_dir: str | Path | None = None,
               expected_reply_tokens: int = 250) -> dict:
     """--dry-run: requests still to send, their prompt tokens and dollars (expected and worst case)."""
-    from selfinstruct.journal import JOURNAL, read_journal
-
     answered = set()
     if run_dir and (Path(run_dir) / JOURNAL).exists():
         answered = {r["id"] for r in read_journal(Path(run_dir) / JOURNAL).responses}

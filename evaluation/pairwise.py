@@ -51,7 +51,7 @@ def judge_answer_files(a_path, b_path, cfg: JudgeConfig, out_dir, *, api_key: st
         backend = backend or build_judge_backend(cfg, api_key)
         run = asyncio.run(judge(cfg, backend, requests, identity, run_dir=out / RUN_DIR))
     results, rows = judge_results(run, pairs, cfg, model_a=a.generator, model_b=b.generator, unmatched=unmatched)
-    results["answers"] = {"a": str(a_path), "b": str(b_path)}
+    results["answers"] = {"a": str(Path(a_path).resolve()), "b": str(Path(b_path).resolve())}
     write_annotations(rows, out / "annotations.json")
     (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return results
