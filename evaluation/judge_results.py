@@ -64,6 +64,22 @@ def position_consistency(items: list[dict]) -> tuple[float | None, int]:
     return same / len(both), len(both)
 
 
+def longer_preferred(pairs: list[dict], items: list[dict]) -> tuple[float | None, int]:
+    """How often the longer answer won, over single verdicts between answers of different length
+    (ties and unparsed verdicts left out): a judge's length bias, AlpacaEval's P(longer)."""
+    won = total = 0
+    for pair, item in zip(pairs, items):
+        a_longer = len(pair["output_a"]) > len(pair["output_b"])
+        if len(pair["output_a"]) == len(pair["output_b"]):
+            continue
+        for order in (A_FIRST, B_FIRST):
+            score = score_of_a(order, item[order])
+            if score in (0.0, 1.0):
+                total += 1
+                won += (score == 1.0) == a_longer
+    return (won / total if total else None), total
+
+
 def judge_results(run, pairs: list[dict], cfg, *, model_a: str, model_b: str, unmatched: dict) -> tuple[dict, list]:
     """(results dict, annotations rows) for a judge run."""
     items = item_verdicts(run, len(pairs))
@@ -71,6 +87,7 @@ def judge_results(run, pairs: list[dict], cfg, *, model_a: str, model_b: str, un
     scored = [(p, i) for p, i in zip(pairs, items) if i["score"] is not None]
     counts = verdict_counts(items)
     consistency, consistent_over = position_consistency(items)
+    longer, longer_over = longer_preferred(pairs, items)
     extra = {
         "judge": cfg.judge_model, "prompt_sha256": run.identity.get("prompt_sha256"),
         "prompt_path": run.identity.get("prompt_path"), "a_sha256": run.identity.get("a_sha256"),
@@ -79,6 +96,7 @@ def judge_results(run, pairs: list[dict], cfg, *, model_a: str, model_b: str, un
         "unparseable": counts.get("unparseable", 0), "truncated": counts.get("truncated", 0),
         "missing_replies": counts.get("missing", 0),
         "position_consistency": consistency, "position_consistency_over": consistent_over,
+        "longer_preferred": longer, "longer_preferred_over": longer_over,
         "usage": run.usage.to_dict(), "stopped_by": run.stopped_by, "run_dir": str(run.run_dir),
         "level": cfg.level, "n_boot": cfg.n_boot, "seed": cfg.seed,
     }

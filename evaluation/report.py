@@ -35,6 +35,9 @@ def summary_rows(r: dict) -> list[list[str]]:
         consistency = r.get("position_consistency")
         rows.append(["judge agrees with itself across orders",
                      "n/a" if consistency is None else f"{consistency:.1%} of {r['position_consistency_over']}"])
+        longer = r.get("longer_preferred")
+        rows.append(["judge picks the longer answer",
+                     "n/a" if longer is None else f"{longer:.1%} of {r['longer_preferred_over']} decided verdicts"])
         rows.append(["verdicts unparseable / truncated / missing",
                      f"{r['unparseable']} / {r['truncated']} / {r['missing_replies']}"])
         u = r.get("usage") or {}

@@ -161,3 +161,22 @@ def test_no_endpoint_configured_exits_2_and_sends_nothing(tmp_path, monkeypatch)
                                  "-o", str(tmp_path / "out")])
     assert r.exit_code == 2 and "no judge endpoint is configured" in r.output
     assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_length_bias_of_the_judge_is_reported_and_the_table_prints(tmp_path):
+    # Longer answers are the better ones here, so a fair judge picks the longer one every time.
+    a = write_answers(tmp_path / "a.json", "model-a", [3, 1, 3, 1])
+    rows = json.loads(a.read_text())
+    for r in rows:
+        if "quality 3" in r["output"]:
+            r["output"] += " With more detail." * 3
+    a.write_text(json.dumps(rows))
+    b = write_answers(tmp_path / "b.json", "model-b", [2, 2, 2, 2])
+    with JudgeServer() as server:
+        results = run_judge(server, a, b, tmp_path / "out")
+        table = CliRunner().invoke(cli, ["eval", "judge", "--a", str(a), "--b", str(b), "--judge-model", "judge-x",
+                                         "-o", str(tmp_path / "out"), "--replay", "--n-boot", "200"])
+    # items 1 and 3 have answers of equal length, so only items 0 and 2 count, in both orders
+    assert results["longer_preferred"] == 1.0 and results["longer_preferred_over"] == 4
+    assert table.exit_code == 0, table.output
+    assert "win rate of A" in table.output and "50.00%" in table.output and "longer answer" in table.output

@@ -61,9 +61,14 @@ def test_compare_says_what_is_missing_then_judges_and_records(tmp_path, two_vers
     n = 8
     answers_1 = write_answers(tmp_path / "m1.json", "m1", [1] * n)
     answers_2 = write_answers(tmp_path / "m2.json", "m2", [3] * (n - 2) + [1, 1])
-    for folder, answers in ((model_1, answers_1), (model_2, answers_2)):
+    other_set = write_answers(tmp_path / "m2-other.json", "m2", [3] * (n + 1))  # one instruction more
+    for folder, answers in ((model_1, answers_1), (model_2, other_set)):
         r = invoke("eval", "record-answers", folder, answers, "--set-name", "toy", "--registry", root)
         assert r.exit_code == 0, r.output
+    r = invoke("eval", "compare", "ds@1", "ds@2", "--judge-model", "j", "-o", tmp_path / "cmp", "--registry", root)
+    assert r.exit_code == 2 and "no evaluation set was answered on both sides" in r.output
+    r = invoke("eval", "record-answers", model_2, answers_2, "--set-name", "toy", "--registry", root)
+    assert r.exit_code == 0, r.output
 
     with JudgeServer() as server:
         r = invoke("eval", "compare", "ds@1", "ds@2", "--judge-model", "judge-x", "-o", tmp_path / "cmp",
