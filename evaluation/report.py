@@ -32,6 +32,10 @@ def summary_rows(r: dict) -> list[list[str]]:
         rows.append(["items without a preference (skipped)", str(r["missing"])])
     if "items_paired" in r:
         rows.append(["items judged in both orders / paired", f"{r.get('items_scored', r['n'])} / {r['items_paired']}"])
+        unmatched = r.get("unmatched") or {}
+        if any(unmatched.values()):
+            rows.append(["answers without a partner (only A / only B)",
+                         f"{unmatched.get('only_a', 0)} / {unmatched.get('only_b', 0)}"])
         consistency = r.get("position_consistency")
         rows.append(["judge agrees with itself across orders",
                      "n/a" if consistency is None else f"{consistency:.1%} of {r['position_consistency_over']}"])

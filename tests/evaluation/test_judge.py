@@ -58,6 +58,11 @@ def test_judging_both_orders_cancels_a_first_position_bias(tmp_path):
     assert set(results["per_category"]) == {"even", "odd"}
     assert rows[0]["output_1"].startswith("Answer 0 by model-a") and rows[0]["generator_2"] == "model-b"
     assert results["prompt_sha256"] and len(results["prompt_sha256"]) == 64
+    # read back as AlpacaEval annotations, the file reports generator_2 (B), AlpacaEval's convention
+    from evaluation.imported import import_annotations
+
+    assert import_annotations(tmp_path / "ab" / "annotations.json", n_boot=50)["win_rate"] == pytest.approx(
+        1 - results["win_rate"])
 
 
 def test_unparseable_and_truncated_verdicts_are_counted_not_guessed(tmp_path):
