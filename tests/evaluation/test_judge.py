@@ -185,3 +185,23 @@ def test_length_bias_of_the_judge_is_reported_and_the_table_prints(tmp_path):
     assert results["longer_preferred"] == 1.0 and results["longer_preferred_over"] == 4
     assert table.exit_code == 0, table.output
     assert "win rate of A" in table.output and "50.00%" in table.output and "longer answer" in table.output
+
+
+def test_custom_judge_prompt_is_used_hashed_and_checked(tmp_path):
+    import hashlib
+
+    a = write_answers(tmp_path / "a.json", "model-a", [3, 1])
+    b = write_answers(tmp_path / "b.json", "model-b", [1, 1])
+    prompt = tmp_path / "judge.txt"
+    prompt.write_text("Custom judge. Keep {braces} as they are.\n{instruction}|{input}\n<<<RESPONSE A>>>\n{output_a}\n"
+                      "<<<END RESPONSE A>>>\n<<<RESPONSE B>>>\n{output_b}\n<<<END RESPONSE B>>>\n")
+    with JudgeServer() as server:
+        results = run_judge(server, a, b, tmp_path / "out", judge_prompt=str(prompt))
+        sent = server.requests[0]["body"]["messages"][0]["content"]
+    assert sent.startswith("Custom judge. Keep {braces} as they are.\nTask ")
+    assert results["prompt_sha256"] == hashlib.sha256(prompt.read_bytes()).hexdigest()
+    assert results["win_rate"] == 0.75
+    prompt.write_text("No answers here: {instruction}")
+    r = CliRunner().invoke(cli, ["eval", "judge", "--a", str(a), "--b", str(b), "--judge-model", "j", "-o",
+                                 str(tmp_path / "o2"), "--judge-prompt", str(prompt), "--dry-run"])
+    assert r.exit_code == 2 and "{output_a}" in r.output and str(prompt) in r.output
