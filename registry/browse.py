@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from registry.aliases import alias_events, current_aliases
 from registry.diff import flatten
+from registry.evaluations import trained_models
 from registry.stats import basic_stats
 from registry.store import as_store, list_datasets, list_versions, open_version, resolve
 
@@ -34,6 +35,7 @@ def show(ref: str, *, root=None, sample: int = 3) -> dict:
         "lineage": lineage, "lineage_flat": flatten(lineage), "software": v.manifest.get("software", {}),
         "stats": basic_stats(frame), "bytes_added": v.manifest.get("storage", {}).get("bytes_added", 0),
         "sample": frame.head(sample).to_dicts(),
+        "trained_models": trained_models(v, root=store),
     }
 
 

@@ -52,6 +52,10 @@ def show_cmd(ref, sample_rows, as_json):
     c.print(rich_table("statistics", ["statistic", "value"], [[k, v] for k, v in data["stats"].items()]))
     c.print(rich_table("sample", ["instruction", "input", "output"],
                        [[short(r["instruction"]), short(r["input"], 30), short(r["output"])] for r in data["sample"]]))
+    if data["trained_models"]:
+        from registry.evaluations import EVALUATION_COLUMNS, evaluation_rows
+
+        c.print(rich_table("models trained on this version", EVALUATION_COLUMNS, evaluation_rows(data["trained_models"])))
 
 
 @click.command("log")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from registry.datasheet import human, table
+from registry.datasheet_evaluations import evaluations
 
 
 def not_recorded(value) -> str:
@@ -127,4 +128,4 @@ def maintenance(f: dict) -> str:
     return "\n".join(out)
 
 
-SECTION_RENDERERS = (motivation, composition, collection, preprocessing, uses, distribution, maintenance)
+SECTION_RENDERERS = (motivation, composition, collection, preprocessing, uses, evaluations, distribution, maintenance)

@@ -15,6 +15,7 @@ from registry.novelty import DEFAULT_SAMPLE, load_seed_instructions, nearest_see
 from registry.stats import basic_stats, length_summary, verb_analysis, word_lengths
 from registry.store import as_store, list_datasets, list_versions, open_version, resolve, walk_ancestry
 from registry.uses import list_uses
+from registry.evaluations import trained_models
 
 
 def size_category(n: int) -> str:
@@ -62,6 +63,7 @@ def collect_facts(version: Version, *, root=None, frame: pl.DataFrame | None = N
         "verbs": verb_analysis(frame),
         "aliases": sorted(a for a, n in current_aliases(store, version.name).items() if n == version.number),
         "uses": list_uses(version, root=store),
+        "trained_models": trained_models(version, root=store),
         "human": human_sections(version, root=store),
         "machine_generated": is_machine_generated(version, store),
         # Where the rows were collected: this version or its nearest ancestor that records it.

@@ -291,11 +291,13 @@ def backends():
 def _add_subgroups() -> None:
     # registry and finetune keep their heavy imports inside command bodies,
     # so importing their click groups here stays cheap.
+    from evaluation.cli import eval_group
     from finetune.cli import finetune
     from registry.cli import registry
 
     cli.add_command(registry)
     cli.add_command(finetune)
+    cli.add_command(eval_group)
 
 
 _add_subgroups()

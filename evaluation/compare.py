@@ -1,0 +1,77 @@
+"""Did version B train a better model than version A? Find a model trained on each, judge their answers.
+
+    results = compare_versions("alpaca@1", "alpaca@2", JudgeConfig("gpt-4o-mini"), "cmp/")
+
+Both sides need a fine-tuned model recorded on the version and an answers file recorded for that
+model; the two answer files must answer the same evaluation set. When anything is missing, the
+error says exactly what and how to produce it; nothing is trained or answered here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from evaluation.judge import JudgeConfig
+from evaluation.lineage import record_evaluation
+from evaluation.pairwise import judge_answer_files
+from selfinstruct.errors import SelfInstructError
+
+
+class MissingForComparison(SelfInstructError):
+    """A side of the comparison lacks a trained model, recorded answers, or a set in common."""
+
+
+def _answered(ref: str, root) -> tuple[str, list[tuple[dict, dict]]]:
+    """(resolved ref, [(model, answers use)] newest first) for one version."""
+    import registry
+    from registry.evaluations import trained_models
+
+    version = registry.resolve(ref, root=root)
+    models = trained_models(version, root=root)
+    if not models:
+        raise MissingForComparison(
+            f"no model trained on {version.ref} is recorded: fine-tune one with "
+            f"`selfinstruct finetune run --dataset {version.ref} ...` (the run records itself in the registry)")
+    found = [(m, a) for m in reversed(models) for a in reversed(m["answers"]) if Path(a["answers"]).exists()]
+    if not found:
+        folders = ", ".join(m["output"] for m in models)
+        raise MissingForComparison(
+            f"{len(models)} model(s) trained on {version.ref} ({folders}) but none has a recorded answers file "
+            "that still exists: answer a set with `selfinstruct eval answer --model DIR --set SET -o answers.json`, "
+            "then record it with `selfinstruct eval record-answers DIR answers.json`")
+    return version.ref, found
+
+
+def _sets(found: list[tuple[dict, dict]]) -> str:
+    return ", ".join(sorted({f"{a.get('set_name') or 'unnamed'} ({a['set_sha256'][:12]})" for _, a in found}))
+
+
+def find_pair(ref_a: str, ref_b: str, *, root=None) -> dict:
+    """The newest models on each side with answers to a common set, and those answer files."""
+    (va, found_a), (vb, found_b) = _answered(ref_a, root), _answered(ref_b, root)
+    for model_a, answers_a in found_a:
+        for model_b, answers_b in found_b:
+            if answers_a["set_sha256"] == answers_b["set_sha256"]:
+                return {"versions": {"a": va, "b": vb},
+                        "models": {"a": model_a["output"], "b": model_b["output"]},
+                        "answers": {"a": answers_a["answers"], "b": answers_b["answers"]},
+                        "set_name": answers_a.get("set_name") or answers_b.get("set_name")}
+    raise MissingForComparison(
+        f"no evaluation set was answered on both sides: models trained on {va} answered {_sets(found_a)}; "
+        f"models trained on {vb} answered {_sets(found_b)}. Answer the same set with the other side's model")
+
+
+def compare_versions(ref_a: str, ref_b: str, cfg: JudgeConfig, out_dir, *, root=None, api_key=None,
+                     backend=None) -> dict:
+    """Judge the answers of a model trained on `ref_a` (A) against one trained on `ref_b` (B), and
+    record the result against both training runs."""
+    pair = find_pair(ref_a, ref_b, root=root)
+    results = judge_answer_files(pair["answers"]["a"], pair["answers"]["b"], cfg, out_dir, api_key=api_key,
+                                 backend=backend)
+    results_path = Path(out_dir) / "results.json"
+    results.update(versions=pair["versions"], models=pair["models"], set_name=pair["set_name"])
+    results["recorded_in"] = record_evaluation(results, model_dirs=pair["models"], results_path=results_path,
+                                               set_name=pair["set_name"], root=root)
+    results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return results

@@ -1,0 +1,169 @@
+"""Run a pairwise judge over two models' answers: every item twice (A shown first, then B first).
+
+    run = asyncio.run(judge(cfg, backend, pairs, template, run_dir="cmp.run"))
+
+The generator's request layer does the work: requests go through the same backend (retries, rate
+limits, error classes), every request and raw reply is appended to the same journal, and tokens and
+dollars are counted the same way. Running again on the run directory resumes: a comparison whose
+reply is in the journal is never sent again. `replay` reads the journal and sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from selfinstruct.accounting import Usage, max_request_cost
+from selfinstruct.backends.base import Backend, Decoding
+from selfinstruct.errors import SelfInstructError
+from selfinstruct.generate import _drain, _timed
+from selfinstruct.journal import JOURNAL, Journal, JournalState, read_journal
+from selfinstruct.pricing import load_pricing, price_for
+from selfinstruct.tokens import get_counter
+
+from evaluation.verdicts import A_FIRST, B_FIRST, JudgeTemplate
+
+RESUME_KEYS = ("judge_model", "prompt_sha256", "a_sha256", "b_sha256", "temperature", "max_tokens")
+
+
+@dataclass
+class JudgeConfig:
+    judge_model: str
+    """The judge's model name at the endpoint."""
+    base_url: str | None = None
+    judge_prompt: str | None = None
+    """A prompt file with {instruction} {input} {output_a} {output_b}; None: the shipped one."""
+    concurrency: int = 8
+    temperature: float = 0.0
+    max_tokens: int = 1024
+    """Completion tokens per verdict; a reply cut at this limit counts as truncated."""
+    timeout_s: float = 120.0
+    rpm: float | None = None
+    tpm: float | None = None
+    max_cost: float | None = None
+    """Stop before the run could spend more than this many dollars (each request reserves its worst case)."""
+    pricing: str | None = None
+    n_boot: int = 2000
+    level: float = 0.95
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.max_tokens < 1:
+            raise ValueError("max_tokens must be at least 1")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class JudgeRun:
+    requests: list[dict]
+    state: JournalState
+    usage: Usage
+    run_dir: Path
+    stopped_by: str | None = None
+    identity: dict = field(default_factory=dict)
+
+
+def plan_requests(pairs: list[dict], template: JudgeTemplate) -> list[dict]:
+    """Two requests per item, ids 2i (A shown first) and 2i+1 (B shown first); deterministic, so a
+    resumed run asks the same things."""
+    requests = []
+    for i, p in enumerate(pairs):
+        for offset, order in enumerate((A_FIRST, B_FIRST)):
+            first, second = (p["output_a"], p["output_b"]) if order == A_FIRST else (p["output_b"], p["output_a"])
+            prompt = template.render(instruction=p["instruction"], input=p["input"], output_a=first, output_b=second)
+            requests.append({"id": 2 * i + offset, "item": i, "order": order, "prompts": [prompt]})
+    return requests
+
+
+def check_resumable(state: JournalState, identity: dict, path: Path) -> None:
+    if not state.starts:
+        return
+    changed = [k for k in RESUME_KEYS if state.starts[0].get(k) != identity.get(k)]
+    if changed:
+        raise SelfInstructError(f"{path} belongs to a judge run with a different {', '.join(changed)}; "
+                                "use a new --output directory")
+
+
+async def judge(cfg: JudgeConfig, backend: Backend, requests: list[dict], identity: dict, *,
+                run_dir: str | Path) -> JudgeRun:
+    """Send every planned request that has no journaled reply, at most `cfg.concurrency` at a time."""
+    price, counter = price_for(cfg.judge_model, load_pricing(cfg.pricing)), get_counter(cfg.judge_model)
+    journal = Journal(run_dir)
+    try:
+        check_resumable(journal.state, identity, journal.path)
+    except SelfInstructError:
+        journal.close()
+        raise
+    journal.write("start", **identity, config=cfg.to_dict(), backend=backend.name, provider=backend.provider,
+                  endpoint_host=backend.endpoint_host)
+    usage = Usage()
+    for response in journal.state.responses:
+        usage.add(response, journal.state.requests[response["id"]]["prompts"], price, counter)
+    answered = {r["id"] for r in journal.state.responses}
+    todo = [r for r in requests if r["id"] not in answered]
+    decoding = Decoding(temperature=cfg.temperature, top_p=1.0, max_tokens=cfg.max_tokens, seed=cfg.seed)
+    in_flight: dict[asyncio.Task, tuple[dict, float]] = {}
+    stopped_by = None
+    try:
+        while todo or in_flight:
+            while todo and len(in_flight) < cfg.concurrency and stopped_by is None:
+                request = todo[0]
+                reserve = 0.0
+                if cfg.max_cost is not None:  # each request in flight reserves its worst case
+                    reserve = max_request_cost(request["prompts"], cfg.max_tokens, price, counter)
+                    if usage.dollars + sum(r for _, r in in_flight.values()) + reserve > cfg.max_cost:
+                        stopped_by = "max_cost"
+                        break
+                todo.pop(0)
+                if request["id"] not in journal.state.requests:
+                    journal.write("request", **request)
+                in_flight[asyncio.create_task(_timed(backend, request, decoding))] = (request, reserve)
+            if not in_flight:
+                break
+            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                request, _ = in_flight.pop(task)
+                response = task.result()  # a BackendError ends the run; the finally below drains the rest
+                journal.write("response", **response)
+                usage.add(response, request["prompts"], price, counter)
+    finally:
+        await _drain(in_flight, journal)
+        journal.close()
+        await backend.aclose()
+    return JudgeRun(requests, journal.state, usage, Path(run_dir), stopped_by, identity)
+
+
+def replay(cfg: JudgeConfig, requests: list[dict], identity: dict, *, run_dir: str | Path) -> JudgeRun:
+    """The replies a judge run journaled, priced as they were; sends nothing."""
+    path = Path(run_dir) / JOURNAL
+    if not path.exists():
+        raise SelfInstructError(f"{path}: no judge journal to replay (is --output the directory of an earlier run?)")
+    state = read_journal(path)
+    check_resumable(state, identity, path)
+    price, counter = price_for(cfg.judge_model, load_pricing(cfg.pricing)), get_counter(cfg.judge_model, offline=True)
+    usage = Usage()
+    for response in state.responses:
+        usage.add(response, state.requests[response["id"]]["prompts"], price, counter)
+    return JudgeRun(requests, state, usage, Path(run_dir), None, identity)
+
+
+def plan_cost(cfg: JudgeConfig, requests: list[dict], run_dir: str | Path | None = None,
+              expected_reply_tokens: int = 250) -> dict:
+    """--dry-run: requests still to send, their prompt tokens and dollars (expected and worst case)."""
+    answered = set()
+    if run_dir and (Path(run_dir) / JOURNAL).exists():
+        answered = {r["id"] for r in read_journal(Path(run_dir) / JOURNAL).responses}
+    todo = [r for r in requests if r["id"] not in answered]
+    price, counter = price_for(cfg.judge_model, load_pricing(cfg.pricing)), get_counter(cfg.judge_model)
+    prompt_tokens = sum(counter.count(p) for r in todo for p in r["prompts"])
+    reply = min(expected_reply_tokens, cfg.max_tokens)
+    return {"judge_model": cfg.judge_model, "items": len(requests) // 2, "requests": len(todo),
+            "already_judged": len(answered), "prompt_tokens": prompt_tokens,
+            "completion_tokens": reply * len(todo), "dollars": round(price.cost(prompt_tokens, reply * len(todo)), 4),
+            "worst_case_dollars": round(price.cost(prompt_tokens, cfg.max_tokens * len(todo)), 4),
+            "price_known": price.known, "token_counter": counter.method}

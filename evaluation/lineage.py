@@ -1,0 +1,91 @@
+"""Tie evaluations to dataset versions through the fine-tuned model's training run.
+
+A model folder written by `selfinstruct finetune run` names its training data in its model card
+(README.md front matter, `training_data.dataset`), and the run is recorded as a "finetune" use of
+that version. Answers and evaluations of the model are recorded as further uses of the same
+version, naming the model folder, so `registry show` and the datasheet can list them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from evaluation.outputs import read_model_outputs, set_key
+from selfinstruct.errors import InputError
+
+
+def training_run(model_dir: str | Path) -> dict:
+    """{"dataset": "name@N", "content_hash", "from_registry", "output"} from a fine-tuned model's card."""
+    card = Path(model_dir) / "README.md"
+    try:
+        text = card.read_text(encoding="utf-8")
+        meta = yaml.safe_load(text.split("---")[1]) if text.startswith("---") else None
+    except (FileNotFoundError, IndexError, yaml.YAMLError):
+        meta = None
+    data = (meta or {}).get("training_data") if isinstance(meta, dict) else None
+    if not isinstance(data, dict) or not data.get("dataset"):
+        raise InputError(card, "names no training data: not a model folder written by `selfinstruct finetune run`",
+                         field="training_data")
+    if not data.get("from_registry"):
+        raise InputError(card, f"the model was trained on a file ({data['dataset']}), not a registry version, "
+                         "so there is no version to record against", field="training_data.from_registry")
+    return {**data, "output": str(Path(model_dir).resolve())}
+
+
+def record_answers(model_dir: str | Path, answers_path: str | Path, *, set_name: str | None = None,
+                   root=None) -> dict:
+    """Record an answers file of a fine-tuned model as a use of the version it was trained on."""
+    import registry
+
+    run = training_run(model_dir)
+    outputs = read_model_outputs(answers_path)
+    use = {"kind": "answers", "model_output": run["output"], "answers": str(Path(answers_path).resolve()),
+           "generator": outputs.generator, "set_sha256": set_key(outputs.rows), "set_name": set_name,
+           "items": len(outputs.rows)}
+    registry.record_use(run["dataset"], use, root=root)
+    return {**use, "version": run["dataset"]}
+
+
+def evaluation_use(results: dict, side: str, *, model_output: str, results_path: str | Path,
+                   set_sha256: str, set_name: str | None) -> dict:
+    """The "evaluation" use entry for one side ("a" or "b") of a pairwise result, from that side's view."""
+    flip = side == "b"
+
+    def view(x):
+        return None if x is None else (1 - x if flip else x)
+
+    return {
+        "kind": "evaluation", "model_output": model_output, "set_sha256": set_sha256, "set_name": set_name,
+        "answers": results["answers"][side], "against": results["model_a" if flip else "model_b"],
+        "against_answers": results["answers"]["a" if flip else "b"],
+        "judge": results["judge"], "judge_prompt_sha256": results["prompt_sha256"],
+        "n": results["n"], "win_rate": view(results["win_rate"]),
+        "ci_low": view(results["ci_high"] if flip else results["ci_low"]),
+        "ci_high": view(results["ci_low"] if flip else results["ci_high"]),
+        "lc_win_rate": view(results.get("lc_win_rate")), "p_value": results["p_value"],
+        "position_consistency": results.get("position_consistency"),
+        "results": str(Path(results_path).resolve()),
+    }
+
+
+def record_evaluation(results: dict, *, model_dirs: dict[str, str | Path], results_path: str | Path,
+                      set_name: str | None = None, root=None) -> list[str]:
+    """Record `results` against the training run of each fine-tuned model given ({"a": dir, "b": dir});
+    returns the versions written to."""
+    import registry
+
+    if not results.get("n"):
+        return []
+    key = set_key(read_model_outputs(results["answers"]["a"]).rows)
+    written = []
+    for side, folder in model_dirs.items():
+        if folder is None:
+            continue
+        run = training_run(folder)
+        registry.record_use(run["dataset"], evaluation_use(results, side, model_output=run["output"],
+                                                          results_path=results_path, set_sha256=key,
+                                                          set_name=set_name), root=root)
+        written.append(run["dataset"])
+    return written

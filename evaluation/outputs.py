@@ -1,0 +1,87 @@
+"""Model answers in AlpacaEval's model_outputs.json layout: read them and pair two models' answers.
+
+A row is {instruction, output, generator, dataset?, input?}. Two answer files are paired on the
+request text: the instruction, followed by a blank line and the input when there is one. That is
+how AlpacaEval folds Self-Instruct's inputs into its instructions, so answers kept with a separate
+`input` pair with published AlpacaEval outputs, whatever the order of either file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from selfinstruct.errors import InputError
+from selfinstruct.io import read_json_objects
+
+
+@dataclass
+class ModelOutputs:
+    path: str
+    generator: str
+    rows: list[dict]
+    """{instruction, input, output, category} per answer, in file order."""
+
+    @property
+    def sha256(self) -> str:
+        canon = json.dumps([[r["instruction"], r["input"], r["output"]] for r in self.rows], ensure_ascii=False)
+        return hashlib.sha256(canon.encode()).hexdigest()
+
+
+def request_key(row: dict) -> str:
+    """The request as one text: "instruction" or "instruction\n\ninput" (AlpacaEval's folding)."""
+    return row["instruction"] + ("\n\n" + row["input"] if row.get("input") else "")
+
+
+def read_model_outputs(path: str | Path) -> ModelOutputs:
+    """Answers from a model_outputs.json (or JSON Lines); the generator is the rows' own, else the file name."""
+    rows, generators, seen = [], set(), {}
+    for line, obj in read_json_objects(path):
+        for name in ("instruction", "output"):
+            if name not in obj:
+                raise InputError(path, "is missing", line=line, field=name)
+        for name in ("instruction", "output", "input", "generator", "dataset", "category"):
+            if obj.get(name) is not None and not isinstance(obj[name], str):
+                raise InputError(path, f"must be a string, got {type(obj[name]).__name__}", line=line, field=name)
+        key = request_key(obj)
+        if key in seen:
+            raise InputError(path, f"repeats the instruction (and input) of line {seen[key]}", line=line,
+                             field="instruction")
+        seen[key] = line
+        if obj.get("generator"):
+            generators.add(obj["generator"])
+        rows.append({"instruction": obj["instruction"], "input": obj.get("input") or "", "output": obj["output"],
+                     "category": obj.get("dataset") or obj.get("category")})
+    if not rows:
+        raise InputError(path, "holds no answers")
+    if len(generators) > 1:
+        raise InputError(path, f"mixes answers of several generators ({', '.join(sorted(generators))})",
+                         field="generator")
+    name = generators.pop() if generators else Path(path).name.split(".")[0]
+    return ModelOutputs(str(path), name, rows)
+
+
+def pair_outputs(a: ModelOutputs, b: ModelOutputs) -> tuple[list[dict], dict]:
+    """Items answered by both, in A's order: {instruction, input, output_a, output_b, category}.
+
+    The second value counts what could not be paired: {"only_a": n, "only_b": n}.
+    """
+    by_key = {request_key(r): r for r in b.rows}
+    pairs = []
+    for r in a.rows:
+        other = by_key.get(request_key(r))
+        if other is not None:
+            pairs.append({"instruction": r["instruction"], "input": r["input"], "output_a": r["output"],
+                          "output_b": other["output"], "category": r["category"] or other["category"]})
+    keys_a = {request_key(r) for r in a.rows}
+    unmatched = {"only_a": len(a.rows) - len(pairs), "only_b": sum(1 for k in by_key if k not in keys_a)}
+    return pairs, unmatched
+
+
+def set_key(rows: list[dict]) -> str:
+    """Identity of the requests a file answers, whatever their order: SHA-256 of the sorted request
+    texts. Two answer files with the same key answer the same set."""
+    keys = sorted(request_key(r) for r in rows)
+    return hashlib.sha256(json.dumps(keys, ensure_ascii=False).encode()).hexdigest()

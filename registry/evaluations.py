@@ -1,0 +1,47 @@
+"""Models trained on a version and how they scored: read from the version's "used by" entries.
+
+Fine-tune runs record a use of kind "finetune" (its `output` is the model folder); evaluations
+record kind "evaluation" and answer files kind "answers", both naming that folder in
+`model_output`. The registry only stores and lists these dicts; it does not judge anything.
+"""
+
+from __future__ import annotations
+
+from registry.uses import list_uses
+
+
+def trained_models(version, *, root=None) -> list[dict]:
+    """Each model fine-tuned on `version` (oldest first) with its recorded answers and evaluations."""
+    uses = list_uses(version, root=root)
+    by_kind: dict[str, list[dict]] = {}
+    for use in uses:
+        by_kind.setdefault(use.get("kind", ""), []).append(use)
+    models = []
+    for run in by_kind.get("finetune", []):
+        folder = run.get("output")
+        models.append({
+            "output": folder, "base_model": run.get("model"), "recipe": run.get("recipe"),
+            "finished": run.get("finished"),
+            "answers": [u for u in by_kind.get("answers", []) if u.get("model_output") == folder],
+            "evaluations": [u for u in by_kind.get("evaluation", []) if u.get("model_output") == folder],
+        })
+    return models
+
+
+def evaluation_rows(models: list[dict]) -> list[list[str]]:
+    """One row per evaluation (or per model without one): model, set, score, against, judge."""
+    rows = []
+    for m in models:
+        label = f"{m['output']} ({m['base_model']})" if m.get("base_model") else str(m["output"])
+        if not m["evaluations"]:
+            rows.append([label, "", "not evaluated", "", ""])
+        for e in m["evaluations"]:
+            score = f"{100 * e['win_rate']:.1f}% [{100 * e['ci_low']:.1f}, {100 * e['ci_high']:.1f}]"
+            if e.get("lc_win_rate") is not None:
+                score += f", LC {100 * e['lc_win_rate']:.1f}%"
+            rows.append([label, f"{e.get('set_name') or ''} ({e.get('n', '?')} items)", score,
+                         str(e.get("against", "")), f"{e.get('judge', '')} (prompt {str(e.get('judge_prompt_sha256', ''))[:12]})"])
+    return rows
+
+
+EVALUATION_COLUMNS = ["model", "evaluation set", "win rate [95% interval]", "against", "judged by"]
