@@ -35,7 +35,9 @@ class TransformersBackend:
                                "the transformers backend never downloads from a hub")
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # a local load takes seconds; its bar only clutters the output
         self.model = str(path)
         self.endpoint_host = "local"
         self.prompts_per_request = prompts_per_request
@@ -136,6 +138,11 @@ class TransformersBackend:
         return Response([Completion(r.text, r.finish_reason) for r in rows],
                         {"prompt_tokens": sum(r.prompt_tokens for r in rows),
                          "completion_tokens": sum(r.completion_tokens for r in rows)})
+
+    @property
+    def batch_sizes(self) -> list[int]:
+        """Prompts in each model.generate call made for `complete()` so far (in this event loop)."""
+        return list(self._batcher.batch_sizes) if self._batcher else []
 
     async def aclose(self) -> None:
         if self._batcher is not None and self._batcher.loop is asyncio.get_running_loop():

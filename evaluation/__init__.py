@@ -1,0 +1,1 @@
+"""Evaluate instruction-following models: answer an evaluation set, judge answers, chat with a model."""
