@@ -184,15 +184,17 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
     for response in journal.state.responses:
         answered[response["id"]] = response
         usage.add(response, journal.state.requests[response["id"]]["prompts"], price, counter)
+    prompts = [fmt.render(item["instruction"], item["input"]) for item in items]
     todo = [i for i in range(len(items)) if i not in answered]
+    if not cfg.base_url:  # in-process: similar lengths share a batch, so less of it is padding
+        todo.sort(key=lambda i: len(prompts[i]))
     in_flight: dict[asyncio.Task, tuple[dict, float]] = {}
     stopped_by = None
     try:
         while True:
             while todo and len(in_flight) < cfg.in_flight and stopped_by is None:
                 i = todo[0]
-                request = journal.state.requests.get(i) or {
-                    "id": i, "prompts": [fmt.render(items[i]["instruction"], items[i]["input"])]}
+                request = journal.state.requests.get(i) or {"id": i, "prompts": [prompts[i]]}
                 reserve = max_request_cost(request["prompts"], cfg.max_tokens, price, counter)
                 reserved = sum(r for _, r in in_flight.values())
                 if cfg.max_cost is not None and usage.dollars + reserved + reserve > cfg.max_cost:

@@ -107,10 +107,14 @@ class TransformersBackend:
         from transformers import StoppingCriteria, StoppingCriteriaList
 
         torch, tokenizer, stops = self._torch, self.tokenizer, decoding.stop
+        # A stop string completed by the newest token lies within its last 4 bytes per character
+        # (every token holds at least one byte), so only that tail is decoded at each step.
+        window = 4 * max((len(s) for s in stops), default=0) + 4
 
         class StopStrings(StoppingCriteria):
             def __call__(self, input_ids, scores, **kwargs):
-                texts = tokenizer.batch_decode(input_ids[:, width:], skip_special_tokens=True)
+                start = max(width, input_ids.shape[1] - window)
+                texts = tokenizer.batch_decode(input_ids[:, start:], skip_special_tokens=True)
                 return torch.tensor([any(s in t for s in stops) for t in texts], device=input_ids.device)
 
         return StoppingCriteriaList(([StopStrings()] if stops else []) + list(extra))
