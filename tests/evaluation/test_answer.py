@@ -75,7 +75,7 @@ def test_endpoint_answers_resume_after_kill_9_without_resending(tmp_path):
     set_path = user_oriented_set(tmp_path / "set.jsonl", n=16)
     out = tmp_path / "answers.json"
     journal = tmp_path / "answers.run" / "journal.jsonl"
-    with LoopbackServer(latency_s=0.2, reply=lambda prompt: f"answer to: {prompt}") as server:
+    with LoopbackServer(latency_s=0.1, reply=lambda prompt: f"answer to: {prompt}") as server:
         args = ["eval", "answer", "--model", "loopback-model", "--base-url", server.url, "--set", str(set_path),
                 "-o", str(out), "--concurrency", "2", "-q"]
         proc = subprocess.Popen([sys.executable, "-m", "selfinstruct", *args], env=_env(),
