@@ -112,6 +112,9 @@ def sets_cmd(sources, into, as_json):
 def _add_commands() -> None:
     # Commands kept in their own modules attach themselves to eval_group when imported.
     import evaluation.cli_judge  # noqa: F401
+    from evaluation.cli_answer import add_answer_commands
+
+    add_answer_commands(eval_group)
 
 
 _add_commands()

@@ -63,7 +63,8 @@ def _string(obj: dict, key: str, path, line: int, *, required: bool = False, def
 
 
 def detect_format(obj: dict) -> str:
-    if "instances" in obj or "motivation_app" in obj:
+    # An answer file keeps `motivation_app` beside its `output`: that is not the user-oriented format.
+    if "instances" in obj or ("motivation_app" in obj and "output" not in obj):
         return "user-oriented"
     if "generator" in obj and "input" not in obj:
         return "alpaca-eval"
@@ -76,6 +77,7 @@ def item_from_object(obj: dict, path, line: int, index: int) -> dict:
     if not instruction.strip():
         raise InputError(path, "is empty", line=line, field="instruction")
     category = next((obj[k] for k in CATEGORY_KEYS if isinstance(obj.get(k), str) and obj[k]), None)
+    origin = {k: obj[k] for k in ("dataset", "motivation_app") if isinstance(obj.get(k), str) and obj[k]}
     item_id = str(obj.get("id", index))
     if detect_format(obj) == "user-oriented":
         instances = obj.get("instances")
@@ -86,9 +88,10 @@ def item_from_object(obj: dict, path, line: int, index: int) -> dict:
             raise InputError(path, f"must be an object, got {type(first).__name__}", line=line, field="instances[0]")
         return {"id": item_id, "instruction": instruction,
                 "input": _string(first, "input", path, line) if "input" in first else "",
-                "reference": _string(first, "output", path, line, default=None), "category": category}
+                "reference": _string(first, "output", path, line, default=None), "category": category,
+                "dataset": origin.get("dataset", "selfinstruct"), **origin}
     return {"id": item_id, "instruction": instruction, "input": _string(obj, "input", path, line),
-            "reference": _string(obj, "output", path, line, default=None), "category": category,
+            "reference": _string(obj, "output", path, line, default=None), "category": category, **origin,
             **({"reference_generator": obj["generator"]} if isinstance(obj.get("generator"), str) else {})}
 
 

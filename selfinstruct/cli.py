@@ -292,12 +292,14 @@ def _add_subgroups() -> None:
     # registry and finetune keep their heavy imports inside command bodies,
     # so importing their click groups here stays cheap.
     from evaluation.cli import eval_group
+    from evaluation.cli_answer import chat_command
     from finetune.cli import finetune
     from registry.cli import registry
 
     cli.add_command(registry)
     cli.add_command(finetune)
     cli.add_command(eval_group)
+    cli.add_command(chat_command, "chat")
 
 
 _add_subgroups()

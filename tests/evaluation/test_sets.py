@@ -30,7 +30,8 @@ def test_user_oriented_format(tmp_path):
     s = load_set(write_jsonl(tmp_path / "uo.jsonl", USER_ORIENTED))
     assert s.format == "user-oriented" and len(s.items) == 2
     assert s.items[0] == {"id": "user_oriented_task_0", "instruction": "Fix the grammar.", "input": "He go home.",
-                          "reference": "He goes home.", "category": "Grammarly"}
+                          "reference": "He goes home.", "category": "Grammarly",
+                          "dataset": "selfinstruct", "motivation_app": "Grammarly"}
     assert s.categories == {"Grammarly": 1, "Gmail": 1}
 
 
