@@ -293,9 +293,11 @@ def _add_subgroups() -> None:
     # so importing their click groups here stays cheap.
     from finetune.cli import finetune
     from registry.cli import registry
+    from webapp.cli import serve
 
     cli.add_command(registry)
     cli.add_command(finetune)
+    cli.add_command(serve)
 
 
 _add_subgroups()

@@ -1,0 +1,34 @@
+"""The diff page's data: a cached comparison of two versions and words marked in changed fields."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from registry.diff import KINDS, compare, diff_rows, summarize
+from webapp.cache import LRU
+
+_comparisons = LRU(4)
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+def comparison(a, b, store) -> dict:
+    """{"summary": ..., "rows": {kind: [row, ...]}} for resolved versions a and b, cached by their hashes."""
+    def build():
+        c = compare(a.ref, b.ref, root=store)
+        rows = diff_rows(c, KINDS)
+        by_kind = {k: [r for r in rows if r["kind"] == k] for k in KINDS}
+        return {"summary": summarize(c, examples=0), "rows": by_kind}
+    return _comparisons.get((a.hash, b.hash), build)
+
+
+def mark_words(before: str, after: str) -> tuple[list[tuple[bool, str]], list[tuple[bool, str]]]:
+    """Both texts as (changed?, text) runs: words deleted from `before`, words inserted in `after`."""
+    x, y = _TOKEN.findall(before or ""), _TOKEN.findall(after or "")
+    left, right = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, x, y, autojunk=False).get_opcodes():
+        if i2 > i1:
+            left.append((op != "equal", "".join(x[i1:i2])))
+        if j2 > j1:
+            right.append((op != "equal", "".join(y[j1:j2])))
+    return left, right
