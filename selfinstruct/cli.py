@@ -291,12 +291,14 @@ def backends():
 def _add_subgroups() -> None:
     # registry and finetune keep their heavy imports inside command bodies,
     # so importing their click groups here stays cheap.
+    from evaluation.cli import eval_group
     from finetune.cli import finetune
     from registry.cli import registry
     from webapp.cli import serve
 
     cli.add_command(registry)
     cli.add_command(finetune)
+    cli.add_command(eval_group)
     cli.add_command(serve)
 
 

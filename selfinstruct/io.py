@@ -45,11 +45,13 @@ def read_json_objects(path: str | Path) -> Iterator[tuple[int, dict]]:
 def _json_list_objects(path, text: str) -> Iterator[tuple[int, dict]]:
     decoder = json.JSONDecoder()
     pos = text.index("[") + 1
+    counted, lineno = 0, 1  # lines are counted from the previous object on, not from the start each time
     while True:
         pos = _skip_space(text, pos)
         if pos < len(text) and text[pos] == "]":
             return
-        lineno = text.count("\n", 0, pos) + 1
+        lineno += text.count("\n", counted, pos)
+        counted = pos
         try:
             obj, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as e:

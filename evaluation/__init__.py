@@ -1,0 +1,1 @@
+"""evaluation: answer evaluation sets, judge pairs of answers, and turn verdicts into win rates."""

@@ -1,0 +1,109 @@
+"""`selfinstruct eval`: a thin click layer over the evaluation library."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+
+from registry.cli_common import root_option
+
+
+def input_errors(f):
+    """Bad input files and refused settings end with one line on stderr and exit status 2."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        from registry.errors import RegistryError
+        from selfinstruct.errors import SelfInstructError
+
+        try:
+            return f(*args, **kwargs)
+        except (SelfInstructError, RegistryError, ValueError) as e:
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def stats_options(f):
+    f = click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")(f)
+    f = click.option("--n-boot", type=int, default=2000, show_default=True, help="Bootstrap resamples.")(f)
+    return f
+
+
+def emit(results: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        from evaluation.report import print_results
+
+        print_results(results)
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Evaluate models: judge pairs of answers, read win rates, tie them to dataset versions."""
+
+
+@eval_group.command("import-annotations")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@stats_options
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@input_errors
+def import_annotations_cmd(file, n_boot, seed, as_json):
+    """Win rate of generator_2 over generator_1 from an AlpacaEval annotations.json.
+
+    \b
+        selfinstruct eval import-annotations results/alpaca-7b/alpaca_eval_gpt4/annotations.json
+    """
+    from evaluation.imported import import_annotations
+
+    emit(import_annotations(file, n_boot=n_boot, seed=seed), as_json)
+
+
+
+@eval_group.command("sets")
+@click.argument("sources", nargs=-1)
+@click.option("--into", "into", metavar="NAME", help="Commit the one set given to the registry as a version of NAME.")
+@root_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@input_errors
+def sets_cmd(sources, into, as_json):
+    """List evaluation sets: the files or registry references given, and the registry's datasets.
+
+    \b
+        selfinstruct eval sets user_oriented_instructions.jsonl
+        selfinstruct eval sets user_oriented_instructions.jsonl --into selfinstruct-eval
+        selfinstruct eval sets selfinstruct-eval@1 --json
+    """
+    from registry.browse import list_summary
+    from registry.cli_common import current_root
+
+    from evaluation.sets import commit_set, load_set
+
+    root = current_root()
+    if into and len(sources) != 1:
+        raise click.UsageError("--into commits exactly one set: give one file")
+    loaded = [load_set(s, root=root) for s in sources]
+    out = {"sets": [s.summary() for s in loaded]}
+    if into:
+        out["committed"] = commit_set(loaded[0], into, root=root)
+    if not sources:
+        out["registry"] = [{"ref": f"{d['name']}@{d['latest']}", "rows": d["versions"][-1]["rows"]}
+                           for d in list_summary(root=root)]
+    if as_json:
+        return click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+    for s in out["sets"]:
+        cats = ", ".join(f"{k} {v}" for k, v in sorted(s["categories"].items(), key=lambda kv: -kv[1])[:8])
+        click.echo(f"{s['source']}: {s['format']}, {s['items']} instructions ({s['with_reference']} with a "
+                   f"reference answer), sha256 {s['sha256'][:12]}" + (f"; categories: {cats}" if cats else ""))
+    if "committed" in out:
+        click.echo(f"committed {out['committed']}")
+    if "registry" in out:
+        if not out["registry"]:
+            click.echo("no registry datasets (give files, or set --registry / $SELFINSTRUCT_REGISTRY)")
+        for d in out["registry"]:
+            click.echo(f"{d['ref']}: {d['rows']:,} rows (registry)")

@@ -1,0 +1,117 @@
+"""Pairwise statistics: win rate with ties as half a win, bootstrap interval, sign test, per category.
+
+    result = pairwise_stats([1, 0.5, 0, 1], len_a=[120, 80, 300, 95], len_b=[100, 90, 150, 60])
+
+A score is A's share of one item's win: 1 when A won, 0 when B won, 0.5 for a tie, and the mean of
+the two verdicts when an item was judged in both orders. Because an item's orders are averaged into
+one score before resampling, the bootstrap over items keeps them together (a paired bootstrap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import binomtest
+
+from evaluation.length_control import length_controlled_win_rate
+
+
+@dataclass(frozen=True)
+class PairwiseResult:
+    n: int
+    """Items scored."""
+    wins: float
+    """Items A won (score > 0.5)."""
+    losses: float
+    """Items A lost (score < 0.5)."""
+    ties: float
+    """Items scored exactly 0.5."""
+    win_rate: float
+    """Mean score of A in [0, 1]: ties (and split verdicts) count half a win."""
+    ci_low: float
+    ci_high: float
+    """Bootstrap percentile interval of the win rate, resampling items."""
+    p_value: float
+    """Exact two-sided sign test of wins against losses (ties dropped); 1.0 with no decided item."""
+    lc_win_rate: float | None
+    """Length-controlled win rate (see evaluation.length_control); None without lengths."""
+    mean_len_a: float | None
+    mean_len_b: float | None
+    per_category: dict[str, "PairwiseResult"] = field(default_factory=dict)
+    """The same statistics within each category (empty when no categories were given)."""
+
+    def to_dict(self) -> dict:
+        out = {k: getattr(self, k) for k in ("n", "wins", "losses", "ties", "win_rate", "ci_low", "ci_high",
+                                              "p_value", "lc_win_rate", "mean_len_a", "mean_len_b")}
+        out["per_category"] = {k: v.to_dict() for k, v in self.per_category.items()}
+        return out
+
+
+def check_scores(scores) -> np.ndarray:
+    """Scores as a float array; ValueError when empty, not numbers, NaN or outside [0, 1]."""
+    try:
+        s = np.asarray(list(scores), dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("scores must be numbers in [0, 1]") from None
+    if s.ndim != 1 or s.size == 0:
+        raise ValueError("no scores: need at least one judged item")
+    bad = np.flatnonzero(~((s >= 0) & (s <= 1)))  # NaN fails both comparisons
+    if bad.size:
+        raise ValueError(f"score {s[bad[0]]!r} at item {int(bad[0])} is outside [0, 1]")
+    return s
+
+
+def bootstrap_interval(scores: np.ndarray, *, n_boot: int, seed: int, level: float) -> tuple[float, float]:
+    """Percentile interval of the mean over `n_boot` resamples of the items, with replacement."""
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_boot)
+    chunk = max(1, 2_000_000 // scores.size)  # bound the index matrix to ~16 MB
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        idx = rng.integers(0, scores.size, size=(stop - start, scores.size))
+        means[start:stop] = scores[idx].mean(axis=1)
+    tail = (1 - level) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return float(low), float(high)
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Exact two-sided binomial test of wins among decided items against p = 0.5."""
+    if wins + losses == 0:
+        return 1.0
+    return float(binomtest(wins, wins + losses, 0.5).pvalue)
+
+
+def pairwise_stats(scores, *, len_a: Sequence[float] | None = None, len_b: Sequence[float] | None = None,
+                   categories: Sequence[str] | None = None, n_boot: int = 2000, seed: int = 0,
+                   level: float = 0.95) -> PairwiseResult:
+    """Win rate of A over B with its interval, sign test, length control and per-category split."""
+    s = check_scores(scores)
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be at least 1, got {n_boot}")
+    for name, values in (("len_a", len_a), ("len_b", len_b), ("categories", categories)):
+        if values is not None and len(values) != s.size:
+            raise ValueError(f"{name} has {len(values)} values for {s.size} scores")
+    if (len_a is None) != (len_b is None):
+        raise ValueError("give both len_a and len_b, or neither")
+    wins, losses = int((s > 0.5).sum()), int((s < 0.5).sum())
+    low, high = bootstrap_interval(s, n_boot=n_boot, seed=seed, level=level)
+    lengths = len_a is not None
+    per_category = {}
+    if categories is not None:
+        labels = np.asarray([str(c) for c in categories])
+        for label in sorted(set(labels.tolist())):
+            mask = labels == label
+            per_category[label] = pairwise_stats(
+                s[mask], len_a=np.asarray(len_a, float)[mask] if lengths else None,
+                len_b=np.asarray(len_b, float)[mask] if lengths else None, n_boot=n_boot, seed=seed, level=level)
+    return PairwiseResult(
+        n=int(s.size), wins=float(wins), losses=float(losses), ties=float(s.size - wins - losses),
+        win_rate=float(s.mean()), ci_low=low, ci_high=high, p_value=sign_test(wins, losses),
+        lc_win_rate=length_controlled_win_rate(s, len_a, len_b) if lengths else None,
+        mean_len_a=float(np.mean(len_a)) if lengths else None, mean_len_b=float(np.mean(len_b)) if lengths else None,
+        per_category=per_category)

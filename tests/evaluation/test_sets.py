@@ -1,0 +1,75 @@
+"""Evaluation sets from the three file formats and the registry, with file:line:field errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from evaluation.sets import commit_set, load_set
+from selfinstruct.cli import cli
+from selfinstruct.errors import InputError
+
+USER_ORIENTED = [
+    {"id": "user_oriented_task_0", "motivation_app": "Grammarly", "instruction": "Fix the grammar.",
+     "instances": [{"input": "He go home.", "output": "He goes home."}]},
+    {"id": "user_oriented_task_1", "motivation_app": "Gmail", "instruction": "Write a subject line.",
+     "instances": [{"input": "", "output": "Meeting moved"}]},
+]
+ALPACA_EVAL = [{"instruction": "Name a river.", "output": "Nile", "generator": "text_davinci_003",
+                "dataset": "selfinstruct"}]
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_user_oriented_format(tmp_path):
+    s = load_set(write_jsonl(tmp_path / "uo.jsonl", USER_ORIENTED))
+    assert s.format == "user-oriented" and len(s.items) == 2
+    assert s.items[0] == {"id": "user_oriented_task_0", "instruction": "Fix the grammar.", "input": "He go home.",
+                          "reference": "He goes home.", "category": "Grammarly"}
+    assert s.categories == {"Grammarly": 1, "Gmail": 1}
+
+
+def test_alpaca_eval_format(tmp_path):
+    path = tmp_path / "text_davinci_003.model_outputs.json"
+    path.write_text(json.dumps(ALPACA_EVAL))
+    s = load_set(path)
+    assert (s.name, s.format) == ("text_davinci_003", "alpaca-eval")
+    assert s.items[0]["reference"] == "Nile" and s.items[0]["reference_generator"] == "text_davinci_003"
+    assert s.items[0]["category"] == "selfinstruct" and s.items[0]["input"] == ""
+
+
+@pytest.mark.parametrize("row,field", [
+    ({"motivation_app": "X", "instruction": "Do it.", "instances": []}, "instances"),
+    ({"instruction": 3, "output": "x"}, "instruction"),
+    ({"output": "x"}, "instruction"),
+    ({"instruction": "Do it.", "input": ["x"], "output": "y"}, "input"),
+])
+def test_errors_name_file_line_and_field(tmp_path, row, field):
+    path = write_jsonl(tmp_path / "bad.jsonl", [USER_ORIENTED[0], row])
+    with pytest.raises(InputError) as e:
+        load_set(path)
+    assert (e.value.line, e.value.field) == (2, field)
+
+
+def test_commit_and_load_back_from_the_registry(tmp_path):
+    root = str(tmp_path / "reg")
+    s = load_set(write_jsonl(tmp_path / "uo.jsonl", USER_ORIENTED))
+    ref = commit_set(s, "uo-eval", root=root)
+    back = load_set(ref, root=root)
+    assert ref == "uo-eval@1" and back.format == "registry"
+    assert back.sha256 == s.sha256 and [i["category"] for i in back.items] == ["Grammarly", "Gmail"]
+
+
+def test_sets_cli_commits_and_lists(tmp_path):
+    root = str(tmp_path / "reg")
+    path = write_jsonl(tmp_path / "uo.jsonl", USER_ORIENTED)
+    r = CliRunner().invoke(cli, ["eval", "sets", str(path), "--into", "uo-eval", "--registry", root])
+    assert r.exit_code == 0, r.output
+    assert "user-oriented, 2 instructions" in r.output and "committed uo-eval@1" in r.output
+    r = CliRunner().invoke(cli, ["eval", "sets", "--registry", root, "--json"])
+    assert json.loads(r.output)["registry"] == [{"ref": "uo-eval@1", "rows": 2}]
