@@ -31,4 +31,17 @@ def mark_words(before: str, after: str) -> tuple[list[tuple[bool, str]], list[tu
             left.append((op != "equal", "".join(x[i1:i2])))
         if j2 > j1:
             right.append((op != "equal", "".join(y[j1:j2])))
-    return left, right
+    return _joined(left), _joined(right)
+
+
+def _joined(runs: list[tuple[bool, str]]) -> list[tuple[bool, str]]:
+    """Adjacent runs of the same kind merged; a space between two changed runs joins them."""
+    out: list[tuple[bool, str]] = []
+    for k, (changed, text) in enumerate(runs):
+        between = (not changed and not text.strip() and 0 < k < len(runs) - 1 and runs[k - 1][0] and runs[k + 1][0])
+        changed = changed or between
+        if out and out[-1][0] == changed:
+            out[-1] = (changed, out[-1][1] + text)
+        else:
+            out.append((changed, text))
+    return out
