@@ -7,6 +7,7 @@ raters when several rated it), so raters who overlap do not count an item twice 
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from itertools import combinations
 
@@ -64,7 +65,18 @@ def results(studies, study) -> dict:
                                              for i in everyone])}
                      if len(everyone) >= 2 else None)
     out["judge"] = judge_agreement(study, items, by_item, cohen_kappa, percent_agreement)
-    return out
+    return finite(out)
+
+
+def finite(value):
+    """NaN (an undefined kappa) as None, so results stay valid JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value
 
 
 def judge_agreement(study, items, by_item, cohen_kappa, percent_agreement) -> dict | None:

@@ -98,6 +98,18 @@ def make_registry(root: Path) -> None:
     edited.append({"instruction": "Name a new colour.", "input": "", "output": "Teal"})
     registry.commit(pl.DataFrame(edited), name="demo", lineage={"operation": "derive"}, parents=["demo@1"],
                     root=str(root))
+    run = root.parent / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    kept = [{"instruction": "List three uses of a kettle.", "input": "", "output": "Tea, soup, noodles.",
+             "most_similar": "List three uses of a teapot.", "rouge_l": 0.6667}]
+    dropped = [{"instruction": "List three uses of a teapot!", "drop_reason": "rouge_l", "rouge_l": 0.9,
+                "collided_with": "List three uses of a teapot."},
+               {"instruction": "Draw a picture of a cat.", "drop_reason": "keyword", "rouge_l": ""}]
+    for name, rows_ in (("kept.jsonl", kept), ("dropped.jsonl", dropped)):
+        (run / name).write_text("".join(json.dumps(r) + "\n" for r in rows_))
+    registry.commit(pl.DataFrame([{k: r[k] for k in ("instruction", "input", "output")} for r in kept]), name="gen",
+                    lineage={"operation": "generate", "generator": {"model": "tiny-lm"}, "run_dir": str(run)},
+                    root=str(root))
     registry.record_use("demo@2", {"kind": "finetune", "model": "tiny-model", "output": "/runs/tiny",
                                    "final_loss": 1.25}, root=str(root))
 

@@ -65,6 +65,16 @@ def test_diff_in_the_browser_and_as_jsonl(server, browser):
     assert rows[1]["a_row"] == 40 and rows[2]["fields"] == ["output"]
 
 
+def test_generated_version_shows_nearest_instruction_and_drops_by_rule(server):
+    status, page = server.get("/v/gen@1/records/0")
+    assert status == 200 and "List three uses of a teapot." in page and "0.667" in page
+    status, page = server.get("/v/gen@1/drops")
+    assert status == 200 and "2 candidates" in page and "Draw a picture of a cat." in page
+    status, page = server.get("/v/gen@1/drops?rule=rouge_l")
+    assert "1 candidate ·" in page and "Draw a picture" not in page
+    assert server.get("/v/demo@1/drops")[0] == 404  # an import has no run folder
+
+
 def test_guard_refuses_forged_oversized_and_foreign_requests(server):
     form = b"name=x&csrf_token=wrong"
     plain = {"Content-Type": "application/x-www-form-urlencoded"}
