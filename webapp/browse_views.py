@@ -1,4 +1,8 @@
-"""Registry pages: datasets, a version with its lineage graph, datasheet, records, drops, diffs."""
+"""Registry pages: datasets, a version with its lineage graph, datasheet, records, drops, diffs.
+
+Handlers are plain functions, so Starlette runs them in its thread pool: building a large
+version's table or diff never stalls other requests.
+"""
 
 from __future__ import annotations
 
@@ -20,20 +24,21 @@ DIFF_PAGE = 50
 def routes(app) -> list[Route]:
     store = app.store
 
-    async def index(request):
+    def index(request):
         return app.page(request, "index.html", datasets=list_summary(root=store))
 
     def version_of(request):
         return resolve(request.path_params["ref"], root=store)  # validates the name; RegistryError -> 404
 
-    async def version_page(request):
+    def version_page(request):
         v = version_of(request)
+        diffs.warm(v, store)
         info = show(v.ref, root=store, sample=0)
         return app.page(request, "version.html", v=info, graph=lineage.graph(v, store),
                         has_run=records.run_dir(v) is not None,
                         others=[x["ref"] for d in list_summary(root=store) for x in d["versions"] if x["ref"] != v.ref])
 
-    async def datasheet(request):
+    def datasheet(request):
         from registry.datasheet_html import render_html
         from registry.facts import collect_facts
 
@@ -41,7 +46,7 @@ def routes(app) -> list[Route]:
         frame = records.table(v, store).drop("row", "words", "verb", "_text")
         return HTMLResponse(render_html(collect_facts(v, root=store, frame=frame), v))
 
-    async def records_page(request):
+    def records_page(request):
         v = version_of(request)
         frame = records.table(v, store)
         query = records.Query.from_params(request.query_params)
@@ -50,7 +55,7 @@ def routes(app) -> list[Route]:
         return app.page(request, "records.html", v=v, rows=rows.to_dicts(), total=total, query=query, pages=pages,
                         verbs=records.top_verbs(frame), page_size=records.PAGE_SIZE)
 
-    async def record_page(request):
+    def record_page(request):
         v = version_of(request)
         frame = records.table(v, store)
         row = request.path_params["row"]
@@ -61,7 +66,7 @@ def routes(app) -> list[Route]:
         extra = {k: val for k, val in record.items() if k not in ("row", "words", "verb", "_text", *records.FIELDS)}
         return app.page(request, "record.html", v=v, r=record, near=near, extra=extra, rows=frame.height)
 
-    async def drops_page(request):
+    def drops_page(request):
         v = version_of(request)
         dropped = records.dropped(v)
         if dropped is None:
@@ -82,7 +87,7 @@ def routes(app) -> list[Route]:
         va, vb = resolve(a, root=store), resolve(b, root=store)
         return va, vb, diffs.comparison(va, vb, store)
 
-    async def diff_page(request):
+    def diff_page(request):
         va, vb, comp = diff_of(request)
         choices = [x["ref"] for d in list_summary(root=store) for x in d["versions"]]
         if comp is None:
@@ -98,7 +103,7 @@ def routes(app) -> list[Route]:
         return app.page(request, "diff.html", comp=comp, s=comp["summary"], choices=choices, a=va.ref, b=vb.ref,
                         show=show_kind, rows=shown, page=page, pages=max(1, -(-len(rows) // DIFF_PAGE)), kinds=KINDS)
 
-    async def diff_download(request):
+    def diff_download(request):
         va, vb, comp = diff_of(request)
         if comp is None:
             raise HTTPException(400, "name two versions: ?a=NAME@N&b=NAME@M")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 
 from registry.diff import KINDS, compare, diff_rows, summarize
+from registry.errors import RegistryError
+from registry.store import resolve
 from webapp.cache import LRU
 
 _comparisons = LRU(4)
@@ -20,6 +23,17 @@ def comparison(a, b, store) -> dict:
         by_kind = {k: [r for r in rows if r["kind"] == k] for k in KINDS}
         return {"summary": summarize(c, examples=0), "rows": by_kind}
     return _comparisons.get((a.hash, b.hash), build)
+
+
+def warm(version, store) -> None:
+    """Start computing the diff against each parent in the background, so the Diff button is quick."""
+    for ref in version.parents:
+        try:
+            parent = resolve(ref, root=store)
+        except RegistryError:
+            continue
+        if (parent.hash, version.hash) not in _comparisons:
+            threading.Thread(target=comparison, args=(parent, version, store), daemon=True).start()
 
 
 def mark_words(before: str, after: str) -> tuple[list[tuple[bool, str]], list[tuple[bool, str]]]:
