@@ -1,1 +1,1 @@
-"""evaluation: answer evaluation sets, judge pairs of answers, and turn verdicts into win rates."""
+"""evaluation: answer evaluation sets, judge pairs of answers, turn verdicts into win rates, chat with a model."""

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import yaml
 
+TEMPLATE_FILE = "prompt_template.yaml"
+"""Written into every fine-tuned model's folder: the exact prompt the model was trained on."""
+
 
 @dataclass(frozen=True)
 class Template:
@@ -25,7 +28,7 @@ class Template:
 
 
 def load_template(name_or_path: str) -> Template:
-    """A bundled template (`alpaca`) or a YAML file with `with_input` and `without_input`."""
+    """A bundled template (`alpaca`) or a YAML file with `with_input`, `without_input` (and `name`)."""
     path = Path(name_or_path)
     if not (path.suffix in (".yaml", ".yml") and path.exists()):
         bundled = resources.files("finetune") / "templates" / f"{name_or_path}.yaml"
@@ -38,4 +41,10 @@ def load_template(name_or_path: str) -> Template:
             raise ValueError(f"{path}: template needs a string field {key!r}")
     if "{instruction}" not in data["without_input"] or "{input}" not in data["with_input"]:
         raise ValueError(f"{path}: templates must contain {{instruction}} (and {{input}} in with_input)")
-    return Template(path.stem, data["with_input"], data["without_input"])
+    return Template(data.get("name") or path.stem, data["with_input"], data["without_input"])
+
+
+def save_template(template: Template, path: Path) -> None:
+    """Write `template` as YAML that `load_template` reads back unchanged (name included)."""
+    data = {"name": template.name, "with_input": template.with_input, "without_input": template.without_input}
+    Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**6))

@@ -17,6 +17,7 @@ from finetune.config import FinetuneConfig, save_config
 from finetune.export import export_model, render_model_card
 from finetune.metrics import MetricsLog
 from finetune.prepare import prepare_data
+from finetune.templates import TEMPLATE_FILE, save_template
 from finetune.step import evaluate, train_step
 
 
@@ -66,6 +67,7 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
                      config.progress_bar)
     if accelerator.is_main_process:
         save_config(config, output / "finetune_config.yaml")
+        save_template(data.template, output / TEMPLATE_FILE)  # what eval answer and chat prompt with
         if config.trackers:
             accelerator.init_trackers(output.name, config=_flat(config.to_dict()))
     pad_id = data.tokenizer.pad_token_id

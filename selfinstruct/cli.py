@@ -305,5 +305,20 @@ def _add_subgroups() -> None:
 _add_subgroups()
 
 
+# -- evaluation: `chat`, and `eval answer` (the eval group is created here only until it exists) --
+def _add_answer_and_chat() -> None:
+    from evaluation.cli_answer import add_answer_commands, chat_command
+
+    if "eval" not in cli.commands:
+        @cli.group("eval")
+        def eval_group() -> None:
+            """Evaluate models: answer evaluation sets."""
+    add_answer_commands(cli.commands["eval"])
+    cli.add_command(chat_command, "chat")
+
+
+_add_answer_and_chat()
+
+
 def main() -> None:
     cli()

@@ -3,7 +3,8 @@
 Tests and benchmarks drive it through the real `openai` client. Replies are synthetic tasks in the
 numbered format, distinct enough that most survive dedup. A script of faults (429 with
 Retry-After, 500, 401, 404, dropped connections, hangs, cut replies, garbage) is consumed one
-entry per request, in order.
+entry per request, in order. `reply=f` answers each prompt (the last message's content) with
+`f(prompt)` instead, and `"stream": true` requests get server-sent events, a few words per chunk.
 
     with LoopbackServer(latency_s=0.2) as server:
         client = OpenAI(base_url=server.url, api_key="test")
@@ -69,7 +70,8 @@ class LoopbackServer:
     """Context manager running the server on 127.0.0.1 in a background thread."""
 
     def __init__(self, *, latency_s: float = 0.0, tasks_per_reply: int = 8, script=(), seed: int = 0,
-                 diverse: bool = False, port: int = 0, records: list[dict] | None = None):
+                 diverse: bool = False, port: int = 0, records: list[dict] | None = None, reply=None):
+        self.reply = reply
         self.latency_s, self.tasks_per_reply, self.diverse = latency_s, tasks_per_reply, diverse
         self.records = records  # when given, replies serve these (e.g. real Alpaca tasks) in order, cycling
         self._next_record = 0
@@ -93,6 +95,8 @@ class LoopbackServer:
             return self.script.popleft() if self.script else "ok"
 
     def _reply(self, prompt: str, max_tokens: int, action: str) -> tuple[str, str]:
+        if self.reply is not None:
+            return self.reply(prompt), "stop"
         labels = re.findall(r"(\d+)\. Instruction:", prompt)
         first = int(labels[-1]) if labels else 1
         with self._lock:
@@ -131,6 +135,28 @@ class LoopbackServer:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client was killed mid-request (the resume tests do this on purpose)
+
+            def _stream(self, obj: str, model: str, choices: list[dict]):
+                """The reply as server-sent events: a few words per chunk, then the finish reason and [DONE]."""
+                chat = obj == "chat.completion"
+                events = []
+                for choice in choices:
+                    text = choice["message"]["content"] if chat else choice["text"]
+                    words = re.findall(r"\S+\s*|\s+", text)
+                    pieces = ["".join(words[k:k + 3]) for k in range(0, len(words), 3)]
+                    for piece in pieces + [None]:
+                        finish = None if piece is not None else choice["finish_reason"]
+                        delta = {"content": piece or ""} if chat else None
+                        events.append({"id": "cmpl-loopback", "object": obj + ".chunk" if chat else obj,
+                                       "created": int(time.time()), "model": model,
+                                       "choices": [{"index": choice["index"], "finish_reason": finish,
+                                                    **({"delta": delta} if chat else {"text": piece or ""})}]})
+                data = "".join(f"data: {json.dumps(e)}\n\n" for e in events).encode() + b"data: [DONE]\n\n"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
@@ -182,6 +208,8 @@ class LoopbackServer:
                     obj = "text_completion"
                 else:
                     return self._send(404, {"error": {"message": f"no route {self.path}"}})
+                if body.get("stream"):
+                    return self._stream(obj, body.get("model", "loopback"), choices)
                 completion_chars = sum(len(c.get("text") or c.get("message", {}).get("content", "")) for c in choices)
                 self._send(200, {"id": "cmpl-loopback", "object": obj, "created": int(time.time()),
                                  "model": body.get("model", "loopback"), "choices": choices,

@@ -1,79 +1,220 @@
-"""A local transformers checkpoint, in-process. Only local paths: nothing is downloaded."""
+"""A local transformers checkpoint, in-process. Only local paths: nothing is downloaded.
+
+Generation is batched: prompts are left-padded with an attention mask, so a row's greedy output
+does not depend on the rows beside it, and concurrent `complete()` calls are gathered into one
+`model.generate` call by a MicroBatcher (up to `batch_size` prompts). Each row stops at EOS, at a
+stop string or at the max-new-tokens cap and reports which, with its own token counts. `stream`
+yields the text of one prompt as it is generated, for chat.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
+from typing import Iterator
 
 from selfinstruct.backends.base import Completion, Decoding, Response
+from selfinstruct.backends.microbatch import MicroBatcher, Row
 from selfinstruct.errors import BackendError
+
+DEFAULT_BATCH_SIZE = 16
 
 
 class TransformersBackend:
-    """Generates with `model.generate` on a local checkpoint; prompts of a request run as one batch."""
+    """Generates with `model.generate` on a local checkpoint, gathering concurrent requests into batches."""
 
     name = "transformers"
     provider = "transformers"
 
     def __init__(self, model_path: str, *, prompts_per_request: int = 1, device: str | None = None,
-                 chat_template: bool | None = None):
+                 chat_template: bool | None = None, batch_size: int = DEFAULT_BATCH_SIZE):
         path = Path(model_path)
         if not (path / "config.json").exists():
             raise BackendError(f"{model_path}: not a local transformers checkpoint (no config.json); "
                                "the transformers backend never downloads from a hub")
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # a local load takes seconds; its bar only clutters the output
         self.model = str(path)
         self.endpoint_host = "local"
         self.prompts_per_request = prompts_per_request
+        self.batch_size = batch_size
         self._torch = torch
-        self._tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self._tok.padding_side = "left"  # decoder-only batches pad on the left
-        if self._tok.pad_token is None:
-            self._tok.pad_token = self._tok.eos_token
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        self.tokenizer.padding_side = "left"  # decoder-only batches pad on the left
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
         self._model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=dtype).to(device).eval()
         self._device = device
+        self.has_chat_template = bool(self.tokenizer.chat_template)
         # Instruction-tuned checkpoints ship a chat template; base models continue raw text.
-        self._chat = bool(self._tok.chat_template) if chat_template is None else chat_template
-        self._lock = asyncio.Lock()  # one generate() at a time on one model
+        self.chat = self.has_chat_template if chat_template is None else chat_template
+        self._eos_ids = _eos_ids(self._model.generation_config.eos_token_id, self.tokenizer.eos_token_id)
+        self._model_lock = threading.Lock()  # one generate() at a time on one model
+        self._batcher: MicroBatcher | None = None
 
-    def _encode(self, prompts: list[str]):
-        if self._chat:
-            prompts = [self._tok.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
-                                                     add_generation_prompt=True) for p in prompts]
-        return self._tok(prompts, return_tensors="pt", padding=True).to(self._device)
+    # -- prompts ----------------------------------------------------------------------------
 
-    def _generate(self, prompts: list[str], decoding: Decoding) -> Response:
+    def render_chat(self, messages: list[dict]) -> str:
+        """The model's chat template over `messages`, ending where the assistant's reply begins."""
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def _texts(self, prompts: list[str]) -> tuple[list[str], bool]:
+        """The text each prompt becomes, and whether the tokenizer should add its special tokens
+        (a rendered chat template already holds them)."""
+        if self.chat:
+            return [self.render_chat([{"role": "user", "content": p}]) for p in prompts], False
+        return list(prompts), True
+
+    # -- batched generation -----------------------------------------------------------------
+
+    def generate_batch(self, prompts: list[str], decoding: Decoding) -> list[Row]:
+        """One `model.generate` over `prompts`: a Row per prompt, in order."""
+        texts, special = self._texts(prompts)
+        return self._generate(texts, decoding, special)
+
+    def _generate(self, texts: list[str], decoding: Decoding, add_special_tokens: bool) -> list[Row]:
         torch = self._torch
-        batch = self._encode(prompts)
-        if decoding.seed is not None:
-            torch.manual_seed(decoding.seed)
-        sample = decoding.temperature > 0
-        with torch.no_grad():
-            out = self._model.generate(
-                **batch, max_new_tokens=decoding.max_tokens, do_sample=sample,
-                temperature=decoding.temperature if sample else None, top_p=decoding.top_p if sample else None,
-                stop_strings=list(decoding.stop) or None, tokenizer=self._tok, pad_token_id=self._tok.pad_token_id)
+        batch = self.tokenizer(texts, return_tensors="pt", padding=True,
+                               add_special_tokens=add_special_tokens).to(self._device)
+        with self._model_lock, torch.no_grad():
+            if decoding.seed is not None:
+                torch.manual_seed(decoding.seed)
+            out = self._model.generate(**batch, **self._generate_kwargs(decoding),
+                                       stopping_criteria=self._stop_criteria(decoding, batch["input_ids"].shape[1]))
         width = batch["input_ids"].shape[1]
-        completions, new_tokens = [], 0
-        for row in out:
-            generated = row[width:]
-            n = int((generated != self._tok.pad_token_id).sum())
-            new_tokens += n
-            text = self._tok.decode(generated, skip_special_tokens=True)
-            for stop in decoding.stop:  # generate() keeps the stop string; the APIs do not
-                text = text.split(stop)[0]
-            finish = "length" if n >= decoding.max_tokens else "stop"
-            completions.append(Completion(text, finish))
-        prompt_tokens = int(batch["attention_mask"].sum())
-        return Response(completions, {"prompt_tokens": prompt_tokens, "completion_tokens": new_tokens})
+        prompt_tokens = batch["attention_mask"].sum(dim=1).tolist()
+        return [self._row(generated.tolist(), decoding, int(p)) for generated, p in zip(out[:, width:], prompt_tokens)]
+
+    def _generate_kwargs(self, decoding: Decoding) -> dict:
+        sample = decoding.temperature > 0
+        kwargs = {"max_new_tokens": decoding.max_tokens, "do_sample": sample,
+                  "pad_token_id": self.tokenizer.pad_token_id, "eos_token_id": self._eos_ids}
+        if sample:
+            kwargs.update(temperature=decoding.temperature, top_p=decoding.top_p, top_k=0)
+        else:  # greedy: clear any sampling defaults the checkpoint's generation_config carries
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        return kwargs
+
+    def _stop_criteria(self, decoding: Decoding, width: int, *extra):
+        """Stopping criteria: the stop strings (checked on each row's decoded text, which works for
+        any tokenizer) and any `extra` criteria."""
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        torch, tokenizer, stops = self._torch, self.tokenizer, decoding.stop
+
+        class StopStrings(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                texts = tokenizer.batch_decode(input_ids[:, width:], skip_special_tokens=True)
+                return torch.tensor([any(s in t for s in stops) for t in texts], device=input_ids.device)
+
+        return StoppingCriteriaList(([StopStrings()] if stops else []) + list(extra))
+
+    def _row(self, ids: list[int], decoding: Decoding, prompt_tokens: int) -> Row:
+        """Text, finish reason and token count of one generated row (pads after its end removed)."""
+        end = next((k for k, t in enumerate(ids) if t in self._eos_ids), None)
+        if end is not None:
+            kept, used, finish = ids[:end], end + 1, "stop"
+        else:  # a row stopped by a stop string is padded after it
+            kept = [t for t in ids if t != self.tokenizer.pad_token_id]
+            used = len(kept)
+            finish = "length" if used >= decoding.max_tokens else "stop"
+        text = self.tokenizer.decode(kept, skip_special_tokens=True)
+        cut = min((i for i in (text.find(s) for s in decoding.stop) if i >= 0), default=-1)
+        if cut >= 0:  # generate() keeps the stop string; the APIs do not
+            text, finish = text[:cut], "stop"
+        return Row(text, finish, prompt_tokens, used)
 
     async def complete(self, prompts: list[str], decoding: Decoding) -> Response:
-        async with self._lock:
-            return await asyncio.to_thread(self._generate, prompts, decoding)
+        loop = asyncio.get_running_loop()
+        if self._batcher is None or self._batcher.loop is not loop:
+            self._batcher = MicroBatcher(self.generate_batch, self.batch_size)
+        rows = await self._batcher.submit(prompts, decoding)
+        return Response([Completion(r.text, r.finish_reason) for r in rows],
+                        {"prompt_tokens": sum(r.prompt_tokens for r in rows),
+                         "completion_tokens": sum(r.completion_tokens for r in rows)})
+
+    @property
+    def batch_sizes(self) -> list[int]:
+        """Prompts in each model.generate call made for `complete()` so far (in this event loop)."""
+        return list(self._batcher.batch_sizes) if self._batcher else []
 
     async def aclose(self) -> None:
-        return None
+        if self._batcher is not None and self._batcher.loop is asyncio.get_running_loop():
+            await self._batcher.aclose()
+
+    # -- streaming --------------------------------------------------------------------------
+
+    def stream(self, text: str, decoding: Decoding, *, add_special_tokens: bool = True) -> Iterator[str]:
+        """Pieces of the reply to `text` (used as given: no template is applied) as they are generated.
+
+        Closing the iterator early stops generation at the next token.
+        """
+        from transformers import StoppingCriteria, TextIteratorStreamer
+
+        torch = self._torch
+        stop = threading.Event()
+
+        class _Stop(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool, device=input_ids.device)
+
+        batch = self.tokenizer([text], return_tensors="pt", add_special_tokens=add_special_tokens).to(self._device)
+        width = batch["input_ids"].shape[1]
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with self._model_lock, torch.no_grad():
+                    if decoding.seed is not None:
+                        torch.manual_seed(decoding.seed)
+                    self._model.generate(**batch, **self._generate_kwargs(decoding), streamer=streamer,
+                                         stopping_criteria=self._stop_criteria(decoding, width, _Stop()))
+            except BaseException as e:  # surfaced in the caller's thread below
+                failure.append(e)
+                streamer.end()
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        try:
+            yield from cut_at_stops(streamer, decoding.stop)
+        finally:
+            stop.set()
+            worker.join()
+        if failure:
+            raise BackendError(f"generation failed: {failure[0]}") from failure[0]
+
+
+def cut_at_stops(pieces, stops: tuple[str, ...]) -> Iterator[str]:
+    """Pass streamed text through, ending before the first stop string; text that could be the
+    start of a stop string is held back until the next piece decides."""
+    if not stops:
+        yield from (p for p in pieces if p)
+        return
+    held = ""
+    for piece in pieces:
+        held += piece
+        hits = [i for i in (held.find(s) for s in stops) if i >= 0]
+        if hits:
+            if held[: min(hits)]:
+                yield held[: min(hits)]
+            return
+        keep = max((k for s in stops for k in range(1, len(s)) if held.endswith(s[:k])), default=0)
+        if len(held) > keep:
+            yield held[: len(held) - keep]
+            held = held[len(held) - keep:]
+    if held:
+        yield held
+
+
+def _eos_ids(configured, tokenizer_eos) -> list[int]:
+    ids = configured if isinstance(configured, list) else [configured] if configured is not None else []
+    if tokenizer_eos is not None and tokenizer_eos not in ids:
+        ids = [*ids, tokenizer_eos]
+    return ids

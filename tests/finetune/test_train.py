@@ -100,6 +100,9 @@ def test_cli_run_exports_a_model_that_loads_and_generates(tmp_path, records_file
     assert meta["training_data"]["content_hash"].startswith("sha256:")
     saved = yaml.safe_load((out / "finetune_config.yaml").read_text())
     assert saved["packing"] is True and saved["max_steps"] == 4 and saved["recipe"] == "tiny-cpu"
+    from finetune.templates import load_template
+
+    assert load_template(str(out / "prompt_template.yaml")) == load_template(saved["template"])
     rows = [m for m in _metrics(out) if "loss" in m]
     assert [m["step"] for m in rows] == [2, 4]
     for key in ("learning_rate", "grad_norm", "tokens_per_s", "real_tokens_per_s", "mfu",

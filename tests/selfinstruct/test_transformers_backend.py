@@ -1,6 +1,7 @@
 """The in-process transformers backend on a tiny random Llama and a locally trained tokenizer."""
 
 import asyncio
+import json
 
 import pytest
 
@@ -48,3 +49,70 @@ def test_refuses_anything_but_a_local_checkpoint(tmp_path):
 
     with pytest.raises(BackendError, match="never downloads"):
         TransformersBackend("meta-llama/Llama-3.2-1B")
+
+
+PROMPTS = ["Name a river.", "Add the two numbers please, then explain how long to boil an egg.", "Explain",
+           "Translate the sentence into French.", "Name a river in Africa and add the two numbers.", "Add"]
+
+
+def test_concurrent_requests_share_batches_and_match_one_at_a_time(tiny_checkpoint):
+    from selfinstruct.backends.transformers_backend import TransformersBackend
+
+    greedy = Decoding(temperature=0.0, max_tokens=12)
+    batched = TransformersBackend(str(tiny_checkpoint), batch_size=4)
+
+    async def concurrently():
+        responses = await asyncio.gather(*(batched.complete([p], greedy) for p in PROMPTS))
+        sizes = list(batched._batcher.batch_sizes)
+        await batched.aclose()
+        return responses, sizes
+
+    responses, sizes = asyncio.run(concurrently())
+    assert sizes == [4, 2]  # six concurrent calls, gathered into batches of at most 4
+    alone = [batched.generate_batch([p], greedy)[0] for p in PROMPTS]
+    assert [r.completions[0].text for r in responses] == [row.text for row in alone]
+    assert [r.usage["completion_tokens"] for r in responses] == [row.completion_tokens for row in alone]
+    assert [r.usage["prompt_tokens"] for r in responses] == [row.prompt_tokens for row in alone]
+    assert len({row.text for row in alone}) > 1  # the prompts really lead to different outputs
+
+
+def test_rows_end_at_stop_strings_eos_and_the_cap(tiny_checkpoint, tmp_path):
+    import shutil
+
+    from selfinstruct.backends.transformers_backend import TransformersBackend
+
+    backend = TransformersBackend(str(tiny_checkpoint))
+    free = backend.generate_batch(PROMPTS[:2], Decoding(temperature=0.0, max_tokens=10))
+    assert [r.finish_reason for r in free] == ["length", "length"] and [r.completion_tokens for r in free] == [10, 10]
+    stop = free[0].text[3:6]
+    cut = backend.generate_batch(PROMPTS[:2], Decoding(temperature=0.0, max_tokens=10, stop=(stop,)))
+    assert cut[0].text == free[0].text[: free[0].text.find(stop)] and cut[0].finish_reason == "stop"
+    assert cut[0].completion_tokens < 10
+    # a checkpoint whose EOS is the token this prompt's greedy reply reaches third
+    ids = backend.tokenizer(free[0].text, add_special_tokens=False)["input_ids"]
+    eos_dir = tmp_path / "eos"
+    shutil.copytree(tiny_checkpoint, eos_dir)
+    config = json.loads((eos_dir / "generation_config.json").read_text())
+    (eos_dir / "generation_config.json").write_text(json.dumps({**config, "eos_token_id": ids[2]}))
+    ended = TransformersBackend(str(eos_dir)).generate_batch(PROMPTS[:1], Decoding(temperature=0.0, max_tokens=10))[0]
+    assert ended.finish_reason == "stop" and ended.completion_tokens <= 3
+    assert free[0].text.startswith(ended.text) and len(ended.text) < len(free[0].text)
+
+
+def test_sampling_is_reproducible_with_a_seed(tiny_checkpoint):
+    from selfinstruct.backends.transformers_backend import TransformersBackend
+
+    backend = TransformersBackend(str(tiny_checkpoint))
+    sampled = Decoding(temperature=1.0, max_tokens=10, seed=3)
+    assert backend.generate_batch(PROMPTS[:3], sampled) == backend.generate_batch(PROMPTS[:3], sampled)
+
+
+def test_stream_yields_the_greedy_reply_piece_by_piece(tiny_checkpoint):
+    from selfinstruct.backends.transformers_backend import TransformersBackend, cut_at_stops
+
+    backend = TransformersBackend(str(tiny_checkpoint), chat_template=False)
+    greedy = Decoding(temperature=0.0, max_tokens=10)
+    pieces = list(backend.stream(PROMPTS[1], greedy))
+    assert "".join(pieces) == backend.generate_batch([PROMPTS[1]], greedy)[0].text
+    assert list(cut_at_stops(["ab", "c#", "## d"], ("###",))) == ["ab", "c"]
+    assert "".join(cut_at_stops(["ab#", "#x"], ("###",))) == "ab##x"

@@ -1,0 +1,268 @@
+"""Answer every instruction of an evaluation set with one model, in AlpacaEval's model_outputs format.
+
+    items = load_instructions("user_oriented_instructions.jsonl")
+    backend, fmt = open_backend(AnswerConfig(model="runs/alpaca-tiny"))
+    result = asyncio.run(answer(cfg, backend, fmt, items, run_dir="answers.run"))
+
+Requests go through the generator's backends: an OpenAI-compatible endpoint (its rate limits,
+retries and error handling) or a local checkpoint in-process (batched). Every request and response
+is journaled in the run directory exactly as `generate` does; running again on the same run
+directory resumes, sending nothing for instructions already answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from evaluation.prompt_format import PromptFormat, resolve_format
+from selfinstruct.accounting import Usage, max_request_cost
+from selfinstruct.backends.base import Backend, Decoding
+from selfinstruct.errors import InputError, SelfInstructError
+from selfinstruct.generate import _drain, _timed
+from selfinstruct.journal import Journal
+from selfinstruct.pricing import load_pricing, price_for
+from selfinstruct.tokens import get_counter
+
+# What must match for a run directory to be resumed: mixing them would mix two evaluations.
+RESUME_KEYS = ("model", "set_sha256", "prompt_sha256", "decoding")
+
+
+@dataclass
+class AnswerConfig:
+    model: str
+    """A local checkpoint path (in-process), or the model's name at --base-url."""
+    base_url: str | None = None
+    """An OpenAI-compatible endpoint; None answers in-process with the checkpoint at `model`."""
+    api: str = "chat"
+    """chat or completions (the endpoint's API; completions sends the rendered prompt as is)."""
+    template: str | None = None
+    """Prompt format override: a finetune template name or YAML file, `chat` or `plain`."""
+    generator: str | None = None
+    """Name written in each output's `generator` field; default: the checkpoint folder or model name."""
+    temperature: float = 0.0
+    """0 is greedy (reproducible); above 0 samples."""
+    top_p: float = 1.0
+    max_tokens: int = 1024
+    """New tokens per answer at most."""
+    seed: int | None = 0
+    concurrency: int | None = None
+    """Requests in flight: default 8 for an endpoint, twice the batch size in-process."""
+    batch_size: int = 16
+    """In-process: prompts per model.generate call."""
+    timeout_s: float = 120.0
+    rpm: float | None = None
+    tpm: float | None = None
+    max_cost: float | None = None
+    """Stop before the answers could cost more than this many dollars (all sessions of the run)."""
+    pricing: str | None = None
+
+    @property
+    def in_flight(self) -> int:
+        return self.concurrency or (8 if self.base_url else 2 * self.batch_size)
+
+    @property
+    def generator_name(self) -> str:
+        return self.generator or (self.model if self.base_url else Path(self.model).resolve().name)
+
+    def decoding(self) -> Decoding:
+        return Decoding(self.temperature, self.top_p, self.max_tokens, (), self.seed)
+
+
+@dataclass
+class AnswerResult:
+    outputs: list[dict]
+    """AlpacaEval model_outputs records, in the set's order (only answered instructions)."""
+    total: int
+    usage: Usage
+    run_dir: Path
+    prompt_format: PromptFormat
+    stopped_by: str | None = None
+    truncated: int = 0
+    """Answers cut at --max-tokens (finish_reason "length")."""
+    summary: dict = field(default_factory=dict)
+
+
+# replaced by evaluation.sets on merge
+def _load_instructions(path: str | Path) -> list[dict]:
+    """Items {instruction, input, dataset[, motivation_app]} from a JSON list or JSONL file in
+    AlpacaEval's format (instruction, dataset, ...), Self-Instruct's user-oriented format
+    (instruction, instances[{input, output}], motivation_app: one item per instance) or plain
+    instruction/input/output records."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "no such evaluation set") from None
+    if text.lstrip().startswith("["):
+        try:
+            rows = [(None, r) for r in json.loads(text)]
+        except json.JSONDecodeError as e:
+            raise InputError(path, f"invalid JSON: {e.msg}", line=e.lineno) from None
+    else:
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    rows.append((number, json.loads(line)))
+                except json.JSONDecodeError as e:
+                    raise InputError(path, f"invalid JSON: {e.msg}", line=number) from None
+    items = []
+    for index, (line, row) in enumerate(rows):
+        if not isinstance(row, dict):
+            raise InputError(path, f"record {index} is not an object", line=line)
+        if not isinstance(row.get("instruction"), str) or not row["instruction"].strip():
+            raise InputError(path, f"missing or empty (record {index})", field="instruction", line=line)
+        base = {"instruction": row["instruction"], "dataset": row.get("dataset") or
+                ("selfinstruct" if "motivation_app" in row else "unknown")}
+        if "motivation_app" in row:
+            base["motivation_app"] = row["motivation_app"]
+        if "instances" in row:
+            if not isinstance(row["instances"], list) or not row["instances"]:
+                raise InputError(path, f"must be a non-empty list (record {index})", field="instances", line=line)
+            for instance in row["instances"]:
+                items.append({**base, "input": str((instance or {}).get("input") or "")})
+        else:
+            items.append({**base, "input": str(row.get("input") or "")})
+    if not items:
+        raise InputError(path, "holds no instructions")
+    return items
+
+
+def load_instructions(path: str | Path) -> list[dict]:
+    return _load_instructions(path)
+
+
+def open_backend(cfg: AnswerConfig, *, api_key: str | None = None) -> tuple[Backend, PromptFormat]:
+    """The backend that answers, and the prompt format the model gets."""
+    if cfg.base_url:
+        from selfinstruct.backends import build_backend
+        from selfinstruct.config import GenerateConfig
+
+        gen = GenerateConfig(model=cfg.model, backend="openai", api=cfg.api, base_url=cfg.base_url,
+                             timeout_s=cfg.timeout_s, rpm=cfg.rpm, tpm=cfg.tpm, concurrency=cfg.in_flight)
+        backend = build_backend(gen, api_key=api_key, count_tokens=get_counter(cfg.model).count)
+        # A chat endpoint applies the served model's chat template; the completions API takes text.
+        fmt = resolve_format(None, cfg.template, has_chat_template=cfg.api == "chat")
+        return backend, fmt
+    from selfinstruct.backends.transformers_backend import TransformersBackend
+
+    backend = TransformersBackend(cfg.model, batch_size=cfg.batch_size)
+    fmt = resolve_format(cfg.model, cfg.template, has_chat_template=backend.has_chat_template)
+    if fmt.kind == "chat" and not backend.has_chat_template:
+        raise SelfInstructError(f"{cfg.model}: --template chat, but the tokenizer has no chat template")
+    backend.chat = fmt.kind == "chat"  # the backend wraps each prompt in the chat template itself
+    return backend, fmt
+
+
+async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: list[dict], *,
+                 run_dir: str | Path, set_path: str | Path, progress=None) -> AnswerResult:
+    """Answer `items` (resuming from `run_dir`'s journal); return the outputs in set order."""
+    set_sha256 = hashlib.sha256(Path(set_path).read_bytes()).hexdigest()
+    decoding = cfg.decoding()
+    price = price_for(cfg.model, load_pricing(cfg.pricing))
+    counter = get_counter(cfg.model, offline=not cfg.base_url)
+    journal = Journal(run_dir)
+    identity = {"model": cfg.model, "set_sha256": set_sha256, "prompt_sha256": fmt.sha256,
+                "decoding": json.loads(json.dumps(asdict(decoding)))}  # as the journal holds it
+    try:
+        _check_resumable(journal, identity)
+    except SelfInstructError:
+        journal.close()
+        raise
+    journal.write("start", operation="answer", **identity, set_path=str(set_path), prompt_format=fmt.describe(),
+                  config=asdict(cfg), backend=backend.name, provider=backend.provider,
+                  endpoint_host=backend.endpoint_host)
+    started = journal.state.starts[0]["time"]
+    usage = Usage()
+    answered: dict[int, dict] = {}
+    for response in journal.state.responses:
+        answered[response["id"]] = response
+        usage.add(response, journal.state.requests[response["id"]]["prompts"], price, counter)
+    todo = [i for i in range(len(items)) if i not in answered]
+    in_flight: dict[asyncio.Task, tuple[dict, float]] = {}
+    stopped_by = None
+    try:
+        while True:
+            while todo and len(in_flight) < cfg.in_flight and stopped_by is None:
+                i = todo[0]
+                request = journal.state.requests.get(i) or {
+                    "id": i, "prompts": [fmt.render(items[i]["instruction"], items[i]["input"])]}
+                reserve = max_request_cost(request["prompts"], cfg.max_tokens, price, counter)
+                reserved = sum(r for _, r in in_flight.values())
+                if cfg.max_cost is not None and usage.dollars + reserved + reserve > cfg.max_cost:
+                    stopped_by = "max_cost"
+                    break
+                todo.pop(0)
+                if i not in journal.state.requests:
+                    journal.write("request", **request)
+                in_flight[asyncio.create_task(_timed(backend, request, decoding))] = (request, reserve)
+            if progress is not None:
+                progress(len(answered), len(items))
+            if not in_flight:
+                break
+            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                request, _ = in_flight.pop(task)
+                response = task.result()  # a BackendError ends the run; the finally drains the rest
+                journal.write("response", **response)
+                usage.add(response, request["prompts"], price, counter)
+                answered[request["id"]] = response
+    finally:
+        await _drain(in_flight, journal)
+        journal.close()
+        await backend.aclose()
+    outputs, truncated = [], 0
+    generator = cfg.generator_name
+    for i, item in enumerate(items):
+        if i in answered:
+            completion = answered[i]["completions"][0]
+            truncated += completion.get("finish_reason") == "length"
+            outputs.append(to_model_output(item, completion["text"], generator))
+    result = AnswerResult(outputs, len(items), usage, Path(run_dir), fmt, stopped_by, truncated)
+    result.summary = {
+        "operation": "answer", "generator": generator, "model": cfg.model,
+        "backend": {"name": backend.name, "provider": backend.provider, "endpoint_host": backend.endpoint_host},
+        "set": {"path": str(set_path), "sha256": set_sha256, "instructions": len(items)},
+        "prompt_format": fmt.describe(), "decoding": asdict(decoding),
+        "answered": len(outputs), "truncated": truncated, "stopped_by": stopped_by, "usage": usage.to_dict(),
+        "time_window": {"started": _iso(started), "finished": _iso(time.time())}, "run_dir": str(run_dir),
+    }
+    (Path(run_dir) / "summary.json").write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n")
+    return result
+
+
+def to_model_output(item: dict, output: str, generator: str) -> dict:
+    """One record of AlpacaEval's model_outputs.json; `input` only when there is one."""
+    record = {"instruction": item["instruction"], "output": output, "generator": generator,
+              "dataset": item.get("dataset", "unknown")}
+    if item.get("input"):
+        record["input"] = item["input"]
+    if item.get("motivation_app"):
+        record["motivation_app"] = item["motivation_app"]
+    return record
+
+
+def write_outputs(path: str | Path, outputs: list[dict]) -> None:
+    """A JSON list, as AlpacaEval writes model_outputs.json."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(outputs, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _check_resumable(journal: Journal, identity: dict) -> None:
+    if not journal.state.starts:
+        return
+    first = journal.state.starts[0]
+    changed = [k for k in RESUME_KEYS if first.get(k) != identity[k]]
+    if changed:
+        raise SelfInstructError(f"{journal.path} belongs to answers with a different {', '.join(changed)}; "
+                                "use a new --run-dir")
+
+
+def _iso(unix_time: float) -> str:
+    return datetime.fromtimestamp(unix_time, timezone.utc).isoformat(timespec="seconds")

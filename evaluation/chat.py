@@ -1,0 +1,212 @@
+"""Chat with a model: streamed replies in its training prompt format, a local checkpoint or an endpoint.
+
+    session = open_chat(model="runs/alpaca-tiny")          # or base_url="http://localhost:8000/v1"
+    for piece in session.stream("Name three rivers in Africa."):
+        print(piece, end="", flush=True)
+    session.system = "Answer in one sentence."
+    session.reset()
+
+`run_terminal` is the `selfinstruct chat` program on top of a session.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Iterator, TextIO
+
+from evaluation.prompt_format import PromptFormat, resolve_format
+from selfinstruct.backends.base import Decoding
+from selfinstruct.errors import BackendError, ConfigError
+
+HELP = """\
+Enter sends a message. End a line with \\ to continue on the next line, or start a block with a
+line of three double quotes (\"\"\") and end it with another. Commands:
+  /system TEXT   set the system text (/system alone clears it); the conversation is kept
+  /reset         forget the conversation (the system text stays)
+  /exit          leave (Ctrl-D does the same; Ctrl-C stops a reply)"""
+
+
+class ChatSession:
+    """A conversation with one model. `stream` yields the reply in pieces and remembers the turn."""
+
+    def __init__(self, engine, fmt: PromptFormat, *, system: str | None, decoding: Decoding, name: str):
+        self._engine, self.format, self.decoding, self.name = engine, fmt, decoding, name
+        self.system = system
+        self.history: list[tuple[str, str]] = []  # (message, reply) pairs
+
+    def stream(self, message: str) -> Iterator[str]:
+        pieces: list[str] = []
+        try:
+            for piece in self._engine.stream(self.format, self.history, message, self.system, self.decoding):
+                pieces.append(piece)
+                yield piece
+        finally:  # a reply stopped early is kept as far as it went
+            self.history.append((message, "".join(pieces)))
+
+    def ask(self, message: str) -> str:
+        return "".join(self.stream(message))
+
+    def reset(self) -> None:
+        self.history.clear()
+
+
+def open_chat(model: str | None = None, base_url: str | None = None, model_name: str | None = None,
+              template: str | None = None, system: str | None = None, max_new_tokens: int = 512, *,
+              temperature: float = 0.7, top_p: float = 1.0, seed: int | None = None,
+              api_key: str | None = None) -> ChatSession:
+    """A session with a local checkpoint (`model`, a path) or an OpenAI-compatible endpoint
+    (`base_url`, serving `model_name`). The prompt format is resolved as for `eval answer`."""
+    if bool(model) == bool(base_url):
+        raise ValueError("give either model (a local checkpoint) or base_url (an endpoint), not both or neither")
+    decoding = Decoding(temperature, top_p, max_new_tokens, (), seed)
+    if model:
+        from selfinstruct.backends.transformers_backend import TransformersBackend
+
+        backend = TransformersBackend(model, chat_template=False)
+        fmt = resolve_format(model, template, has_chat_template=backend.has_chat_template)
+        if fmt.kind == "chat" and not backend.has_chat_template:
+            raise ValueError(f"{model}: --template chat, but the tokenizer has no chat template")
+        return ChatSession(_LocalEngine(backend), fmt, system=system, decoding=_with_stops(decoding, fmt),
+                           name=model)
+    engine = _EndpointEngine(base_url, model_name, api_key or os.environ.get("OPENAI_API_KEY"))
+    fmt = resolve_format(None, template, has_chat_template=True)
+    return ChatSession(engine, fmt, system=system, decoding=_with_stops(decoding, fmt), name=engine.model)
+
+
+def _with_stops(decoding: Decoding, fmt: PromptFormat) -> Decoding:
+    """With a training template, stop where the model would start the next turn by itself."""
+    if fmt.template is None:
+        return decoding
+    lead = fmt.template.without_input.split("{instruction}")[0].strip().splitlines()
+    if not lead:
+        return decoding
+    return Decoding(decoding.temperature, decoding.top_p, decoding.max_tokens, (lead[-1],), decoding.seed)
+
+
+class _LocalEngine:
+    def __init__(self, backend):
+        self.backend = backend
+
+    def stream(self, fmt: PromptFormat, history, message, system, decoding) -> Iterator[str]:
+        if fmt.kind == "chat":
+            text = self.backend.render_chat(_messages(history, message, system))
+            return self.backend.stream(text, decoding, add_special_tokens=False)
+        return self.backend.stream(fmt.render_conversation(history, message, system), decoding)
+
+
+class _EndpointEngine:
+    """Streams from an OpenAI-compatible endpoint: chat messages, or a rendered prompt through
+    the completions API when a training template is in use."""
+
+    def __init__(self, base_url: str, model_name: str | None, api_key: str | None):
+        import openai
+
+        self._openai = openai
+        self._client = openai.OpenAI(base_url=base_url, api_key=api_key or "no-key", max_retries=2, timeout=120)
+        self.base_url = base_url
+        self.model = model_name or self._served_model()
+
+    def _served_model(self) -> str:
+        """The first model the server lists (local servers serve one); "default" when it lists none."""
+        try:
+            return next(iter(self._client.models.list())).id
+        except Exception:
+            return "default"
+
+    def stream(self, fmt: PromptFormat, history, message, system, decoding) -> Iterator[str]:
+        common = {"model": self.model, "temperature": decoding.temperature, "top_p": decoding.top_p,
+                  "max_tokens": decoding.max_tokens, "stream": True}
+        if decoding.stop:
+            common["stop"] = list(decoding.stop)
+        if decoding.seed is not None:
+            common["seed"] = decoding.seed
+        try:
+            if fmt.kind == "chat":
+                chunks = self._client.chat.completions.create(messages=_messages(history, message, system), **common)
+                pieces = (c.choices[0].delta.content if c.choices else None for c in chunks)
+            else:
+                chunks = self._client.completions.create(
+                    prompt=fmt.render_conversation(history, message, system), **common)
+                pieces = (c.choices[0].text if c.choices else None for c in chunks)
+            for piece in pieces:
+                if piece:
+                    yield piece
+        except self._openai.APIConnectionError as e:
+            raise ConfigError(f"cannot reach {self.base_url} ({e}); check --base-url and that the server runs") from None
+        except self._openai.APIStatusError as e:
+            raise BackendError(f"{self.base_url} answered {e.status_code}: {e.message}") from None
+
+
+def _messages(history, message: str, system: str | None) -> list[dict]:
+    messages = [{"role": "system", "content": system}] if system else []
+    for user, reply in history:
+        messages += [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
+    return messages + [{"role": "user", "content": message}]
+
+
+def read_message(readline, prompt: str = "") -> str | None:
+    """One message from the user; None at end of input. A line ending in a backslash continues
+    on the next line; a line of three double quotes opens a block that another one closes."""
+    first = readline(prompt)
+    if first is None:
+        return None
+    if first.strip() == '"""':
+        lines = []
+        while (line := readline("")) is not None and line.strip() != '"""':
+            lines.append(line)
+        return "\n".join(lines)
+    lines = [first]
+    while lines[-1].endswith("\\"):
+        lines[-1] = lines[-1][:-1]
+        more = readline("")
+        if more is None:
+            break
+        lines.append(more)
+    return "\n".join(lines)
+
+
+def run_terminal(session: ChatSession, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+    """The interactive loop: read a message or a command, stream the reply."""
+    interactive = stdin.isatty() and stdout.isatty()
+
+    def readline(prompt: str) -> str | None:
+        if interactive:
+            try:
+                return input(prompt)
+            except EOFError:
+                return None
+        line = stdin.readline()
+        return None if line == "" else line.rstrip("\n")
+
+    stdout.write(f"chatting with {session.name} (prompt format: {session.format.name}); /help for commands\n")
+    stdout.flush()
+    while True:
+        try:
+            message = read_message(readline, "you> " if interactive else "")
+        except KeyboardInterrupt:
+            message = None
+        if message is None:
+            break
+        command, _, rest = message.strip().partition(" ")
+        if command in ("/exit", "/quit"):
+            break
+        if command == "/help":
+            stdout.write(HELP + "\n")
+        elif command == "/reset":
+            session.reset()
+            stdout.write("(conversation cleared)\n")
+        elif command == "/system":
+            session.system = rest.strip() or None
+            stdout.write(f"(system: {session.system})\n" if session.system else "(system text cleared)\n")
+        elif message.strip():
+            replies = session.stream(message)
+            try:
+                for piece in replies:
+                    stdout.write(piece)
+                    stdout.flush()
+            except KeyboardInterrupt:
+                replies.close()
+                stdout.write(" [stopped]")
+            stdout.write("\n")
+        stdout.flush()
