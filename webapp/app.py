@@ -34,29 +34,34 @@ def templates() -> Environment:
 class App:
     """What the views share: the registry store, the studies database, and the template environment."""
 
-    def __init__(self, registry_root, studies_path, *, token: str | None):
+    def __init__(self, registry_root, studies_path, *, token: str | None, chat=None):
+        from webapp.chat import ChatService
+
+        self.chat = chat or ChatService()
         self.store = as_store(registry_root)
         self.studies = Studies(studies_path)
         self.token = token
         self.env = templates()
 
-    def page(self, request, name: str, status: int = 200, **context) -> HTMLResponse:
+    def page(self, request, template: str, status: int = 200, **context) -> HTMLResponse:
         context.setdefault("owner", request.state.role == "owner")
-        html = self.env.get_template(name).render(request=request, csrf=request.state.csrf, **context)
+        context.setdefault("chat_enabled", self.chat.configured)
+        html = self.env.get_template(template).render(request=request, csrf=request.state.csrf, **context)
         return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
 
 
 def create_app(registry_root=None, studies_path=None, *, token: str | None = None, loopback_only: bool = True,
-               max_body: int = DEFAULT_MAX_BODY):
+               max_body: int = DEFAULT_MAX_BODY, chat=None):
     """The ASGI app. `token`: required on every request (rater links excepted); `loopback_only`:
-    refuse a Host that is not loopback (set False when serving other machines, with a token)."""
+    refuse a Host that is not loopback (set False when serving other machines, with a token);
+    `chat`: a webapp.chat.ChatService naming the model of the chat page."""
     from registry.storage import default_root
-    from webapp import browse_views, study_views
+    from webapp import browse_views, chat_views, study_views
 
     if studies_path is None:
         root = registry_root or default_root()
         studies_path = (Path(root).parent if "://" not in str(root) else Path.home()) / "studies.sqlite"
-    state = App(registry_root, studies_path, token=token)
+    state = App(registry_root, studies_path, token=token, chat=chat)
 
     async def not_found(request, exc):
         return error_page(request, 404, "not found")
@@ -75,7 +80,7 @@ def create_app(registry_root=None, studies_path=None, *, token: str | None = Non
             return HTMLResponse(message, status_code=status)
         return state.page(request, "error.html", status=status, status_code=status, message=message)
 
-    routes = [*browse_views.routes(state), *study_views.routes(state),
+    routes = [*browse_views.routes(state), *study_views.routes(state), *chat_views.routes(state),
               Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
     app = Starlette(routes=routes, exception_handlers={404: not_found, HTTPException: http_error,
                                                        RegistryError: bad_ref, InputError: bad_input})

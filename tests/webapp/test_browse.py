@@ -7,16 +7,19 @@ import json
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.loopback_server import LoopbackServer
 
 from .conftest import SCRIPT_OUTPUT, Server, submit
 
 
 @pytest.fixture(scope="module")
 def server(site):
-    s = Server(site).start()
-    yield s
-    s.kill()
+    with LoopbackServer(reply=lambda prompt: f"You said: {prompt} <b>ok</b>") as model:
+        s = Server(site, "--chat-endpoint", model.url, "--chat-model-name", "loopback-model").start()
+        yield s
+        s.kill()
 
 
 def test_browse_a_version_and_its_lineage(server, browser):
@@ -73,6 +76,18 @@ def test_generated_version_shows_nearest_instruction_and_drops_by_rule(server):
     status, page = server.get("/v/gen@1/drops?rule=rouge_l")
     assert "1 candidate ·" in page and "Draw a picture" not in page
     assert server.get("/v/demo@1/drops")[0] == 404  # an import has no run folder
+
+
+def test_chat_streams_a_reply_as_text(server, browser):
+    browser.get(server.url + "/chat")
+    assert "loopback-model" in browser.find_element(By.TAG_NAME, "h1").text
+    box = browser.find_element(By.NAME, "message")
+    box.send_keys("hello there")
+    browser.find_element(By.ID, "send").click()
+    WebDriverWait(browser, 15).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".turn.model pre.done"))
+    assert browser.find_element(By.CSS_SELECTOR, ".turn.model pre").text == "You said: hello there <b>ok</b>"
+    browser.refresh()  # the conversation is kept per browser session
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".turn")) == 2
 
 
 def test_guard_refuses_forged_oversized_and_foreign_requests(server):
