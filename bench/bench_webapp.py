@@ -12,6 +12,7 @@ version < 1.5 s.
 from __future__ import annotations
 
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -60,7 +61,9 @@ def main() -> None:
         import_file(ALPACA, name="alpaca", root=str(root))
         import_file(CLEANED, name="alpaca", parents=["alpaca@1"], root=str(root))
         print(f"imported alpaca@1 and alpaca@2 (cleaned, child of alpaca@1) in {time.perf_counter() - t:.1f} s")
-        port = 8700 + (int(time.time()) % 200)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
         proc = subprocess.Popen([sys.executable, "-m", "selfinstruct", "serve", "--port", str(port),
                                  "--registry", str(root), "--studies", str(Path(tmp) / "studies.sqlite")],
                                 env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
