@@ -17,6 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.loopback_server import LoopbackServer  # noqa: E402
 from tests.webapp.conftest import Server, submit  # noqa: E402
 
 TASKS = [
@@ -93,13 +94,18 @@ def main() -> None:
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     out = REPO / "docs" / "img"
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         build(tmp)
-        server = Server(tmp).start()
+        model = LoopbackServer(reply=lambda prompt: "Three rivers in Africa: the Nile, the Congo and the Niger. "
+                                                    "The Nile is the longest, flowing north to the Mediterranean.")
+        model.__enter__()
+        server = Server(tmp, "--chat-endpoint", model.url, "--chat-model-name", "tiny-llama-tasks@2").start()
         options = webdriver.ChromeOptions()
         options.binary_location = "/usr/bin/chromium"
         for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--hide-scrollbars"):
@@ -130,8 +136,6 @@ def main() -> None:
                 for k in keys:
                     old = browser.find_element(By.TAG_NAME, "main")
                     ActionChains(browser).send_keys(k).perform()
-                    from selenium.webdriver.support import expected_conditions
-                    from selenium.webdriver.support.ui import WebDriverWait
                     WebDriverWait(browser, 10).until(expected_conditions.staleness_of(old))
             shot(link.replace(server.url, "") + "", "rate-start", 500)
             browser.get(link)
@@ -149,9 +153,17 @@ def main() -> None:
             browser.find_element(By.NAME, "annotations").send_keys(str(judge))
             submit(browser, browser.find_element(By.XPATH, "//button[text()='Attach']"))
             shot("/studies/1/results", "results", 820)
+            browser.set_window_size(1280, 660)
+            browser.get(server.url + "/chat")
+            browser.find_element(By.NAME, "message").send_keys("Name three rivers in Africa.")
+            browser.find_element(By.ID, "send").click()
+            WebDriverWait(browser, 15).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".turn.model pre.done"))
+            browser.save_screenshot(str(out / "webapp-chat.png"))
+            print("docs/img/webapp-chat.png")
         finally:
             browser.quit()
             server.kill()
+            model.__exit__(None, None, None)
 
 
 if __name__ == "__main__":
