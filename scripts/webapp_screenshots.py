@@ -137,7 +137,6 @@ def main() -> None:
                     old = browser.find_element(By.TAG_NAME, "main")
                     ActionChains(browser).send_keys(k).perform()
                     WebDriverWait(browser, 10).until(expected_conditions.staleness_of(old))
-            shot(link.replace(server.url, "") + "", "rate-start", 500)
             browser.get(link)
             browser.find_element(By.NAME, "name").send_keys("Linus")
             submit(browser, browser.find_element(By.CSS_SELECTOR, "#join button"))

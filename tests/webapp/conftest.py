@@ -164,3 +164,4 @@ def submit(browser, element) -> None:
     else:
         element.click()
     WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
+    WebDriverWait(browser, 15).until(lambda b: b.execute_script("return document.readyState") == "complete")

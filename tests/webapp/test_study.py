@@ -42,7 +42,8 @@ def keypress(browser, key, *, navigates=True):
     old = browser.find_element(By.TAG_NAME, "main")
     ActionChains(browser).send_keys(key).perform()
     if navigates:
-        WebDriverWait(browser, 10).until(expected_conditions.staleness_of(old))
+        WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
+        WebDriverWait(browser, 15).until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 
 def blind(browser) -> str:
