@@ -57,12 +57,36 @@ def compare(a: str, b: str, *, root=None) -> Comparison:
     store = as_store(root)
     va, vb = resolve(a, root=store), resolve(b, root=store)
     fa, fb = open_version(va, root=store), open_version(vb, root=store)
+    in_b, in_a = shared_rows(fa, fb)
+    gone = [i for i, shared in enumerate(in_b) if not shared]
+    new = [j for j, shared in enumerate(in_a) if not shared]
+    pairs, notes = pair_edits(text_columns(fa), text_columns(fb), gone, new, gap_ids(in_b), gap_ids(in_a))
+    return Comparison(va, vb, fa, fb, gone, new, pairs, notes, sum(in_a))
+
+
+def shared_rows(fa: pl.DataFrame, fb: pl.DataFrame) -> tuple[list[bool], list[bool]]:
+    """For each row of A whether B holds the same record, and for each row of B whether A does.
+
+    Same record = same record hash. When both versions have the same columns, all text, equal
+    records are equal rows (nulls equal each other), so a hash join on the columns decides it
+    without hashing every row's canonical JSON; other schemas compare record hashes.
+    """
+    cols = sorted(fa.columns)
+    if cols == sorted(fb.columns) and all(fa.schema[c] == fb.schema[c] == pl.String for c in cols):
+        # Each column as (is null, text with nulls as ""): exact equality, null apart from "".
+        keys = [e for c in cols for e in (pl.col(c).is_null().alias(f"_null_{c}"), pl.col(c).fill_null(""))]
+        on = [k for c in cols for k in (f"_null_{c}", c)]
+
+        def member(x: pl.DataFrame, y: pl.DataFrame) -> list[bool]:
+            hits = x.select(keys).with_row_index("_i").join(y.select(keys).unique(), on=on, how="semi")
+            flags = [False] * x.height
+            for i in hits.get_column("_i").to_list():
+                flags[i] = True
+            return flags
+        return member(fa, fb), member(fb, fa)
     da, db = row_digests(fa), row_digests(fb)
     sa, sb = set(da), set(db)
-    gone = [i for i, d in enumerate(da) if d not in sb]
-    new = [j for j, d in enumerate(db) if d not in sa]
-    pairs, notes = pair_edits(text_columns(fa), text_columns(fb), gone, new, gap_ids(da, sb), gap_ids(db, sa))
-    return Comparison(va, vb, fa, fb, gone, new, pairs, notes, sum(1 for d in db if d in sa))
+    return [d in sb for d in da], [d in sa for d in db]
 
 
 def diff(a: str, b: str, *, root=None, examples: int = 3) -> dict:
@@ -119,11 +143,10 @@ def text_columns(frame: pl.DataFrame) -> dict[str, list]:
     return {c: frame.get_column(c).to_list() for c in ("instruction", "input", "output")}
 
 
-def gap_ids(digests: list[bytes], other: set[bytes]) -> list[int]:
+def gap_ids(shared_flags: list[bool]) -> list[int]:
     """For each row, how many rows shared with the other version come before it (its gap between anchors)."""
     out, count = [], 0
-    for d in digests:
-        shared = d in other
+    for shared in shared_flags:
         out.append(count)
         count += shared
     return out

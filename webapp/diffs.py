@@ -6,7 +6,7 @@ import difflib
 import re
 import threading
 
-from registry.diff import KINDS, compare, diff_rows, summarize
+from registry.diff import KINDS, compare, diff_rows
 from registry.errors import RegistryError
 from registry.store import resolve
 from webapp.cache import LRU
@@ -21,7 +21,9 @@ def comparison(a, b, store) -> dict:
         c = compare(a.ref, b.ref, root=store)
         rows = diff_rows(c, KINDS)
         by_kind = {k: [r for r in rows if r["kind"] == k] for k in KINDS}
-        return {"summary": summarize(c, examples=0), "rows": by_kind}
+        summary = {"a": a.ref, "b": b.ref, "unchanged": c.unchanged, "pairing": c.notes,
+                   **{k: len(v) for k, v in by_kind.items()}}  # the page shows counts, not statistic deltas
+        return {"summary": summary, "rows": by_kind}
     return _comparisons.get((a.hash, b.hash), build)
 
 

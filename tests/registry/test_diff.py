@@ -75,3 +75,23 @@ def test_diff_rows_and_cli_show_output_agree(root, tmp_path):
     assert [json.loads(line) for line in out.read_text().splitlines()] == [got[2]]
     result = CliRunner().invoke(cli, ["registry", "diff", "d@1", "d@2", "--registry", root, "--show", "added"])
     assert [json.loads(line)["after"]["instruction"] for line in result.output.splitlines()] == ["Name a colour."]
+
+
+def test_shared_rows_by_join_equals_record_hashes():
+    """The join on text columns decides shared rows exactly as record hashes do (nulls, empties, duplicates)."""
+    import random
+
+    from registry.diff import shared_rows
+    from registry.hashing import row_digests
+
+    rng = random.Random(0)
+    values = [None, "", "a", "b", "a b", " a"]
+
+    def frame(n):
+        return pl.DataFrame({c: [rng.choice(values) for _ in range(n)] for c in ("output", "instruction", "input")},
+                            schema={c: pl.String for c in ("output", "instruction", "input")})
+
+    for _ in range(20):
+        fa, fb = frame(rng.randint(0, 40)), frame(rng.randint(0, 40)).select("instruction", "input", "output")
+        da, db = row_digests(fa), row_digests(fb)
+        assert shared_rows(fa, fb) == ([d in set(db) for d in da], [d in set(da) for d in db])
