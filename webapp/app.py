@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 import time
 from pathlib import Path
 
@@ -62,6 +64,9 @@ def create_app(registry_root=None, studies_path=None, *, token: str | None = Non
         root = registry_root or default_root()
         studies_path = (Path(root).parent if "://" not in str(root) else Path.home()) / "studies.sqlite"
     state = App(registry_root, studies_path, token=token, chat=chat)
+    # The diff's near-duplicate stage needs datasketch, whose import takes over a second: load it now,
+    # off the request path, so the first diff page does not pay for it.
+    threading.Thread(target=importlib.import_module, args=("datasketch",), daemon=True).start()
 
     async def not_found(request, exc):
         return error_page(request, 404, "not found")
