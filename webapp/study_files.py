@@ -13,9 +13,9 @@ def parse_outputs(data: bytes, label: str) -> list[dict]:
     for k, row in enumerate(rows):
         for field in ("instruction", "output"):
             if not isinstance(row.get(field), str):
-                raise InputError(f"{label}: item {k}: field {field!r} must be text")
+                raise InputError(label, f"item {k}: field {field!r} must be text")
         if row.get("input") is not None and not isinstance(row["input"], str):
-            raise InputError(f"{label}: item {k}: field 'input' must be text")
+            raise InputError(label, f"item {k}: field 'input' must be text")
     return rows
 
 
@@ -45,10 +45,10 @@ def parse_annotations(data: bytes, label: str) -> list[dict]:
     rows = _json_list(data, label)
     for k, row in enumerate(rows):
         if not isinstance(row.get("instruction"), str):
-            raise InputError(f"{label}: item {k}: field 'instruction' must be text")
+            raise InputError(label, f"item {k}: field 'instruction' must be text")
         pref = row.get("preference")
         if pref is not None and not isinstance(pref, (int, float)):
-            raise InputError(f"{label}: item {k}: field 'preference' must be a number (1, 2, or between)")
+            raise InputError(label, f"item {k}: field 'preference' must be a number (1, 2, or between)")
     return rows
 
 
@@ -56,9 +56,9 @@ def _json_list(data: bytes, label: str) -> list[dict]:
     try:
         rows = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise InputError(f"{label}: not a JSON file ({e})") from None
+        raise InputError(label, f"not a JSON file ({e})") from None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise InputError(f"{label}: expected a JSON list of objects")
+        raise InputError(label, "expected a JSON list of objects")
     if not rows:
-        raise InputError(f"{label}: the list is empty")
+        raise InputError(label, "the list is empty")
     return rows

@@ -107,3 +107,17 @@ def test_a_rater_completes_a_study_across_a_server_kill(server, site, browser):
     overall = browser.find_element(By.ID, "overall").text
     assert "75.0%" in overall.splitlines()[1]  # (7 + 0.5) / 10
     assert "Ada <i>Lovelace</i>" in overall
+
+
+def test_a_malformed_answer_file_is_refused_naming_item_and_field(server, site, browser):
+    first, _ = answer_files(site / "answers")
+    bad = site / "answers" / "bad.json"
+    bad.write_text('[{"instruction": "a", "output": "b"}, {"instruction": "c", "output": 3}]')
+    browser.get(f"{server.url}/studies?token={TOKEN}")
+    browser.find_element(By.NAME, "name").send_keys("broken")
+    browser.find_element(By.NAME, "answers_1").send_keys(str(first))
+    browser.find_element(By.NAME, "answers_2").send_keys(str(bad))
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "#new-study button"))
+    assert "answers_2 (bad.json): item 1: field 'output' must be text" in browser.find_element(By.CLASS_NAME, "error").text
+    browser.get(f"{server.url}/studies")
+    assert "broken" not in browser.find_element(By.TAG_NAME, "main").text  # nothing was created
