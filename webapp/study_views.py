@@ -142,11 +142,13 @@ def routes(app) -> list[Route]:
         if item is None:
             raise HTTPException(404, f"items run from 1 to {total}")
         mine = {v["item"]: v for v in studies.votes(study.id, rater["id"])}
-        first, second = item["output_1"], item["output_2"]
+        shown = [(item["output_1"], study.system_1), (item["output_2"], study.system_2)]
         if is_swapped(study, rater["id"], n):
-            first, second = second, first
+            shown.reverse()
+        # Once the owner closes the study, each response is labelled with the system that wrote it.
         return app.page(request, "rate_item.html", key=study.key, rater=rater, n=n, total=total, item=item,
-                        responses=[first, second], vote=mine.get(n), done=len(mine), closed=not study.is_open,
+                        responses=[text for text, _ in shown], vote=mine.get(n), done=len(mine),
+                        closed=not study.is_open, authors=[s for _, s in shown] if not study.is_open else None,
                         owner=False)
 
     async def rate_vote(request):

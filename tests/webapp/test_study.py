@@ -103,10 +103,19 @@ def test_a_rater_completes_a_study_across_a_server_kill(server, site, browser):
         prefs = [p for (p,) in db.execute("SELECT preference FROM votes ORDER BY item")]
     assert prefs == [1.0] * 7 + [2.0, 2.0, 1.5]
 
+    rater_item_1 = browser.current_url.rsplit("/", 1)[0] + "/1"
     browser.get(f"{server.url}/studies/1/results?token={TOKEN}")
     overall = browser.find_element(By.ID, "overall").text
     assert "75.0%" in overall.splitlines()[1]  # (7 + 0.5) / 10
     assert "Ada <i>Lovelace</i>" in overall
+
+    browser.get(f"{server.url}/studies/1")
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "#close-study button"))
+    browser.get(rater_item_1)  # once closed, the rater sees who wrote what, and voting has stopped
+    first_by = browser.find_element(By.ID, "author-1").text
+    assert first_by == ("written by alpha-7b" if browser.find_element(By.ID, "response-1").text.startswith("Alpha")
+                        else "written by beta-13b")
+    assert not browser.find_elements(By.ID, "vote")
 
 
 def test_a_malformed_answer_file_is_refused_naming_item_and_field(server, site, browser):
