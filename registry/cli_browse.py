@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from registry.cli_common import (console, current_root, friendly_errors, json_option, print_json, rich_table,
@@ -77,14 +79,32 @@ def log_cmd(name, as_json):
 @click.command("diff")
 @click.argument("a")
 @click.argument("b")
+@click.option("--show", "show", multiple=True, type=click.Choice(["added", "removed", "changed"]),
+              help="Write these rows, one JSON object a line (repeatable; default with --output: all three).")
+@click.option("--output", type=click.Path(dir_okay=False), help="Write the differing rows as JSON Lines to this file.")
 @root_option
 @json_option
 @friendly_errors
-def diff_cmd(a, b, as_json):
-    """Rows added, removed and changed from A to B (by record hash), statistic and lineage deltas."""
-    from registry.diff import diff
+def diff_cmd(a, b, show, output, as_json):
+    """Rows added, removed and changed from A to B (by record hash), statistic and lineage deltas.
 
-    d = diff(a, b, root=current_root())
+    Example: selfinstruct registry diff alpaca@1 alpaca@2 --show changed --output changed.jsonl
+    """
+    from registry.diff import KINDS, compare, diff_rows, summarize
+
+    comparison = compare(a, b, root=current_root())
+    if show or output:
+        rows = diff_rows(comparison, show or KINDS)
+        if output:
+            write_jsonl(rows, output)
+            click.echo(f"wrote {len(rows):,} rows ({', '.join(show or KINDS)}) to {output}", err=True)
+            if not as_json:
+                return None
+        else:
+            for r in rows:
+                click.echo(json.dumps(r, ensure_ascii=False, default=str))
+            return None
+    d = summarize(comparison)
     if as_json:
         return print_json(d)
     c = console()
@@ -96,3 +116,13 @@ def diff_cmd(a, b, as_json):
     if d["lineage"]:
         c.print(rich_table("lineage differences", ["key", d["a"], d["b"]],
                            [[k, short(v["a"], 50), short(v["b"], 50)] for k, v in d["lineage"].items()]))
+
+
+def write_jsonl(rows: list[dict], output: str) -> None:
+    from pathlib import Path
+
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")

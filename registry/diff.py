@@ -10,57 +10,143 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 import polars as pl
 
+from registry.errors import RegistryError
 from registry.hashing import row_digests
+from registry.manifest import Version
 from registry.stats import basic_stats
 from registry.store import as_store, open_version, resolve
 
 NEAR_DUP_THRESHOLD = 0.5
 NEAR_DUP_MAX_ROWS = 50_000  # beyond this the near-duplicate stage is skipped and the report says so
 _WORD = re.compile(r"\w+")
+FIELDS = ("instruction", "input", "output")
+KINDS = ("added", "removed", "changed")
+
+
+@dataclass
+class Comparison:
+    """Two resolved versions, their rows, and which rows were removed, added and paired as edits."""
+
+    va: Version
+    vb: Version
+    fa: pl.DataFrame
+    fb: pl.DataFrame
+    gone: list[int]  # rows of A not in B (removed or changed)
+    new: list[int]  # rows of B not in A (added or changed)
+    pairs: list[tuple[int, int]]  # (row of A, row of B) paired as one edit
+    notes: dict
+    unchanged: int
+
+    @property
+    def removed(self) -> list[int]:
+        paired = {i for i, _ in self.pairs}
+        return [i for i in self.gone if i not in paired]
+
+    @property
+    def added(self) -> list[int]:
+        paired = {j for _, j in self.pairs}
+        return [j for j in self.new if j not in paired]
+
+
+def compare(a: str, b: str, *, root=None) -> Comparison:
+    """Resolve `a` and `b` and pair their differing rows (see module docstring)."""
+    store = as_store(root)
+    va, vb = resolve(a, root=store), resolve(b, root=store)
+    fa, fb = open_version(va, root=store), open_version(vb, root=store)
+    in_b, in_a = shared_rows(fa, fb)
+    gone = [i for i, shared in enumerate(in_b) if not shared]
+    new = [j for j, shared in enumerate(in_a) if not shared]
+    pairs, notes = pair_edits(text_columns(fa), text_columns(fb), gone, new, gap_ids(in_b), gap_ids(in_a))
+    return Comparison(va, vb, fa, fb, gone, new, pairs, notes, sum(in_a))
+
+
+def shared_rows(fa: pl.DataFrame, fb: pl.DataFrame) -> tuple[list[bool], list[bool]]:
+    """For each row of A whether B holds the same record, and for each row of B whether A does.
+
+    Same record = same record hash. When both versions have the same columns, all text, equal
+    records are equal rows (nulls equal each other), so a hash join on the columns decides it
+    without hashing every row's canonical JSON; other schemas compare record hashes.
+    """
+    cols = sorted(fa.columns)
+    if cols == sorted(fb.columns) and all(fa.schema[c] == fb.schema[c] == pl.String for c in cols):
+        # Each column as (is null, text with nulls as ""): exact equality, null apart from "".
+        keys = [e for c in cols for e in (pl.col(c).is_null().alias(f"_null_{c}"), pl.col(c).fill_null(""))]
+        on = [k for c in cols for k in (f"_null_{c}", c)]
+
+        def member(x: pl.DataFrame, y: pl.DataFrame) -> list[bool]:
+            hits = x.select(keys).with_row_index("_i").join(y.select(keys).unique(), on=on, how="semi")
+            flags = [False] * x.height
+            for i in hits.get_column("_i").to_list():
+                flags[i] = True
+            return flags
+        return member(fa, fb), member(fb, fa)
+    da, db = row_digests(fa), row_digests(fb)
+    sa, sb = set(da), set(db)
+    return [d in sb for d in da], [d in sa for d in db]
 
 
 def diff(a: str, b: str, *, root=None, examples: int = 3) -> dict:
     """A JSON-ready comparison of versions `a` and `b` (see module docstring)."""
-    store = as_store(root)
-    va, vb = resolve(a, root=store), resolve(b, root=store)
-    fa, fb = open_version(va, root=store), open_version(vb, root=store)
-    da, db = row_digests(fa), row_digests(fb)
-    sa, sb = set(da), set(db)
-    gone = [i for i, d in enumerate(da) if d not in sb]
-    new = [j for j, d in enumerate(db) if d not in sa]
-    ca, cb = text_columns(fa), text_columns(fb)
-    pairs, notes = pair_edits(ca, cb, gone, new, gap_ids(da, sb), gap_ids(db, sa))
-    fields = {c: 0 for c in ("instruction", "input", "output")}
-    for i, j in pairs:
-        for c in fields:
-            fields[c] += ca[c][i] != cb[c][j]
+    return summarize(compare(a, b, root=root), examples=examples)
+
+
+def summarize(c: Comparison, *, examples: int = 3) -> dict:
+    ca, cb = text_columns(c.fa), text_columns(c.fb)
+    fields = {f: 0 for f in FIELDS}
+    for i, j in c.pairs:
+        for f in fields:
+            fields[f] += ca[f][i] != cb[f][j]
+    va, vb = c.va, c.vb
     return {
         "a": va.ref, "b": vb.ref, "a_hash": va.hash, "b_hash": vb.hash,
-        "unchanged": sum(1 for d in db if d in sa),
-        "added": len(new) - len(pairs),
-        "removed": len(gone) - len(pairs),
-        "changed": len(pairs),
+        "unchanged": c.unchanged,
+        "added": len(c.new) - len(c.pairs),
+        "removed": len(c.gone) - len(c.pairs),
+        "changed": len(c.pairs),
         "changed_fields": fields,
-        "pairing": notes,
-        "stats": stat_deltas(basic_stats(fa), basic_stats(fb)),
+        "pairing": c.notes,
+        "stats": stat_deltas(basic_stats(c.fa), basic_stats(c.fb)),
         "lineage": dict_deltas(va.manifest.get("lineage", {}), vb.manifest.get("lineage", {})),
         "parents": {"a": va.parents, "b": vb.parents},
-        "examples": [{"before": fa.row(i, named=True), "after": fb.row(j, named=True)} for i, j in pairs[:examples]],
+        "examples": [{"before": c.fa.row(i, named=True), "after": c.fb.row(j, named=True)}
+                     for i, j in c.pairs[:examples]],
     }
+
+
+def diff_rows(c: Comparison, show=KINDS) -> list[dict]:
+    """The differing rows, one dict each: kind (added, removed, changed), row positions, before/after.
+
+    Changed rows list the fields that differ. Rows come kind by kind, each in row order. The CLI's
+    `registry diff --show/--output` and the web app's diff page both read these.
+    """
+    unknown = set(show) - set(KINDS)
+    if unknown:
+        raise RegistryError(f"unknown diff kind(s) {sorted(unknown)}: choose from {', '.join(KINDS)}")
+    out: list[dict] = []
+    if "added" in show:
+        out += [{"kind": "added", "b_row": j, "after": c.fb.row(j, named=True)} for j in c.added]
+    if "removed" in show:
+        out += [{"kind": "removed", "a_row": i, "before": c.fa.row(i, named=True)} for i in c.removed]
+    if "changed" in show:
+        for i, j in c.pairs:
+            before, after = c.fa.row(i, named=True), c.fb.row(j, named=True)
+            out.append({"kind": "changed", "a_row": i, "b_row": j, "before": before, "after": after,
+                        "fields": [f for f in FIELDS if before.get(f) != after.get(f)]})
+    return out
 
 
 def text_columns(frame: pl.DataFrame) -> dict[str, list]:
     return {c: frame.get_column(c).to_list() for c in ("instruction", "input", "output")}
 
 
-def gap_ids(digests: list[bytes], other: set[bytes]) -> list[int]:
+def gap_ids(shared_flags: list[bool]) -> list[int]:
     """For each row, how many rows shared with the other version come before it (its gap between anchors)."""
     out, count = [], 0
-    for d in digests:
-        shared = d in other
+    for shared in shared_flags:
         out.append(count)
         count += shared
     return out

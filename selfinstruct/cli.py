@@ -295,11 +295,13 @@ def _add_subgroups() -> None:
     from evaluation.cli_answer import chat_command
     from finetune.cli import finetune
     from registry.cli import registry
+    from webapp.cli import serve
 
     cli.add_command(registry)
     cli.add_command(finetune)
     cli.add_command(eval_group)
     cli.add_command(chat_command, "chat")
+    cli.add_command(serve)
 
 
 _add_subgroups()

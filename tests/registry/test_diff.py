@@ -47,3 +47,51 @@ def test_in_place_replacement_pairs_as_changed(root):
     d = diff("d@1", "d@2", root=root)
     assert (d["added"], d["removed"], d["changed"]) == (0, 0, 1)
     assert d["pairing"]["same_position"] == 1
+
+
+def test_diff_rows_and_cli_show_output_agree(root, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from registry.diff import compare, diff_rows
+    from selfinstruct.cli import cli
+
+    base = make_frame(30)
+    rows = base.to_dicts()
+    rows[3]["output"] = "An edited answer about topic 3."
+    del rows[10]
+    rows.append({"instruction": "Name a colour.", "input": "", "output": "Teal"})
+    registry.commit(base, name="d", lineage={}, root=root)
+    registry.commit(pl.DataFrame(rows), name="d", lineage={}, root=root)
+    got = diff_rows(compare("d@1", "d@2", root=root))
+    assert [(r["kind"], r.get("a_row"), r.get("b_row")) for r in got] == [
+        ("added", None, 29), ("removed", 10, None), ("changed", 3, 3)]
+    assert got[2]["fields"] == ["output"] and got[2]["after"]["output"] == "An edited answer about topic 3."
+    out = tmp_path / "changed.jsonl"
+    result = CliRunner().invoke(cli, ["registry", "diff", "d@1", "d@2", "--registry", root, "--show", "changed",
+                                      "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line) for line in out.read_text().splitlines()] == [got[2]]
+    result = CliRunner().invoke(cli, ["registry", "diff", "d@1", "d@2", "--registry", root, "--show", "added"])
+    assert [json.loads(line)["after"]["instruction"] for line in result.output.splitlines()] == ["Name a colour."]
+
+
+def test_shared_rows_by_join_equals_record_hashes():
+    """The join on text columns decides shared rows exactly as record hashes do (nulls, empties, duplicates)."""
+    import random
+
+    from registry.diff import shared_rows
+    from registry.hashing import row_digests
+
+    rng = random.Random(0)
+    values = [None, "", "a", "b", "a b", " a"]
+
+    def frame(n):
+        return pl.DataFrame({c: [rng.choice(values) for _ in range(n)] for c in ("output", "instruction", "input")},
+                            schema={c: pl.String for c in ("output", "instruction", "input")})
+
+    for _ in range(20):
+        fa, fb = frame(rng.randint(0, 40)), frame(rng.randint(0, 40)).select("instruction", "input", "output")
+        da, db = row_digests(fa), row_digests(fb)
+        assert shared_rows(fa, fb) == ([d in set(db) for d in da], [d in set(da) for d in db])

@@ -1,0 +1,130 @@
+"""Registry pages: datasets, a version with its lineage graph, datasheet, records, drops, diffs.
+
+Handlers are plain functions, so Starlette runs them in its thread pool: building a large
+version's table or diff never stalls other requests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from starlette.exceptions import HTTPException
+from starlette.responses import HTMLResponse, StreamingResponse
+from starlette.routing import Route
+
+from registry.browse import list_summary, show
+from registry.diff import KINDS
+from registry.store import resolve
+from webapp import diffs, lineage, records
+
+DIFF_PAGE = 50
+
+
+def routes(app) -> list[Route]:
+    store = app.store
+
+    def index(request):
+        return app.page(request, "index.html", datasets=list_summary(root=store))
+
+    def version_of(request):
+        return resolve(request.path_params["ref"], root=store)  # validates the name; RegistryError -> 404
+
+    def version_page(request):
+        v = version_of(request)
+        diffs.warm(v, store)
+        info = show(v.ref, root=store, sample=0)
+        return app.page(request, "version.html", v=info, graph=lineage.graph(v, store),
+                        has_run=records.run_dir(v) is not None,
+                        others=[x["ref"] for d in list_summary(root=store) for x in d["versions"] if x["ref"] != v.ref])
+
+    def datasheet(request):
+        from registry.datasheet_html import render_html
+        from registry.facts import collect_facts
+
+        v = version_of(request)
+        frame = records.table(v, store).drop("row", "words", "verb", "_text")
+        return HTMLResponse(render_html(collect_facts(v, root=store, frame=frame), v))
+
+    def records_page(request):
+        v = version_of(request)
+        frame = records.table(v, store)
+        query = records.Query.from_params(request.query_params)
+        rows, total = records.select(frame, query)
+        pages = max(1, -(-total // records.PAGE_SIZE))
+        return app.page(request, "records.html", v=v, rows=rows.to_dicts(), total=total, query=query, pages=pages,
+                        verbs=records.top_verbs(frame), page_size=records.PAGE_SIZE)
+
+    def record_page(request):
+        v = version_of(request)
+        frame = records.table(v, store)
+        row = request.path_params["row"]
+        if not 0 <= row < frame.height:
+            raise HTTPException(404, f"{v.ref} has rows 0..{frame.height - 1}")
+        record = frame.row(row, named=True)
+        near = records.nearest(v).get(record["instruction"])
+        extra = {k: val for k, val in record.items() if k not in ("row", "words", "verb", "_text", *records.FIELDS)}
+        return app.page(request, "record.html", v=v, r=record, near=near, extra=extra, rows=frame.height)
+
+    def drops_page(request):
+        v = version_of(request)
+        dropped = records.dropped(v)
+        if dropped is None:
+            raise HTTPException(404, f"{v.ref} records no generation run folder at hand (its drops are not kept)")
+        reasons = Counter(str(d.get("drop_reason", "")) for d in dropped)
+        rule = request.query_params.get("rule", "")
+        rule = rule if rule in reasons else ""
+        shown = [d for d in dropped if not rule or d.get("drop_reason") == rule]
+        page = _page(request)
+        return app.page(request, "drops.html", v=v, reasons=reasons.most_common(), rule=rule, total=len(shown),
+                        rows=shown[(page - 1) * DIFF_PAGE: page * DIFF_PAGE], page=page,
+                        pages=max(1, -(-len(shown) // DIFF_PAGE)))
+
+    def diff_of(request):
+        a, b = request.query_params.get("a", ""), request.query_params.get("b", "")
+        if not a or not b:
+            return None, None, None
+        va, vb = resolve(a, root=store), resolve(b, root=store)
+        return va, vb, diffs.comparison(va, vb, store)
+
+    def diff_page(request):
+        va, vb, comp = diff_of(request)
+        choices = [x["ref"] for d in list_summary(root=store) for x in d["versions"]]
+        if comp is None:
+            return app.page(request, "diff.html", comp=None, choices=choices, a="", b="")
+        show_kind = request.query_params.get("show", "changed")
+        show_kind = show_kind if show_kind in KINDS else "changed"
+        rows = comp["rows"][show_kind]
+        page = _page(request)
+        shown = rows[(page - 1) * DIFF_PAGE: page * DIFF_PAGE]
+        for r in shown:
+            if r["kind"] == "changed":
+                r["marked"] = {f: diffs.mark_words(r["before"][f], r["after"][f]) for f in r["fields"]}
+        return app.page(request, "diff.html", comp=comp, s=comp["summary"], choices=choices, a=va.ref, b=vb.ref,
+                        show=show_kind, rows=shown, page=page, pages=max(1, -(-len(rows) // DIFF_PAGE)), kinds=KINDS)
+
+    def diff_download(request):
+        va, vb, comp = diff_of(request)
+        if comp is None:
+            raise HTTPException(400, "name two versions: ?a=NAME@N&b=NAME@M")
+        kinds = [k for k in request.query_params.getlist("show") if k in KINDS] or list(KINDS)
+
+        def lines():
+            for k in kinds:
+                for r in comp["rows"][k]:
+                    yield json.dumps({key: val for key, val in r.items() if key != "marked"}, ensure_ascii=False,
+                                     default=str) + "\n"
+        name = f"diff-{va.name}-{va.number}-{vb.name}-{vb.number}.jsonl"
+        return StreamingResponse(lines(), media_type="application/x-ndjson",
+                                 headers={"content-disposition": f'attachment; filename="{name}"'})
+
+    return [
+        Route("/", index), Route("/v/{ref}", version_page), Route("/v/{ref}/datasheet", datasheet),
+        Route("/v/{ref}/records", records_page), Route("/v/{ref}/records/{row:int}", record_page),
+        Route("/v/{ref}/drops", drops_page), Route("/diff", diff_page), Route("/diff.jsonl", diff_download),
+    ]
+
+
+def _page(request) -> int:
+    value = request.query_params.get("page", "1")
+    return max(1, int(value)) if value.isdigit() else 1

@@ -1,0 +1,84 @@
+"""A version's lineage as a laid-out graph: ancestors, the operation that made each, children, models.
+
+Columns by distance from the version (ancestors left, children and fine-tuned models right); the
+template draws the boxes and edges as inline SVG.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from registry.errors import RegistryError
+from registry.store import list_datasets, list_versions, resolve
+from registry.uses import list_uses
+
+BOX_W, BOX_H, GAP_X, GAP_Y = 230, 58, 60, 18
+
+
+def operation_label(version) -> str:
+    """What made a version, in a few words: `import alpaca_data.json`, `generate gpt-4o-mini`, ..."""
+    lin = version.manifest.get("lineage") or {}
+    op = lin.get("operation") or "commit"
+    if op == "import" and isinstance(lin.get("source"), dict):
+        return f"import {Path(str(lin['source'].get('path', ''))).name}"
+    if op == "generate" and isinstance(lin.get("generator"), dict):
+        return f"generate {lin['generator'].get('model') or ''}".strip()
+    return str(op)
+
+
+def use_label(use: dict) -> tuple[str, str]:
+    model = use.get("model") or use.get("kind") or "use"
+    scores = {k: v for k, v in use.items() if k in ("win_rate", "lc_win_rate", "score", "final_loss") and v is not None}
+    detail = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in scores.items())
+    return f"{use.get('kind', 'use')}: {Path(str(model)).name}", detail or Path(str(use.get("output", ""))).name
+
+
+def graph(version, store) -> dict:
+    """{"nodes": [...], "edges": [...], "width", "height"}; each node has x, y, title, detail, kind, ref."""
+    depth: dict[str, int] = {version.ref: 0}
+    versions = {version.ref: version}
+    edges = []
+    todo = [version]
+    while todo:  # ancestors, breadth first; a missing parent becomes a bare node
+        v = todo.pop(0)
+        for p in v.parents:
+            edges.append((p, v.ref))
+            if p in depth:
+                continue
+            depth[p] = depth[v.ref] - 1
+            try:
+                versions[p] = resolve(p, root=store)
+                todo.append(versions[p])
+            except RegistryError:
+                versions[p] = None
+    for name in list_datasets(store):
+        for v in list_versions(name, root=store):
+            if version.ref in v.parents and v.ref not in depth:
+                depth[v.ref], versions[v.ref] = 1, v
+                edges.append((version.ref, v.ref))
+    nodes = []
+    for ref, d in depth.items():
+        v = versions[ref]
+        nodes.append({"id": ref, "ref": ref if v else None, "col": d, "title": f"{ref}" + (f" · {v.rows:,} rows" if v else " (missing)"),
+                      "detail": operation_label(v) if v else "", "kind": "self" if ref == version.ref else "version"})
+    for k, use in enumerate(list_uses(version, root=store)):
+        title, detail = use_label(use)
+        nodes.append({"id": f"use{k}", "ref": None, "col": 1 if not any(n["col"] == 1 for n in nodes) else 2,
+                      "title": title, "detail": detail, "kind": "use"})
+        edges.append((version.ref, f"use{k}"))
+    return layout(nodes, edges)
+
+
+def layout(nodes: list[dict], edges: list[tuple[str, str]]) -> dict:
+    cols = sorted({n["col"] for n in nodes})
+    rows_in: dict[int, int] = {}
+    for n in nodes:
+        n["x"] = 10 + cols.index(n["col"]) * (BOX_W + GAP_X)
+        n["y"] = 10 + rows_in.get(n["col"], 0) * (BOX_H + GAP_Y)
+        rows_in[n["col"]] = rows_in.get(n["col"], 0) + 1
+    at = {n["id"]: n for n in nodes}
+    lines = [{"x1": at[a]["x"] + BOX_W, "y1": at[a]["y"] + BOX_H / 2, "x2": at[b]["x"], "y2": at[b]["y"] + BOX_H / 2}
+             for a, b in edges if a in at and b in at]
+    return {"nodes": nodes, "edges": lines, "box_w": BOX_W, "box_h": BOX_H,
+            "width": 20 + len(cols) * (BOX_W + GAP_X) - GAP_X,
+            "height": 20 + max(rows_in.values(), default=1) * (BOX_H + GAP_Y) - GAP_Y}

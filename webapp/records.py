@@ -1,0 +1,136 @@
+"""The record viewer's data: one version's rows with derived columns, filtered, searched, sorted, paged.
+
+The derived table (row number, word count, leading verb, lower-cased search text) is built once per
+version hash; versions are immutable, so a cached table is never stale.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from registry.stats import verb_object, word_count
+from registry.store import open_version
+from webapp.cache import LRU
+
+PAGE_SIZE = 50
+SORTS = ("row", "length", "-length")
+FIELDS = ("instruction", "input", "output")
+_tables = LRU(4)
+_run_files = LRU(8)
+
+
+def table(version, store) -> pl.DataFrame:
+    """Rows of `version` plus `row`, `words`, `verb` and `_text` (for search), cached by version hash."""
+    def build():
+        frame = open_version(version, root=store)
+        verbs = [verb_object(t or "")[0] or "" for t in frame.get_column("instruction").to_list()]
+        return frame.with_row_index("row").with_columns(
+            sum(word_count(pl.col(c).fill_null("")) for c in FIELDS).alias("words"),
+            pl.Series("verb", verbs, dtype=pl.String),
+            pl.concat_str([pl.col(c).fill_null("") for c in FIELDS], separator="\n").str.to_lowercase().alias("_text"),
+        )
+    return _tables.get(version.hash, build)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the records page asks for; every field comes from the query string, validated here."""
+
+    q: str = ""
+    has_input: str = ""  # "", "yes", "no"
+    min_words: int | None = None
+    max_words: int | None = None
+    verb: str = ""
+    sort: str = "row"
+    page: int = 1
+
+    @classmethod
+    def from_params(cls, params) -> Query:
+        def number(key):
+            value = (params.get(key) or "").strip()
+            return int(value) if value.isdigit() else None
+        sort = params.get("sort", "row")
+        has_input = params.get("has_input", "")
+        return cls(q=(params.get("q") or "")[:200], has_input=has_input if has_input in ("yes", "no") else "",
+                   min_words=number("min_words"), max_words=number("max_words"),
+                   verb=(params.get("verb") or "").strip().lower()[:40], sort=sort if sort in SORTS else "row",
+                   page=max(1, number("page") or 1))
+
+    def params(self, **change) -> dict:
+        """Non-default fields as query parameters, with `change` applied (for links)."""
+        values = {**self.__dict__, **change}
+        return {k: v for k, v in values.items() if v not in ("", None) and not (k == "sort" and v == "row")
+                and not (k == "page" and v == 1)}
+
+
+def select(frame: pl.DataFrame, query: Query) -> tuple[pl.DataFrame, int]:
+    """The page of rows matching `query`, and how many match in all."""
+    cond = pl.lit(True)
+    if query.q:
+        cond &= pl.col("_text").str.contains(query.q.lower(), literal=True)
+    if query.has_input:
+        has = pl.col("input").fill_null("").str.strip_chars() != ""
+        cond &= has if query.has_input == "yes" else ~has
+    if query.min_words is not None:
+        cond &= pl.col("words") >= query.min_words
+    if query.max_words is not None:
+        cond &= pl.col("words") <= query.max_words
+    if query.verb:
+        cond &= pl.col("verb") == query.verb
+    hits = frame.filter(cond)
+    if query.sort != "row":
+        hits = hits.sort(["words", "row"], descending=[query.sort == "-length", False])
+    start = (query.page - 1) * PAGE_SIZE
+    return hits.slice(start, PAGE_SIZE).drop("_text"), hits.height
+
+
+def top_verbs(frame: pl.DataFrame, n: int = 30) -> list[str]:
+    counts = frame.filter(pl.col("verb") != "").group_by("verb").len().sort(["len", "verb"], descending=[True, False])
+    return counts.head(n).get_column("verb").to_list()
+
+
+def run_dir(version) -> Path | None:
+    """The generation run folder a generated version records in its lineage, if it still exists.
+
+    The path comes from the version's manifest, never from a request.
+    """
+    lineage = version.manifest.get("lineage") or {}
+    folder = lineage.get("run_dir") if lineage.get("operation") == "generate" else None
+    return Path(folder) if folder and Path(folder).is_dir() else None
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    out = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                out.append(obj)
+    return out
+
+
+def nearest(version) -> dict[str, dict]:
+    """instruction -> {most_similar, rouge_l} from the run's kept.jsonl (empty when not recorded)."""
+    def build():
+        folder = run_dir(version)
+        rows = _read_jsonl(folder / "kept.jsonl") if folder else []
+        return {r["instruction"]: {"most_similar": r.get("most_similar"), "rouge_l": r.get("rouge_l")}
+                for r in rows if isinstance(r.get("instruction"), str)}
+    return _run_files.get(("kept", version.hash), build)
+
+
+def dropped(version) -> list[dict] | None:
+    """The run's dropped candidates with their reasons, or None when the run folder is not at hand."""
+    def build():
+        folder = run_dir(version)
+        return _read_jsonl(folder / "dropped.jsonl") if folder else None
+    return _run_files.get(("dropped", version.hash), build)

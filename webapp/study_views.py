@@ -1,0 +1,198 @@
+"""Rating study pages: the owner's (create, watch, close, results, exports) and the rater's (blind voting).
+
+A rater's pages carry only the instruction, its input and the two answers as "Response 1" and
+"Response 2"; the vote is sent as a screen position (1, 2, tie) and mapped to a system server side.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from webapp import results, study_files
+from webapp.security import read_form
+from webapp.studies import CHOICES, MAX_COMMENT, is_swapped
+
+MAX_FILE = 12 * 1024 * 1024
+
+
+def routes(app) -> list[Route]:
+    studies = app.studies
+
+    def owner_only(request):
+        if request.state.role != "owner":
+            raise HTTPException(403, "forbidden: this page is for the study's owner")
+
+    def study_of(request):
+        owner_only(request)
+        study = studies.get(request.path_params["sid"])
+        if study is None:
+            raise HTTPException(404, "no such study")
+        return study
+
+    async def list_page(request):
+        owner_only(request)
+        rows = [{"s": s, "items": studies.count_items(s.id), "raters": len(studies.raters(s.id)),
+                 "votes": len(studies.votes(s.id))} for s in studies.all()]
+        return app.page(request, "studies.html", studies=rows)
+
+    async def create(request):
+        owner_only(request)
+        form = await read_form(request)
+        uploads = []
+        for field in ("answers_1", "answers_2"):
+            upload = form.get(field)
+            if upload is None or isinstance(upload, str):
+                raise HTTPException(400, f"choose a file for {field}")
+            data = await upload.read(MAX_FILE + 1)
+            if len(data) > MAX_FILE:
+                raise HTTPException(413, f"{field}: file over {MAX_FILE:,} bytes")
+            uploads.append(study_files.parse_outputs(data, f"{field} ({upload.filename})"))
+        items, unpaired = study_files.pair(*uploads)
+        if not items:
+            raise HTTPException(400, "the two files share no instruction: nothing to rate")
+        name = str(form.get("name") or "").strip() or "study"
+        study = studies.create(name, study_files.generator(uploads[0], "system 1"),
+                               study_files.generator(uploads[1], "system 2"), items)
+        return RedirectResponse(f"/studies/{study.id}?unpaired={unpaired}", status_code=303)
+
+    async def study_page(request):
+        study = study_of(request)
+        votes = studies.votes(study.id)
+        raters = [{**r, "votes": sum(v["rater_id"] == r["id"] for v in votes)} for r in studies.raters(study.id)]
+        link = str(request.url_for("rate_start", key=study.key))
+        unpaired = request.query_params.get("unpaired", "")
+        return app.page(request, "study.html", study=study, items=studies.count_items(study.id), raters=raters,
+                        votes=len(votes), link=link, unpaired=unpaired if unpaired.isdigit() else "")
+
+    async def close(request):
+        study = study_of(request)
+        await read_form(request)
+        studies.close(study.id)
+        return RedirectResponse(f"/studies/{study.id}/results", status_code=303)
+
+    async def attach_judge(request):
+        study = study_of(request)
+        form = await read_form(request)
+        upload = form.get("annotations")
+        if upload is None or isinstance(upload, str):
+            raise HTTPException(400, "choose an annotations.json file")
+        data = await upload.read(MAX_FILE + 1)
+        if len(data) > MAX_FILE:
+            raise HTTPException(413, f"annotations: file over {MAX_FILE:,} bytes")
+        rows = study_files.parse_annotations(data, f"annotations ({upload.filename})")
+        keep = ("instruction", "generator_1", "generator_2", "preference")
+        studies.attach_judge(study.id, json.dumps([{k: r.get(k) for k in keep} for r in rows]))
+        return RedirectResponse(f"/studies/{study.id}/results", status_code=303)
+
+    async def results_page(request):
+        study = study_of(request)
+        return app.page(request, "results.html", study=study, r=_results(studies, study))
+
+    async def results_json(request):
+        study = study_of(request)
+        return JSONResponse(_results(studies, study), headers={
+            "content-disposition": f'attachment; filename="study-{study.id}-results.json"'})
+
+    async def annotations_json(request):
+        study = study_of(request)
+        body = json.dumps(results.annotations(studies, study), ensure_ascii=False, indent=2)
+        return Response(body, media_type="application/json", headers={
+            "content-disposition": f'attachment; filename="study-{study.id}-annotations.json"'})
+
+    # rater side ---------------------------------------------------------------------------------
+
+    def open_study(request):
+        study = studies.by_key(request.path_params["key"])
+        if study is None:
+            raise HTTPException(404, "no such study")
+        return study
+
+    def rater_of(request, study):
+        rater = studies.rater(study.id, request.path_params["rater"])
+        if rater is None:
+            raise HTTPException(404, "unknown rater link: start again from the study link")
+        return rater
+
+    async def rate_start(request):
+        study = open_study(request)
+        return app.page(request, "rate_join.html", key=study.key, items=studies.count_items(study.id),
+                        closed=not study.is_open, owner=False)
+
+    async def rate_join(request):
+        study = open_study(request)
+        form = await read_form(request, max_files=0)
+        name = str(form.get("name") or "").strip()
+        if not name:
+            raise HTTPException(400, "give a name so your votes can be told apart from others'")
+        if not study.is_open:
+            raise HTTPException(409, "this study is closed")
+        rater_id = studies.add_rater(study.id, name)
+        return RedirectResponse(f"/rate/{study.key}/{rater_id}/1", status_code=303)
+
+    async def rate_item(request):
+        study = open_study(request)
+        rater = rater_of(request, study)
+        total = studies.count_items(study.id)
+        n = request.path_params["item"]
+        item = studies.item(study.id, n)
+        if item is None:
+            raise HTTPException(404, f"items run from 1 to {total}")
+        mine = {v["item"]: v for v in studies.votes(study.id, rater["id"])}
+        shown = [(item["output_1"], study.system_1), (item["output_2"], study.system_2)]
+        if is_swapped(study, rater["id"], n):
+            shown.reverse()
+        # Once the owner closes the study, each response is labelled with the system that wrote it.
+        return app.page(request, "rate_item.html", key=study.key, rater=rater, n=n, total=total, item=item,
+                        responses=[text for text, _ in shown], vote=mine.get(n), done=len(mine),
+                        closed=not study.is_open, authors=[s for _, s in shown] if not study.is_open else None,
+                        owner=False)
+
+    async def rate_vote(request):
+        study = open_study(request)
+        rater = rater_of(request, study)
+        n = request.path_params["item"]
+        if studies.item(study.id, n) is None:
+            raise HTTPException(404, "no such item")
+        form = await read_form(request, max_files=0)
+        if not study.is_open:
+            raise HTTPException(409, "this study is closed; votes are no longer taken")
+        choice = str(form.get("choice") or "")
+        if choice not in CHOICES:
+            raise HTTPException(400, "vote 1, 2 or tie")
+        studies.vote(study, rater["id"], n, choice, str(form.get("comment") or "")[:MAX_COMMENT])
+        total = studies.count_items(study.id)
+        voted = {v["item"] for v in studies.votes(study.id, rater["id"])}
+        following = [k for k in range(n + 1, total + 1) if k not in voted] or \
+                    [k for k in range(1, total + 1) if k not in voted]
+        target = f"/rate/{study.key}/{rater['id']}/{following[0]}" if following else \
+            f"/rate/{study.key}/{rater['id']}/done"
+        return RedirectResponse(target, status_code=303)
+
+    async def rate_done(request):
+        study = open_study(request)
+        rater = rater_of(request, study)
+        return app.page(request, "rate_done.html", key=study.key, rater=rater, total=studies.count_items(study.id),
+                        done=len(studies.votes(study.id, rater["id"])), owner=False)
+
+    return [
+        Route("/studies", list_page), Route("/studies", create, methods=["POST"]),
+        Route("/studies/{sid:int}", study_page), Route("/studies/{sid:int}/close", close, methods=["POST"]),
+        Route("/studies/{sid:int}/judge", attach_judge, methods=["POST"]),
+        Route("/studies/{sid:int}/results", results_page), Route("/studies/{sid:int}/results.json", results_json),
+        Route("/studies/{sid:int}/annotations.json", annotations_json),
+        Route("/rate/{key}", rate_start, name="rate_start"), Route("/rate/{key}/join", rate_join, methods=["POST"]),
+        Route("/rate/{key}/{rater}/done", rate_done),
+        Route("/rate/{key}/{rater}/{item:int}", rate_item),
+        Route("/rate/{key}/{rater}/{item:int}", rate_vote, methods=["POST"]),
+    ]
+
+
+def _results(studies, study) -> dict:
+    try:
+        return results.results(studies, study)
+    except ImportError as e:  # the statistics live in the evaluation package
+        return {"error": f"statistics unavailable: {e}", "votes": len(studies.votes(study.id))}
