@@ -48,7 +48,14 @@ class Store:
         return self.fs.cat_file(path)
 
     def read_json(self, path: str):
-        return json.loads(self.read_bytes(path))
+        """The JSON value in `path`; CorruptError naming the file when it is not valid UTF-8 JSON."""
+        data = self.read_bytes(path)
+        try:
+            return json.loads(data)
+        except ValueError as e:  # JSONDecodeError and UnicodeDecodeError
+            from registry.errors import CorruptError
+
+            raise CorruptError(f"{path}: corrupt JSON ({e}); run `selfinstruct registry verify`") from None
 
     def listdir(self, path: str) -> list[str]:
         """Base names under `path`, sorted; empty when the folder does not exist."""
