@@ -38,7 +38,7 @@ def front_matter(facts: dict, *, hf_configs: bool) -> dict:
         meta["dataset_info"] = {
             "features": [{"name": c, "dtype": "string" if t == "String" else t.lower()}
                          for c, t in facts["schema"].items()],
-            "splits": [{"name": "train", "num_examples": facts["rows"]}],
+            "splits": [{"name": "train", "num_bytes": facts["arrow_bytes"], "num_examples": facts["rows"]}],
         }
     return meta
 

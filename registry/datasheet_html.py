@@ -64,7 +64,10 @@ def render_html(facts: dict, version=None) -> str:
 
 
 def write_html(facts: dict, output: str | Path) -> Path:
+    from registry.outputs import atomic_output
+
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_html(facts), encoding="utf-8")
+    page = render_html(facts)
+    with atomic_output(output) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return output

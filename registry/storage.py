@@ -125,9 +125,19 @@ class Store:
 
 def open_store(root: str | None = None) -> Store:
     """The Store for `root` (an fsspec URL or local path), default_root() when None."""
+    from registry.errors import RegistryError
+
     url = root or default_root()
-    fs, path = fsspec.core.url_to_fs(url)
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as e:  # an unknown protocol, or its library missing (s3:// needs s3fs)
+        raise RegistryError(f"registry root {url}: {e}") from None
     if isinstance(fs, LocalFileSystem):
         path = os.path.abspath(os.path.expanduser(path))
-    fs.makedirs(path, exist_ok=True)
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise RegistryError(f"registry root {url} is a file, not a folder")
+    try:
+        fs.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise RegistryError(f"registry root {url} cannot be created ({e.strerror or e})") from None
     return Store(fs=fs, root=path, url=url)
