@@ -58,7 +58,7 @@ def summary(f: dict) -> str:
     rows = [("Version", f"`{f['ref']}`"), ("Content hash", f"`{f['hash']}`"), ("Rows", f"{f['rows']:,}"),
             ("Created", f["created"]), ("Parents", ", ".join(p["ref"] for p in f["parents"]) or "none"),
             ("Aliases", ", ".join(f["aliases"]) or "none"), ("Effective use class", f["use_class"]),
-            ("Operation", f["lineage"].get("operation", "not recorded"))]
+            ("Operation", f["lineage"].get("operation") or "not recorded")]
     return table(["", ""], rows)
 
 
@@ -72,7 +72,8 @@ def human(f: dict, key: str) -> str:
 
 def table(header: list[str], rows: list) -> str:
     def cell(v) -> str:
-        text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v)
+        text = (v if isinstance(v, str) else "not recorded" if v is None
+                else json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v))
         return text.replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]

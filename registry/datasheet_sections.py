@@ -29,8 +29,11 @@ def composition(f: dict) -> str:
     out = ["## Composition\n",
            f"Each instance is an instruction-following demonstration with the fields {', '.join(f['columns'])}. "
            f"The version holds **{f['rows']:,}** instances; {s.get('share_with_input', 0):.1%} have a non-empty input, "
-           f"{s.get('empty_outputs', 0):,} have an empty output and {s.get('duplicate_instructions', 0):,} repeat an "
-           "instruction already present.\n"]
+           f"of which {s.get('placeholder_inputs', 0):,} are placeholders such as \"No input\" or \"<noinput>\", so "
+           f"{s.get('share_with_real_input', 0):.1%} have a real input; {s.get('empty_outputs', 0):,} have an empty "
+           f"output and {s.get('duplicate_instructions', 0):,} repeat an instruction already present. Mean input "
+           f"length: {s.get('input_words_mean', 0):.2f} words over all instances, "
+           f"{s.get('input_words_mean_real', 0):.2f} over instances with a real input (Self-Instruct's convention).\n"]
     for p in f["parent_share"]:
         if p.get("shared") is not None:
             out.append(f"Shared with input {p['parent']}: {p['shared']:,} rows ({p['share']:.1%} of this version).\n")
@@ -97,8 +100,9 @@ def uses(f: dict) -> str:
     if f["uses"]:
         out.append("Recorded uses of this version:\n")
         out.append(table(["kind", "model", "output", "recipe", "started"],
-                         [[u.get("kind", ""), u.get("model", ""), u.get("output", ""), u.get("recipe", ""),
-                           u.get("started", u.get("recorded", ""))] for u in f["uses"]]))
+                         [[not_recorded(u.get("kind")), not_recorded(u.get("model")), not_recorded(u.get("output")),
+                           not_recorded(u.get("recipe")), not_recorded(u.get("started") or u.get("recorded"))]
+                          for u in f["uses"]]))
     else:
         out.append("No recorded uses of this version yet.\n")
     out.append(human(f, "intended_uses"))
