@@ -37,6 +37,7 @@ def commit(frame: pl.DataFrame, *, name: str, lineage: dict, parents: Sequence[s
     frame = check_frame(frame)
     if not isinstance(lineage, dict):
         raise RegistryError("lineage must be a dict (see docs/registry.md for its fields)")
+    store.require_conditional_writes()  # before any object is written
     with commit_lease(store):  # gc waits for it, so reused objects stay until the manifest names them
         return _commit(store, frame, name, lineage, parents, shard_rows)
 

@@ -11,6 +11,13 @@ from pathlib import Path
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+# Where put-if-absent is atomic: local files (hard link / O_EXCL), fsspec's in-process memory
+# filesystem, and S3 through s3fs (PUT with `If-None-Match: *`), the last checked by a probe,
+# since some S3-compatible servers ignore the header and would overwrite silently.
+_PROBED = ("s3", "s3a")
+_ATOMIC = ("memory",)
+_conditional: dict[tuple, str | None] = {}  # (protocol, bucket) -> None when supported, else the reason
+
 
 def default_root() -> str:
     """$SELFINSTRUCT_REGISTRY, else the user data dir (XDG_DATA_HOME or ~/.local/share)/selfinstruct/registry."""
@@ -41,7 +48,18 @@ class Store:
     def is_local(self) -> bool:
         return isinstance(self.fs, LocalFileSystem)
 
+    @property
+    def protocol(self) -> str:
+        proto = self.fs.protocol
+        return proto[0] if isinstance(proto, (tuple, list)) else proto
+
+    def _fresh(self, path: str) -> None:
+        # Object-store clients cache listings; other processes commit meanwhile, so never trust them.
+        if not self.is_local:
+            self.fs.invalidate_cache(path)
+
     def exists(self, path: str) -> bool:
+        self._fresh(path)
         return self.fs.exists(path)
 
     def read_bytes(self, path: str) -> bytes:
@@ -59,6 +77,7 @@ class Store:
 
     def listdir(self, path: str) -> list[str]:
         """Base names under `path`, sorted; empty when the folder does not exist."""
+        self._fresh(path)
         try:
             entries = self.fs.ls(path, detail=False)
         except FileNotFoundError:
@@ -101,7 +120,48 @@ class Store:
                 return self._create_exclusive(path, data)
             finally:
                 os.unlink(tmp)
+        self.require_conditional_writes()
         return self._create_exclusive(path, data)
+
+    def require_conditional_writes(self) -> None:
+        """Return when put-if-absent is atomic here, else StoreUnsupportedError saying why.
+
+        Without it two committers could both claim version N and one version would be lost,
+        so the registry refuses to write there (reading still works).
+        """
+        if self.is_local:
+            return
+        key = (self.protocol, self.root.split("/", 1)[0])
+        if key not in _conditional:
+            _conditional[key] = self._probe_conditional_writes()
+        reason = _conditional[key]
+        if reason:
+            from registry.errors import StoreUnsupportedError
+
+            raise StoreUnsupportedError(
+                f"refusing to write to the registry at {self.url}: {reason}, so two committers could claim the "
+                "same version number and one version would be lost (versions there can still be read; see "
+                "docs/registry.md, 'Object stores')")
+
+    def _probe_conditional_writes(self) -> str | None:
+        if self.protocol in _ATOMIC:
+            return None
+        if self.protocol not in _PROBED:
+            return f"the {self.protocol!r} filesystem offers no atomic create-if-absent"
+        probe = self.path("locks", f".put-if-absent-probe-{uuid.uuid4().hex}")
+        try:
+            first = self._create_exclusive(probe, b"1")
+            second = self._create_exclusive(probe, b"2")
+        except (OSError, ValueError, NotImplementedError) as e:
+            return f"its conditional create failed ({type(e).__name__}: {e})"
+        finally:
+            try:
+                self.fs.rm(probe)
+            except OSError:
+                pass
+        if not (first and not second):
+            return "the server ignores conditional writes (a PUT with If-None-Match: * replaced an existing object)"
+        return None
 
     def _create_exclusive(self, path: str, data: bytes) -> bool:
         try:  # fsspec's exclusive-create mode; s3fs maps it to a conditional put
