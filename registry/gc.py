@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from registry.aliases import current_aliases
-from registry.leases import DEFAULT_WAIT_S, gc_lock
+from registry.leases import DEFAULT_WAIT_S, clear_stale, gc_lock
 from registry.store import as_store, dataset_dir, dumps, list_datasets, list_versions, manifest_path
 
 DEFAULT_GRACE_S = 3600
@@ -49,6 +49,7 @@ def gc(*, root=None, dry_run: bool = True, keep_last: int | None = None, grace_s
     if dry_run:
         return _collect(store, True, keep_last, grace_s)
     with gc_lock(store, wait_s=wait_s):
+        clear_stale(store)  # leases of commits that were killed
         return _collect(store, False, keep_last, grace_s)
 
 
@@ -103,4 +104,7 @@ def retire(store, version) -> None:
     """Move a version's manifest to `removed/` (kept for the log, no longer a root for objects)."""
     store.write_atomic(dataset_dir(store, version.name, "removed", f"{version.number:08d}.json"),
                        dumps(version.manifest))
-    store.fs.rm(manifest_path(store, version.name, version.number))
+    try:
+        store.fs.rm(manifest_path(store, version.name, version.number))
+    except FileNotFoundError:  # another gc retired it meanwhile
+        pass

@@ -72,6 +72,21 @@ def live_holders(store, kind: str) -> list[tuple[str, dict]]:
     return out
 
 
+def clear_stale(store) -> list[str]:
+    """Remove lock files whose holder is gone (a killed commit's lease); returns their paths."""
+    folder, now, gone = store.path("locks"), time.time(), []
+    for name in store.listdir(folder):
+        path = f"{folder}/{name}"
+        try:
+            info = json.loads(store.read_bytes(path)) if name.endswith(".json") else {}
+        except (FileNotFoundError, ValueError):
+            continue
+        if ".tmp-" in name or (isinstance(info, dict) and info.get("kind") == "commit" and is_stale(info, now)):
+            _remove(store, path)
+            gone.append(path)
+    return gone
+
+
 def describe(holder: tuple[str, dict]) -> str:
     path, info = holder
     return f"pid {info.get('pid')} on {info.get('host')}, {path}"
