@@ -34,7 +34,6 @@ import registry
 c = sys.modules["registry.commit"]
 root, tag, ready, go, pause = sys.argv[1:6]
 if pause == "1":  # stop with shards and layout written, manifest not yet published
-    original = c.publish_manifest
     def paused(*args):
         Path(ready).touch()
         while True:
