@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from finetune.config import FinetuneConfig
+from registry.escape import md_code, md_table, md_text, yaml_block
 
 
 def export_model(accelerator, model, tokenizer, output: Path, lora: bool) -> None:
@@ -58,16 +57,17 @@ def render_model_card(config: FinetuneConfig, run: dict) -> str:
         ("padded share of token slots", _fmt(run["padded_share"])), ("device", run["device"]),
         ("started", run["started"]), ("finished", run["finished"]),
     ]
-    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    # Paths, model names and dataset names come from the user: escaped by the cards' shared helpers.
+    table = md_table(["setting", "value"], [(k, v) for k, v in rows])
     name = Path(config.output).name
     return (
-        f"---\n{yaml.safe_dump(meta, sort_keys=False)}---\n\n"
-        f"# {name}\n\n"
-        f"`{config.model}` fine-tuned on `{run['dataset']}` (content hash `{run['content_hash']}`) "
+        f"---\n{yaml_block(meta)}---\n\n"
+        f"# {md_text(name)}\n\n"
+        f"{md_code(config.model)} fine-tuned on {md_code(run['dataset'])} (content hash {md_code(run['content_hash'])}) "
         f"with `selfinstruct finetune run`. The resolved configuration is in "
         f"`finetune_config.yaml`; per-step metrics are in `metrics.jsonl`.\n\n"
-        f"| setting | value |\n| --- | --- |\n{table}\n\n"
-        f"## Prompt format\n\nPrompts use the `{config.template}` template (one form for "
+        f"{table}\n"
+        f"## Prompt format\n\nPrompts use the {md_code(config.template)} template (one form for "
         f"records with an input, one without); the response is generated right after the rendered prompt.\n"
     )
 

@@ -88,7 +88,10 @@ def verify_cmd(ref, as_json):
         print_json(report.to_json())
     else:
         for p in report.problems:
-            click.echo(f"{p.version}: {p.problem}: {p.path}", err=True)
+            click.echo(f"{p.version}: {p.problem}" + (f": {p.path}" if p.path else ""), err=True)
+        if report.unsealed:
+            click.echo(f"note: {len(report.unsealed)} version(s) written before manifests were sealed "
+                       f"(rows checked, lineage not covered): {', '.join(report.unsealed)}", err=True)
         click.echo(f"{'ok' if report.ok else 'FAILED'}: {len(report.versions)} version(s) checked, "
                    f"{len(report.problems)} problem(s)")
     if not report.ok:

@@ -28,8 +28,14 @@ def current_root() -> str | None:
     return click.get_current_context().meta.get("registry_root")
 
 
+class UserError(click.ClickException):
+    """A one-line error the user can act on: bad input, a damaged registry, an unusable path (exit 2)."""
+
+    exit_code = 2
+
+
 def friendly_errors(f):
-    """Turn registry and input errors into one-line click errors (exit status 1, no stack trace)."""
+    """Turn registry, input and file-system errors into one line on stderr, exit status 2, no stack trace."""
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
@@ -39,7 +45,10 @@ def friendly_errors(f):
         try:
             return f(*args, **kwargs)
         except (RegistryError, InputError) as e:  # InputError: a seed file given with --seeds
-            raise click.ClickException(str(e)) from None
+            raise UserError(str(e)) from None
+        except OSError as e:  # a path that cannot be written or read, found only while working
+            where = e.filename if getattr(e, "filename", None) else ""
+            raise UserError(f"{where}: {e.strerror or e}" if where else f"{e.strerror or e}") from None
 
     return wrapper
 

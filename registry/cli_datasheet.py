@@ -54,8 +54,12 @@ def datasheet_cmd(ref, sets, edit, html_out, output, seeds_path, as_json):
     Example: selfinstruct registry datasheet alpaca@2 --set motivation="Research on instruction following"
     """
     from registry.human import SECTIONS, human_sections, set_sections
+    from registry.outputs import atomic_output, check_output
     from registry.store import resolve
 
+    for path in (html_out, output):  # refused before any work
+        if path:
+            check_output(path)
     root = current_root()
     version = resolve(ref, root=root)
     if sets or edit:
@@ -82,8 +86,8 @@ def datasheet_cmd(ref, sets, edit, html_out, output, seeds_path, as_json):
             slim["novelty"] = {k: v for k, v in slim["novelty"].items() if k != "values"}
         return print_json({"facts": slim, "markdown": markdown, "html": html_out})
     if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(markdown)
+        with atomic_output(output) as tmp:
+            tmp.write_text(markdown, encoding="utf-8")
         click.echo(f"wrote {output}" + (f" and {html_out}" if html_out else ""))
     elif html_out:
         click.echo(f"wrote {html_out}")

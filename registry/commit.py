@@ -16,7 +16,9 @@ import polars as pl
 
 from registry.errors import CommitConflictError, RegistryError
 from registry.hashing import content_hash, row_digests
-from registry.manifest import FORMAT, REQUIRED_COLUMNS, Version, now_iso, software_versions, version_from_manifest
+from registry.leases import commit_lease
+from registry.manifest import (FORMAT, REQUIRED_COLUMNS, Version, now_iso, sealed, software_versions,
+                               version_from_manifest)
 from registry.names import check_name
 from registry.shards import ShardRef, encode_layout, layout_relpath, read_shard, runs_from_locations, write_shard
 from registry.storage import Store
@@ -35,6 +37,13 @@ def commit(frame: pl.DataFrame, *, name: str, lineage: dict, parents: Sequence[s
     frame = check_frame(frame)
     if not isinstance(lineage, dict):
         raise RegistryError("lineage must be a dict (see docs/registry.md for its fields)")
+    store.require_conditional_writes()  # before any object is written
+    with commit_lease(store):  # gc waits for it, so reused objects stay until the manifest names them
+        return _commit(store, frame, name, lineage, parents, shard_rows)
+
+
+def _commit(store: Store, frame: pl.DataFrame, name: str, lineage: dict, parents: Sequence[str],
+            shard_rows: int) -> Version:
     parent_versions = [resolve(p, root=store) for p in parents]
     digests = row_digests(frame)
     version_hash = content_hash(frame.columns, digests)  # == frame_hash(frame), digests reused below
@@ -141,8 +150,9 @@ def publish_manifest(store: Store, manifest: dict) -> Version:
     for _ in range(MAX_ATTEMPTS):
         numbers = version_numbers(store, name, include_removed=True)
         manifest["number"] = (numbers[-1] + 1) if numbers else 1
-        if store.put_if_absent(manifest_path(store, name, manifest["number"]), dumps(manifest)):
-            return version_from_manifest(manifest)
+        stored = sealed(manifest)  # the seal covers lineage, licence, parents and the number
+        if store.put_if_absent(manifest_path(store, name, manifest["number"]), dumps(stored)):
+            return version_from_manifest(stored)
     raise CommitConflictError(
         f"could not commit {name}: {MAX_ATTEMPTS} concurrent commits took every version number tried; retry"
     )

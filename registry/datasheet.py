@@ -6,10 +6,7 @@ unanswered question is printed as unanswered, never filled in.
 
 from __future__ import annotations
 
-import json
-
-import yaml
-
+from registry.escape import md_answer, md_code, md_table, md_text, yaml_block
 from registry.facts import collect_facts
 from registry.human import SECTIONS
 
@@ -38,7 +35,7 @@ def front_matter(facts: dict, *, hf_configs: bool) -> dict:
         meta["dataset_info"] = {
             "features": [{"name": c, "dtype": "string" if t == "String" else t.lower()}
                          for c, t in facts["schema"].items()],
-            "splits": [{"name": "train", "num_examples": facts["rows"]}],
+            "splits": [{"name": "train", "num_bytes": facts["arrow_bytes"], "num_examples": facts["rows"]}],
         }
     return meta
 
@@ -46,19 +43,28 @@ def front_matter(facts: dict, *, hf_configs: bool) -> dict:
 def render_markdown(version, *, root=None, frame=None, hf_configs: bool = False, seeds_path=None,
                     facts: dict | None = None) -> str:
     facts = facts or collect_facts(version, root=root, frame=frame, seeds_path=seeds_path)
-    head = yaml.safe_dump(front_matter(facts, hf_configs=hf_configs), sort_keys=False, allow_unicode=True)
-    parts = [f"---\n{head}---\n", f"# Datasheet: {facts['ref']}\n", f"_{NOTICE}_\n", summary(facts)]
+    return f"---\n{render_front_matter(facts, hf_configs=hf_configs)}---\n" + render_body(facts)
+
+
+def render_front_matter(facts: dict, *, hf_configs: bool = False) -> str:
+    """The Hub metadata as YAML (without the `---` fences)."""
+    return yaml_block(front_matter(facts, hf_configs=hf_configs))
+
+
+def render_body(facts: dict) -> str:
+    """Everything after the front matter. Values are escaped by the helpers in registry/escape.py."""
     from registry.datasheet_sections import SECTION_RENDERERS
 
+    parts = ["", f"# Datasheet: {md_text(facts['ref'])}\n", f"_{NOTICE}_\n", summary(facts)]
     parts.extend(render(facts) for render in SECTION_RENDERERS)
     return "\n".join(parts).rstrip() + "\n"
 
 
 def summary(f: dict) -> str:
-    rows = [("Version", f"`{f['ref']}`"), ("Content hash", f"`{f['hash']}`"), ("Rows", f"{f['rows']:,}"),
+    rows = [("Version", md_code(f["ref"])), ("Content hash", md_code(f["hash"])), ("Rows", f"{f['rows']:,}"),
             ("Created", f["created"]), ("Parents", ", ".join(p["ref"] for p in f["parents"]) or "none"),
             ("Aliases", ", ".join(f["aliases"]) or "none"), ("Effective use class", f["use_class"]),
-            ("Operation", f["lineage"].get("operation", "not recorded"))]
+            ("Operation", f["lineage"].get("operation") or "not recorded")]
     return table(["", ""], rows)
 
 
@@ -66,15 +72,9 @@ def human(f: dict, key: str) -> str:
     answer = f["human"].get(key)
     if answer:
         origin = "" if answer["from"] == f["ref"] else f", carried from {answer['from']}"
-        return f"**{SECTIONS[key]}** *(human{origin})*\n\n{answer['text']}\n"
-    return f"**{SECTIONS[key]}**\n\n_Unanswered. Set it with `selfinstruct registry datasheet {f['ref']} --set {key}=...`._\n"
+        return f"**{SECTIONS[key]}** *(human{md_text(origin)})*\n\n{md_answer(answer['text'])}\n"
+    command = md_code(f"selfinstruct registry datasheet {f['ref']} --set {key}=...")
+    return f"**{SECTIONS[key]}**\n\n_Unanswered. Set it with {command}._\n"
 
 
-def table(header: list[str], rows: list) -> str:
-    def cell(v) -> str:
-        text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v)
-        return text.replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
+table = md_table  # sections (and any new one) build their tables with the shared, escaping helper

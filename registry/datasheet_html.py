@@ -6,7 +6,8 @@ import html
 import re
 from pathlib import Path
 
-from registry.datasheet import render_markdown
+from registry.datasheet import render_body, render_front_matter
+from registry.escape import markdown_inline_to_html
 from registry.plots import length_histograms, novelty_histogram, verb_object_chart
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}
@@ -16,12 +17,8 @@ code{background:#f3f3f3;padding:0 .2rem}figure{margin:1rem 0}svg{max-width:100%;
 
 
 def inline(text: str) -> str:
-    """Escape, then the few inline marks the datasheet uses: `code`, **bold**, *italic*, _italic_."""
-    text = html.escape(text)
-    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
-    text = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)
-    text = re.sub(r"(?<![\w*])\*([^*]+)\*(?![\w*])", r"<em>\1</em>", text)
-    return re.sub(r"(?<!\w)_([^_]+)_(?!\w)", r"<em>\1</em>", text)
+    """The datasheet's inline Markdown as HTML (shared rules with every other card: registry/escape.py)."""
+    return markdown_inline_to_html(text)
 
 
 def markdown_to_html(markdown: str) -> str:
@@ -54,8 +51,8 @@ def figures(facts: dict) -> str:
 
 
 def render_html(facts: dict, version=None) -> str:
-    markdown = render_markdown(version, facts=facts)
-    _, front, body = markdown.split("---\n", 2)
+    # Front matter and body are rendered apart: a value holding `---` cannot split them.
+    front, body = render_front_matter(facts), render_body(facts)
     body_html = markdown_to_html(body)
     body_html = body_html.replace("<h2>Composition</h2>", "<h2>Composition</h2>\n" + figures(facts), 1)
     return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Datasheet {html.escape(facts['ref'])}"
@@ -64,7 +61,10 @@ def render_html(facts: dict, version=None) -> str:
 
 
 def write_html(facts: dict, output: str | Path) -> Path:
+    from registry.outputs import atomic_output
+
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_html(facts), encoding="utf-8")
+    page = render_html(facts)
+    with atomic_output(output) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return output

@@ -1,9 +1,14 @@
-"""The Datasheets for Datasets sections (Gebru et al. 2018), each a function of the facts."""
+"""The Datasheets for Datasets sections (Gebru et al. 2018), each a function of the facts.
+
+Every value from a lineage, a file or a person goes through registry/escape.py (`table` escapes
+its cells itself), so a licence or a human answer can never inject HTML, links or front matter.
+"""
 
 from __future__ import annotations
 
 from registry.datasheet import human, table
 from registry.datasheet_evaluations import evaluations
+from registry.escape import md_code, md_text
 
 
 def not_recorded(value) -> str:
@@ -28,13 +33,19 @@ def motivation(f: dict) -> str:
 def composition(f: dict) -> str:
     s = f["stats"]
     out = ["## Composition\n",
-           f"Each instance is an instruction-following demonstration with the fields {', '.join(f['columns'])}. "
+           f"Each instance is an instruction-following demonstration with the fields "
+           f"{', '.join(md_text(c) for c in f['columns'])}. "
            f"The version holds **{f['rows']:,}** instances; {s.get('share_with_input', 0):.1%} have a non-empty input, "
-           f"{s.get('empty_outputs', 0):,} have an empty output and {s.get('duplicate_instructions', 0):,} repeat an "
-           "instruction already present.\n"]
+           f"of which {s.get('placeholder_inputs', 0):,} are placeholders such as {md_code('No input')} or "
+           f"{md_code('<noinput>')}, so "
+           f"{s.get('share_with_real_input', 0):.1%} have a real input; {s.get('empty_outputs', 0):,} have an empty "
+           f"output and {s.get('duplicate_instructions', 0):,} repeat an instruction already present. Mean input "
+           f"length: {s.get('input_words_mean', 0):.2f} words over all instances, "
+           f"{s.get('input_words_mean_real', 0):.2f} over instances with a real input (Self-Instruct's convention).\n"]
     for p in f["parent_share"]:
         if p.get("shared") is not None:
-            out.append(f"Shared with input {p['parent']}: {p['shared']:,} rows ({p['share']:.1%} of this version).\n")
+            out.append(f"Shared with input {md_text(p['parent'])}: {p['shared']:,} rows ({p['share']:.1%} of this "
+                       "version).\n")
     out.append("Length in words (whitespace-separated tokens):\n")
     out.append(table(["field", "min", "p25", "median", "p75", "max", "mean"],
                      [[c, *(d.get(k, "") for k in ("min", "p25", "median", "p75", "max", "mean"))]
@@ -49,7 +60,7 @@ def composition(f: dict) -> str:
     if n:
         used = f"a random sample of {n['rows_used']:,} of {n['rows_total']:,}" if n["sampled"] else f"all {n['rows_used']:,}"
         out.append(f"Novelty: ROUGE-L F of each instruction to its most similar seed instruction ({used} instructions, "
-                   f"{n['seeds']} seeds from `{n['seed_file']}`; mean {n['mean']}):\n")
+                   f"{n['seeds']} seeds from {md_code(n['seed_file'])}; mean {n['mean']}):\n")
         out.append(table(["ROUGE-L", "instructions"],
                          [[f"{n['bins'][i]:.1f}-{n['bins'][i + 1]:.1f}", c] for i, c in enumerate(n["counts"])]))
     else:
@@ -98,8 +109,9 @@ def uses(f: dict) -> str:
     if f["uses"]:
         out.append("Recorded uses of this version:\n")
         out.append(table(["kind", "model", "output", "recipe", "started"],
-                         [[u.get("kind", ""), u.get("model", ""), u.get("output", ""), u.get("recipe", ""),
-                           u.get("started", u.get("recorded", ""))] for u in f["uses"]]))
+                         [[not_recorded(u.get("kind")), not_recorded(u.get("model")), not_recorded(u.get("output")),
+                           not_recorded(u.get("recipe")), not_recorded(u.get("started") or u.get("recorded"))]
+                          for u in f["uses"]]))
     else:
         out.append("No recorded uses of this version yet.\n")
     out.append(human(f, "intended_uses"))
@@ -108,22 +120,22 @@ def uses(f: dict) -> str:
 
 
 def distribution(f: dict) -> str:
-    out = ["## Distribution\n", f"Declared licence (Hub `license`): `{f['hub_licence']}`. "
+    out = ["## Distribution\n", f"Declared licence (Hub `license`): {md_code(f['hub_licence'])}. "
            f"Effective use class from the inherited conditions: **{f['use_class']}**.\n"]
     if f["conditions"]:
         out.append(table(["source", "condition", "use class"],
                          [[c["source"], c["text"], c["use_class"]] for c in f["conditions"]]))
     else:
         out.append("No licence, seed set or generator terms recorded, so the use class is unspecified.\n")
-    out.append("Exports: `selfinstruct registry export " + f["ref"] + " --format jsonl|alpaca-json|parquet|hf`.\n")
+    out.append(f"Exports: {md_code('selfinstruct registry export ' + f['ref'] + ' --format jsonl|alpaca-json|parquet|hf')}.\n")
     out.append(human(f, "distribution"))
     return "\n".join(out)
 
 
 def maintenance(f: dict) -> str:
-    out = ["## Maintenance\n", f"Hosted in the registry at `{f['registry']}`. Versions are immutable; "
+    out = ["## Maintenance\n", f"Hosted in the registry at {md_code(f['registry'])}. Versions are immutable; "
            "`registry gc` never removes a version that an alias names.\n",
-           f"Later versions derived from this one: {', '.join(f['children']) or 'none'}.\n"]
+           f"Later versions derived from this one: {md_text(', '.join(f['children']) or 'none')}.\n"]
     out += [human(f, "maintenance"), human(f, "contact"), human(f, "other")]
     return "\n".join(out)
 

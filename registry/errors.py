@@ -19,6 +19,14 @@ class CommitConflictError(RegistryError):
     """Concurrent committers kept taking the version number this commit tried to claim."""
 
 
+class CorruptError(RegistryError):
+    """A registry file that is unreadable, unsafe or does not match its recorded hash; names the file."""
+
+
+class StoreUnsupportedError(RegistryError):
+    """The storage behind the root lacks a primitive commits rely on (e.g. conditional writes)."""
+
+
 class ImportFormatError(RegistryError):
     """A malformed input file: names the file, the 1-based line and the field at fault."""
 

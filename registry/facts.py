@@ -69,6 +69,7 @@ def collect_facts(version: Version, *, root=None, frame: pl.DataFrame | None = N
         # Where the rows were collected: this version or its nearest ancestor that records it.
         "origin": _origin(version, store),
         "size_category": size_category(version.rows),
+        "arrow_bytes": int(frame.to_arrow().nbytes),  # the Hub's splits.num_bytes: the rows as Arrow
     }
     facts["parent_share"] = parent_share(store, version, frame)
     conditions = inherited_conditions(m, lambda ref: resolve(ref, root=store).manifest)

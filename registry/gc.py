@@ -4,7 +4,8 @@ Two steps, dry-run first (DVC's `gc` and Lance's `cleanup_old_versions` both def
 things unless told). (1) Optionally retire old versions beyond `keep_last` per dataset, except
 the latest and every aliased one; their manifests move to `removed/` so numbers are never reused.
 (2) Delete objects no live manifest references, and stale temporary files, once they are older
-than a grace period, so shards of a commit still in flight are never collected.
+than a grace period. gc holds a gc lock for the whole run and starts only when no commit is in
+flight (registry/leases.py), so an object a commit is about to reuse is never collected under it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from registry.aliases import current_aliases
+from registry.leases import DEFAULT_WAIT_S, clear_stale, gc_lock
 from registry.store import as_store, dataset_dir, dumps, list_datasets, list_versions, manifest_path
 
 DEFAULT_GRACE_S = 3600
@@ -31,6 +33,7 @@ class GcPlan:
 
 
 def _age_s(store, path: str, now: float) -> float | None:
+    """Seconds since `path` was written; None when unknown; FileNotFoundError when it is gone."""
     info = store.fs.info(path)
     stamp = info.get("mtime") or info.get("created") or info.get("LastModified")
     if stamp is None:
@@ -39,8 +42,18 @@ def _age_s(store, path: str, now: float) -> float | None:
     return now - stamp
 
 
-def gc(*, root=None, dry_run: bool = True, keep_last: int | None = None, grace_s: float = DEFAULT_GRACE_S) -> GcPlan:
+def gc(*, root=None, dry_run: bool = True, keep_last: int | None = None, grace_s: float = DEFAULT_GRACE_S,
+       wait_s: float = DEFAULT_WAIT_S) -> GcPlan:
+    """Plan (dry run) or carry out a collection; waits up to `wait_s` for commits in flight to finish."""
     store = as_store(root)
+    if dry_run:
+        return _collect(store, True, keep_last, grace_s)
+    with gc_lock(store, wait_s=wait_s):
+        clear_stale(store)  # leases of commits that were killed
+        return _collect(store, False, keep_last, grace_s)
+
+
+def _collect(store, dry_run: bool, keep_last: int | None, grace_s: float) -> GcPlan:
     plan, live = GcPlan(), set()
     for name in list_datasets(store):
         versions = list_versions(name, root=store)
@@ -59,30 +72,39 @@ def gc(*, root=None, dry_run: bool = True, keep_last: int | None = None, grace_s
                 if not dry_run:
                     retire(store, v)
     now = time.time()
-    objects_root = store.path("objects")
-    for path in store.fs.find(objects_root):
-        rel = path[len(store.root.rstrip("/")) + 1:] if path.startswith(store.root.rstrip("/")) else path
-        if rel in live:
-            continue
-        age = _age_s(store, path, now)
-        if age is None or age < grace_s:
-            continue
-        plan.objects.append(rel)
-        plan.bytes += store.fs.size(path)
-        if not dry_run:
-            store.fs.rm(path)
+    prefix = store.root.rstrip("/")
+    for path in store.fs.find(store.path("objects")):
+        rel = path[len(prefix) + 1:] if path.startswith(prefix) else path
+        if rel not in live:
+            _remove_if_old(store, path, rel, now, grace_s, dry_run, plan)
     for path in store.fs.find(store.path("datasets")):
         # Temporary files a killed writer left beside manifests, alias events or answers.
-        if path.rsplit("/", 1)[-1].startswith(".tmp-") and (_age_s(store, path, now) or 0) >= grace_s:
-            plan.objects.append(path[len(store.root.rstrip("/")) + 1:])
-            plan.bytes += store.fs.size(path)
-            if not dry_run:
-                store.fs.rm(path)
+        if path.rsplit("/", 1)[-1].startswith(".tmp-"):
+            _remove_if_old(store, path, path[len(prefix) + 1:], now, grace_s, dry_run, plan)
     return plan
+
+
+def _remove_if_old(store, path: str, rel: str, now: float, grace_s: float, dry_run: bool, plan: GcPlan) -> None:
+    """Remove `path` once older than the grace period; a file that vanished since the listing is skipped
+    (a temporary file its writer renamed or removed meanwhile)."""
+    try:
+        age = _age_s(store, path, now)
+        if age is None or age < grace_s:
+            return
+        size = store.fs.size(path)
+        if not dry_run:
+            store.fs.rm(path)
+    except FileNotFoundError:
+        return
+    plan.objects.append(rel)
+    plan.bytes += size
 
 
 def retire(store, version) -> None:
     """Move a version's manifest to `removed/` (kept for the log, no longer a root for objects)."""
     store.write_atomic(dataset_dir(store, version.name, "removed", f"{version.number:08d}.json"),
                        dumps(version.manifest))
-    store.fs.rm(manifest_path(store, version.name, version.number))
+    try:
+        store.fs.rm(manifest_path(store, version.name, version.number))
+    except FileNotFoundError:  # another gc retired it meanwhile
+        pass

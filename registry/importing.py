@@ -30,6 +30,9 @@ def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = 
                 generator: str | None = None, provider: str | None = None, seeds_path: str | None = None,
                 root=None) -> Version:
     """Read, validate and commit `path`; nothing is committed when the file is malformed."""
+    from registry.store import as_store
+
+    root = as_store(root)  # an unusable registry root is refused before the file is read
     path = Path(path)
     fmt = detect_format(path) if fmt == "auto" else fmt
     frame = read_records(path, fmt)

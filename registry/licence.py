@@ -51,10 +51,10 @@ def own_conditions(manifest: dict) -> list[Condition]:
         out.append(Condition(f"seed set {seeds.get('name', '?')}", lic or "licence not recorded", licence_class(lic)))
     gen = lineage.get("generator") or {}
     if gen:
-        provider = gen.get("provider", "?")
-        text, cls = _PROVIDER_TERMS.get(provider, (
-            f"terms of {gen.get('model', 'the model')} via {provider} (not recorded)", "unspecified"))
-        out.append(Condition(f"generator {gen.get('model', '?')} ({provider})", text, cls))
+        model, provider = gen.get("model") or "model not recorded", gen.get("provider")
+        via = f" via {provider}" if provider else ""
+        text, cls = _PROVIDER_TERMS.get(provider, (f"terms of {model}{via} (not recorded)", "unspecified"))
+        out.append(Condition(f"generator {model}" + (f" ({provider})" if provider else ""), text, cls))
     return out
 
 

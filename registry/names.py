@@ -49,8 +49,11 @@ def parse_ref(ref: str) -> Ref:
     """Split `name@selector` and validate the name; the selector defaults to `latest`."""
     if not isinstance(ref, str) or not ref:
         raise UnsafeNameError(f"invalid reference {ref!r}: expected NAME or NAME@VERSION")
-    name, _, selector = ref.partition("@")
+    name, at, selector = ref.partition("@")
     check_name(name)
+    if at and not selector:
+        raise UnsafeNameError(f"invalid reference {ref!r}: nothing after '@'; use {name}, {name}@latest, "
+                              f"{name}@NUMBER or {name}@ALIAS")
     selector = selector or "latest"
     if not selector.isdigit() and not _HEX.fullmatch(selector):
         check_name(selector, kind="version selector")

@@ -8,6 +8,7 @@ parents' shards for every record they already hold and writes only new records, 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,18 @@ from registry.hashing import bytes_hash, content_hash
 from registry.storage import Store
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "statistics": False}
+# The only object paths a manifest may name: nothing outside ROOT/objects, no `..`, no absolute path.
+_OBJECT_PATH = re.compile(r"objects/([0-9a-f]{2})/(\1[0-9a-f]{62})(\.layout)?\.parquet")
+
+
+def check_object_path(relpath, where: str) -> str:
+    """`relpath` when it names an object inside the root, else CorruptError naming `where`."""
+    from registry.errors import CorruptError
+
+    if not isinstance(relpath, str) or not _OBJECT_PATH.fullmatch(relpath):
+        raise CorruptError(f"{where}: refusing object path {relpath!r} (only objects/xx/<sha256>[.layout].parquet "
+                           "inside the registry root may be read)")
+    return relpath
 
 
 @dataclass(frozen=True)
@@ -54,8 +67,21 @@ def write_shard(store: Store, frame: pl.DataFrame, digests: Sequence[bytes]) -> 
     return ref, len(data)
 
 
+def read_object(store: Store, relpath: str) -> pl.DataFrame:
+    """An object's rows; CorruptError when it is unsafe or unreadable, FileNotFoundError when missing."""
+    from registry.errors import CorruptError
+
+    path = store.path(check_object_path(relpath, relpath))
+    data = store.read_bytes(path)
+    try:
+        return pl.read_parquet(io.BytesIO(data))
+    except Exception as e:  # noqa: BLE001 - any undecodable object is corrupt
+        raise CorruptError(f"{path}: unreadable object ({type(e).__name__}); run `selfinstruct registry verify`") \
+            from None
+
+
 def read_shard(store: Store, relpath: str) -> pl.DataFrame:
-    return pl.read_parquet(io.BytesIO(store.read_bytes(store.path(relpath))))
+    return read_object(store, relpath)
 
 
 def runs_from_locations(shard_idx: np.ndarray, row_idx: np.ndarray) -> np.ndarray:
@@ -82,7 +108,7 @@ def layout_relpath(digest: str) -> str:
 
 
 def read_layout(store: Store, relpath: str) -> np.ndarray:
-    frame = pl.read_parquet(io.BytesIO(store.read_bytes(store.path(relpath))))
+    frame = read_object(store, relpath)
     if frame.height == 0:
         return np.zeros((0, 3), dtype=np.uint32)
     return np.stack([frame[c].to_numpy() for c in ("shard", "start", "length")], axis=1).astype(np.uint32)

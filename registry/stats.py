@@ -25,8 +25,25 @@ _SKIP = frozenset(
 ) - {"list"}
 
 
+# Inputs that stand for "no input" ("<noinput>", "No input.", "N/A", "None", "No input required"...):
+# compared after lowercasing and dropping everything but letters and digits.
+PLACEHOLDER_INPUTS = frozenset({"noinput", "noinputs", "noinputrequired", "noinputneeded", "noinputnecessary",
+                                "noinputprovided", "na", "none", "null", "nil", "empty", "notapplicable"})
+
+
 def word_count(expr: pl.Expr) -> pl.Expr:
     return expr.str.count_matches(r"\S+")
+
+
+def is_placeholder(expr: pl.Expr) -> pl.Expr:
+    """True where a text field holds a "no input" placeholder rather than an input."""
+    return expr.fill_null("").str.to_lowercase().str.replace_all(r"[^a-z0-9]", "").is_in(list(PLACEHOLDER_INPUTS))
+
+
+def real_inputs(frame: pl.DataFrame) -> pl.Series:
+    """The inputs that are neither empty nor a placeholder."""
+    col = pl.col("input").fill_null("")
+    return frame.filter(col.str.strip_chars().ne("") & ~is_placeholder(col)).get_column("input")
 
 
 def basic_stats(frame: pl.DataFrame) -> dict:
@@ -37,6 +54,10 @@ def basic_stats(frame: pl.DataFrame) -> dict:
     words = frame.select(*[word_count(pl.col(c).fill_null("")).alias(c) for c in FIELDS])
     agg = frame.select(
         pl.col("input").fill_null("").str.strip_chars().ne("").mean().alias("share_with_input"),
+        (pl.col("input").fill_null("").str.strip_chars().ne("") & is_placeholder(pl.col("input")))
+        .sum().alias("placeholder_inputs"),
+        (pl.col("input").fill_null("").str.strip_chars().ne("") & ~is_placeholder(pl.col("input")))
+        .mean().alias("share_with_real_input"),
         pl.col("output").fill_null("").str.strip_chars().eq("").sum().alias("empty_outputs"),
         (pl.len() - pl.col("instruction").n_unique()).alias("duplicate_instructions"),
     ).hstack(words.select(
@@ -45,14 +66,22 @@ def basic_stats(frame: pl.DataFrame) -> dict:
     )).row(0, named=True)
     for k, v in agg.items():
         out[k] = round(float(v), 4) if isinstance(v, float) else int(v)
+    real = real_inputs(frame)
+    # Self-Instruct's Table 1 convention: mean input length over instances that have an input.
+    out["input_words_mean_real"] = round(float(real.str.count_matches(r"\S+").mean()), 4) if len(real) else 0.0
     return out
 
 
+REAL_INPUT = "input (real inputs only)"
+
+
 def length_summary(frame: pl.DataFrame) -> dict[str, dict]:
-    """Per field: words min, quartiles, max, mean (Data Cards' descriptive statistics table)."""
+    """Per field: words min, quartiles, max, mean (Data Cards' descriptive statistics table), plus the
+    input over real inputs only (neither empty nor a placeholder)."""
     out = {}
-    for c in FIELDS:
-        words = frame.select(word_count(pl.col(c).fill_null("")).alias("w"))["w"]
+    for c in (*FIELDS, REAL_INPUT):
+        source = real_inputs(frame).to_frame() if c == REAL_INPUT else frame
+        words = source.select(word_count(pl.col(c if c != REAL_INPUT else "input").fill_null("")).alias("w"))["w"]
         if words.len() == 0:
             out[c] = {}
             continue

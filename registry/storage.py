@@ -11,6 +11,13 @@ from pathlib import Path
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+# Where put-if-absent is atomic: local files (hard link / O_EXCL), fsspec's in-process memory
+# filesystem, and S3 through s3fs (PUT with `If-None-Match: *`), the last checked by a probe,
+# since some S3-compatible servers ignore the header and would overwrite silently.
+_PROBED = ("s3", "s3a")
+_ATOMIC = ("memory",)
+_conditional: dict[tuple, str | None] = {}  # (protocol, bucket) -> None when supported, else the reason
+
 
 def default_root() -> str:
     """$SELFINSTRUCT_REGISTRY, else the user data dir (XDG_DATA_HOME or ~/.local/share)/selfinstruct/registry."""
@@ -41,17 +48,36 @@ class Store:
     def is_local(self) -> bool:
         return isinstance(self.fs, LocalFileSystem)
 
+    @property
+    def protocol(self) -> str:
+        proto = self.fs.protocol
+        return proto[0] if isinstance(proto, (tuple, list)) else proto
+
+    def _fresh(self, path: str) -> None:
+        # Object-store clients cache listings; other processes commit meanwhile, so never trust them.
+        if not self.is_local:
+            self.fs.invalidate_cache(path)
+
     def exists(self, path: str) -> bool:
+        self._fresh(path)
         return self.fs.exists(path)
 
     def read_bytes(self, path: str) -> bytes:
         return self.fs.cat_file(path)
 
     def read_json(self, path: str):
-        return json.loads(self.read_bytes(path))
+        """The JSON value in `path`; CorruptError naming the file when it is not valid UTF-8 JSON."""
+        data = self.read_bytes(path)
+        try:
+            return json.loads(data)
+        except ValueError as e:  # JSONDecodeError and UnicodeDecodeError
+            from registry.errors import CorruptError
+
+            raise CorruptError(f"{path}: corrupt JSON ({e}); run `selfinstruct registry verify`") from None
 
     def listdir(self, path: str) -> list[str]:
         """Base names under `path`, sorted; empty when the folder does not exist."""
+        self._fresh(path)
         try:
             entries = self.fs.ls(path, detail=False)
         except FileNotFoundError:
@@ -94,7 +120,48 @@ class Store:
                 return self._create_exclusive(path, data)
             finally:
                 os.unlink(tmp)
+        self.require_conditional_writes()
         return self._create_exclusive(path, data)
+
+    def require_conditional_writes(self) -> None:
+        """Return when put-if-absent is atomic here, else StoreUnsupportedError saying why.
+
+        Without it two committers could both claim version N and one version would be lost,
+        so the registry refuses to write there (reading still works).
+        """
+        if self.is_local:
+            return
+        key = (self.protocol, self.root.split("/", 1)[0])
+        if key not in _conditional:
+            _conditional[key] = self._probe_conditional_writes()
+        reason = _conditional[key]
+        if reason:
+            from registry.errors import StoreUnsupportedError
+
+            raise StoreUnsupportedError(
+                f"refusing to write to the registry at {self.url}: {reason}, so two committers could claim the "
+                "same version number and one version would be lost (versions there can still be read; see "
+                "docs/registry.md, 'Object stores')")
+
+    def _probe_conditional_writes(self) -> str | None:
+        if self.protocol in _ATOMIC:
+            return None
+        if self.protocol not in _PROBED:
+            return f"the {self.protocol!r} filesystem offers no atomic create-if-absent"
+        probe = self.path("locks", f".put-if-absent-probe-{uuid.uuid4().hex}")
+        try:
+            first = self._create_exclusive(probe, b"1")
+            second = self._create_exclusive(probe, b"2")
+        except (OSError, ValueError, NotImplementedError) as e:
+            return f"its conditional create failed ({type(e).__name__}: {e})"
+        finally:
+            try:
+                self.fs.rm(probe)
+            except OSError:
+                pass
+        if not (first and not second):
+            return "the server ignores conditional writes (a PUT with If-None-Match: * replaced an existing object)"
+        return None
 
     def _create_exclusive(self, path: str, data: bytes) -> bool:
         try:  # fsspec's exclusive-create mode; s3fs maps it to a conditional put
@@ -118,9 +185,19 @@ class Store:
 
 def open_store(root: str | None = None) -> Store:
     """The Store for `root` (an fsspec URL or local path), default_root() when None."""
+    from registry.errors import RegistryError
+
     url = root or default_root()
-    fs, path = fsspec.core.url_to_fs(url)
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as e:  # an unknown protocol, or its library missing (s3:// needs s3fs)
+        raise RegistryError(f"registry root {url}: {e}") from None
     if isinstance(fs, LocalFileSystem):
         path = os.path.abspath(os.path.expanduser(path))
-    fs.makedirs(path, exist_ok=True)
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise RegistryError(f"registry root {url} is a file, not a folder")
+    try:
+        fs.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise RegistryError(f"registry root {url} cannot be created ({e.strerror or e})") from None
     return Store(fs=fs, root=path, url=url)

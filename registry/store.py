@@ -6,8 +6,9 @@ import json
 
 import polars as pl
 
-from registry.errors import NotFoundError, RegistryError
-from registry.manifest import Version, version_from_manifest
+from registry.errors import CorruptError, NotFoundError, RegistryError
+from registry.hashing import frame_hash
+from registry.manifest import Version, check_manifest, version_from_manifest
 from registry.names import check_name, is_hash_prefix, parse_ref, raise_not_found
 from registry.shards import assemble, read_layout, read_shard
 from registry.storage import Store, open_store
@@ -41,7 +42,9 @@ def version_numbers(store: Store, name: str, *, include_removed: bool = False) -
 
 
 def read_version(store: Store, name: str, number: int) -> Version:
-    return version_from_manifest(store.read_json(manifest_path(store, name, number)))
+    """The version in `name`'s manifest `number`, checked (well-formed, paths inside the root, seal intact)."""
+    path = manifest_path(store, name, number)
+    return version_from_manifest(check_manifest(store.read_json(path), path, name=name, number=number))
 
 
 def list_versions(name: str, *, root: str | Store | None = None) -> list[Version]:
@@ -83,15 +86,37 @@ def resolve(ref: str, *, root: str | Store | None = None) -> Version:
 
 
 def open_version(version: Version, *, root: str | Store | None = None) -> pl.DataFrame:
-    """All rows of a resolved version, in commit order."""
+    """All rows of a resolved version, in commit order; CorruptError unless they hash to the version hash."""
     store = as_store(root)
     m = version.manifest
-    runs = read_layout(store, m["layout"]["path"])
-    used = sorted({int(s) for s in runs[:, 0]}) if len(runs) else []
-    frames = [read_shard(store, m["shards"][i]["path"]) if i in used else None for i in range(len(m["shards"]))]
-    frames = [f if f is not None else pl.DataFrame({c: [] for c in m["columns"]}) for f in frames]
-    frames = [_cast_strings(f, m["columns"]) for f in frames]
-    return assemble(frames, runs, m["columns"])
+    try:
+        runs = read_layout(store, m["layout"]["path"])
+        used = sorted({int(s) for s in runs[:, 0]}) if len(runs) else []
+        frames = [read_shard(store, m["shards"][i]["path"]) if i in used else None for i in range(len(m["shards"]))]
+        frames = [f if f is not None else empty_frame(m) for f in frames]
+        frames = [_cast_strings(f, m["columns"]) for f in frames]
+        frame = assemble(frames, runs, m["columns"]) if len(runs) else empty_frame(m)
+    except FileNotFoundError as e:
+        raise CorruptError(f"{version.ref}: missing object ({e}); run `selfinstruct registry verify`") from None
+    except (IndexError, pl.exceptions.PolarsError) as e:
+        raise CorruptError(f"{version.ref}: layout and shards disagree ({type(e).__name__}); "
+                           "run `selfinstruct registry verify`") from None
+    if frame.height != version.rows or frame_hash(frame) != version.hash:
+        raise CorruptError(f"{version.ref}: refusing rows that do not hash to the version hash {version.hash[:12]} "
+                           "(a shard or layout was altered); run `selfinstruct registry verify`")
+    return frame
+
+
+def empty_frame(manifest: dict) -> pl.DataFrame:
+    """A 0-row frame with the version's columns (the required ones as text, others as recorded when simple)."""
+    schema = manifest.get("schema") or {}
+
+    def dtype(c: str):
+        found = getattr(pl, str(schema.get(c, "String")), None)
+        return found if isinstance(found, type) and issubclass(found, pl.DataType) else pl.String
+
+    return pl.DataFrame(schema={c: pl.String if c in ("instruction", "input", "output") else dtype(c)
+                                for c in manifest["columns"]})
 
 
 def _cast_strings(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
