@@ -32,7 +32,9 @@ def evaluation_rows(models: list[dict]) -> list[list[str]]:
     """One row per evaluation (or per model without one): model, set, score, against, judge."""
     rows = []
     for m in models:
-        label = f"{m['output']} ({m['base_model']})" if m.get("base_model") else str(m["output"])
+        label = m["output"] or "(output folder not recorded)"
+        if m.get("base_model"):
+            label += f" ({m['base_model']})"
         if not m["evaluations"]:
             rows.append([label, "", "not evaluated", "", ""])
         for e in m["evaluations"]:
