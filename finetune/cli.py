@@ -24,13 +24,20 @@ def _common(f):
     return f
 
 
+def _bad_input(exc: Exception) -> click.ClickException:
+    """A bad recipe, override, dataset, model or output: one line, exit status 2."""
+    failure = click.ClickException(str(exc))
+    failure.exit_code = 2
+    return failure
+
+
 def _config(recipe, overrides, **fields):
     from finetune.config import load_config
 
     try:
         return load_config(recipe, list(overrides), **fields)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _bad_input(exc) from None
 
 
 @finetune.command("run")
@@ -54,7 +61,7 @@ def run_command(dataset, model, recipe, registry, overrides, output, overwrite):
     try:
         out = train(config, overwrite=overwrite)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _bad_input(exc) from None
     click.echo(f"model, tokenizer, model card and metrics written to {out}")
 
 
@@ -79,7 +86,7 @@ def plan_command(dataset, model, recipe, registry, overrides, gpu, gpus, mfu, as
     try:
         result = plan(config, gpu=gpu, gpus=gpus, mfu=mfu)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _bad_input(exc) from None
     click.echo(json.dumps(result, indent=2) if as_json else format_plan(result))
 
 
@@ -98,15 +105,19 @@ def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, se
         selfinstruct finetune tiny-model runs/tiny-llama --dataset mine@1
         selfinstruct finetune run --dataset mine@1 --model runs/tiny-llama --recipe tiny-cpu
     """
-    import torch
-
     from finetune.dataset import load_records
-    from finetune.tiny import save_tiny_model
+    from selfinstruct.errors import InputError
+    from selfinstruct.io import check_writable
 
     try:
+        check_writable(output, folder=True)
         records, _ = load_records(dataset, registry)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    except (ValueError, InputError) as exc:
+        raise _bad_input(exc) from None
+    import torch
+
+    from finetune.tiny import save_tiny_model
+
     texts = [" ".join(str(r.get(k) or "") for k in ("instruction", "input", "output")) for r in records]
     torch.manual_seed(seed)
     save_tiny_model(Path(output), texts, vocab_size=vocab_size, hidden=hidden, layers=layers)

@@ -26,6 +26,7 @@ from selfinstruct.io import write_records
 from selfinstruct.journal import Journal, JournalState
 from selfinstruct.pricing import load_pricing, price_for
 from selfinstruct.prompts import load_template
+from selfinstruct.redact import redact
 from selfinstruct.requests import make_request, stops_for
 from selfinstruct.seeds import load_seeds
 from selfinstruct.sieve import Sieve, SieveStats, annotate_nearest
@@ -91,7 +92,10 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
     try:
         while True:
             unsieved = sum(len(req["prompts"]) for req, _ in queued + batch)
-            while len(in_flight) < cfg.concurrency and stopped_by is None:
+            # With machine examples, a new prompt waits until every response received has been
+            # sieved, so it samples from all records kept so far: prompts do not depend on timing.
+            sieve_busy = cfg.machine_examples > 0 and bool(queued or batch) and not pending
+            while len(in_flight) < cfg.concurrency and stopped_by is None and not sieve_busy:
                 if _enough_in_flight(cfg, sieve, in_flight, unsieved):
                     break
                 request = pending[0] if pending else make_request(next_id, cfg, seeds.tasks, template, sieve.kept)
@@ -213,8 +217,8 @@ def _check_resumable(state: JournalState, identity: dict, path: Path) -> None:
 
 def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, result: RunResult, started: str,
                   finished: str) -> dict:
-    """The generation's provenance, in the shape the registry stores (never a key)."""
-    return {
+    """The generation's provenance, in the shape the registry stores (never a key, no credentials in URLs)."""
+    return redact({
         "operation": "generate",
         "parameters": {k: v for k, v in cfg.to_dict().items() if k not in ("pricing",)},
         "counts": {"requests": result.stats.requests, "prompts": result.stats.prompts,
@@ -233,7 +237,7 @@ def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, resul
         "run_dir": str(result.run_dir),
         "filters": {"profile": cfg.filters, "rouge_threshold": cfg.rouge_threshold,
                     "rouge_tokenizer": cfg.rouge_tokenizer, "minhash_threshold": cfg.minhash_threshold},
-    }
+    })
 
 
 def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: list[str]) -> None:
@@ -243,7 +247,7 @@ def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: l
     write_records(result.run_dir / "kept.jsonl", result.kept, ("instruction", "input", "output", *extra))
     write_records(result.run_dir / "dropped.jsonl", result.dropped,
                   ("instruction", "input", "output", "drop_reason", "collided_with", "rouge_l", "request_id", "prompt"))
-    summary = {"config": cfg.to_dict(), "lineage": result.lineage, "stopped_by": result.stopped_by}
+    summary = redact({"config": cfg.to_dict(), "lineage": result.lineage, "stopped_by": result.stopped_by})
     (result.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
 
 

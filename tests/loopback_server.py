@@ -166,13 +166,14 @@ class LoopbackServer:
                 if action == "hang":
                     time.sleep(3)  # longer than the client's timeout in the tests that script it
                 max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 4096
-                if self.path.endswith("/chat/completions"):
+                route = self.path.partition("?")[0]
+                if route.endswith("/chat/completions"):
                     text, finish = server._reply(body["messages"][-1]["content"], max_tokens, action)
                     choices = [{"index": 0, "finish_reason": finish,
                                 "message": {"role": "assistant", "content": text}}]
                     prompt_chars = len(body["messages"][-1]["content"])
                     obj = "chat.completion"
-                elif self.path.endswith("/completions"):
+                elif route.endswith("/completions"):
                     prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
                     choices = []
                     for i, p in enumerate(prompts):

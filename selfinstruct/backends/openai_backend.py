@@ -14,13 +14,14 @@ import json
 import logging
 import random
 import time
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl
 
 import openai
 
 from selfinstruct.backends.base import Completion, Decoding, Response
 from selfinstruct.backends.ratelimit import RateLimiter, RetryPolicy
 from selfinstruct.errors import BackendError, ConfigError
+from selfinstruct.redact import endpoint_host, redact_text, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,17 @@ class OpenAIBackend:
             raise ValueError(f"api must be 'chat' or 'completions', got {api!r}")
         self.model, self.api = model, api
         self.base_url = base_url or DEFAULT_BASE_URL
-        self.endpoint_host = urlparse(self.base_url).netloc or self.base_url
+        self.shown_url = redact_url(self.base_url)  # what messages print: no userinfo, no key in the query
+        self.endpoint_host = endpoint_host(self.base_url)
         self.provider = "openai" if self.endpoint_host.endswith("openai.com") else "openai-compatible"
         # Chat requests carry one prompt; the legacy API takes a list (Alpaca sent 5 per call).
         self.prompts_per_request = prompts_per_request if api == "completions" else 1
         # Local servers accept any key; the client insists on a non-empty one.
-        self._client = openai.AsyncOpenAI(api_key=api_key or "no-key", base_url=self.base_url,
-                                          timeout=timeout_s, max_retries=0)
+        # A query in the endpoint URL (e.g. ?api-key=, as some gateways want) goes with every request;
+        # left in base_url the client would glue the route after it.
+        root, _, query = self.base_url.partition("?")
+        self._client = openai.AsyncOpenAI(api_key=api_key or "no-key", base_url=root, timeout=timeout_s,
+                                          max_retries=0, default_query=dict(parse_qsl(query)) or None)
         self._limiter = RateLimiter(rpm, tpm)
         self._retry = retry
         self._count = count_tokens or (lambda text: len(text) // 4)
@@ -69,7 +74,7 @@ class OpenAIBackend:
                 continue
             except openai.APIConnectionError as e:
                 if not self._reached and _refused(e):
-                    raise ConfigError(f"nothing listens at {self.base_url} (connection refused): check --base-url "
+                    raise ConfigError(f"nothing listens at {self.shown_url} (connection refused): check --base-url "
                                       "and that the server is running") from None
                 await asyncio.sleep(self._note(type(e).__name__, attempt, self._retry.backoff_s(attempt, self._rng), e))
                 continue
@@ -77,7 +82,7 @@ class OpenAIBackend:
                 raise BackendError(f"{self.endpoint_host} refused the API key ({e.status_code}): set a valid "
                                    "OPENAI_API_KEY or pass --api-key") from None
             except openai.NotFoundError:
-                raise BackendError(f"model {self.model!r} was not found at {self.base_url} (404): check --model, "
+                raise BackendError(f"model {self.model!r} was not found at {self.shown_url} (404): check --model, "
                                    "and --base-url for a local server") from None
             except openai.BadRequestError as e:
                 if not self._use_max_completion_tokens and "max_completion_tokens" in str(e):
@@ -179,4 +184,4 @@ def _retry_after_s(error: openai.APIStatusError) -> float | None:
 
 
 def _message(error: Exception) -> str:
-    return str(getattr(error, "message", None) or error)[:300]
+    return redact_text(str(getattr(error, "message", None) or error))[:300]

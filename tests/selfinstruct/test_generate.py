@@ -189,16 +189,15 @@ def test_bad_key_fails_fast_with_a_clear_message(test_data, tmp_path):
 
 
 def test_machine_examples_join_later_prompts(test_data, tmp_path):
-    # The next request leaves as soon as a response arrives, before that response is sieved, so
-    # kept records can first appear in the third prompt; the latency leaves the sieve time for it.
-    with LoopbackServer(latency_s=0.1) as server:
-        result = run_generate(config(server, test_data, num_instructions=40, machine_examples=2, concurrency=1),
+    # With --machine-examples a new prompt is built only once every received response is sieved, so
+    # from the second request on (the first response keeps records) each prompt shows two of them.
+    with LoopbackServer() as server:
+        result = run_generate(config(server, test_data, num_instructions=40, machine_examples=2, concurrency=2),
                               tmp_path / "run")
     kept = {r["instruction"] for r in result.kept}
-    later = [r["body"]["messages"][0]["content"] for r in server.requests[2:]]
-    assert later and all(sum(f"Instruction: {k}\n" in p for k in kept) == 2 for p in later)
-    first = server.requests[0]["body"]["messages"][0]["content"]
-    assert not any(f"Instruction: {k}\n" in first for k in kept)
+    prompts = [r["body"]["messages"][0]["content"] for r in server.requests]
+    shown = [sum(f"Instruction: {k}\n" in p for k in kept) for p in prompts]
+    assert len(prompts) >= 3 and shown[0] == 0 and all(n == 2 for n in shown[2:]), shown
 
 
 def test_kept_records_carry_their_exact_nearest_earlier_instruction(server, test_data, tmp_path):
