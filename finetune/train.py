@@ -95,7 +95,7 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
             eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
             log.append({"step": step, "eval_loss": eval_loss})
         if (config.save_every and step % config.save_every == 0):
-            save_checkpoint(accelerator, output, step, {"total_steps": total})
+            save_checkpoint(accelerator, output, step, {"total_steps": total}, keep=config.keep_checkpoints)
     log.close()
     if data.eval:
         eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)

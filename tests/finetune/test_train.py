@@ -53,7 +53,9 @@ def test_resume_reaches_the_same_parameters(tmp_path, records_file, tiny_model):
     common = ["epochs=1", "global_batch_size=16", "per_device_batch_size=4", "eval_fraction=0.1",
               "scheduler=constant"]
     straight = _run(tmp_path, "straight", records_file, tiny_model, *common, "max_steps=6")
-    _run(tmp_path, "resumed", records_file, tiny_model, *common, "max_steps=3", "save_every=3")
+    # the first run goes one step past its checkpoint, as a run killed after step 4 would: the
+    # resumed run logs step 4 again, and metrics.jsonl must hold each step once
+    _run(tmp_path, "resumed", records_file, tiny_model, *common, "max_steps=4", "save_every=3")
     assert (tmp_path / "resumed" / "checkpoints" / "step-0000003" / "finetune_state.json").exists()
     resumed = _run(tmp_path, "resumed", records_file, tiny_model, *common, "max_steps=6",
                    "resume_from=auto")
@@ -63,6 +65,7 @@ def test_resume_reaches_the_same_parameters(tmp_path, records_file, tiny_model):
         assert torch.allclose(a[key], b[key], atol=1e-6), key
     straight_losses = [m["loss"] for m in _metrics(straight) if "loss" in m]
     resumed_losses = [m["loss"] for m in _metrics(resumed) if "loss" in m]
+    assert [m["step"] for m in _metrics(resumed) if "loss" in m] == [1, 2, 3, 4, 5, 6]
     assert resumed_losses == pytest.approx(straight_losses, rel=1e-5)
 
 
@@ -161,7 +164,7 @@ def test_finished_model_is_not_overwritten_without_flag(tmp_path, sixteen, tiny_
     assert CliRunner().invoke(cli, args).exit_code == 0
     before = (tmp_path / "out" / "model.safetensors").read_bytes()
     again = CliRunner().invoke(cli, args)
-    assert again.exit_code == 1 and "already holds a finished model" in again.output
+    assert again.exit_code == 2 and "already holds a finished model" in again.output
     assert "--overwrite" in again.output
     assert (tmp_path / "out" / "model.safetensors").read_bytes() == before
     assert CliRunner().invoke(cli, [*args, "--overwrite"]).exit_code == 0
