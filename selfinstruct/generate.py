@@ -146,12 +146,14 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                     f"the last {barren} responses held no task in the numbered format; the model does not follow "
                     f"the prompt (read the replies in {journal.path}); try another model or --prompt-file")
     finally:
-        await _drain(in_flight, journal)
-        journal.close()
-        if sieving is not None:
-            await asyncio.wait([sieving])  # decisions are derived: a rerun recomputes them from the journal
-        await sieve.close()
-        await backend.aclose()
+        try:
+            await _drain(in_flight, journal)
+        finally:
+            journal.close()
+            if sieving is not None:
+                await asyncio.wait([sieving])  # decisions are derived: a rerun recomputes them from the journal
+            await sieve.close()
+            await backend.aclose()
     finished = _iso(time.time())
     result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
                        Path(run_dir), stopped_by)
@@ -188,14 +190,22 @@ def _enough_in_flight(cfg: GenerateConfig, sieve, in_flight: dict, unsieved_prom
 async def _timed(backend: Backend, request: dict, decoding: Decoding) -> dict:
     t0 = time.perf_counter()
     response = await backend.complete(request["prompts"], decoding)
-    return {"id": request["id"], "latency_s": round(time.perf_counter() - t0, 3), "attempts": response.attempts,
-            "usage": response.usage,
-            "completions": [{"text": c.text, "finish_reason": c.finish_reason} for c in response.completions]}
+    record = {"id": request["id"], "latency_s": round(time.perf_counter() - t0, 3), "attempts": response.attempts,
+              "usage": response.usage,
+              "completions": [{"text": c.text, "finish_reason": c.finish_reason} for c in response.completions]}
+    if response.rejected:  # unreadable replies retried before this one: what the server sent, for the record
+        record["rejected"] = list(response.rejected)
+    return record
 
 
 async def _drain(in_flight: dict, journal: Journal) -> None:
     """After an error, still journal every response that arrives; the rest fail or are cancelled."""
     if not in_flight:
+        return
+    if journal.broken:  # nothing more can be journaled: do not wait for what could not be kept
+        for task in in_flight:
+            task.cancel()
+        await asyncio.wait(in_flight)
         return
     log.warning("waiting for %d requests in flight so their responses reach the journal "
                 "(interrupt again to abandon them)", len(in_flight))

@@ -9,6 +9,7 @@ retries are off so that every attempt is counted and logged.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import json
 import logging
@@ -26,6 +27,7 @@ from selfinstruct.redact import endpoint_host, redact_text, redact_url
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+MAX_RECORDED_CHARS = 65536  # of an unreadable reply's body, kept in the journal
 
 
 class OpenAIBackend:
@@ -62,14 +64,16 @@ class OpenAIBackend:
 
     async def complete(self, prompts: list[str], decoding: Decoding) -> Response:
         tokens = sum(self._count(p) for p in prompts) + decoding.max_tokens * len(prompts)
+        rejected: list[dict] = []  # what unreadable replies held, journaled with the response
         for attempt in range(1, self._retry.max_attempts + 1):
             await self._limiter.acquire(tokens)
             try:
                 response = await self._request(prompts, decoding, attempt)
                 self._reached = True
-                return response
+                return dataclasses.replace(response, rejected=tuple(rejected)) if rejected else response
             except MalformedReply as e:
                 self._reached = True
+                rejected.append({"attempt": attempt, "error": str(e), "received": e.received})
                 await asyncio.sleep(self._note("malformed_reply", attempt, self._retry.backoff_s(attempt, self._rng), e))
                 continue
             except openai.APIConnectionError as e:
@@ -120,20 +124,24 @@ class OpenAIBackend:
             common["stop"] = list(decoding.stop)
         if decoding.seed is not None:
             common["seed"] = decoding.seed
-        try:
-            return await self._parsed(prompts, decoding, attempt, common)
-        except (json.JSONDecodeError, AttributeError, TypeError, KeyError) as e:
-            # a cut JSON body, an HTML page or a body of the wrong shape: the server misbehaved, not us
-            raise MalformedReply(f"unreadable reply ({type(e).__name__}: {e})") from None
-
-    async def _parsed(self, prompts: list[str], decoding: Decoding, attempt: int, common: dict) -> Response:
         if self.api == "chat":
             limit_key = "max_completion_tokens" if self._use_max_completion_tokens else "max_tokens"
-            r = await self._client.chat.completions.create(
+            raw = await self._client.chat.completions.with_raw_response.create(
                 messages=[{"role": "user", "content": prompts[0]}], **{limit_key: decoding.max_tokens}, **common)
+        else:
+            raw = await self._client.completions.with_raw_response.create(
+                prompt=prompts, max_tokens=decoding.max_tokens, **common)
+        try:
+            return self._parsed(raw.parse(), prompts, attempt)
+        except (json.JSONDecodeError, AttributeError, TypeError, KeyError, ValueError, MalformedReply) as e:
+            # a cut JSON body, an HTML page or a body of the wrong shape: the server misbehaved, not us
+            why = str(e) if isinstance(e, MalformedReply) else f"unreadable reply ({type(e).__name__}: {e})"
+            raise MalformedReply(why, received=_escape_surrogates(raw.text[:MAX_RECORDED_CHARS])) from None
+
+    def _parsed(self, r, prompts: list[str], attempt: int) -> Response:
+        if self.api == "chat":
             completions = [Completion(_escape_surrogates(c.message.content or ""), c.finish_reason) for c in r.choices[:1]]
         else:
-            r = await self._client.completions.create(prompt=prompts, max_tokens=decoding.max_tokens, **common)
             by_index = sorted(r.choices, key=lambda c: c.index)
             completions = [Completion(_escape_surrogates(c.text or ""), c.finish_reason) for c in by_index]
         if len(completions) != len(prompts):
@@ -147,7 +155,11 @@ class OpenAIBackend:
 
 
 class MalformedReply(Exception):
-    """A 200 whose body is not a usable completion: retried like a 5xx."""
+    """A 200 whose body is not a usable completion: retried like a 5xx; `received` is the body."""
+
+    def __init__(self, message: str, received: str = ""):
+        super().__init__(message)
+        self.received = received
 
 
 def _escape_surrogates(text: str) -> str:
