@@ -68,8 +68,9 @@ def run_command(dataset, model, recipe, registry, overrides, output, overwrite):
 @finetune.command("plan")
 @_common
 @click.option("--gpu", default="a100-80gb", show_default=True,
-              help="a100-40gb, a100-80gb, h100, h100-pcie or h200.")
-@click.option("--gpus", default=8, show_default=True, type=int)
+              help="a100-40gb, a100-80gb, h100, h100-pcie, h200, or cpu (this machine: its RAM, an assumed "
+                   "0.08 TFLOP/s per core).")
+@click.option("--gpus", default=8, show_default="8; 1 with --gpu cpu", type=int)
 @click.option("--mfu", default=0.40, show_default=True, type=float,
               help="Model-FLOPs utilisation assumed for the time estimate.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
@@ -79,8 +80,14 @@ def plan_command(dataset, model, recipe, registry, overrides, gpu, gpus, mfu, as
     \b
         selfinstruct finetune plan --recipe alpaca-7b --dataset alpaca@1 \\
             --model ./llama-7b --gpu a100-80gb --gpus 8
+        selfinstruct finetune plan --recipe tiny-cpu --dataset mine@1 --model runs/tiny-llama --gpu cpu
     """
+    from click.core import ParameterSource
+
     from finetune.plan import format_plan, plan
+
+    if gpu == "cpu" and click.get_current_context().get_parameter_source("gpus") == ParameterSource.DEFAULT:
+        gpus = 1
 
     config = _config(recipe, overrides, dataset=dataset, model=model, registry=registry)
     try:

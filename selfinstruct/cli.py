@@ -63,7 +63,8 @@ def _bad_input(error: Exception) -> click.ClickException:
 @cli.command()
 @click.option("--seeds", type=click.Path(dir_okay=False), help="Seed tasks (default: the shipped seeds/default.jsonl).")
 @click.option("--seeds-licence", help="Licence of --seeds (SPDX id), recorded in lineage and datasheets.")
-@click.option("-n", "--num-instructions", type=int, default=100, show_default=True, help="Records to produce.")
+@click.option("-n", "--num-instructions", type=int, default=100, show_default=True,
+              help="Records to produce (replay: at most this many; without -n, every record the journal yields).")
 @click.option("--model", default="gpt-4o-mini", show_default=True, help="Model name, or a checkpoint path for --backend transformers.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file: .jsonl, or .json for Alpaca's JSON list.")
 @click.option("--backend", type=click.Choice(["openai", "transformers", "replay"]), default="openai", show_default=True)
@@ -217,11 +218,13 @@ def _replay(cfg, run_dir, output, dataset, registry_root, as_json):
     try:
         recorded = read_recorded_run(run_dir)
         first = recorded.starts[0] if recorded.starts else {}
-        model_given = click.get_current_context().get_parameter_source("model") != ParameterSource.DEFAULT
+        ctx = click.get_current_context()
+        model_given = ctx.get_parameter_source("model") != ParameterSource.DEFAULT
         if not model_given and first.get("model"):
             cfg.model = first["model"]  # the model that produced the journal, for lineage and pricing
+        everything = ctx.get_parameter_source("num_instructions") == ParameterSource.DEFAULT
         audit_dir = str(Path(output).with_suffix("")) + ".replay"
-        result = replay(cfg, recorded, run_dir, audit_dir=audit_dir)
+        result = replay(cfg, recorded, run_dir, audit_dir=audit_dir, everything=everything)
     except InputError as e:  # a corrupt journal
         raise _bad_input(e) from None
     except SelfInstructError as e:

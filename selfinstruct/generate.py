@@ -262,10 +262,11 @@ def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: l
 
 
 def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Path, *,
-           audit_dir: str | Path) -> RunResult:
+           audit_dir: str | Path, everything: bool = False) -> RunResult:
     """Re-sieve the responses `recorded` in `source_run_dir` with `cfg`'s filters and dedup; sends nothing.
 
-    Keeps up to `cfg.num_instructions` records; kept.jsonl in `audit_dir` holds every one that passed.
+    Keeps up to `cfg.num_instructions` records, or with `everything` every one that passes (and
+    `cfg.num_instructions` becomes that count); kept.jsonl in `audit_dir` holds every one that passed.
     """
     seeds, template = load_seeds(cfg.seeds), load_template(cfg.prompt_file)
     price, counter = price_for(cfg.model, load_pricing(cfg.pricing)), get_counter(cfg.model, offline=True)
@@ -276,7 +277,8 @@ def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Pa
         sieve.admit_response(request, response)
         usage.add(response, request["prompts"], price, counter)
     first = recorded.starts[0] if recorded.starts else {}
-
+    if everything:
+        cfg.num_instructions = max(1, len(sieve.kept))
     result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
                        Path(audit_dir))
     finished = _iso(time.time())

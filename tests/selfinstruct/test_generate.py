@@ -229,3 +229,19 @@ def test_a_model_repeating_itself_stops_the_run(test_data, tmp_path):
     summary = json.loads(r.output[: r.output.rindex("}") + 1])
     assert summary["records"] == 1 and summary["stopped_by"] == "stalled"
     assert sent <= 1 + 10 + 2 + 2  # the first response, ten idle ones, and at most the requests then in flight
+
+
+def test_replay_without_n_keeps_everything_the_journal_yields(test_data, tmp_path):
+    seeds = str(test_data / "seeds_tiny.jsonl")
+    with LoopbackServer(tasks_per_reply=20, diverse=True) as server:
+        r = CliRunner().invoke(cli, ["generate", "-n", "101", "--model", "m", "-o", str(tmp_path / "a.jsonl"),
+                                     "--seeds", seeds, "-q"], env=_cli_env(server))
+    assert r.exit_code == 0, r.output
+    everything = CliRunner().invoke(cli, ["generate", "--backend", "replay", "--run-dir", str(tmp_path / "a.run"),
+                                          "--seeds", seeds, "-o", str(tmp_path / "b.jsonl"), "--json"])
+    summary = json.loads(everything.output)
+    assert everything.exit_code == 0 and summary["records"] == summary["kept_total"] > 100
+    assert len((tmp_path / "b.jsonl").read_text().splitlines()) == summary["records"]
+    capped = CliRunner().invoke(cli, ["generate", "--backend", "replay", "--run-dir", str(tmp_path / "a.run"),
+                                      "--seeds", seeds, "-o", str(tmp_path / "c.jsonl"), "-n", "5", "--json"])
+    assert json.loads(capped.output)["records"] == 5
