@@ -10,7 +10,10 @@ import click
 
 @click.group()
 def finetune() -> None:
-    """Fine-tune a causal LM on a registered dataset version."""
+    """Fine-tune a causal LM on a registered dataset version.
+
+    Example: selfinstruct finetune run --dataset mine@1 --model ./my-base-model --recipe llama-1b
+    """
 
 
 def _common(f):
@@ -40,7 +43,29 @@ def _config(recipe, overrides, **fields):
         raise _bad_input(exc) from None
 
 
-@finetune.command("run")
+def _recipes_and_keys() -> str:
+    """The bundled recipes and every KEY a KEY=VALUE pair may set, for `finetune run --help`."""
+    import dataclasses
+    from importlib import resources
+
+    from finetune.config import FinetuneConfig
+
+    recipes = sorted(p.name[:-5] for p in (resources.files("finetune") / "recipes").iterdir()
+                     if p.name.endswith(".yaml") and not p.name.endswith(".accelerate.yaml"))
+    fixed = {"dataset", "model", "output", "registry", "recipe"}  # options of their own
+    keys = [f.name for f in dataclasses.fields(FinetuneConfig) if f.name not in fixed]
+    lines, line = [], ""
+    for key in keys:
+        if len(line) + len(key) + 2 > 76:
+            lines.append(line.rstrip())
+            line = ""
+        line += key + ", "
+    lines.append(line.rstrip(", "))
+    return ("\b\nRecipes (--recipe, or a YAML file): " + ", ".join(recipes)
+            + "\n\n\b\nKEY=VALUE keys (docs/finetune.md describes each):\n  " + "\n  ".join(lines))
+
+
+@finetune.command("run", epilog=_recipes_and_keys())
 @_common
 @click.option("--output", help="Output directory (default: runs/finetune).")
 @click.option("--overwrite", is_flag=True,

@@ -13,7 +13,7 @@ from registry.cli_common import (console, current_root, friendly_errors, json_op
 @json_option
 @friendly_errors
 def list_cmd(as_json):
-    """Datasets with their versions, rows, creation times and aliases."""
+    """Datasets with their versions, rows, creation times and aliases. Example: selfinstruct registry list"""
     from registry.browse import list_summary
 
     data = list_summary(root=current_root())
@@ -60,7 +60,7 @@ def show_cmd(ref, sample_rows, as_json):
 @json_option
 @friendly_errors
 def log_cmd(name, as_json):
-    """Versions of NAME and alias moves, oldest first."""
+    """Versions of NAME and alias moves, oldest first. Example: selfinstruct registry log alpaca"""
     from registry.browse import log
 
     events = log(name, root=current_root())
@@ -77,7 +77,10 @@ def log_cmd(name, as_json):
 @json_option
 @friendly_errors
 def diff_cmd(a, b, as_json):
-    """Rows added, removed and changed from A to B (by record hash), statistic and lineage deltas."""
+    """Rows added, removed and changed from A to B (by record hash), statistic and lineage deltas.
+
+    Example: selfinstruct registry diff alpaca@1 alpaca@2
+    """
     from registry.diff import diff
 
     d = diff(a, b, root=current_root())

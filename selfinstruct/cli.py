@@ -41,6 +41,11 @@ def cli() -> None:
     """Grow instruction datasets from seed tasks, version them, fine-tune on them.
 
     \b
+        selfinstruct generate -n 200 --base-url http://localhost:8000/v1 --model my-model -o data/regen.jsonl
+        selfinstruct registry import data/regen.jsonl --name mine
+        selfinstruct finetune run --dataset mine@1 --model ./my-base-model --recipe llama-1b
+
+    \b
     Exit status: 0 done, 1 failed (endpoint refused, run error), 2 bad input or configuration
     (nothing sent), 3 stopped short (--max-cost or a stalled model; rerun to continue), 130 interrupted.
     """
@@ -376,7 +381,7 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
 
 @cli.command()
 def backends():
-    """List the generation backends."""
+    """List the generation backends. Example: selfinstruct backends"""
     from selfinstruct.backends import BACKENDS
 
     for name, what in BACKENDS.items():
