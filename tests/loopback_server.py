@@ -2,7 +2,7 @@
 
 Tests and benchmarks drive it through the real `openai` client. Replies are synthetic tasks in the
 numbered format, distinct enough that most survive dedup. A script of faults (429 with
-Retry-After, 500, 401, 404, dropped connections, hangs, cut replies, garbage) is consumed one
+Retry-After, 500, 401, 404, dropped connections, hangs, stalls, cut replies, garbage) is consumed one
 entry per request, in order.
 
     with LoopbackServer(latency_s=0.2) as server:
@@ -165,6 +165,9 @@ class LoopbackServer:
                     return
                 if action == "hang":
                     time.sleep(3)  # longer than the client's timeout in the tests that script it
+                if action == "stall":  # never answer: the client waits until it is killed
+                    time.sleep(3600)
+                    return
                 max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 4096
                 route = self.path.partition("?")[0]
                 if route.endswith("/chat/completions"):

@@ -39,6 +39,7 @@ def sixteen(tmp_path_factory, records):
     return path
 
 
+@pytest.mark.slow
 def test_loss_falls_when_overfitting_16_examples(tmp_path, sixteen, tiny_model):
     out = _run(tmp_path, "overfit", sixteen, tiny_model, "epochs=15", "global_batch_size=8",
                "per_device_batch_size=8")
@@ -47,6 +48,7 @@ def test_loss_falls_when_overfitting_16_examples(tmp_path, sixteen, tiny_model):
     assert losses[-1] < 0.5 * losses[0]
 
 
+@pytest.mark.slow
 def test_resume_reaches_the_same_parameters(tmp_path, records_file, tiny_model):
     # max_steps sets the schedule's length, so a constant schedule lets a shorter run stand in
     # for an interrupted one
@@ -69,6 +71,7 @@ def test_resume_reaches_the_same_parameters(tmp_path, records_file, tiny_model):
     assert resumed_losses == pytest.approx(straight_losses, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_token_averaging_makes_accumulation_invisible(tmp_path, records_file, tiny_model):
     common = ["max_steps=3", "global_batch_size=8", "loss_averaging=token"]
     whole = _run(tmp_path, "whole", records_file, tiny_model, *common, "per_device_batch_size=8")

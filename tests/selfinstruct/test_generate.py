@@ -97,20 +97,23 @@ def _cli_env(server):
     return {**os.environ, "OPENAI_API_KEY": SECRET, "OPENAI_BASE_URL": server.url, "PYTHONPATH": str(ROOT)}
 
 
+@pytest.mark.slow  # real processes
 def test_kill_9_then_rerun_resumes_without_rerequesting(test_data, tmp_path):
     out = tmp_path / "out.jsonl"
     cmd = [sys.executable, "-m", "selfinstruct", "generate", "-n", "40", "--model", "loopback-model", "-o", str(out),
            "--seeds", str(test_data / "seeds_tiny.jsonl"), "--concurrency", "2", "-q"]
     journal = tmp_path / "out.run" / "journal.jsonl"
-    with LoopbackServer(latency_s=0.15, tasks_per_reply=3) as server:
+    # three answers, then requests that are never answered: the process is killed while it waits
+    with LoopbackServer(tasks_per_reply=3, script=["ok"] * 3 + ["stall"] * 2) as server:
         proc = subprocess.Popen(cmd, env=_cli_env(server), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.time() + 60
-        while time.time() < deadline and (not journal.exists() or len(read_journal(journal).responses) < 3):
+        while not journal.exists() or len(read_journal(journal).responses) < 3:
+            assert proc.poll() is None, proc.stderr.read()
             time.sleep(0.05)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        server.script.clear()  # a stall the killed process did not reach must not meet the rerun
         before = read_journal(journal)
-        assert 3 <= len(before.responses) and not out.exists()
+        assert len(before.responses) == 3 and not out.exists()
         first_run_hits = len(server.requests)
         done = subprocess.run(cmd, env=_cli_env(server), capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
