@@ -62,8 +62,9 @@ def test_unknown_version_fails_before_training(tmp_path, tiny_registry, tiny_mod
     root, _ = tiny_registry
     cfg = load_config(None, ["max_length=128"], dataset="tiny@9", model=str(tiny_model),
                       output=str(tmp_path / "out"), registry=root)
-    with pytest.raises(ValueError, match="unknown version 'tiny@9'"):
+    with pytest.raises(ValueError, match="unknown version 'tiny@9'") as error:
         train(cfg)
+    assert str(error.value).count("tiny@9") == 1  # said once, not wrapped in a second "unknown ..."
     assert not (tmp_path / "out").exists()
 
 
