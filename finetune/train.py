@@ -126,7 +126,15 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
 
 
 def check_output(output: Path, overwrite: bool) -> None:
-    """Refuse to replace a finished model (its weights or model card) unless asked to."""
+    """Refuse an output folder that cannot be written, or one holding a finished model (its
+    weights or model card) unless asked to replace it."""
+    from selfinstruct.errors import InputError
+    from selfinstruct.io import check_writable
+
+    try:
+        check_writable(output, folder=True)
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
     finished = [p.name for p in (output / "model.safetensors", output / "adapter_model.safetensors",
                                  output / "model.safetensors.index.json", output / "README.md")
                 if p.exists()]

@@ -171,3 +171,7 @@ def test_finished_model_is_not_overwritten_without_flag(tmp_path, sixteen, tiny_
     assert "--overwrite" in again.output
     assert (tmp_path / "out" / "model.safetensors").read_bytes() == before
     assert CliRunner().invoke(cli, [*args, "--overwrite"]).exit_code == 0
+    (tmp_path / "afile").write_text("")
+    unwritable = [*args[:7], str(tmp_path / "afile" / "out"), *args[8:]]
+    refused = CliRunner().invoke(cli, unwritable)
+    assert refused.exit_code == 2 and "afile is a file, not a folder" in refused.output
