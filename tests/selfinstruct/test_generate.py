@@ -100,7 +100,7 @@ def _cli_env(server):
 @pytest.mark.slow  # real processes
 def test_kill_9_then_rerun_resumes_without_rerequesting(test_data, tmp_path):
     out = tmp_path / "out.jsonl"
-    cmd = [sys.executable, "-m", "selfinstruct", "generate", "-n", "40", "--model", "loopback-model", "-o", str(out),
+    cmd = [sys.executable, "-m", "selfinstruct", "generate", "-n", "20", "--model", "loopback-model", "-o", str(out),
            "--seeds", str(test_data / "seeds_tiny.jsonl"), "--concurrency", "2", "-q"]
     journal = tmp_path / "out.run" / "journal.jsonl"
     # three answers, then requests that are never answered: the process is killed while it waits
@@ -125,7 +125,7 @@ def test_kill_9_then_rerun_resumes_without_rerequesting(test_data, tmp_path):
     # every request of the second run produced a new response: none went to an already-answered id
     assert second_run_hits == len(after.responses) - len(before.responses)
     records = [json.loads(x) for x in out.read_text().splitlines()]
-    assert len(records) == 40 and len({r["instruction"] for r in records}) == 40
+    assert len(records) == 20 and len({r["instruction"] for r in records}) == 20
 
 
 def test_replay_resieves_with_new_settings_and_sends_nothing(server, test_data, tmp_path):
