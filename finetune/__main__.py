@@ -1,5 +1,11 @@
-"""`python -m finetune run|plan ...`: the entry point for `accelerate launch -m finetune run`."""
+"""`python -m finetune run|plan ...`: the entry point for `accelerate launch -m finetune run`.
 
-from finetune.cli import finetune
+It runs through the top-level command group, so exit statuses (130 on Ctrl-C) are those of
+`selfinstruct finetune ...`.
+"""
 
-finetune(prog_name="python -m finetune")
+import sys
+
+from selfinstruct.cli import cli
+
+cli(args=["finetune", *sys.argv[1:]], prog_name="python -m")

@@ -10,7 +10,10 @@ import click
 
 @click.group()
 def finetune() -> None:
-    """Fine-tune a causal LM on a registered dataset version."""
+    """Fine-tune a causal LM on a registered dataset version.
+
+    Example: selfinstruct finetune run --dataset mine@1 --model ./my-base-model --recipe llama-1b
+    """
 
 
 def _common(f):
@@ -24,16 +27,45 @@ def _common(f):
     return f
 
 
+def _bad_input(exc: Exception) -> click.ClickException:
+    """A bad recipe, override, dataset, model or output: one line, exit status 2."""
+    failure = click.ClickException(str(exc))
+    failure.exit_code = 2
+    return failure
+
+
 def _config(recipe, overrides, **fields):
     from finetune.config import load_config
 
     try:
         return load_config(recipe, list(overrides), **fields)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _bad_input(exc) from None
 
 
-@finetune.command("run")
+def _recipes_and_keys() -> str:
+    """The bundled recipes and every KEY a KEY=VALUE pair may set, for `finetune run --help`."""
+    import dataclasses
+    from importlib import resources
+
+    from finetune.config import FinetuneConfig
+
+    recipes = sorted(p.name[:-5] for p in (resources.files("finetune") / "recipes").iterdir()
+                     if p.name.endswith(".yaml") and not p.name.endswith(".accelerate.yaml"))
+    fixed = {"dataset", "model", "output", "registry", "recipe"}  # options of their own
+    keys = [f.name for f in dataclasses.fields(FinetuneConfig) if f.name not in fixed]
+    lines, line = [], ""
+    for key in keys:
+        if len(line) + len(key) + 2 > 76:
+            lines.append(line.rstrip())
+            line = ""
+        line += key + ", "
+    lines.append(line.rstrip(", "))
+    return ("\b\nRecipes (--recipe, or a YAML file): " + ", ".join(recipes)
+            + "\n\n\b\nKEY=VALUE keys (docs/finetune.md describes each):\n  " + "\n  ".join(lines))
+
+
+@finetune.command("run", epilog=_recipes_and_keys())
 @_common
 @click.option("--output", help="Output directory (default: runs/finetune).")
 @click.option("--overwrite", is_flag=True,
@@ -54,15 +86,16 @@ def run_command(dataset, model, recipe, registry, overrides, output, overwrite):
     try:
         out = train(config, overwrite=overwrite)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _bad_input(exc) from None
     click.echo(f"model, tokenizer, model card and metrics written to {out}")
 
 
 @finetune.command("plan")
 @_common
 @click.option("--gpu", default="a100-80gb", show_default=True,
-              help="a100-40gb, a100-80gb, h100, h100-pcie or h200.")
-@click.option("--gpus", default=8, show_default=True, type=int)
+              help="a100-40gb, a100-80gb, h100, h100-pcie, h200, or cpu (this machine: its RAM, an assumed "
+                   "0.08 TFLOP/s per core).")
+@click.option("--gpus", default=8, show_default="8; 1 with --gpu cpu", type=int)
 @click.option("--mfu", default=0.40, show_default=True, type=float,
               help="Model-FLOPs utilisation assumed for the time estimate.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
@@ -72,14 +105,20 @@ def plan_command(dataset, model, recipe, registry, overrides, gpu, gpus, mfu, as
     \b
         selfinstruct finetune plan --recipe alpaca-7b --dataset alpaca@1 \\
             --model ./llama-7b --gpu a100-80gb --gpus 8
+        selfinstruct finetune plan --recipe tiny-cpu --dataset mine@1 --model runs/tiny-llama --gpu cpu
     """
+    from click.core import ParameterSource
+
     from finetune.plan import format_plan, plan
+
+    if gpu == "cpu" and click.get_current_context().get_parameter_source("gpus") == ParameterSource.DEFAULT:
+        gpus = 1
 
     config = _config(recipe, overrides, dataset=dataset, model=model, registry=registry)
     try:
         result = plan(config, gpu=gpu, gpus=gpus, mfu=mfu)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _bad_input(exc) from None
     click.echo(json.dumps(result, indent=2) if as_json else format_plan(result))
 
 
@@ -98,15 +137,19 @@ def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, se
         selfinstruct finetune tiny-model runs/tiny-llama --dataset mine@1
         selfinstruct finetune run --dataset mine@1 --model runs/tiny-llama --recipe tiny-cpu
     """
-    import torch
-
     from finetune.dataset import load_records
-    from finetune.tiny import save_tiny_model
+    from selfinstruct.errors import InputError
+    from selfinstruct.io import check_writable
 
     try:
+        check_writable(output, folder=True)
         records, _ = load_records(dataset, registry)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+    except (ValueError, InputError) as exc:
+        raise _bad_input(exc) from None
+    import torch
+
+    from finetune.tiny import save_tiny_model
+
     texts = [" ".join(str(r.get(k) or "") for k in ("instruction", "input", "output")) for r in records]
     torch.manual_seed(seed)
     save_tiny_model(Path(output), texts, vocab_size=vocab_size, hidden=hidden, layers=layers)

@@ -94,7 +94,9 @@ class FinetuneConfig:
     """Evaluate every N steps (0: only at the end)."""
     log_every: int = 1
     save_every: int = 0
-    """Checkpoint every N steps (0: only at the end of the run)."""
+    """Checkpoint every N steps (0: never)."""
+    keep_checkpoints: int = 2
+    """Checkpoints kept (the newest); more than one lets resume fall back past a damaged one."""
     resume_from: str | None = None
     """A checkpoint directory, or `auto` for the newest one under output/checkpoints."""
     trackers: list[str] = field(default_factory=list)
@@ -109,7 +111,7 @@ class FinetuneConfig:
         _check_choice("pack_unit", self.pack_unit, PACK_UNITS)
         _check_choice("precision", self.precision, PRECISIONS)
         _check_choice("scheduler", self.scheduler, ("cosine", "linear", "constant"))
-        for name in ("max_length", "global_batch_size", "per_device_batch_size", "log_every"):
+        for name in ("max_length", "global_batch_size", "per_device_batch_size", "log_every", "keep_checkpoints"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.max_steps is not None and self.max_steps < 1:

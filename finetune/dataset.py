@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -32,20 +31,17 @@ def registry_root(root: str | None) -> str | None:
 def load_records(dataset: str, root: str | None = None) -> tuple[list[dict], DatasetSource]:
     """Records with instruction/input/output strings, and their source."""
     if is_registry_ref(dataset):
-        try:
-            import registry
-        except ImportError as exc:  # pragma: no cover - registry ships with the project
-            raise ValueError(f"{dataset}: the registry package is not importable") from exc
-        if not hasattr(registry, "open"):
-            raise ValueError(f"{dataset}: this registry version cannot open datasets")
+        import registry
+
         root = registry_root(root)
-        errors = (KeyError, FileNotFoundError, LookupError, getattr(registry, "RegistryError", KeyError))
         try:
             version = registry.resolve(dataset, root=root)
             # Open the resolved number, so `name@latest` cannot move between the two calls.
             frame = registry.open(version.ref, root=root)
-        except errors as exc:
-            raise ValueError(f"unknown dataset version {dataset!r}: {exc}") from exc
+        except registry.RegistryError as exc:  # its message names the reference and what exists
+            raise ValueError(str(exc)) from None
+        except (KeyError, FileNotFoundError, LookupError) as exc:
+            raise ValueError(f"{dataset}: cannot be opened ({exc})") from None
         rows = frame.to_dicts()
         check_fields(rows, dataset, list(frame.columns))
         return normalise(rows), DatasetSource(version.ref, str(version.hash), True)
@@ -58,25 +54,16 @@ def load_records(dataset: str, root: str | None = None) -> tuple[list[dict], Dat
 
 
 def read_file(path: Path) -> list[dict]:
-    """JSON (a list), JSONL (one object a line) or Parquet."""
-    if path.suffix == ".parquet":
-        import polars as pl
+    """JSON (a list), JSONL (one object a line) or Parquet; a malformed file is a ValueError naming it."""
+    from selfinstruct.errors import InputError
+    from selfinstruct.io import read_json_objects, read_parquet
 
-        return pl.read_parquet(path).to_dicts()
-    text = path.read_text()
-    if path.suffix == ".json":
-        rows = json.loads(text)
-        if not isinstance(rows, list):
-            raise ValueError(f"{path}: expected a JSON list of records")
-        return rows
-    rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
-    return rows
+    try:
+        if path.suffix == ".parquet":
+            return read_parquet(path).to_dicts()
+        return [obj for _, obj in read_json_objects(path)]
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def check_fields(rows: list[dict], where: str, columns: list[str]) -> None:

@@ -24,6 +24,19 @@ DEVICES = {
 }
 
 
+CPU_TFLOPS_PER_CORE = 0.08
+"""Assumed fp32 peak of one x86 core: 2.5 GHz x 32 FLOPs/cycle (two AVX2 FMA units)."""
+
+
+def cpu_device() -> Device:
+    """This machine's CPUs as a plan target: an assumed peak per core, and its RAM as memory."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    return Device(f"CPU ({cores} cores)", cores * CPU_TFLOPS_PER_CORE, round(ram, 1))
+
+
 def device_key(cuda_name: str) -> str | None:
     """Map torch.cuda.get_device_name() (e.g. 'NVIDIA H100 80GB HBM3') to a DEVICES key."""
     name = cuda_name.upper()

@@ -19,6 +19,8 @@ class MetricsLog:
         self.window = {"real": 0, "slots": 0, "steps": 0, "start": time.perf_counter()}
         self.totals = {"real": 0, "slots": 0}
         self.bar = None
+        if accelerator.is_main_process:
+            keep_steps_through(path, start_step)
         if progress and accelerator.is_main_process:
             from tqdm.auto import tqdm
 
@@ -69,3 +71,23 @@ class MetricsLog:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def keep_steps_through(path: Path, step: int) -> None:
+    """Drop the lines a resumed run will write again (those after `step`, all of them for a fresh
+    start), so each step is logged once."""
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    kept = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line torn by a kill
+        if isinstance(record, dict) and isinstance(record.get("step"), int) and record["step"] <= step:
+            kept.append(line if line.endswith("\n") else line + "\n")
+    if kept != lines:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(kept))
+        tmp.replace(path)

@@ -10,7 +10,7 @@ import dataclasses
 
 from finetune.batching import padding_stats, plan_epoch, total_steps
 from finetune.config import FinetuneConfig
-from finetune.flops import DEVICES, flops_per_token, memory_per_gpu, shape_of
+from finetune.flops import DEVICES, cpu_device, flops_per_token, memory_per_gpu, shape_of
 from finetune.prepare import prepare_data
 
 # Stanford's release post: the initial run took 3 hours on 8 A100 80GB (crfm.stanford.edu,
@@ -22,11 +22,11 @@ def plan(config: FinetuneConfig, gpu: str = "a100-80gb", gpus: int = 8, mfu: flo
     """Examples, tokens, padding, steps, FLOPs, memory per GPU and time at `mfu` on `gpus`."""
     from transformers import AutoConfig
 
-    if gpu not in DEVICES:
-        raise ValueError(f"unknown gpu {gpu!r}; known: {', '.join(DEVICES)}")
+    if gpu != "cpu" and gpu not in DEVICES:
+        raise ValueError(f"unknown gpu {gpu!r}; known: cpu, {', '.join(DEVICES)}")
     if not 0 < mfu <= 1:
         raise ValueError(f"mfu must be in (0, 1], got {mfu}")
-    device = DEVICES[gpu]
+    device = cpu_device() if gpu == "cpu" else DEVICES[gpu]
     data = prepare_data(config, need_weights=False)
     lengths = [len(e) for e in data.train]
     shape = shape_of(AutoConfig.from_pretrained(config.model))

@@ -56,9 +56,12 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
                               "constant_with_warmup", optimizer, warmup, total)
     optimizer, scheduler = accelerator.prepare(optimizer, scheduler)
 
-    step = 0
+    step, run_id = 0, None
     if config.resume_from:
-        step = load_checkpoint(accelerator, find_checkpoint(output, config.resume_from))["step"]
+        saved = load_checkpoint(accelerator, find_checkpoint(output, config.resume_from))
+        step, run_id = saved["step"], saved.get("run_id")
+    use = start_use(config, data.source, output, started, run_id) if accelerator.is_main_process else None
+    run_id = use["entry"]["run_id"] if use else run_id
     device, peak = detect_device()
     shape = shape_of(accelerator.unwrap_model(model).config)
     context = sum(n * n for n in lengths) / sum(lengths)  # token-weighted mean example length
@@ -97,7 +100,8 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
             eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
             log.append({"step": step, "eval_loss": eval_loss})
         if (config.save_every and step % config.save_every == 0):
-            save_checkpoint(accelerator, output, step, {"total_steps": total})
+            save_checkpoint(accelerator, output, step, {"total_steps": total, "run_id": run_id},
+                            keep=config.keep_checkpoints)
     log.close()
     if data.eval:
         eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
@@ -114,8 +118,8 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
     }
     if accelerator.is_main_process:
         (output / "README.md").write_text(render_model_card(config, run))
-        if data.source.from_registry:
-            record_use(config, run, output)
+        if use is not None:
+            finish_use(use, run, config)
     # Tear the process group down together: a rank that leaves while another still writes
     # the model card can leave that one waiting in gloo's shutdown.
     accelerator.wait_for_everyone()
@@ -124,7 +128,15 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
 
 
 def check_output(output: Path, overwrite: bool) -> None:
-    """Refuse to replace a finished model (its weights or model card) unless asked to."""
+    """Refuse an output folder that cannot be written, or one holding a finished model (its
+    weights or model card) unless asked to replace it."""
+    from selfinstruct.errors import InputError
+    from selfinstruct.io import check_writable
+
+    try:
+        check_writable(output, folder=True)
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
     finished = [p.name for p in (output / "model.safetensors", output / "adapter_model.safetensors",
                                  output / "model.safetensors.index.json", output / "README.md")
                 if p.exists()]
@@ -162,16 +174,45 @@ def build_accelerator(config: FinetuneConfig):
     return accelerator, "bf16" if precision == "bf16" else "fp32"
 
 
-def record_use(config: FinetuneConfig, run: dict, output: Path) -> None:
-    """Append this run to the dataset version's "used by" entries in the registry."""
+def start_use(config: FinetuneConfig, source, output: Path, started: str, run_id: str | None) -> dict | None:
+    """Record in the registry, before training, that this run uses the dataset version (status
+    running; a resumed run keeps its checkpoint's run_id, so it stays one use); returns what
+    finish_use needs. None for a dataset read from a file."""
+    if not source.from_registry:
+        return None
+    import uuid
+
     import registry
 
     from finetune.dataset import registry_root
 
-    registry.record_use(run["dataset"], {
-        "kind": "finetune", "output": str(output.resolve()), "model": config.model,
-        "recipe": config.recipe, "started": run["started"], "finished": run["finished"],
-        "steps": run["steps"], "final_loss": run["final_loss"]}, root=registry_root(config.registry))
+    root = registry_root(config.registry)
+    try:
+        version = registry.resolve(source.ref, root=root)
+        entry = {"kind": "finetune", "run_id": run_id or uuid.uuid4().hex, "status": "running", "seq": 0,
+                 "output": str(output.resolve()), "model": config.model, "recipe": config.recipe,
+                 "started": started}
+        registry.record_use(version, entry, root=root)
+    except registry.RegistryError as exc:
+        raise ValueError(f"{source.ref}: cannot record this run's use ({exc})") from None
+    return {"version": version, "root": root, "entry": entry}
+
+
+def finish_use(use: dict, run: dict, config: FinetuneConfig) -> None:
+    """Mark the use recorded at the start finished, with its steps and loss. The version may have
+    been retired meanwhile: the entry still lands; a registry failure now only warns, since the
+    model is already exported."""
+    import registry
+
+    entry = {**use["entry"], "status": "finished", "seq": 1, "finished": run["finished"], "steps": run["steps"],
+             "final_loss": run["final_loss"]}
+    try:
+        registry.record_use(use["version"], entry, root=use["root"])
+    except Exception as exc:  # noqa: BLE001 - the model is exported; losing the end mark must not fail the run
+        import logging
+
+        logging.getLogger(__name__).warning("the model is exported, but marking its use of %s finished failed: %s",
+                                            use["version"].ref, exc)
 
 
 def _now() -> str:

@@ -80,7 +80,10 @@ def export_cmd(ref, fmt, output, as_json):
 @json_option
 @friendly_errors
 def verify_cmd(ref, as_json):
-    """Rehash shards and rows of REF (NAME@V, NAME, or everything) and name each missing or altered file."""
+    """Rehash shards and rows of REF (NAME@V, NAME, or everything) and name each missing or altered file.
+
+    Example: selfinstruct registry verify alpaca@2
+    """
     from registry.verify import verify
 
     report = verify(ref, root=current_root())
@@ -128,7 +131,10 @@ def tag_cmd(ref, alias, delete, as_json):
 @json_option
 @friendly_errors
 def gc_cmd(dry_run, keep_last, grace_s, as_json):
-    """Remove objects no live version references (and, with --keep-last, old untagged versions)."""
+    """Remove objects no live version references (and, with --keep-last, old untagged versions).
+
+    Example: selfinstruct registry gc --dry-run
+    """
     from registry.gc import gc
 
     plan = gc(root=current_root(), dry_run=dry_run, keep_last=keep_last, grace_s=grace_s)

@@ -15,7 +15,7 @@ from registry.cli_common import (console, current_root, friendly_errors, json_op
 @json_option
 @friendly_errors
 def list_cmd(as_json):
-    """Datasets with their versions, rows, creation times and aliases."""
+    """Datasets with their versions, rows, creation times and aliases. Example: selfinstruct registry list"""
     from registry.browse import list_summary
 
     data = list_summary(root=current_root())
@@ -66,7 +66,7 @@ def show_cmd(ref, sample_rows, as_json):
 @json_option
 @friendly_errors
 def log_cmd(name, as_json):
-    """Versions of NAME and alias moves, oldest first."""
+    """Versions of NAME and alias moves, oldest first. Example: selfinstruct registry log alpaca"""
     from registry.browse import log
 
     events = log(name, root=current_root())

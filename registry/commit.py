@@ -8,7 +8,6 @@ racing for the same number end with distinct numbers.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,11 +21,11 @@ from registry.manifest import (FORMAT, REQUIRED_COLUMNS, Version, now_iso, seale
 from registry.names import check_name
 from registry.shards import ShardRef, encode_layout, layout_relpath, read_shard, runs_from_locations, write_shard
 from registry.storage import Store
+from selfinstruct.redact import redact  # credentials never enter manifests
 from registry.store import as_store, dumps, manifest_path, read_version, resolve, version_numbers
 
 DEFAULT_SHARD_ROWS = 100_000
 MAX_ATTEMPTS = 100
-_SECRET_KEY = re.compile(r"^(api[_-]?key|secret|password|authorization|access[_-]?token|bearer)$", re.I)
 
 
 def commit(frame: pl.DataFrame, *, name: str, lineage: dict, parents: Sequence[str] = (),
@@ -158,10 +157,3 @@ def publish_manifest(store: Store, manifest: dict) -> Version:
     )
 
 
-def redact(value):
-    """Lineage as given, minus anything under a key that names a credential (keys never enter manifests)."""
-    if isinstance(value, dict):
-        return {k: ("<redacted>" if _SECRET_KEY.match(str(k)) else redact(v)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact(v) for v in value]
-    return value

@@ -25,12 +25,22 @@ def read_records(path: str | Path, fmt: str = "auto") -> pl.DataFrame:
     if fmt in ("alpaca-json", "jsonl"):
         return records_to_frame(path, list(iter_json_records(path)))
     if fmt == "parquet":
-        frame = pl.read_parquet(path)
+        frame = _read_parquet(path)
         return check_columns(path, frame, first_line=1, what="row")
     if fmt == "csv":
         frame = pl.read_csv(path, infer_schema=False, empty_string_is_null=False)
         return check_columns(path, frame, first_line=2, what="line")
     raise ImportFormatError(str(path), f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def _read_parquet(path: Path) -> pl.DataFrame:
+    from selfinstruct.errors import InputError
+    from selfinstruct.io import read_parquet
+
+    try:
+        return read_parquet(path)
+    except InputError as e:
+        raise ImportFormatError(str(path), e.message) from None
 
 
 def detect_format(path: Path) -> str:

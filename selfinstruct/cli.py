@@ -13,7 +13,7 @@ from click.core import ParameterSource
 
 from selfinstruct import __version__
 from selfinstruct.errors import BackendError, ConfigError, InputError, SelfInstructError
-from selfinstruct.journal import JournalError, RunLocked
+from selfinstruct.journal import RunLocked
 
 CREDENTIALS_HELP = """\
 No endpoint is configured, so nothing was sent. Set one of:
@@ -24,20 +24,52 @@ or use --backend transformers --model /path/to/checkpoint for a local model in-p
 This is the plan and price for the command you ran (--dry-run):"""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _CLI(click.Group):
+    """The top-level group: one place that turns Ctrl-C into exit status 130 for every command."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_CLI, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="selfinstruct")
 def cli() -> None:
-    """Grow instruction datasets from seed tasks, version them, fine-tune on them."""
+    """Grow instruction datasets from seed tasks, version them, fine-tune on them.
+
+    \b
+        selfinstruct generate -n 200 --base-url http://localhost:8000/v1 --model my-model -o data/regen.jsonl
+        selfinstruct registry import data/regen.jsonl --name mine
+        selfinstruct finetune run --dataset mine@1 --model ./my-base-model --recipe llama-1b
+
+    \b
+    Exit status: 0 done, 1 failed (endpoint refused, run error), 2 bad input or configuration
+    (nothing sent), 3 stopped short (--max-cost or a stalled model; rerun to continue), 130 interrupted.
+    """
 
 
-def _fail(error: Exception) -> click.ClickException:
-    return click.ClickException(str(error))
+def _fail(error: Exception, code: int = 1) -> click.ClickException:
+    """One line on stderr, no traceback; URLs in the message lose their credentials."""
+    from selfinstruct.redact import redact_text
+
+    failure = click.ClickException(redact_text(str(error)))
+    failure.exit_code = code
+    return failure
+
+
+def _bad_input(error: Exception) -> click.ClickException:
+    """Bad input or configuration: exit status 2."""
+    return _fail(error, 2)
 
 
 @cli.command()
 @click.option("--seeds", type=click.Path(dir_okay=False), help="Seed tasks (default: the shipped seeds/default.jsonl).")
 @click.option("--seeds-licence", help="Licence of --seeds (SPDX id), recorded in lineage and datasheets.")
-@click.option("-n", "--num-instructions", type=int, default=100, show_default=True, help="Records to produce.")
+@click.option("-n", "--num-instructions", type=int, default=100, show_default=True,
+              help="Records to produce (replay: at most this many; without -n, every record the journal yields).")
 @click.option("--model", default="gpt-4o-mini", show_default=True, help="Model name, or a checkpoint path for --backend transformers.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file: .jsonl, or .json for Alpaca's JSON list.")
 @click.option("--backend", type=click.Choice(["openai", "transformers", "replay"]), default="openai", show_default=True)
@@ -82,10 +114,21 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         export OPENAI_API_KEY=sk-...
         selfinstruct generate -n 200 --model gpt-4o-mini -o regen.jsonl
         selfinstruct generate -n 200 --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-7B-Instruct -o regen.jsonl
+        selfinstruct generate -n 200 --dataset regen --registry ./reg   # commit only (journal: regen.run)
         selfinstruct generate --backend replay --run-dir regen.run --filters alpaca -o resieved.jsonl
 
     Every request and response is journaled in --run-dir; running the same command again resumes
-    without requesting anything already received.
+    without requesting anything already received. Outputs, --dataset and the seed and prompt files
+    are checked before anything is sent.
+
+    \b
+    Exit status:
+      0    done
+      1    the endpoint refused (bad key, unknown model, quota) or the run failed
+      2    bad input or configuration (bad option, unwritable output, corrupt journal, run dir in
+           use, nothing listening at --base-url): nothing was sent
+      3    stopped short by --max-cost or a model repeating itself; run the same command to continue
+      130  interrupted (Ctrl-C); every response received is journaled
     """
     from selfinstruct.config import GenerateConfig
 
@@ -93,10 +136,11 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         cfg = GenerateConfig(**options)
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
-    if output is None and not dry_run:
-        raise click.UsageError("--output is required (a .jsonl or .json path), or use --dry-run")
-    run_dir = run_dir or (str(Path(output).with_suffix("")) + ".run" if output else None)
+    if output is None and dataset is None and not dry_run:
+        raise click.UsageError("give --output (a .jsonl or .json path) or --dataset NAME, or use --dry-run")
+    run_dir = run_dir or _default_run_dir(output, dataset)
     if cfg.backend == "replay":
+        _check_before_sending(cfg, output, None, dataset)
         return _replay(cfg, run_dir, output, dataset, registry_root, as_json)
     no_endpoint = cfg.backend == "openai" and not (api_key or os.environ.get("OPENAI_API_KEY")
                                                    or cfg.base_url or os.environ.get("OPENAI_BASE_URL"))
@@ -107,6 +151,7 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         if no_endpoint and not dry_run:
             sys.exit(2)
         return
+    _check_before_sending(cfg, output, run_dir, dataset)
     from selfinstruct.backends import build_backend
     from selfinstruct.generate import generate as run_generation
     from selfinstruct.tokens import get_counter
@@ -114,16 +159,46 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
     try:
         backend = build_backend(cfg, api_key=api_key, count_tokens=get_counter(cfg.model).count)
         result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json, salvage)
-    except (ConfigError, JournalError, RunLocked) as e:
-        click.echo(f"Error: {e}", err=True)
-        sys.exit(2)
+    except (ConfigError, InputError, RunLocked) as e:  # InputError covers a corrupt journal (JournalError)
+        raise _bad_input(e) from None
     except (SelfInstructError, ValueError) as e:
         raise _fail(e) from None
+    except OSError as e:  # a full disk or a folder removed under the run: the journal keeps what was received
+        raise _fail(f"{e.strerror or e}{f': {e.filename}' if e.filename else ''}; every response received "
+                    f"before it is in {run_dir}/journal.jsonl: free space and run the same command to resume") from None
     except KeyboardInterrupt:
         click.echo(f"interrupted: every response received is in {run_dir}/journal.jsonl; run the same command "
                    "to resume", err=True)
         sys.exit(130)
     _finish(result, cfg, output, dataset, registry_root, as_json)
+
+
+def _default_run_dir(output: str | None, dataset: str | None) -> str | None:
+    """OUTPUT without its suffix + .run, else NAME.run for a run that only commits --dataset NAME."""
+    if output:
+        return str(Path(output).with_suffix("")) + ".run"
+    return f"{dataset}.run" if dataset else None
+
+
+def _check_before_sending(cfg, output, run_dir, dataset) -> None:
+    """Everything that would fail after a paid run, checked before the first request: exit 2."""
+    from registry.errors import RegistryError
+    from selfinstruct.io import RECORD_SUFFIXES, check_writable
+    from selfinstruct.prompts import load_template
+
+    try:
+        if dataset is not None:
+            from registry.names import check_name
+
+            check_name(dataset)
+        if output is not None:
+            check_writable(output, suffixes=RECORD_SUFFIXES)
+        if run_dir is not None:
+            check_writable(run_dir, folder=True)
+        if cfg.prompt_file is not None:
+            load_template(cfg.prompt_file)
+    except (SelfInstructError, RegistryError) as e:  # InputError, or the registry's UnsafeNameError
+        raise _bad_input(e) from None
 
 
 def _run_with_progress(run_generation, cfg, backend, run_dir, quiet, salvage=False):
@@ -144,15 +219,19 @@ def _replay(cfg, run_dir, output, dataset, registry_root, as_json):
     if not run_dir:
         raise click.UsageError("--backend replay needs --run-dir (the directory of the run to re-sieve)")
     if output is None:
-        raise click.UsageError("--output is required")
+        raise click.UsageError("--backend replay needs --output (the audit files go beside it)")
     try:
         recorded = read_recorded_run(run_dir)
         first = recorded.starts[0] if recorded.starts else {}
-        model_given = click.get_current_context().get_parameter_source("model") != ParameterSource.DEFAULT
+        ctx = click.get_current_context()
+        model_given = ctx.get_parameter_source("model") != ParameterSource.DEFAULT
         if not model_given and first.get("model"):
             cfg.model = first["model"]  # the model that produced the journal, for lineage and pricing
+        everything = ctx.get_parameter_source("num_instructions") == ParameterSource.DEFAULT
         audit_dir = str(Path(output).with_suffix("")) + ".replay"
-        result = replay(cfg, recorded, run_dir, audit_dir=audit_dir)
+        result = replay(cfg, recorded, run_dir, audit_dir=audit_dir, everything=everything)
+    except InputError as e:  # a corrupt journal
+        raise _bad_input(e) from None
     except SelfInstructError as e:
         raise _fail(e) from None
     _finish(result, cfg, output, dataset, registry_root, as_json)
@@ -161,13 +240,13 @@ def _replay(cfg, run_dir, output, dataset, registry_root, as_json):
 def _finish(result, cfg, output, dataset, registry_root, as_json):
     from selfinstruct.io import write_records
 
-    n = write_records(output, result.records)
+    n = write_records(output, result.records) if output else len(result.records)
     summary = {"output": output, "records": n, "run_dir": str(result.run_dir), "stopped_by": result.stopped_by,
                "requests": result.stats.requests, "candidates": result.stats.candidates,
-               "kept_total": len(result.kept), "drops": dict(sorted(result.stats.drops.items())),
-               "usage": result.usage.to_dict()}
+               "kept_total": len(result.kept), "surplus": len(result.kept) - n,
+               "drops": dict(sorted(result.stats.drops.items())), "usage": result.usage.to_dict()}
     if dataset:
-        summary["dataset"] = _commit(result, dataset, registry_root)
+        summary["dataset"] = _commit(result, dataset, registry_root, output)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
@@ -185,7 +264,7 @@ def _finish(result, cfg, output, dataset, registry_root, as_json):
         click.echo(f"the journal yields {n} records under these settings (asked for {cfg.num_instructions})", err=True)
 
 
-def _commit(result, dataset, registry_root) -> str:
+def _commit(result, dataset, registry_root, output) -> str:
     import polars as pl
 
     import registry
@@ -194,17 +273,23 @@ def _commit(result, dataset, registry_root) -> str:
     try:
         version = registry.commit(frame, name=dataset, lineage=result.lineage, root=registry_root)
     except Exception as e:
-        raise click.ClickException(f"generated {len(result.records)} records (written to the output), but the "
-                                   f"registry commit failed: {e}") from None
+        where = f"written to {output}" if output else f"kept in {result.run_dir}/kept.jsonl"
+        raise _fail(f"generated {len(result.records)} records ({where}), but the registry commit failed: {e}; "
+                    "`selfinstruct registry import` can commit them") from None
     return version.ref
 
 
 def _print_summary(s: dict) -> None:
     u = s["usage"]
     ratio = s["kept_total"] / s["candidates"] if s["candidates"] else 0.0
-    click.echo(f"wrote {s['records']} records to {s['output']}  (journal: {s['run_dir']})")
-    click.echo(f"requests {s['requests']}, candidates {s['candidates']}, kept {s['kept_total']} "
-               f"({ratio:.0%} of received); tokens {u['prompt_tokens']:,} in + {u['completion_tokens']:,} out; "
+    if s["output"]:
+        click.echo(f"wrote {s['records']} records to {s['output']}  (journal: {s['run_dir']})")
+    else:
+        click.echo(f"{s['records']} records  (journal: {s['run_dir']})")
+    surplus = (f"; {s['surplus']} more passed the filters (surplus, in {s['run_dir']}/kept.jsonl)"
+               if s["surplus"] else "")
+    click.echo(f"requests {s['requests']}, candidates {s['candidates']} ({ratio:.0%} passed){surplus}; "
+               f"tokens {u['prompt_tokens']:,} in + {u['completion_tokens']:,} out; "
                f"${u['dollars']:.4f}" + (f" ({u['estimated_requests']} requests without usage counted locally)"
                                           if u["estimated_requests"] else ""))
     if s["drops"]:
@@ -248,16 +333,25 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
 
     \b
         selfinstruct dedup alpaca_data.json -o alpaca_dedup.jsonl --seeds seed_tasks.jsonl
+        selfinstruct dedup regen.jsonl -o regen.dedup.jsonl --minhash-threshold 0.8 --dropped gone.jsonl
     """
+    from selfinstruct.config import check_dedup_thresholds
     from selfinstruct.dedup import dedup_records
-    from selfinstruct.io import read_records, write_records
+    from selfinstruct.io import RECORD_SUFFIXES, check_writable, read_records, write_records
     from selfinstruct.seeds import load_seeds
 
     try:
+        check_dedup_thresholds(rouge_threshold, minhash_threshold)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    try:
+        for path in (output, dropped):
+            if path is not None:
+                check_writable(path, suffixes=RECORD_SUFFIXES)
         records = read_records(input_path)
         seed_texts = [t.instruction for t in load_seeds(seeds).tasks] if seeds else []
     except InputError as e:
-        raise _fail(e) from None
+        raise _bad_input(e) from None
     # Decisions only (report_floor = threshold): kept records are written without a nearest neighbour.
     decisions = dedup_records(records, seeds=seed_texts, rouge_threshold=rouge_threshold, tokenizer=rouge_tokenizer,
                               minhash_threshold=minhash_threshold, report_floor=rouge_threshold)
@@ -275,13 +369,19 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
                                  "rouge_l": d.score if d.reason == "rouge_duplicate" else None,
                                  "record_index": d.index} for d in decisions if not d.kept],
                       ("instruction", "input", "output", "drop_reason", "collided_with", "rouge_l", "record_index"))
-    summary = {"input": len(records), "kept": len(kept), "drops": drops, "output": output}
-    click.echo(json.dumps(summary) if as_json else f"kept {len(kept)} of {len(records)} records -> {output}; dropped {drops or 0}")
+    if as_json:
+        click.echo(json.dumps({"input": len(records), "kept": len(kept), "drops": drops, "output": output,
+                               "dropped_file": dropped}))
+        return
+    click.echo(f"kept {len(kept)} of {len(records)} records -> {output}")
+    if drops:
+        click.echo("dropped: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(drops.items()))
+                   + (f" (listed in {dropped})" if dropped else ""))
 
 
 @cli.command()
 def backends():
-    """List the generation backends."""
+    """List the generation backends. Example: selfinstruct backends"""
     from selfinstruct.backends import BACKENDS
 
     for name, what in BACKENDS.items():

@@ -79,9 +79,6 @@ class GenerateConfig:
             ("temperature", 0 <= self.temperature <= 2, "must be in [0, 2]"),
             ("top_p", 0 < self.top_p <= 1, "must be in (0, 1]"),
             ("max_tokens", self.max_tokens >= 1, "must be at least 1"),
-            ("rouge_threshold", 0 < self.rouge_threshold <= 1, "must be in (0, 1]"),
-            ("minhash_threshold", self.minhash_threshold is None or 0 < self.minhash_threshold <= 1,
-             "must be in (0, 1]"),
             ("filters", self.filters in ("alpaca", "strict"), "must be alpaca or strict"),
             ("api", self.api in ("chat", "completions"), "must be chat or completions"),
             ("rouge_tokenizer", self.rouge_tokenizer in ("rouge", "unicode"), "must be rouge or unicode"),
@@ -91,10 +88,22 @@ class GenerateConfig:
         for name, ok, message in checks:
             if not ok:
                 raise ValueError(f"{name} {message} (got {getattr(self, name)!r})")
+        check_dedup_thresholds(self.rouge_threshold, self.minhash_threshold)
 
     @property
     def prompts_per_request(self) -> int:
         return self.request_batch_size if self.api == "completions" else 1
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The config as journaled and recorded in lineage: base_url without credentials."""
+        from selfinstruct.redact import redact_url
+
+        return {**asdict(self), "base_url": redact_url(self.base_url)}
+
+
+def check_dedup_thresholds(rouge_threshold: float, minhash_threshold: float | None) -> None:
+    """The dedup thresholds generate and dedup accept: a ValueError naming the option otherwise."""
+    if not 0 < rouge_threshold <= 1:
+        raise ValueError(f"rouge_threshold must be in (0, 1] (got {rouge_threshold!r})")
+    if minhash_threshold is not None and not 0 < minhash_threshold <= 1:
+        raise ValueError(f"minhash_threshold must be in (0, 1] (got {minhash_threshold!r})")

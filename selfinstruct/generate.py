@@ -26,6 +26,7 @@ from selfinstruct.io import write_records
 from selfinstruct.journal import Journal, JournalState
 from selfinstruct.pricing import load_pricing, price_for
 from selfinstruct.prompts import load_template
+from selfinstruct.redact import redact
 from selfinstruct.requests import make_request, stops_for
 from selfinstruct.seeds import load_seeds
 from selfinstruct.sieve import Sieve, SieveStats, annotate_nearest
@@ -91,7 +92,10 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
     try:
         while True:
             unsieved = sum(len(req["prompts"]) for req, _ in queued + batch)
-            while len(in_flight) < cfg.concurrency and stopped_by is None:
+            # With machine examples, a new prompt waits until every response received has been
+            # sieved, so it samples from all records kept so far: prompts do not depend on timing.
+            sieve_busy = cfg.machine_examples > 0 and bool(queued or batch) and not pending
+            while len(in_flight) < cfg.concurrency and stopped_by is None and not sieve_busy:
                 if _enough_in_flight(cfg, sieve, in_flight, unsieved):
                     break
                 request = pending[0] if pending else make_request(next_id, cfg, seeds.tasks, template, sieve.kept)
@@ -142,12 +146,14 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                     f"the last {barren} responses held no task in the numbered format; the model does not follow "
                     f"the prompt (read the replies in {journal.path}); try another model or --prompt-file")
     finally:
-        await _drain(in_flight, journal)
-        journal.close()
-        if sieving is not None:
-            await asyncio.wait([sieving])  # decisions are derived: a rerun recomputes them from the journal
-        await sieve.close()
-        await backend.aclose()
+        try:
+            await _drain(in_flight, journal)
+        finally:
+            journal.close()
+            if sieving is not None:
+                await asyncio.wait([sieving])  # decisions are derived: a rerun recomputes them from the journal
+            await sieve.close()
+            await backend.aclose()
     finished = _iso(time.time())
     result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
                        Path(run_dir), stopped_by)
@@ -184,14 +190,22 @@ def _enough_in_flight(cfg: GenerateConfig, sieve, in_flight: dict, unsieved_prom
 async def _timed(backend: Backend, request: dict, decoding: Decoding) -> dict:
     t0 = time.perf_counter()
     response = await backend.complete(request["prompts"], decoding)
-    return {"id": request["id"], "latency_s": round(time.perf_counter() - t0, 3), "attempts": response.attempts,
-            "usage": response.usage,
-            "completions": [{"text": c.text, "finish_reason": c.finish_reason} for c in response.completions]}
+    record = {"id": request["id"], "latency_s": round(time.perf_counter() - t0, 3), "attempts": response.attempts,
+              "usage": response.usage,
+              "completions": [{"text": c.text, "finish_reason": c.finish_reason} for c in response.completions]}
+    if response.rejected:  # unreadable replies retried before this one: what the server sent, for the record
+        record["rejected"] = list(response.rejected)
+    return record
 
 
 async def _drain(in_flight: dict, journal: Journal) -> None:
     """After an error, still journal every response that arrives; the rest fail or are cancelled."""
     if not in_flight:
+        return
+    if journal.broken:  # nothing more can be journaled: do not wait for what could not be kept
+        for task in in_flight:
+            task.cancel()
+        await asyncio.wait(in_flight)
         return
     log.warning("waiting for %d requests in flight so their responses reach the journal "
                 "(interrupt again to abandon them)", len(in_flight))
@@ -213,8 +227,8 @@ def _check_resumable(state: JournalState, identity: dict, path: Path) -> None:
 
 def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, result: RunResult, started: str,
                   finished: str) -> dict:
-    """The generation's provenance, in the shape the registry stores (never a key)."""
-    return {
+    """The generation's provenance, in the shape the registry stores (never a key, no credentials in URLs)."""
+    return redact({
         "operation": "generate",
         "parameters": {k: v for k, v in cfg.to_dict().items() if k not in ("pricing",)},
         "counts": {"requests": result.stats.requests, "prompts": result.stats.prompts,
@@ -233,7 +247,7 @@ def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, resul
         "run_dir": str(result.run_dir),
         "filters": {"profile": cfg.filters, "rouge_threshold": cfg.rouge_threshold,
                     "rouge_tokenizer": cfg.rouge_tokenizer, "minhash_threshold": cfg.minhash_threshold},
-    }
+    })
 
 
 def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: list[str]) -> None:
@@ -243,15 +257,16 @@ def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: l
     write_records(result.run_dir / "kept.jsonl", result.kept, ("instruction", "input", "output", *extra))
     write_records(result.run_dir / "dropped.jsonl", result.dropped,
                   ("instruction", "input", "output", "drop_reason", "collided_with", "rouge_l", "request_id", "prompt"))
-    summary = {"config": cfg.to_dict(), "lineage": result.lineage, "stopped_by": result.stopped_by}
+    summary = redact({"config": cfg.to_dict(), "lineage": result.lineage, "stopped_by": result.stopped_by})
     (result.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
 
 
 def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Path, *,
-           audit_dir: str | Path) -> RunResult:
+           audit_dir: str | Path, everything: bool = False) -> RunResult:
     """Re-sieve the responses `recorded` in `source_run_dir` with `cfg`'s filters and dedup; sends nothing.
 
-    Keeps up to `cfg.num_instructions` records; kept.jsonl in `audit_dir` holds every one that passed.
+    Keeps up to `cfg.num_instructions` records, or with `everything` every one that passes (and
+    `cfg.num_instructions` becomes that count); kept.jsonl in `audit_dir` holds every one that passed.
     """
     seeds, template = load_seeds(cfg.seeds), load_template(cfg.prompt_file)
     price, counter = price_for(cfg.model, load_pricing(cfg.pricing)), get_counter(cfg.model, offline=True)
@@ -262,7 +277,8 @@ def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Pa
         sieve.admit_response(request, response)
         usage.add(response, request["prompts"], price, counter)
     first = recorded.starts[0] if recorded.starts else {}
-
+    if everything:
+        cfg.num_instructions = max(1, len(sieve.kept))
     result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
                        Path(audit_dir))
     finished = _iso(time.time())

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from selfinstruct.errors import InputError
 
 RECORD_FIELDS = ("instruction", "input", "output")
+RECORD_SUFFIXES = (".jsonl", ".json")
+TOO_DEEP = "invalid JSON: nested too deeply to be a record"
 
 
 def read_text_utf8(path: str | Path) -> str:
@@ -39,6 +42,8 @@ def read_json_objects(path: str | Path) -> Iterator[tuple[int, dict]]:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             raise InputError(path, f"invalid JSON: {e.msg} (column {e.colno})", line=lineno) from None
+        except RecursionError:
+            raise InputError(path, TOO_DEEP, line=lineno) from None
         yield lineno, _object(obj, path, lineno)
 
 
@@ -56,6 +61,8 @@ def _json_list_objects(path, text: str) -> Iterator[tuple[int, dict]]:
             obj, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as e:
             raise InputError(path, f"invalid JSON: {e.msg} (column {e.colno})", line=e.lineno) from None
+        except RecursionError:
+            raise InputError(path, TOO_DEEP, line=lineno) from None
         yield lineno, _object(obj, path, lineno)
         pos = _skip_space(text, pos)
         if pos < len(text) and text[pos] == ",":
@@ -96,10 +103,32 @@ def validate_record(obj: dict, path, lineno: int) -> dict:
     for field in RECORD_FIELDS:
         if field in obj and not isinstance(obj[field], str):
             raise InputError(path, f"must be a string, got {type(obj[field]).__name__}", line=lineno, field=field)
+        if field in obj:
+            check_text(obj[field], path, lineno, field)
     if not obj["instruction"].strip():
         raise InputError(path, "is empty", line=lineno, field="instruction")
     return {"instruction": obj["instruction"], "input": obj.get("input", ""), "output": obj["output"],
             **{k: v for k, v in obj.items() if k not in RECORD_FIELDS}}
+
+
+def check_text(value: str, path, lineno: int, field: str) -> str:
+    """Refuse text that cannot be written as UTF-8: a lone surrogate, from a \\udXXX escape in the JSON."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InputError(path, f"holds a lone surrogate ({value[e.start]!r} at character {e.start}), which is "
+                         "not text: fix the \\u escape", line=lineno, field=field) from None
+    return value
+
+
+def read_parquet(path: str | Path):
+    """A Parquet file as a polars frame, or an InputError naming the file when it is not Parquet."""
+    import polars as pl
+
+    try:
+        return pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as e:
+        raise InputError(path, f"is not a readable Parquet file ({str(e).splitlines()[0][:200]})") from None
 
 
 def write_records(path: str | Path, records: Iterable[dict], fields: tuple[str, ...] = RECORD_FIELDS) -> int:
@@ -119,3 +148,26 @@ def write_records(path: str | Path, records: Iterable[dict], fields: tuple[str, 
         os.fsync(f.fileno())
     os.replace(tmp, path)
     return len(rows)
+
+
+def check_writable(path: str | Path, *, folder: bool = False, suffixes: tuple[str, ...] = ()) -> None:
+    """Refuse, before any work is done, an output that could not be written: an InputError naming
+    the path and why. Nothing is left behind: a probe file is created and removed in the nearest
+    folder that exists."""
+    path = Path(path)
+    if suffixes and path.suffix not in suffixes:
+        raise InputError(path, f"unsupported output type {path.suffix or '(none)'!r}: use {' or '.join(suffixes)}")
+    if folder and path.exists() and not path.is_dir():
+        raise InputError(path, "is a file; give a folder")
+    if not folder and path.is_dir():
+        raise InputError(path, "is a folder; give a file path")
+    target = (path if folder else path.parent).absolute()
+    existing = next(p for p in (target, *target.parents) if p.exists())
+    if not existing.is_dir():
+        raise InputError(path, f"cannot be written: {existing} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise InputError(path, f"cannot be written ({e.strerror or e}: {existing})") from None

@@ -28,6 +28,12 @@ class JournalError(InputError):
 
 class RunLocked(SelfInstructError):
     """Another process holds the run directory."""
+
+
+class JournalWriteFailed(SelfInstructError):
+    """The journal could not be appended to (a full disk): the run stops, every line before stays."""
+
+
 FSYNC_EVERY_S = 1.0  # flush() already survives a killed process; fsync guards against power loss
 
 
@@ -62,17 +68,37 @@ class Journal:
         except BaseException:
             self._lock.close()
             raise
-        self._file = open(self.path, "a", encoding="utf-8")
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._size = os.fstat(self._fd).st_size
+        self.broken = False
         self._synced = time.monotonic()
 
     def write(self, event: str, **payload) -> None:
+        """Append one line, unbuffered. A failed write (a full disk) cuts the partial line off and
+        refuses later writes, so the file stays a valid journal to resume from."""
+        if self.broken:
+            raise JournalWriteFailed(f"{self.path}: the journal can no longer be written (an earlier write failed)")
         payload = {"time": time.time(), **payload}
         line = json.dumps({"event": event, **payload}, ensure_ascii=False)
-        self._file.write(line + "\n")
-        self._file.flush()
-        if time.monotonic() - self._synced > FSYNC_EVERY_S:
-            os.fsync(self._file.fileno())
-            self._synced = time.monotonic()
+        # a lone surrogate (invalid in UTF-8) is written as its JSON escape, which reads back the same
+        data = (line + "\n").encode("utf-8", "backslashreplace")
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view):]
+            if time.monotonic() - self._synced > FSYNC_EVERY_S:
+                os.fsync(self._fd)
+                self._synced = time.monotonic()
+        except OSError as e:
+            self.broken = True
+            try:
+                os.ftruncate(self._fd, self._size)
+            except OSError:
+                pass  # a torn last line is cut on the next open anyway
+            raise JournalWriteFailed(
+                f"{self.path}: could not append to the journal ({e.strerror or e}); every response journaled "
+                "before it is kept: free space and run the same command to resume") from None
+        self._size += len(data)
         if event == "request":
             self.state.requests[payload["id"]] = payload
         elif event == "response":
@@ -81,10 +107,13 @@ class Journal:
             self.state.starts.append(payload)
 
     def close(self) -> None:
-        if not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+        if self._fd is not None:
+            try:
+                os.fsync(self._fd)
+            except OSError:
+                pass
+            os.close(self._fd)
+            self._fd = None
         if not self._lock.closed:
             self._lock.close()  # closing the descriptor releases the flock
 

@@ -38,6 +38,9 @@ def load_template(path: str | Path | None = None) -> PromptTemplate:
         raise InputError(path, "is not UTF-8") from None
     if not text.strip():
         raise InputError(path, "is empty")
+    if "{num_tasks}" not in text:
+        raise InputError(path, "has no {num_tasks} placeholder: the prompt must say how many tasks to write "
+                         "(e.g. 'Come up with {num_tasks} diverse task instructions')")
     return PromptTemplate(text, str(path))
 
 

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from selfinstruct.errors import InputError
-from selfinstruct.io import read_json_objects, read_text_utf8, validate_record
+from selfinstruct.io import check_text, read_json_objects, read_text_utf8, validate_record
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _seed_from_object(obj: dict, path, lineno: int, default_id: str) -> SeedTask
         value = where[key]
         if not isinstance(value, str):
             raise InputError(path, f"must be a string, got {type(value).__name__}", line=lineno, field=label)
-        return value
+        return check_text(value, path, lineno, label)
 
     if "instances" not in obj:  # an Alpaca record: instruction, input, output
         rec = validate_record(obj, path, lineno)

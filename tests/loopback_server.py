@@ -2,7 +2,7 @@
 
 Tests and benchmarks drive it through the real `openai` client. Replies are synthetic tasks in the
 numbered format, distinct enough that most survive dedup. A script of faults (429 with
-Retry-After, 500, 401, 404, dropped connections, hangs, cut replies, garbage) is consumed one
+Retry-After, 500, 401, 404, dropped connections, hangs, stalls, cut replies, garbage) is consumed one
 entry per request, in order. `reply=f` answers each prompt (the last message's content) with
 `f(prompt)` instead, and `"stream": true` requests get server-sent events, a few words per chunk.
 
@@ -191,14 +191,18 @@ class LoopbackServer:
                     return
                 if action == "hang":
                     time.sleep(3)  # longer than the client's timeout in the tests that script it
+                if action == "stall":  # never answer: the client waits until it is killed
+                    time.sleep(3600)
+                    return
                 max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 4096
-                if self.path.endswith("/chat/completions"):
+                route = self.path.partition("?")[0]
+                if route.endswith("/chat/completions"):
                     text, finish = server._reply(body["messages"][-1]["content"], max_tokens, action)
                     choices = [{"index": 0, "finish_reason": finish,
                                 "message": {"role": "assistant", "content": text}}]
                     prompt_chars = len(body["messages"][-1]["content"])
                     obj = "chat.completion"
-                elif self.path.endswith("/completions"):
+                elif route.endswith("/completions"):
                     prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
                     choices = []
                     for i, p in enumerate(prompts):

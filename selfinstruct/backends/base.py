@@ -21,6 +21,8 @@ class Response:
     completions: list[Completion]
     usage: dict = field(default_factory=dict)  # {"prompt_tokens": int, "completion_tokens": int}
     attempts: int = 1
+    rejected: tuple[dict, ...] = ()
+    """Unreadable replies retried before this one: {"attempt", "error", "received"} (the body as text)."""
 
 
 @dataclass(frozen=True)

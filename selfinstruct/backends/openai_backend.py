@@ -9,22 +9,25 @@ retries are off so that every attempt is counted and logged.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import json
 import logging
 import random
 import time
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl
 
 import openai
 
 from selfinstruct.backends.base import Completion, Decoding, Response
 from selfinstruct.backends.ratelimit import RateLimiter, RetryPolicy
 from selfinstruct.errors import BackendError, ConfigError
+from selfinstruct.redact import endpoint_host, redact_text, redact_url
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+MAX_RECORDED_CHARS = 65536  # of an unreadable reply's body, kept in the journal
 
 
 class OpenAIBackend:
@@ -40,13 +43,17 @@ class OpenAIBackend:
             raise ValueError(f"api must be 'chat' or 'completions', got {api!r}")
         self.model, self.api = model, api
         self.base_url = base_url or DEFAULT_BASE_URL
-        self.endpoint_host = urlparse(self.base_url).netloc or self.base_url
+        self.shown_url = redact_url(self.base_url)  # what messages print: no userinfo, no key in the query
+        self.endpoint_host = endpoint_host(self.base_url)
         self.provider = "openai" if self.endpoint_host.endswith("openai.com") else "openai-compatible"
         # Chat requests carry one prompt; the legacy API takes a list (Alpaca sent 5 per call).
         self.prompts_per_request = prompts_per_request if api == "completions" else 1
         # Local servers accept any key; the client insists on a non-empty one.
-        self._client = openai.AsyncOpenAI(api_key=api_key or "no-key", base_url=self.base_url,
-                                          timeout=timeout_s, max_retries=0)
+        # A query in the endpoint URL (e.g. ?api-key=, as some gateways want) goes with every request;
+        # left in base_url the client would glue the route after it.
+        root, _, query = self.base_url.partition("?")
+        self._client = openai.AsyncOpenAI(api_key=api_key or "no-key", base_url=root, timeout=timeout_s,
+                                          max_retries=0, default_query=dict(parse_qsl(query)) or None)
         self._limiter = RateLimiter(rpm, tpm)
         self._retry = retry
         self._count = count_tokens or (lambda text: len(text) // 4)
@@ -57,19 +64,21 @@ class OpenAIBackend:
 
     async def complete(self, prompts: list[str], decoding: Decoding) -> Response:
         tokens = sum(self._count(p) for p in prompts) + decoding.max_tokens * len(prompts)
+        rejected: list[dict] = []  # what unreadable replies held, journaled with the response
         for attempt in range(1, self._retry.max_attempts + 1):
             await self._limiter.acquire(tokens)
             try:
                 response = await self._request(prompts, decoding, attempt)
                 self._reached = True
-                return response
+                return dataclasses.replace(response, rejected=tuple(rejected)) if rejected else response
             except MalformedReply as e:
                 self._reached = True
+                rejected.append({"attempt": attempt, "error": str(e), "received": e.received})
                 await asyncio.sleep(self._note("malformed_reply", attempt, self._retry.backoff_s(attempt, self._rng), e))
                 continue
             except openai.APIConnectionError as e:
                 if not self._reached and _refused(e):
-                    raise ConfigError(f"nothing listens at {self.base_url} (connection refused): check --base-url "
+                    raise ConfigError(f"nothing listens at {self.shown_url} (connection refused): check --base-url "
                                       "and that the server is running") from None
                 await asyncio.sleep(self._note(type(e).__name__, attempt, self._retry.backoff_s(attempt, self._rng), e))
                 continue
@@ -77,7 +86,7 @@ class OpenAIBackend:
                 raise BackendError(f"{self.endpoint_host} refused the API key ({e.status_code}): set a valid "
                                    "OPENAI_API_KEY or pass --api-key") from None
             except openai.NotFoundError:
-                raise BackendError(f"model {self.model!r} was not found at {self.base_url} (404): check --model, "
+                raise BackendError(f"model {self.model!r} was not found at {self.shown_url} (404): check --model, "
                                    "and --base-url for a local server") from None
             except openai.BadRequestError as e:
                 if not self._use_max_completion_tokens and "max_completion_tokens" in str(e):
@@ -115,20 +124,24 @@ class OpenAIBackend:
             common["stop"] = list(decoding.stop)
         if decoding.seed is not None:
             common["seed"] = decoding.seed
-        try:
-            return await self._parsed(prompts, decoding, attempt, common)
-        except (json.JSONDecodeError, AttributeError, TypeError, KeyError) as e:
-            # a cut JSON body, an HTML page or a body of the wrong shape: the server misbehaved, not us
-            raise MalformedReply(f"unreadable reply ({type(e).__name__}: {e})") from None
-
-    async def _parsed(self, prompts: list[str], decoding: Decoding, attempt: int, common: dict) -> Response:
         if self.api == "chat":
             limit_key = "max_completion_tokens" if self._use_max_completion_tokens else "max_tokens"
-            r = await self._client.chat.completions.create(
+            raw = await self._client.chat.completions.with_raw_response.create(
                 messages=[{"role": "user", "content": prompts[0]}], **{limit_key: decoding.max_tokens}, **common)
+        else:
+            raw = await self._client.completions.with_raw_response.create(
+                prompt=prompts, max_tokens=decoding.max_tokens, **common)
+        try:
+            return self._parsed(raw.parse(), prompts, attempt)
+        except (json.JSONDecodeError, AttributeError, TypeError, KeyError, ValueError, MalformedReply) as e:
+            # a cut JSON body, an HTML page or a body of the wrong shape: the server misbehaved, not us
+            why = str(e) if isinstance(e, MalformedReply) else f"unreadable reply ({type(e).__name__}: {e})"
+            raise MalformedReply(why, received=_escape_surrogates(raw.text[:MAX_RECORDED_CHARS])) from None
+
+    def _parsed(self, r, prompts: list[str], attempt: int) -> Response:
+        if self.api == "chat":
             completions = [Completion(_escape_surrogates(c.message.content or ""), c.finish_reason) for c in r.choices[:1]]
         else:
-            r = await self._client.completions.create(prompt=prompts, max_tokens=decoding.max_tokens, **common)
             by_index = sorted(r.choices, key=lambda c: c.index)
             completions = [Completion(_escape_surrogates(c.text or ""), c.finish_reason) for c in by_index]
         if len(completions) != len(prompts):
@@ -142,7 +155,11 @@ class OpenAIBackend:
 
 
 class MalformedReply(Exception):
-    """A 200 whose body is not a usable completion: retried like a 5xx."""
+    """A 200 whose body is not a usable completion: retried like a 5xx; `received` is the body."""
+
+    def __init__(self, message: str, received: str = ""):
+        super().__init__(message)
+        self.received = received
 
 
 def _escape_surrogates(text: str) -> str:
@@ -179,4 +196,4 @@ def _retry_after_s(error: openai.APIStatusError) -> float | None:
 
 
 def _message(error: Exception) -> str:
-    return str(getattr(error, "message", None) or error)[:300]
+    return redact_text(str(getattr(error, "message", None) or error))[:300]

@@ -80,4 +80,13 @@ def test_plan_counts_steps_padding_memory_and_time(records_file, tiny_model):
 def test_plan_rejects_unknown_gpu(records_file, tiny_model):
     result = CliRunner().invoke(cli, ["finetune", "plan", "--dataset", str(records_file),
                                       "--model", str(tiny_model), "--gpu", "tpu"])
-    assert result.exit_code != 0 and "unknown gpu" in result.output
+    assert result.exit_code == 2 and "unknown gpu" in result.output
+
+
+def test_plan_for_this_machines_cpu(records_file, tiny_model):
+    import os
+
+    p = _plan(records_file, tiny_model, "--gpu", "cpu")
+    cores = len(os.sched_getaffinity(0))
+    assert p["gpu"] == "cpu" and p["gpus"] == 1 and p["peak_tflops_per_gpu"] == pytest.approx(0.08 * cores)
+    assert p["gpu_memory_gb"] > 0 and p["fits"] and p["hours_at_mfu"] > 0

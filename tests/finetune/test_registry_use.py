@@ -24,18 +24,36 @@ def tiny_registry(tmp_path, records):
 
 
 def test_finetune_on_registered_version_records_use(tmp_path, tiny_registry, tiny_model, monkeypatch):
+    import importlib
+
+    from registry.gc import retire
+    from registry.store import as_store
+
     root, version = tiny_registry
     monkeypatch.setenv("SELFINSTRUCT_REGISTRY", root)  # the root comes from the environment
+    seen_at_export = []
+
+    def retire_then_export(*args, **kwargs):  # the version is retired while the run trains
+        seen_at_export.extend(registry.list_uses(version, root=root))
+        retire(as_store(root), version)
+        return export_model(*args, **kwargs)
+
+    train_module = importlib.import_module("finetune.train")  # the package exports train() under that name
+    export_model = train_module.export_model
+    monkeypatch.setattr(train_module, "export_model", retire_then_export)
     out = train(load_config(None, ["max_length=128", "max_steps=2", "global_batch_size=8",
                                    "per_device_batch_size=4", "progress_bar=false"],
                             dataset="tiny@1", model=str(tiny_model), output=str(tmp_path / "out")))
     meta = yaml.safe_load((out / "README.md").read_text().split("---")[1])
     assert meta["datasets"] == ["tiny@1"]
     assert meta["training_data"]["content_hash"] == version.hash
-    uses = registry.list_uses(registry.resolve("tiny@1", root=root), root=root)
+    assert [u["status"] for u in seen_at_export] == ["running"]  # recorded before training ended
+    with pytest.raises(registry.RegistryError):
+        registry.resolve("tiny@1", root=root)
+    uses = registry.list_uses(version, root=root)
     assert len(uses) == 1
     use = uses[0]
-    assert use["kind"] == "finetune" and use["steps"] == 2
+    assert use["kind"] == "finetune" and use["steps"] == 2 and use["status"] == "finished"
     assert use["output"] == str(out.resolve()) and use["model"] == str(tiny_model)
     assert isinstance(use["final_loss"], float)
 
@@ -44,8 +62,9 @@ def test_unknown_version_fails_before_training(tmp_path, tiny_registry, tiny_mod
     root, _ = tiny_registry
     cfg = load_config(None, ["max_length=128"], dataset="tiny@9", model=str(tiny_model),
                       output=str(tmp_path / "out"), registry=root)
-    with pytest.raises(ValueError, match="unknown dataset version 'tiny@9'"):
+    with pytest.raises(ValueError, match="unknown version 'tiny@9'") as error:
         train(cfg)
+    assert str(error.value).count("tiny@9") == 1  # said once, not wrapped in a second "unknown ..."
     assert not (tmp_path / "out").exists()
 
 

@@ -39,6 +39,7 @@ def sixteen(tmp_path_factory, records):
     return path
 
 
+@pytest.mark.slow
 def test_loss_falls_when_overfitting_16_examples(tmp_path, sixteen, tiny_model):
     out = _run(tmp_path, "overfit", sixteen, tiny_model, "epochs=15", "global_batch_size=8",
                "per_device_batch_size=8")
@@ -47,13 +48,16 @@ def test_loss_falls_when_overfitting_16_examples(tmp_path, sixteen, tiny_model):
     assert losses[-1] < 0.5 * losses[0]
 
 
+@pytest.mark.slow
 def test_resume_reaches_the_same_parameters(tmp_path, records_file, tiny_model):
     # max_steps sets the schedule's length, so a constant schedule lets a shorter run stand in
     # for an interrupted one
     common = ["epochs=1", "global_batch_size=16", "per_device_batch_size=4", "eval_fraction=0.1",
               "scheduler=constant"]
     straight = _run(tmp_path, "straight", records_file, tiny_model, *common, "max_steps=6")
-    _run(tmp_path, "resumed", records_file, tiny_model, *common, "max_steps=3", "save_every=3")
+    # the first run goes one step past its checkpoint, as a run killed after step 4 would: the
+    # resumed run logs step 4 again, and metrics.jsonl must hold each step once
+    _run(tmp_path, "resumed", records_file, tiny_model, *common, "max_steps=4", "save_every=3")
     assert (tmp_path / "resumed" / "checkpoints" / "step-0000003" / "finetune_state.json").exists()
     resumed = _run(tmp_path, "resumed", records_file, tiny_model, *common, "max_steps=6",
                    "resume_from=auto")
@@ -63,9 +67,11 @@ def test_resume_reaches_the_same_parameters(tmp_path, records_file, tiny_model):
         assert torch.allclose(a[key], b[key], atol=1e-6), key
     straight_losses = [m["loss"] for m in _metrics(straight) if "loss" in m]
     resumed_losses = [m["loss"] for m in _metrics(resumed) if "loss" in m]
+    assert [m["step"] for m in _metrics(resumed) if "loss" in m] == [1, 2, 3, 4, 5, 6]
     assert resumed_losses == pytest.approx(straight_losses, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_token_averaging_makes_accumulation_invisible(tmp_path, records_file, tiny_model):
     common = ["max_steps=3", "global_batch_size=8", "loss_averaging=token"]
     whole = _run(tmp_path, "whole", records_file, tiny_model, *common, "per_device_batch_size=8")
@@ -164,7 +170,11 @@ def test_finished_model_is_not_overwritten_without_flag(tmp_path, sixteen, tiny_
     assert CliRunner().invoke(cli, args).exit_code == 0
     before = (tmp_path / "out" / "model.safetensors").read_bytes()
     again = CliRunner().invoke(cli, args)
-    assert again.exit_code == 1 and "already holds a finished model" in again.output
+    assert again.exit_code == 2 and "already holds a finished model" in again.output
     assert "--overwrite" in again.output
     assert (tmp_path / "out" / "model.safetensors").read_bytes() == before
     assert CliRunner().invoke(cli, [*args, "--overwrite"]).exit_code == 0
+    (tmp_path / "afile").write_text("")
+    unwritable = [*args[:7], str(tmp_path / "afile" / "out"), *args[8:]]
+    refused = CliRunner().invoke(cli, unwritable)
+    assert refused.exit_code == 2 and "afile is a file, not a folder" in refused.output

@@ -73,7 +73,7 @@ def run_index(index: RougeIndex, seeds: list[str], stream: list[str]):
 @pytest.mark.parametrize("threshold", [0.5, 0.7, 0.9])
 def test_decisions_equal_exhaustive_rouge_score_rule(threshold):
     seeds = make_stream(1, 30, planted=0.0)
-    stream = make_stream(2, 400)
+    stream = make_stream(2, 250)
     reference = exhaustive_rouge_decisions(stream, seeds, threshold)
     verdicts = run_index(RougeIndex(threshold, report_floor=min(0.5, threshold)), seeds, stream)
     assert [not v.duplicate for v in verdicts] == [kept for kept, _ in reference]
@@ -230,7 +230,7 @@ def test_dedup_records_applies_rouge_then_minhash_in_order():
 
 def test_dedup_records_matches_exhaustive_rule_without_minhash():
     seeds = make_stream(4, 20, planted=0.0)
-    stream = make_stream(5, 300)
+    stream = make_stream(5, 200)
     decisions = dedup_records(({"instruction": s} for s in stream), seeds=seeds)
     reference = exhaustive_rouge_decisions(stream, seeds, 0.7)
     assert [d.kept for d in decisions] == [kept for kept, _ in reference]

@@ -31,7 +31,7 @@ def test_dedup_command_names_the_bad_line(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text('{"instruction": "Name a river.", "output": "Nile"}\n{"instruction": "", "output": "x"}\n')
     r = CliRunner().invoke(cli, ["dedup", str(src), "-o", str(tmp_path / "o.jsonl")])
-    assert r.exit_code == 1 and f"{src}:2: field 'instruction' is empty" in r.output
+    assert r.exit_code == 2 and f"{src}:2: field 'instruction' is empty" in r.output
     assert not (tmp_path / "o.jsonl").exists()
 
 

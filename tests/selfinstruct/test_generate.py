@@ -97,20 +97,23 @@ def _cli_env(server):
     return {**os.environ, "OPENAI_API_KEY": SECRET, "OPENAI_BASE_URL": server.url, "PYTHONPATH": str(ROOT)}
 
 
+@pytest.mark.slow  # real processes
 def test_kill_9_then_rerun_resumes_without_rerequesting(test_data, tmp_path):
     out = tmp_path / "out.jsonl"
-    cmd = [sys.executable, "-m", "selfinstruct", "generate", "-n", "40", "--model", "loopback-model", "-o", str(out),
+    cmd = [sys.executable, "-m", "selfinstruct", "generate", "-n", "20", "--model", "loopback-model", "-o", str(out),
            "--seeds", str(test_data / "seeds_tiny.jsonl"), "--concurrency", "2", "-q"]
     journal = tmp_path / "out.run" / "journal.jsonl"
-    with LoopbackServer(latency_s=0.15, tasks_per_reply=3) as server:
+    # three answers, then requests that are never answered: the process is killed while it waits
+    with LoopbackServer(tasks_per_reply=3, script=["ok"] * 3 + ["stall"] * 2) as server:
         proc = subprocess.Popen(cmd, env=_cli_env(server), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.time() + 60
-        while time.time() < deadline and (not journal.exists() or len(read_journal(journal).responses) < 3):
+        while not journal.exists() or len(read_journal(journal).responses) < 3:
+            assert proc.poll() is None, proc.stderr.read()
             time.sleep(0.05)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        server.script.clear()  # a stall the killed process did not reach must not meet the rerun
         before = read_journal(journal)
-        assert 3 <= len(before.responses) and not out.exists()
+        assert len(before.responses) == 3 and not out.exists()
         first_run_hits = len(server.requests)
         done = subprocess.run(cmd, env=_cli_env(server), capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
@@ -122,7 +125,7 @@ def test_kill_9_then_rerun_resumes_without_rerequesting(test_data, tmp_path):
     # every request of the second run produced a new response: none went to an already-answered id
     assert second_run_hits == len(after.responses) - len(before.responses)
     records = [json.loads(x) for x in out.read_text().splitlines()]
-    assert len(records) == 40 and len({r["instruction"] for r in records}) == 40
+    assert len(records) == 20 and len({r["instruction"] for r in records}) == 20
 
 
 def test_replay_resieves_with_new_settings_and_sends_nothing(server, test_data, tmp_path):
@@ -189,16 +192,15 @@ def test_bad_key_fails_fast_with_a_clear_message(test_data, tmp_path):
 
 
 def test_machine_examples_join_later_prompts(test_data, tmp_path):
-    # The next request leaves as soon as a response arrives, before that response is sieved, so
-    # kept records can first appear in the third prompt; the latency leaves the sieve time for it.
-    with LoopbackServer(latency_s=0.1) as server:
-        result = run_generate(config(server, test_data, num_instructions=40, machine_examples=2, concurrency=1),
+    # With --machine-examples a new prompt is built only once every received response is sieved, so
+    # from the second request on (the first response keeps records) each prompt shows two of them.
+    with LoopbackServer() as server:
+        result = run_generate(config(server, test_data, num_instructions=40, machine_examples=2, concurrency=2),
                               tmp_path / "run")
     kept = {r["instruction"] for r in result.kept}
-    later = [r["body"]["messages"][0]["content"] for r in server.requests[2:]]
-    assert later and all(sum(f"Instruction: {k}\n" in p for k in kept) == 2 for p in later)
-    first = server.requests[0]["body"]["messages"][0]["content"]
-    assert not any(f"Instruction: {k}\n" in first for k in kept)
+    prompts = [r["body"]["messages"][0]["content"] for r in server.requests]
+    shown = [sum(f"Instruction: {k}\n" in p for k in kept) for p in prompts]
+    assert len(prompts) >= 3 and shown[0] == 0 and all(n == 2 for n in shown[2:]), shown
 
 
 def test_kept_records_carry_their_exact_nearest_earlier_instruction(server, test_data, tmp_path):
@@ -230,3 +232,19 @@ def test_a_model_repeating_itself_stops_the_run(test_data, tmp_path):
     summary = json.loads(r.output[: r.output.rindex("}") + 1])
     assert summary["records"] == 1 and summary["stopped_by"] == "stalled"
     assert sent <= 1 + 10 + 2 + 2  # the first response, ten idle ones, and at most the requests then in flight
+
+
+def test_replay_without_n_keeps_everything_the_journal_yields(test_data, tmp_path):
+    seeds = str(test_data / "seeds_tiny.jsonl")
+    with LoopbackServer(tasks_per_reply=20, diverse=True) as server:
+        r = CliRunner().invoke(cli, ["generate", "-n", "101", "--model", "m", "-o", str(tmp_path / "a.jsonl"),
+                                     "--seeds", seeds, "-q"], env=_cli_env(server))
+    assert r.exit_code == 0, r.output
+    everything = CliRunner().invoke(cli, ["generate", "--backend", "replay", "--run-dir", str(tmp_path / "a.run"),
+                                          "--seeds", seeds, "-o", str(tmp_path / "b.jsonl"), "--json"])
+    summary = json.loads(everything.output)
+    assert everything.exit_code == 0 and summary["records"] == summary["kept_total"] > 100
+    assert len((tmp_path / "b.jsonl").read_text().splitlines()) == summary["records"]
+    capped = CliRunner().invoke(cli, ["generate", "--backend", "replay", "--run-dir", str(tmp_path / "a.run"),
+                                      "--seeds", seeds, "-o", str(tmp_path / "c.jsonl"), "-n", "5", "--json"])
+    assert json.loads(capped.output)["records"] == 5
