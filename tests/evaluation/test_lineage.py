@@ -12,7 +12,8 @@ from click.testing import CliRunner
 import registry
 from finetune.config import load_config
 from finetune.export import render_model_card
-from finetune.train import record_use
+from finetune.dataset import DatasetSource
+from finetune.train import finish_use, start_use
 from registry.datasheet import render_markdown
 from selfinstruct.cli import cli
 from tests.evaluation.test_judge import write_answers
@@ -30,7 +31,8 @@ def finetuned_model(tmp_path: Path, ref: str, root: str, name: str) -> Path:
            "train_examples": 3, "eval_examples": 0, "padded_share": 0.1, "device": "cpu",
            "started": "2026-01-01T00:00:00+00:00", "finished": "2026-01-01T00:01:00+00:00"}
     (output / "README.md").write_text(render_model_card(config, run))
-    record_use(config, run, output)
+    source = DatasetSource(ref=version.ref, content_hash=run["content_hash"], from_registry=True)
+    finish_use(start_use(config, source, output, run["started"], None), run, config)
     return output
 
 
