@@ -45,7 +45,13 @@ def emit(results: dict, as_json: bool) -> None:
 
 @click.group("eval")
 def eval_group() -> None:
-    """Evaluate models: judge pairs of answers, read win rates, tie them to dataset versions."""
+    """Evaluate models: judge pairs of answers, read win rates, tie them to dataset versions.
+
+    \b
+    Example:
+        selfinstruct eval answer --model runs/tiny --set user_oriented_instructions.jsonl -o mine.json
+        selfinstruct eval judge --a mine.json --b theirs.json --judge-model gpt-4o-mini -o cmp/
+    """
 
 
 @eval_group.command("import-annotations")
