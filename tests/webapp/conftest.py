@@ -155,13 +155,30 @@ def browser():
 def submit(browser, element) -> None:
     """Click `element` (or submit its form) and wait until the next page has replaced this one."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
     old = browser.find_element(By.TAG_NAME, "main")
     if element.tag_name == "input":
         element.submit()
     else:
         element.click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
+    wait_for_next_page(browser, old)
+
+
+def wait_for_next_page(browser, old) -> None:
+    """Wait until `old` (an element of the page being left) is gone and the next page has loaded.
+
+    While a document is being replaced, chromedriver may answer for the old node either "stale
+    element" or "node does not belong to the document": both mean the old page is gone.
+    """
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def gone(_):
+        try:
+            old.is_enabled()
+        except WebDriverException:
+            return True
+        return False
+
+    WebDriverWait(browser, 15).until(gone)
     WebDriverWait(browser, 15).until(lambda b: b.execute_script("return document.readyState") == "complete")

@@ -13,10 +13,8 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
-from .conftest import Server, answer_files, submit
+from .conftest import Server, answer_files, submit, wait_for_next_page
 
 TOKEN = "test-token-0123456789abcdef"
 REVEALING = ("alpha-7b", "beta-13b", "system_1", "system_2", "output_1", "output_2", "generator", "system 1")
@@ -42,8 +40,7 @@ def keypress(browser, key, *, navigates=True):
     old = browser.find_element(By.TAG_NAME, "main")
     ActionChains(browser).send_keys(key).perform()
     if navigates:
-        WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
-        WebDriverWait(browser, 15).until(lambda b: b.execute_script("return document.readyState") == "complete")
+        wait_for_next_page(browser, old)
 
 
 def blind(browser) -> str:
