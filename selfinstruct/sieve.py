@@ -29,6 +29,7 @@ class Sieve:
     def __init__(self, seed_instructions: list[str], *, profile: str = "strict", language: str = "en",
                  rouge_threshold: float = 0.7, rouge_tokenizer: str = "rouge", minhash_threshold: float | None = None):
         self.checks = checks_for(profile, language)
+        self.profile = profile
         # Decisions only on the request path; each kept record's nearest earlier instruction below
         # the threshold is found afterwards by `annotate_nearest`, in one pass.
         self.rouge = RougeIndex(threshold=rouge_threshold, tokenizer=rouge_tokenizer, report_floor=rouge_threshold)
@@ -47,7 +48,7 @@ class Sieve:
         for prompt_no, completion in enumerate(response["completions"]):
             self.stats.prompts += 1
             first_index = request["num_examples"][prompt_no] + 1
-            parsed = parse_completion(completion["text"], first_index, completion.get("finish_reason"))
+            parsed = parse_completion(completion["text"], first_index, completion.get("finish_reason"), self.profile)
             self.stats.drops.update(parsed.failures)
             for record in parsed.records:
                 origin = {"request_id": request["id"], "prompt": prompt_no}
