@@ -41,6 +41,11 @@ def _fail(error: Exception) -> click.ClickException:
 @click.option("--model", default="gpt-4o-mini", show_default=True, help="Model name, or a checkpoint path for --backend transformers.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file: .jsonl, or .json for Alpaca's JSON list.")
 @click.option("--backend", type=click.Choice(["openai", "transformers", "replay"]), default="openai", show_default=True)
+@click.option("--method", type=click.Choice(["alpaca", "self-instruct"]), default="alpaca", show_default=True,
+              help="alpaca: one prompt writes whole tasks. self-instruct: staged requests (new instructions, "
+                   "classification, one instance each), for small models; the default with the built-in model.")
+@click.option("--response-model", help="A second model that answers the instructions (the instance stage).")
+@click.option("--response-base-url", help="Endpoint of --response-model (default: the main endpoint).")
 @click.option("--base-url", help="OpenAI-compatible endpoint root [env OPENAI_BASE_URL].")
 @click.option("--api-key", help="API key [env OPENAI_API_KEY]. Never written to any file.")
 @click.option("--api", type=click.Choice(["chat", "completions"]), default="chat", show_default=True)
@@ -107,13 +112,14 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         if no_endpoint and not dry_run:
             sys.exit(2)
         return
-    from selfinstruct.backends import build_backend
+    from selfinstruct.backends import build_backend, build_response_backend
     from selfinstruct.generate import generate as run_generation
     from selfinstruct.tokens import get_counter
 
     try:
         backend = build_backend(cfg, api_key=api_key, count_tokens=get_counter(cfg.model).count)
-        result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json, salvage)
+        responder = build_response_backend(cfg, api_key=api_key, count_tokens=get_counter(cfg.model).count)
+        result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json, salvage, responder)
     except (ConfigError, JournalError, RunLocked) as e:
         click.echo(f"Error: {e}", err=True)
         sys.exit(2)
@@ -126,15 +132,16 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
     _finish(result, cfg, output, dataset, registry_root, as_json)
 
 
-def _run_with_progress(run_generation, cfg, backend, run_dir, quiet, salvage=False):
+def _run_with_progress(run_generation, cfg, backend, run_dir, quiet, salvage=False, responder=None):
     if quiet or not sys.stderr.isatty():
-        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, salvage=salvage))
+        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, salvage=salvage, response_backend=responder))
     from rich.console import Console
 
     from selfinstruct.progress import LiveProgress
 
     with LiveProgress(cfg.num_instructions, console=Console(stderr=True)) as bar:
-        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, progress=bar, salvage=salvage))
+        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, progress=bar, salvage=salvage,
+                                          response_backend=responder))
 
 
 def _replay(cfg, run_dir, output, dataset, registry_root, as_json):

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 
+METHODS = ("alpaca", "self-instruct")
+
+
 @dataclass
 class GenerateConfig:
     num_instructions: int = 100
@@ -21,6 +24,13 @@ class GenerateConfig:
     """Licence of the seed file (SPDX id, e.g. Apache-2.0), recorded in lineage; the shipped seeds are Apache-2.0."""
     prompt_file: str | None = None
     """Replacement for the shipped prompt text (templates/prompt.txt); `{num_tasks}` is filled in."""
+    method: str = "alpaca"
+    """alpaca (one batched prompt writes whole tasks) or self-instruct (staged requests: new
+    instructions, is it classification, then one instance; for small models)."""
+    response_model: str | None = None
+    """A second model that answers the instructions (self-instruct: the instance stage); None = model."""
+    response_base_url: str | None = None
+    """Endpoint of --response-model; default the main endpoint."""
     backend: str = "openai"
     """openai (any OpenAI-compatible endpoint), transformers (local checkpoint) or replay (a run's journal)."""
     api: str = "chat"
@@ -83,6 +93,9 @@ class GenerateConfig:
             ("minhash_threshold", self.minhash_threshold is None or 0 < self.minhash_threshold <= 1,
              "must be in (0, 1]"),
             ("filters", self.filters in ("alpaca", "strict"), "must be alpaca or strict"),
+            ("method", self.method in METHODS, "must be " + " or ".join(METHODS)),
+            ("response_model", not (self.response_model or self.response_base_url) or self.method == "self-instruct",
+             "needs --method self-instruct (its instance stage is where the answers are written)"),
             ("api", self.api in ("chat", "completions"), "must be chat or completions"),
             ("rouge_tokenizer", self.rouge_tokenizer in ("rouge", "unicode"), "must be rouge or unicode"),
             ("max_cost", self.max_cost is None or self.max_cost > 0, "must be positive"),

@@ -30,12 +30,14 @@ from selfinstruct.requests import make_request, stops_for
 from selfinstruct.seeds import load_seeds
 from selfinstruct.sieve import Sieve, SieveStats, annotate_nearest
 from selfinstruct.sieve_worker import SieveWorker
+from selfinstruct.staged import StagedDriver, StagePrompts, load_stage_templates, stage_max_tokens, stage_stops
 from selfinstruct.tokens import get_counter
 
 log = logging.getLogger(__name__)
 
 # What must match for a run directory to be resumed: mixing models or prompts would blur lineage.
-RESUME_KEYS = ("model", "prompt_sha256", "seeds_sha256", "seed")
+RESUME_KEYS = ("model", "prompt_sha256", "seeds_sha256", "seed", "method", "response_model")
+RESUME_DEFAULTS = {"method": "alpaca"}  # journals written before the key existed
 MAX_BARREN_RESPONSES = 20
 
 
@@ -61,53 +63,68 @@ class Progress:
 
 
 async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path, progress: Progress | None = None,
-                   salvage: bool = False) -> RunResult:
-    seeds, template = load_seeds(cfg.seeds), load_template(cfg.prompt_file)
+                   salvage: bool = False, response_backend: Backend | None = None) -> RunResult:
+    """Run (or resume) a generation. `response_backend`, when given, answers the instructions
+    (self-instruct's instance stage); `backend` writes them."""
+    seeds, template, stage_templates = load_seeds(cfg.seeds), *method_templates(cfg)
     price = price_for(cfg.model, load_pricing(cfg.pricing))
+    response_price = price_for(cfg.response_model or cfg.model, load_pricing(cfg.pricing))
     counter = get_counter(cfg.model)
     progress = progress or Progress()
     journal = Journal(run_dir, salvage=salvage)
-    identity = {"model": cfg.model, "prompt_sha256": template.sha256, "seeds_sha256": seeds.sha256, "seed": cfg.seed}
-    _check_resumable(journal.state, identity, journal.path)
+    identity = {"model": cfg.model, "prompt_sha256": template.sha256, "seeds_sha256": seeds.sha256, "seed": cfg.seed,
+                "method": cfg.method, "response_model": cfg.response_model}
+    try:
+        _check_resumable(journal.state, identity, journal.path)
+    except BaseException:
+        journal.close()
+        raise
     journal.write("start", **identity, config=cfg.to_dict(), backend=backend.name, provider=backend.provider,
                   endpoint_host=backend.endpoint_host, api=cfg.api)
     started = _iso(journal.state.starts[0]["time"])  # a resumed run's window opens with its first session
+    answerer = response_backend or backend
+    driver = (StagedDriver(cfg, seeds.tasks, stage_templates, journal.state) if cfg.method == "self-instruct"
+              else _AlpacaDriver(cfg, seeds.tasks, template))
+
+    def cost_of(request):
+        return response_price if response_backend is not None and request.get("stage") == "instances" else price
+
     sieve = await SieveWorker.start([t.instruction for t in seeds.tasks], **sieve_options(cfg))
     usage = Usage()
     received = [(journal.state.requests[r["id"]], r) for r in journal.state.responses]
-    await sieve.admit(received)  # resume: re-sieve what was already paid for
-    for request, response in received:
-        usage.add(response, request["prompts"], price, counter)
-
-    pending = journal.state.unanswered
-    next_id = journal.state.next_request_id
     in_flight: dict[asyncio.Task, tuple[dict, float]] = {}
-    queued: list[tuple[dict, dict]] = []  # journaled responses waiting for the sieve, in arrival order
-    batch: list[tuple[dict, dict]] = []  # the responses the sieve is deciding now
-    sieving: asyncio.Task | None = None
     stopped_by = None
-    barren = 0  # consecutive responses that gave no parseable task: a model ignoring the format
-    idle = 0  # consecutive responses that kept nothing new: a model repeating itself
+    sieving: asyncio.Task | None = None
     try:
+        await sieve.admit(received)  # resume: re-sieve what was already paid for
+        for request, response in received:
+            usage.add(response, request["prompts"], cost_of(request), counter)
+
+        pending = journal.state.unanswered
+        next_id = journal.state.next_request_id
+        queued: list[tuple[dict, dict]] = []  # journaled responses waiting for the sieve, in arrival order
+        batch: list[tuple[dict, dict]] = []  # the responses the sieve is deciding now
+        barren = 0  # consecutive responses that gave no parseable task: a model ignoring the format
+        idle = 0  # consecutive responses that kept nothing new: a model repeating itself
         while True:
             unsieved = sum(len(req["prompts"]) for req, _ in queued + batch)
             while len(in_flight) < cfg.concurrency and stopped_by is None:
-                if _enough_in_flight(cfg, sieve, in_flight, unsieved):
+                request = driver.next(next_id, sieve, in_flight, unsieved, pending)
+                if request is None:
                     break
-                request = pending[0] if pending else make_request(next_id, cfg, seeds.tasks, template, sieve.kept)
-                reserve = max_request_cost(request["prompts"], cfg.max_tokens, price, counter)
+                reserve = max_request_cost(request["prompts"], cfg.max_tokens, cost_of(request), counter)
                 reserved = sum(r for _, r in in_flight.values())
                 if cfg.max_cost is not None and usage.dollars + reserved + reserve > cfg.max_cost:
                     stopped_by = "max_cost"
                     break
-                if pending:
+                if pending and request is pending[0]:
                     pending.pop(0)
                 else:
                     journal.write("request", **request)
+                    driver.issued(request)
                     next_id += 1
-                decoding = Decoding(cfg.temperature, cfg.top_p, cfg.max_tokens,
-                                    stops_for(request, cfg.num_tasks_per_prompt), cfg.seed)
-                in_flight[asyncio.create_task(_timed(backend, request, decoding))] = (request, reserve)
+                target = answerer if request.get("stage") == "instances" else backend
+                in_flight[asyncio.create_task(_timed(target, request, decoding_for(cfg, request)))] = (request, reserve)
             progress.update(kept=len(sieve.kept), target=cfg.num_instructions, in_flight=len(in_flight),
                             requests=usage.requests, dollars=usage.dollars)
             if sieving is None and queued:
@@ -121,12 +138,13 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                                          return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if task is sieving:
-                    for (request, _), (kept, dropped, parsed) in zip(batch, task.result()):
+                    for (request, _), (kept, dropped, parsed, _tasks) in zip(batch, task.result()):
                         journal.write("decisions", id=request["id"], kept=[r["instruction"] for r in kept],
                                       dropped=[{"instruction": r["instruction"], "reason": r["drop_reason"],
                                                 "collided_with": r["collided_with"]} for r in dropped])
                         barren = 0 if parsed else barren + 1
-                        idle = 0 if kept else idle + 1
+                        if request.get("stage") in (None, "instances"):  # the stages that make records
+                            idle = 0 if kept else idle + 1
                     sieving, batch = None, []
                     if cfg.stall_responses and idle >= cfg.stall_responses and stopped_by is None:
                         stopped_by = "stalled"
@@ -135,12 +153,17 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                 request, _ = in_flight.pop(task)
                 response = task.result()  # a BackendError ends the run; the finally below drains the rest
                 journal.write("response", **response)
-                usage.add(response, request["prompts"], price, counter)
+                driver.answered(request, response)
+                usage.add(response, request["prompts"], cost_of(request), counter)
                 queued.append((request, response))
             if barren >= max(MAX_BARREN_RESPONSES, 2 * cfg.concurrency):
                 raise SelfInstructError(
                     f"the last {barren} responses held no task in the numbered format; the model does not follow "
-                    f"the prompt (read the replies in {journal.path}); try another model or --prompt-file")
+                    f"the prompt (read the replies in {journal.path}); try another model, --method self-instruct "
+                    "or --prompt-file")
+    except BaseException as e:
+        stopped_by = "interrupted" if isinstance(e, (KeyboardInterrupt, asyncio.CancelledError)) else "error"
+        raise
     finally:
         await _drain(in_flight, journal)
         journal.close()
@@ -148,13 +171,54 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
             await asyncio.wait([sieving])  # decisions are derived: a rerun recomputes them from the journal
         await sieve.close()
         await backend.aclose()
-    finished = _iso(time.time())
-    result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
-                       Path(run_dir), stopped_by)
-    result.lineage = build_lineage(cfg, backend.provider, backend.endpoint_host, seeds, template, result,
-                                   started, finished)
-    write_run_files(result, cfg, sieve.seed_instructions)
+        if response_backend is not None:
+            await response_backend.aclose()
+        result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
+                           Path(run_dir), stopped_by)
+        result.lineage = build_lineage(cfg, backend.provider, backend.endpoint_host, seeds, template, result, started,
+                                       _iso(time.time()), stage_templates=stage_templates,
+                                       response=_describe(response_backend))
+        try:  # summary.json and dropped.jsonl on every exit; a failure here never hides the run's own error
+            write_run_files(result, cfg, sieve.seed_instructions)
+        except OSError as e:
+            log.warning("could not write the run files in %s: %s", run_dir, e)
     return result
+
+
+def method_templates(cfg: GenerateConfig):
+    """(the template whose hash identifies the run, the stage templates or None)."""
+    if cfg.method == "self-instruct":
+        stages = load_stage_templates()
+        return StagePrompts(stages), stages
+    return load_template(cfg.prompt_file), None
+
+
+class _AlpacaDriver:
+    """Alpaca's method: every request is a batch of prompts that each ask for whole tasks."""
+
+    def __init__(self, cfg: GenerateConfig, seeds, template):
+        self.cfg, self.seeds, self.template = cfg, seeds, template
+
+    def next(self, request_id, sieve, in_flight, unsieved, pending) -> dict | None:
+        if _enough_in_flight(self.cfg, sieve, in_flight, unsieved):
+            return None
+        return pending[0] if pending else make_request(request_id, self.cfg, self.seeds, self.template, sieve.kept)
+
+    def issued(self, request) -> None:
+        pass
+
+    def answered(self, request, response) -> None:
+        pass
+
+
+def decoding_for(cfg: GenerateConfig, request: dict) -> Decoding:
+    stage = request.get("stage")
+    if stage is None:
+        return Decoding(cfg.temperature, cfg.top_p, cfg.max_tokens, stops_for(request, cfg.num_tasks_per_prompt), cfg.seed)
+    # Self-Instruct sampled new instructions and decoded classifications and instances greedily.
+    temperature = cfg.temperature if stage == "instructions" else 0.0
+    return Decoding(temperature, cfg.top_p, stage_max_tokens(stage, cfg.max_tokens),
+                    stage_stops(request, cfg.num_tasks_per_prompt), cfg.seed)
 
 
 def _iso(unix_time: float) -> str:
@@ -205,25 +269,39 @@ def _check_resumable(state: JournalState, identity: dict, path: Path) -> None:
     if not state.starts:
         return
     first = state.starts[0]
-    changed = [k for k in RESUME_KEYS if first.get(k) != identity[k]]
+    changed = [k for k in RESUME_KEYS if first.get(k, RESUME_DEFAULTS.get(k)) != identity[k]]
     if changed:
         raise SelfInstructError(f"{path} belongs to a run with a different {', '.join(changed)}; "
                                 "use a new --run-dir (or --backend replay to re-sieve its responses)")
 
 
+def _describe(backend: Backend | None) -> dict | None:
+    return None if backend is None else {"model": backend.model, "provider": backend.provider,
+                                         "endpoint_host": backend.endpoint_host}
+
+
 def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, result: RunResult, started: str,
-                  finished: str) -> dict:
+                  finished: str, *, stage_templates: dict | None = None, response: dict | None = None) -> dict:
     """The generation's provenance, in the shape the registry stores (never a key)."""
+    prompt = {"sha256": template.sha256, "path": template.path}
+    if stage_templates:
+        prompt["stages"] = {name: {"sha256": t.sha256, "path": t.path} for name, t in stage_templates.items()}
+    generator = {"model": cfg.model, "provider": provider, "endpoint_host": endpoint_host,
+                 "api": cfg.api, "decoding": {"temperature": cfg.temperature, "top_p": cfg.top_p,
+                                              "max_tokens": cfg.max_tokens}}
+    if response or cfg.response_model:
+        generator["response"] = response or {"model": cfg.response_model}
     return {
         "operation": "generate",
+        "method": cfg.method,
         "parameters": {k: v for k, v in cfg.to_dict().items() if k not in ("pricing",)},
         "counts": {"requests": result.stats.requests, "prompts": result.stats.prompts,
-                   "candidates": result.stats.candidates, "kept": len(result.records)},
+                   "candidates": result.stats.candidates, "kept": len(result.records),
+                   **({"instruction_lists": result.stats.lists, "tasks_accepted": result.stats.tasks,
+                       "instances": result.stats.instances} if cfg.method == "self-instruct" else {})},
         "drops": dict(result.stats.drops),
-        "generator": {"model": cfg.model, "provider": provider, "endpoint_host": endpoint_host,
-                      "api": cfg.api, "decoding": {"temperature": cfg.temperature, "top_p": cfg.top_p,
-                                                   "max_tokens": cfg.max_tokens}},
-        "prompt": {"sha256": template.sha256, "path": template.path},
+        "generator": generator,
+        "prompt": prompt,
         "in_context": {"seed_examples": cfg.num_prompt_instructions, "machine_examples": cfg.machine_examples},
         "seeds": {"name": seeds.name, "sha256": seeds.sha256, "count": len(seeds.tasks), "path": seeds.path,
                   "licence": cfg.seeds_licence or seeds.licence},
@@ -253,7 +331,7 @@ def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Pa
 
     Keeps up to `cfg.num_instructions` records; kept.jsonl in `audit_dir` holds every one that passed.
     """
-    seeds, template = load_seeds(cfg.seeds), load_template(cfg.prompt_file)
+    seeds, (template, stage_templates) = load_seeds(cfg.seeds), method_templates(cfg)
     price, counter = price_for(cfg.model, load_pricing(cfg.pricing)), get_counter(cfg.model, offline=True)
     sieve, usage = new_sieve(cfg, [t.instruction for t in seeds.tasks]), Usage()
     started = _iso(time.time())
@@ -267,7 +345,7 @@ def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Pa
                        Path(audit_dir))
     finished = _iso(time.time())
     result.lineage = build_lineage(cfg, first.get("provider", "replay"), first.get("endpoint_host", "unknown"),
-                                   seeds, template, result, started, finished)
+                                   seeds, template, result, started, finished, stage_templates=stage_templates)
     result.lineage["replayed_from"] = str(source_run_dir)
     Path(audit_dir).mkdir(parents=True, exist_ok=True)
     write_run_files(result, cfg, sieve.seed_instructions)

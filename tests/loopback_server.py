@@ -69,9 +69,10 @@ class LoopbackServer:
     """Context manager running the server on 127.0.0.1 in a background thread."""
 
     def __init__(self, *, latency_s: float = 0.0, tasks_per_reply: int = 8, script=(), seed: int = 0,
-                 diverse: bool = False, port: int = 0, records: list[dict] | None = None):
+                 diverse: bool = False, port: int = 0, records: list[dict] | None = None, responder=None):
         self.latency_s, self.tasks_per_reply, self.diverse = latency_s, tasks_per_reply, diverse
         self.records = records  # when given, replies serve these (e.g. real Alpaca tasks) in order, cycling
+        self.responder = responder  # when given, responder(prompt) -> reply text (scripted replies per prompt kind)
         self._next_record = 0
         self.script = deque(script)
         self.requests: list[dict] = []  # every request: path, headers, body
@@ -96,7 +97,9 @@ class LoopbackServer:
         labels = re.findall(r"(\d+)\. Instruction:", prompt)
         first = int(labels[-1]) if labels else 1
         with self._lock:
-            if self.records:
+            if self.responder is not None:
+                text = self.responder(prompt)
+            elif self.records:
                 batch = [self.records[(self._next_record + i) % len(self.records)] for i in range(self.tasks_per_reply)]
                 self._next_record += self.tasks_per_reply
                 text = records_reply(first, batch)
