@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -105,6 +106,10 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         return _replay(cfg, run_dir, output, dataset, registry_root, as_json)
     no_endpoint = cfg.backend == "openai" and not (api_key or os.environ.get("OPENAI_API_KEY")
                                                    or cfg.base_url or os.environ.get("OPENAI_BASE_URL"))
+    if cfg.method == "self-instruct" and not _given("num_tasks_per_prompt"):
+        cfg.num_tasks_per_prompt = STAGED_NEW_TASKS
+    if no_endpoint and not dry_run and not _given("model") and not _given("backend") and _use_local_model(cfg):
+        no_endpoint = False
     if dry_run or no_endpoint:
         if no_endpoint and not dry_run:
             click.echo(CREDENTIALS_HELP, err=True)
@@ -116,6 +121,13 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
     from selfinstruct.generate import generate as run_generation
     from selfinstruct.tokens import get_counter
 
+    terminated = []
+
+    def on_sigterm(signum, frame):  # SIGTERM ends the run as Ctrl-C does: in-flight responses reach the journal
+        terminated.append(signum)
+        signal.raise_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         backend = build_backend(cfg, api_key=api_key, count_tokens=get_counter(cfg.model).count)
         responder = build_response_backend(cfg, api_key=api_key, count_tokens=get_counter(cfg.model).count)
@@ -126,10 +138,49 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
     except (SelfInstructError, ValueError) as e:
         raise _fail(e) from None
     except KeyboardInterrupt:
-        click.echo(f"interrupted: every response received is in {run_dir}/journal.jsonl; run the same command "
-                   "to resume", err=True)
-        sys.exit(130)
+        click.echo(f"{'terminated' if terminated else 'interrupted'}: every response received is in "
+                   f"{run_dir}/journal.jsonl (summary.json beside it); run the same command to resume", err=True)
+        sys.exit(143 if terminated else 130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _finish(result, cfg, output, dataset, registry_root, as_json)
+
+
+STAGED_NEW_TASKS = 8  # Self-Instruct asked for at most 8 new instructions after 8 examples
+LOCAL_MAX_TOKENS = 128  # the built-in model: a list of about 7 instructions, or one short instance
+
+
+def _given(name: str) -> bool:
+    return click.get_current_context().get_parameter_source(name) != ParameterSource.DEFAULT
+
+
+def _use_local_model(cfg) -> bool:
+    """With no endpoint and no --model/--backend: the built-in SmolLM2 in-process, when installed."""
+    from selfinstruct import local_model
+
+    if not local_model.available():
+        return False
+    if local_model.local_model_path() is None:
+        click.echo("preparing the built-in model once (SmolLM2-135M-Instruct, GGUF -> safetensors, about a minute)",
+                   err=True)
+    try:
+        path = local_model.ensure_local_model()
+    except (ConfigError, OSError) as e:
+        click.echo(f"Error: the built-in model could not be prepared: {e}", err=True)
+        sys.exit(2)
+    cfg.backend, cfg.model = "transformers", str(path)
+    if not _given("api"):
+        cfg.api = "completions"  # a 135M model continues a few-shot prompt far better than it chats
+    if not _given("max_tokens"):
+        cfg.max_tokens = LOCAL_MAX_TOKENS
+    if not _given("method"):
+        cfg.method = "self-instruct"
+        if not _given("num_tasks_per_prompt"):
+            cfg.num_tasks_per_prompt = STAGED_NEW_TASKS
+    click.echo(f"no endpoint configured: generating with the built-in SmolLM2-135M-Instruct on this machine "
+               f"(--method {cfg.method}); a 135M model writes weak data, set OPENAI_API_KEY or OPENAI_BASE_URL "
+               "for a real one", err=True)
+    return True
 
 
 def _run_with_progress(run_generation, cfg, backend, run_dir, quiet, salvage=False, responder=None):
@@ -155,8 +206,9 @@ def _replay(cfg, run_dir, output, dataset, registry_root, as_json):
     try:
         recorded = read_recorded_run(run_dir)
         first = recorded.starts[0] if recorded.starts else {}
-        model_given = click.get_current_context().get_parameter_source("model") != ParameterSource.DEFAULT
-        if not model_given and first.get("model"):
+        if not _given("method") and first.get("method"):
+            cfg.method = first["method"]  # the journal's method decides how its responses are read
+        if not _given("model") and first.get("model"):
             cfg.model = first["model"]  # the model that produced the journal, for lineage and pricing
         audit_dir = str(Path(output).with_suffix("")) + ".replay"
         result = replay(cfg, recorded, run_dir, audit_dir=audit_dir)

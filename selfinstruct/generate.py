@@ -20,6 +20,7 @@ from pathlib import Path
 
 from selfinstruct.accounting import Usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
+from selfinstruct.concurrency import AdaptiveLimit
 from selfinstruct.config import GenerateConfig
 from selfinstruct.errors import SelfInstructError
 from selfinstruct.io import write_records
@@ -93,6 +94,8 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
     usage = Usage()
     received = [(journal.state.requests[r["id"]], r) for r in journal.state.responses]
     in_flight: dict[asyncio.Task, tuple[dict, float]] = {}
+    # Over the network, latency near --timeout means the server queues requests: send fewer at once.
+    limit = AdaptiveLimit(cfg.concurrency, cfg.timeout_s if backend.name == "openai" else None)
     stopped_by = None
     sieving: asyncio.Task | None = None
     try:
@@ -108,7 +111,7 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
         idle = 0  # consecutive responses that kept nothing new: a model repeating itself
         while True:
             unsieved = sum(len(req["prompts"]) for req, _ in queued + batch)
-            while len(in_flight) < cfg.concurrency and stopped_by is None:
+            while len(in_flight) < limit.value and stopped_by is None:
                 request = driver.next(next_id, sieve, in_flight, unsieved, pending)
                 if request is None:
                     break
@@ -153,6 +156,7 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                 request, _ = in_flight.pop(task)
                 response = task.result()  # a BackendError ends the run; the finally below drains the rest
                 journal.write("response", **response)
+                limit.observe(response["latency_s"])
                 driver.answered(request, response)
                 usage.add(response, request["prompts"], cost_of(request), counter)
                 queued.append((request, response))

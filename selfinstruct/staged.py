@@ -152,6 +152,11 @@ def parse_instance(text: str, classification: bool, finish_reason: str | None = 
         return None, "truncated"  # the output may stop mid-sentence
     if record["input"].strip().lower() in _PLACEHOLDERS:
         record["input"] = ""
+    # Self-Instruct's instance filters: an output that copies the input, a field left open with ":".
+    if record["input"].strip() == record["output"].strip():
+        return None, "output_copies_input"
+    if record["input"].rstrip().endswith(":") or record["output"].rstrip().endswith(":"):
+        return None, "field_ends_with_colon"
     return record, None
 
 

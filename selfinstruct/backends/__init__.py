@@ -40,5 +40,7 @@ def build_backend(cfg: GenerateConfig, *, api_key: str | None = None, count_toke
     if cfg.backend == "transformers":
         from selfinstruct.backends.transformers_backend import TransformersBackend
 
-        return TransformersBackend(model, prompts_per_request=cfg.request_batch_size)
+        # --api completions continues the raw prompt; chat wraps it in the checkpoint's chat template, if any.
+        return TransformersBackend(model, prompts_per_request=cfg.request_batch_size,
+                                   chat_template=False if cfg.api == "completions" else None)
     raise ValueError(f"unknown backend {cfg.backend!r}; choose one of {', '.join(BACKENDS)}")

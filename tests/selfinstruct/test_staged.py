@@ -178,3 +178,8 @@ def test_kill_9_mid_stage_then_resume_resends_nothing_answered(test_data, tmp_pa
     assert len(resent) == len(after.responses) - len(before.responses)
     records = [json.loads(x) for x in out.read_text().splitlines()]
     assert len(records) == 12 and len({r["instruction"] for r in records}) == 12
+
+
+def test_the_papers_instance_filters():
+    assert parse_instance(" Build a new home.\nOutput: Build a new home.", False) == (None, "output_copies_input")
+    assert parse_instance(" Here is the list:\nOutput: apples", False) == (None, "field_ends_with_colon")
