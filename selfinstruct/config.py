@@ -28,7 +28,8 @@ class GenerateConfig:
     """alpaca (one batched prompt writes whole tasks) or self-instruct (staged requests: new
     instructions, is it classification, then one instance; for small models)."""
     response_model: str | None = None
-    """A second model that answers the instructions (self-instruct: the instance stage); None = model."""
+    """A second model that answers the instructions (self-instruct: the instance stage; alpaca: each
+    accepted task's output is rewritten by it); None = model."""
     response_base_url: str | None = None
     """Endpoint of --response-model; default the main endpoint."""
     backend: str = "openai"
@@ -94,8 +95,6 @@ class GenerateConfig:
              "must be in (0, 1]"),
             ("filters", self.filters in ("alpaca", "strict"), "must be alpaca or strict"),
             ("method", self.method in METHODS, "must be " + " or ".join(METHODS)),
-            ("response_model", not (self.response_model or self.response_base_url) or self.method == "self-instruct",
-             "needs --method self-instruct (its instance stage is where the answers are written)"),
             ("api", self.api in ("chat", "completions"), "must be chat or completions"),
             ("rouge_tokenizer", self.rouge_tokenizer in ("rouge", "unicode"), "must be rouge or unicode"),
             ("max_cost", self.max_cost is None or self.max_cost > 0, "must be positive"),

@@ -26,12 +26,13 @@ from selfinstruct.errors import SelfInstructError
 from selfinstruct.io import write_records
 from selfinstruct.journal import Journal, JournalState
 from selfinstruct.pricing import load_pricing, price_for
-from selfinstruct.prompts import load_template
+from selfinstruct.prompts import load_shipped, load_template
 from selfinstruct.requests import make_request, stops_for
 from selfinstruct.seeds import load_seeds
 from selfinstruct.sieve import Sieve, SieveStats, annotate_nearest
 from selfinstruct.sieve_worker import SieveWorker
-from selfinstruct.staged import StagedDriver, StagePrompts, load_stage_templates, stage_max_tokens, stage_stops
+from selfinstruct.staged import (ANSWER_TEMPLATE, StagedDriver, StagePrompts, answer_request, load_stage_templates,
+                                 stage_max_tokens, stage_stops)
 from selfinstruct.tokens import get_counter
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 # What must match for a run directory to be resumed: mixing models or prompts would blur lineage.
 RESUME_KEYS = ("model", "prompt_sha256", "seeds_sha256", "seed", "method", "response_model")
 RESUME_DEFAULTS = {"method": "alpaca"}  # journals written before the key existed
+ANSWERING = ("instances", "answers")  # the stages a --response-model answers
 MAX_BARREN_RESPONSES = 20
 
 
@@ -85,10 +87,11 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
     started = _iso(journal.state.starts[0]["time"])  # a resumed run's window opens with its first session
     answerer = response_backend or backend
     driver = (StagedDriver(cfg, seeds.tasks, stage_templates, journal.state) if cfg.method == "self-instruct"
-              else _AlpacaDriver(cfg, seeds.tasks, template))
+              else _AlpacaDriver(cfg, seeds.tasks, template, journal.state,
+                                 stage_templates and stage_templates.get("answer")))
 
     def cost_of(request):
-        return response_price if response_backend is not None and request.get("stage") == "instances" else price
+        return response_price if response_backend is not None and request.get("stage") in ANSWERING else price
 
     sieve = await SieveWorker.start([t.instruction for t in seeds.tasks], **sieve_options(cfg))
     usage = Usage()
@@ -126,7 +129,7 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                     journal.write("request", **request)
                     driver.issued(request)
                     next_id += 1
-                target = answerer if request.get("stage") == "instances" else backend
+                target = answerer if request.get("stage") in ANSWERING else backend
                 in_flight[asyncio.create_task(_timed(target, request, decoding_for(cfg, request)))] = (request, reserve)
             progress.update(kept=len(sieve.kept), target=cfg.num_instructions, in_flight=len(in_flight),
                             requests=usage.requests, dollars=usage.dollars)
@@ -146,7 +149,7 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                                       dropped=[{"instruction": r["instruction"], "reason": r["drop_reason"],
                                                 "collided_with": r["collided_with"]} for r in dropped])
                         barren = 0 if parsed else barren + 1
-                        if request.get("stage") in (None, "instances"):  # the stages that make records
+                        if request.get("stage") in (None, *ANSWERING) and not request.get("answered_elsewhere"):
                             idle = 0 if kept else idle + 1
                     sieving, batch = None, []
                     if cfg.stall_responses and idle >= cfg.stall_responses and stopped_by is None:
@@ -194,22 +197,41 @@ def method_templates(cfg: GenerateConfig):
     if cfg.method == "self-instruct":
         stages = load_stage_templates()
         return StagePrompts(stages), stages
+    if cfg.response_model or cfg.response_base_url:
+        return load_template(cfg.prompt_file), {"answer": load_shipped(ANSWER_TEMPLATE)}
     return load_template(cfg.prompt_file), None
 
 
 class _AlpacaDriver:
-    """Alpaca's method: every request is a batch of prompts that each ask for whole tasks."""
+    """Alpaca's method: every request is a batch of prompts that each ask for whole tasks. With a
+    response model, the tasks' outputs are set aside and each accepted task is answered by it."""
 
-    def __init__(self, cfg: GenerateConfig, seeds, template):
-        self.cfg, self.seeds, self.template = cfg, seeds, template
+    def __init__(self, cfg: GenerateConfig, seeds, template, state, answer_template=None):
+        self.cfg, self.seeds, self.template, self.answer_template = cfg, seeds, template, answer_template
+        self.answering: set[str] = set()
+        for request in state.requests.values():
+            self.issued(request)
 
     def next(self, request_id, sieve, in_flight, unsieved, pending) -> dict | None:
+        if self.answer_template is not None:
+            if pending and pending[0].get("stage") == "answers":
+                return pending[0]
+            for task in sieve.tasks:
+                if task["id"] not in self.answering and len(sieve.kept) < self.cfg.num_instructions:
+                    return answer_request(request_id, task, self.answer_template)
+            # tasks waiting for their answer count towards the records wanted
+            if len(sieve.kept) + len(sieve.tasks) - sieve.stats.instances >= self.cfg.num_instructions:
+                return None
         if _enough_in_flight(self.cfg, sieve, in_flight, unsieved):
             return None
-        return pending[0] if pending else make_request(request_id, self.cfg, self.seeds, self.template, sieve.kept)
+        if pending:
+            return pending[0]
+        request = make_request(request_id, self.cfg, self.seeds, self.template, sieve.kept)
+        return {**request, "answered_elsewhere": True} if self.answer_template is not None else request
 
     def issued(self, request) -> None:
-        pass
+        if request.get("stage") == "answers":
+            self.answering.add(request["task"]["id"])
 
     def answered(self, request, response) -> None:
         pass
@@ -217,7 +239,7 @@ class _AlpacaDriver:
 
 def decoding_for(cfg: GenerateConfig, request: dict) -> Decoding:
     stage = request.get("stage")
-    if stage is None:
+    if stage is None:  # Alpaca's batched prompts
         return Decoding(cfg.temperature, cfg.top_p, cfg.max_tokens, stops_for(request, cfg.num_tasks_per_prompt), cfg.seed)
     # Self-Instruct sampled new instructions and decoded classifications and instances greedily.
     temperature = cfg.temperature if stage == "instructions" else 0.0

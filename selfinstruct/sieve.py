@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from selfinstruct.dedup import MinHashIndex, RougeIndex, record_text
 from selfinstruct.filters import checks_for, first_reason, instruction_checks
 from selfinstruct.parse import parse_completion
-from selfinstruct.staged import parse_instance, parse_instruction_list
+from selfinstruct.staged import parse_answer, parse_instance, parse_instruction_list
 
 
 @dataclass
@@ -64,9 +64,12 @@ class Sieve:
             first_index = request["num_examples"][prompt_no] + 1
             parsed = parse_completion(completion["text"], first_index, completion.get("finish_reason"), self.profile)
             self.stats.drops.update(parsed.failures)
-            for record in parsed.records:
+            for k, record in enumerate(parsed.records):
                 origin = {"request_id": request["id"], "prompt": prompt_no}
-                if (kept := self.admit(record, origin)) is not None:
+                if request.get("answered_elsewhere"):  # a response model writes the output: a task for now
+                    self.admit_instruction(record["instruction"], f"{request['id']}.{prompt_no}.{k}", origin,
+                                           record["input"])
+                elif (kept := self.admit(record, origin)) is not None:
                     newly_kept.append(kept)
         return newly_kept
 
@@ -81,11 +84,14 @@ class Sieve:
             for k, instruction in enumerate(items):
                 self.admit_instruction(instruction, f"{request['id']}.{k}", origin)
             return []
-        if stage == "instances":
+        if stage in ("instances", "answers"):
             self.stats.instances += 1
             task = request["task"]
-            instance, failure = parse_instance(completion["text"], task["classification"],
-                                               completion.get("finish_reason"))
+            if stage == "answers":  # the response model's whole reply is the output
+                instance, failure = parse_answer(completion["text"], task["input"], completion.get("finish_reason"))
+            else:
+                instance, failure = parse_instance(completion["text"], task["classification"],
+                                                   completion.get("finish_reason"))
             if instance is None:
                 self.stats.drops[failure] += 1
                 return []
@@ -94,10 +100,10 @@ class Sieve:
             return [kept] if kept is not None else []
         return []  # classify: the driver reads the answer
 
-    def admit_instruction(self, instruction: str, task_id: str, origin: dict) -> dict | None:
+    def admit_instruction(self, instruction: str, task_id: str, origin: dict, inp: str = "") -> dict | None:
         """Stage 1: the instruction checks and ROUGE-L; an accepted instruction becomes a task."""
         self.stats.candidates += 1
-        record = {"instruction": instruction, "input": "", "output": ""}
+        record = {"instruction": instruction, "input": inp, "output": ""}
         if reason := first_reason(record, instruction_checks(self.checks)):
             return self._drop(record, reason, origin)
         verdict = self.rouge.check(instruction)
@@ -105,7 +111,7 @@ class Sieve:
             return self._drop(record, "rouge_duplicate", origin, verdict.nearest_text, verdict.score)
         self.rouge.add(instruction)
         self.stats.tasks += 1
-        task = {"id": task_id, "instruction": instruction}
+        task = {"id": task_id, "instruction": instruction, "input": inp}
         self.tasks.append(task)
         return task
 

@@ -30,6 +30,7 @@ from selfinstruct.seeds import SeedTask
 STAGES = ("instructions", "classify", "instances")
 TEMPLATES = {"instructions": "self_instruct_instructions.txt", "classify": "self_instruct_classify.txt",
              "input_first": "self_instruct_input_first.txt", "output_first": "self_instruct_output_first.txt"}
+ANSWER_TEMPLATE = "answer.txt"  # --response-model under --method alpaca: the task as a plain request
 SEED_EXAMPLES, MACHINE_EXAMPLES = 6, 2
 CLASSIFY_MAX_TOKENS, INSTANCE_MAX_TOKENS, LIST_MAX_TOKENS = 4, 300, 600
 
@@ -160,6 +161,21 @@ def parse_instance(text: str, classification: bool, finish_reason: str | None = 
     return record, None
 
 
+# --- answers (a response model under --method alpaca) --------------------------------------------
+
+def answer_request(request_id: int, task: dict, template: PromptTemplate) -> dict:
+    prompt = template.text.replace("{instruction}", task["instruction"].strip()).replace("{input}", task["input"].strip())
+    return {"id": request_id, "stage": "answers", "task": task, "prompts": [prompt.strip()], "num_examples": [0]}
+
+
+def parse_answer(text: str, inp: str, finish_reason: str | None = "stop") -> tuple[dict | None, str | None]:
+    if finish_reason == "length":
+        return None, "truncated"
+    if not text.strip():
+        return None, "parse_incomplete"
+    return {"input": inp, "output": text.strip()}, None
+
+
 # --- the driver ----------------------------------------------------------------------------------
 
 class StagedDriver:
@@ -217,7 +233,8 @@ class StagedDriver:
 
 
 def stage_max_tokens(stage: str, cfg_max_tokens: int) -> int:
-    cap = {"instructions": LIST_MAX_TOKENS, "classify": CLASSIFY_MAX_TOKENS, "instances": INSTANCE_MAX_TOKENS}
+    cap = {"instructions": LIST_MAX_TOKENS, "classify": CLASSIFY_MAX_TOKENS, "instances": INSTANCE_MAX_TOKENS,
+           "answers": cfg_max_tokens}
     return min(cfg_max_tokens, cap[stage])
 
 
@@ -226,6 +243,8 @@ def stage_stops(request: dict, num_tasks: int) -> tuple[str, ...]:
         return (f"\n{request['num_examples'][0] + num_tasks + 1}.",)
     if request["stage"] == "instances":
         return ("\nTask:",)
+    if request["stage"] == "answers":
+        return ()
     return ("\n",)
 
 

@@ -139,9 +139,22 @@ def test_a_response_model_answers_on_its_own_endpoint(test_data, tmp_path):
     assert gen["response"]["endpoint_host"] == answerer.url.split("/")[2]
 
 
-def test_response_model_needs_the_staged_method():
-    with pytest.raises(ValueError, match="self-instruct"):
-        GenerateConfig(response_model="m")
+def test_under_alpaca_a_response_model_rewrites_every_output(test_data, tmp_path):
+    with LoopbackServer(tasks_per_reply=4) as writer, \
+            LoopbackServer(responder=lambda prompt: f"Answer to: {prompt.splitlines()[0]}") as answerer:
+        cfg = GenerateConfig(num_instructions=6, model="writer", base_url=writer.url, seeds=str(test_data / "seeds_tiny.jsonl"),
+                             concurrency=2, response_model="answerer-model", response_base_url=answerer.url)
+        result = asyncio.run(generate(cfg, build_backend(cfg, api_key="k"), run_dir=tmp_path / "run",
+                                      response_backend=build_response_backend(cfg, api_key="k")))
+        asked = [r["body"]["messages"][0]["content"] for r in answerer.requests]
+    assert len(result.records) == 6
+    for record in result.records:
+        assert record["output"] == f"Answer to: {record['instruction']}"
+        prompt = record["instruction"] + (f"\n\n{record['input']}" if record["input"] else "")
+        assert prompt in asked
+    assert all(b["body"]["model"] == "answerer-model" for b in answerer.requests)
+    assert result.lineage["generator"]["response"]["model"] == "answerer-model"
+    assert "answer" in result.lineage["prompt"]["stages"]
 
 
 @pytest.mark.slow
