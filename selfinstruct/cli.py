@@ -173,6 +173,8 @@ def _use_local_model(cfg) -> bool:
         cfg.api = "completions"  # a 135M model continues a few-shot prompt far better than it chats
     if not _given("max_tokens"):
         cfg.max_tokens = LOCAL_MAX_TOKENS
+    if not _given("temperature") and not _given("top_p"):
+        cfg.temperature, cfg.top_p = 0.7, 0.5  # Self-Instruct's sampling for new instructions
     if not _given("method"):
         cfg.method = "self-instruct"
         if not _given("num_tasks_per_prompt"):

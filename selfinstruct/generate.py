@@ -144,10 +144,11 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                                          return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if task is sieving:
-                    for (request, _), (kept, dropped, parsed, _tasks) in zip(batch, task.result()):
+                    for (request, _), (kept, dropped, parsed, accepted) in zip(batch, task.result()):
                         journal.write("decisions", id=request["id"], kept=[r["instruction"] for r in kept],
                                       dropped=[{"instruction": r["instruction"], "reason": r["drop_reason"],
-                                                "collided_with": r["collided_with"]} for r in dropped])
+                                                "collided_with": r["collided_with"]} for r in dropped],
+                                      **({"accepted": [t["instruction"] for t in accepted]} if accepted else {}))
                         barren = 0 if parsed else barren + 1
                         if request.get("stage") in (None, *ANSWERING) and not request.get("answered_elsewhere"):
                             idle = 0 if kept else idle + 1
@@ -244,7 +245,7 @@ def decoding_for(cfg: GenerateConfig, request: dict) -> Decoding:
     # Self-Instruct sampled new instructions and decoded classifications and instances greedily.
     temperature = cfg.temperature if stage == "instructions" else 0.0
     return Decoding(temperature, cfg.top_p, stage_max_tokens(stage, cfg.max_tokens),
-                    stage_stops(request, cfg.num_tasks_per_prompt), cfg.seed)
+                    stage_stops(request, cfg.num_tasks_per_prompt, raw=cfg.api == "completions"), cfg.seed)
 
 
 def _iso(unix_time: float) -> str:

@@ -238,9 +238,11 @@ def stage_max_tokens(stage: str, cfg_max_tokens: int) -> int:
     return min(cfg_max_tokens, cap[stage])
 
 
-def stage_stops(request: dict, num_tasks: int) -> tuple[str, ...]:
+def stage_stops(request: dict, num_tasks: int, raw: bool = False) -> tuple[str, ...]:
+    """Stop sequences; `raw` (a model continuing the prompt as text) also ends a list at a blank
+    line, as Self-Instruct did (a chat model may open with a line and a blank one)."""
     if request["stage"] == "instructions":
-        return (f"\n{request['num_examples'][0] + num_tasks + 1}.",)
+        return (f"\n{request['num_examples'][0] + num_tasks + 1}.", *(("\n\n",) if raw else ()))
     if request["stage"] == "instances":
         return ("\nTask:",)
     if request["stage"] == "answers":
