@@ -181,6 +181,7 @@ def _use_local_model(cfg) -> bool:
         cfg.max_tokens = LOCAL_MAX_TOKENS
     if not _given("temperature") and not _given("top_p"):
         cfg.temperature, cfg.top_p = 0.7, 0.9  # at top_p 0.5 (Self-Instruct's) it repeated one item down the list
+        cfg.instance_temperature = 0.7  # greedy, it repeated a phrase until max_tokens
     if not _given("method"):
         cfg.method = "self-instruct"
         if not _given("num_tasks_per_prompt"):

@@ -32,6 +32,10 @@ class GenerateConfig:
     accepted task's output is rewritten by it); None = model."""
     response_base_url: str | None = None
     """Endpoint of --response-model; default the main endpoint."""
+    instance_temperature: float = 0.0
+    """Temperature of self-instruct's instances (and --response-model answers). Self-Instruct decoded
+    them greedily (classification always is); a small model loops under greedy decoding, so the
+    built-in model samples them at 0.7."""
     backend: str = "openai"
     """openai (any OpenAI-compatible endpoint), transformers (local checkpoint) or replay (a run's journal)."""
     api: str = "chat"
@@ -88,6 +92,7 @@ class GenerateConfig:
             ("request_batch_size", self.request_batch_size >= 1, "must be at least 1"),
             ("concurrency", self.concurrency >= 1, "must be at least 1"),
             ("temperature", 0 <= self.temperature <= 2, "must be in [0, 2]"),
+            ("instance_temperature", 0 <= self.instance_temperature <= 2, "must be in [0, 2]"),
             ("top_p", 0 < self.top_p <= 1, "must be in (0, 1]"),
             ("max_tokens", self.max_tokens >= 1, "must be at least 1"),
             ("rouge_threshold", 0 < self.rouge_threshold <= 1, "must be in (0, 1]"),

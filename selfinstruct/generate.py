@@ -243,7 +243,7 @@ def decoding_for(cfg: GenerateConfig, request: dict) -> Decoding:
     if stage is None:  # Alpaca's batched prompts
         return Decoding(cfg.temperature, cfg.top_p, cfg.max_tokens, stops_for(request, cfg.num_tasks_per_prompt), cfg.seed)
     # Self-Instruct sampled new instructions and decoded classifications and instances greedily.
-    temperature = cfg.temperature if stage == "instructions" else 0.0
+    temperature = {"instructions": cfg.temperature, "classify": 0.0}.get(stage, cfg.instance_temperature)
     return Decoding(temperature, cfg.top_p, stage_max_tokens(stage, cfg.max_tokens),
                     stage_stops(request, cfg.num_tasks_per_prompt, raw=cfg.api == "completions"), cfg.seed)
 
