@@ -21,7 +21,9 @@ def _common(f):
     f = click.option("--registry", help="Registry root (default: $SELFINSTRUCT_REGISTRY).")(f)
     f = click.option("--recipe", default="alpaca-7b", show_default=True,
                      help="Bundled recipe name or a YAML file.")(f)
-    f = click.option("--model", required=True, help="Local path of a transformers causal LM.")(f)
+    f = click.option("--model", required=True,
+                     help="Local path of a transformers causal LM, or `smollm2` for the built-in "
+                          "SmolLM2-135M-Instruct (the install's `local` component).")(f)
     f = click.option("--dataset", required=True,
                      help="NAME@V in the registry, or a JSON/JSONL/Parquet file.")(f)
     return f
@@ -36,6 +38,15 @@ def _bad_input(exc: Exception) -> click.ClickException:
 
 def _config(recipe, overrides, **fields):
     from finetune.config import load_config
+
+    if fields.get("model") == "smollm2" and not Path("smollm2").exists():
+        from selfinstruct.errors import ConfigError
+        from selfinstruct.local_model import ensure_local_model
+
+        try:
+            fields["model"] = str(ensure_local_model())
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
 
     try:
         return load_config(recipe, list(overrides), **fields)

@@ -76,6 +76,8 @@ def collection(f: dict) -> str:
     rows = [("Operation", not_recorded(own.get("operation"))),
             ("Collected in", origin["ref"] + ("" if origin["ref"] == f["ref"] else " (an ancestor)")),
             ("Generator model", not_recorded(gen.get("model"))), ("Provider", not_recorded(gen.get("provider"))),
+            *([("Response model", (gen["response"] or {}).get("model"))] if gen.get("response") else []),
+            *([("Method", lin["method"])] if lin.get("method") else []),
             ("Endpoint host", not_recorded(gen.get("endpoint_host"))), ("API", not_recorded(gen.get("api"))),
             ("Decoding", not_recorded(gen.get("decoding"))),
             ("Prompt sha256", not_recorded((lin.get("prompt") or {}).get("sha256"))),

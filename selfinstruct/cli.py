@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -73,6 +74,11 @@ def _bad_input(error: Exception) -> click.ClickException:
 @click.option("--model", default="gpt-4o-mini", show_default=True, help="Model name, or a checkpoint path for --backend transformers.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file: .jsonl, or .json for Alpaca's JSON list.")
 @click.option("--backend", type=click.Choice(["openai", "transformers", "replay"]), default="openai", show_default=True)
+@click.option("--method", type=click.Choice(["alpaca", "self-instruct"]), default="alpaca", show_default=True,
+              help="alpaca: one prompt writes whole tasks. self-instruct: staged requests (new instructions, "
+                   "classification, one instance each), for small models; the default with the built-in model.")
+@click.option("--response-model", help="A second model that answers the instructions (the instance stage).")
+@click.option("--response-base-url", help="Endpoint of --response-model (default: the main endpoint).")
 @click.option("--base-url", help="OpenAI-compatible endpoint root [env OPENAI_BASE_URL].")
 @click.option("--api-key", help="API key [env OPENAI_API_KEY]. Never written to any file.")
 @click.option("--api", type=click.Choice(["chat", "completions"]), default="chat", show_default=True)
@@ -129,6 +135,7 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
            use, nothing listening at --base-url): nothing was sent
       3    stopped short by --max-cost or a model repeating itself; run the same command to continue
       130  interrupted (Ctrl-C); every response received is journaled
+      143  terminated (SIGTERM); the same as 130
     """
     from selfinstruct.config import GenerateConfig
 
@@ -144,6 +151,10 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         return _replay(cfg, run_dir, output, dataset, registry_root, as_json)
     no_endpoint = cfg.backend == "openai" and not (api_key or os.environ.get("OPENAI_API_KEY")
                                                    or cfg.base_url or os.environ.get("OPENAI_BASE_URL"))
+    if cfg.method == "self-instruct" and not _given("num_tasks_per_prompt"):
+        cfg.num_tasks_per_prompt = STAGED_NEW_TASKS
+    if no_endpoint and not dry_run and not _given("model") and not _given("backend") and _use_local_model(cfg):
+        no_endpoint = False
     if dry_run or no_endpoint:
         if no_endpoint and not dry_run:
             click.echo(CREDENTIALS_HELP, err=True)
@@ -152,13 +163,21 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
             sys.exit(2)
         return
     _check_before_sending(cfg, output, run_dir, dataset)
-    from selfinstruct.backends import build_backend
+    from selfinstruct.backends import build_backend, build_response_backend
     from selfinstruct.generate import generate as run_generation
     from selfinstruct.tokens import get_counter
 
+    terminated = []
+
+    def on_sigterm(signum, frame):  # SIGTERM ends the run as Ctrl-C does: in-flight responses reach the journal
+        terminated.append(signum)
+        signal.raise_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         backend = build_backend(cfg, api_key=api_key, count_tokens=get_counter(cfg.model).count)
-        result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json, salvage)
+        responder = build_response_backend(cfg, api_key=api_key, count_tokens=get_counter(cfg.model).count)
+        result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json, salvage, responder)
     except (ConfigError, InputError, RunLocked) as e:  # InputError covers a corrupt journal (JournalError)
         raise _bad_input(e) from None
     except (SelfInstructError, ValueError) as e:
@@ -167,9 +186,11 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         raise _fail(f"{e.strerror or e}{f': {e.filename}' if e.filename else ''}; every response received "
                     f"before it is in {run_dir}/journal.jsonl: free space and run the same command to resume") from None
     except KeyboardInterrupt:
-        click.echo(f"interrupted: every response received is in {run_dir}/journal.jsonl; run the same command "
-                   "to resume", err=True)
-        sys.exit(130)
+        click.echo(f"{'terminated' if terminated else 'interrupted'}: every response received is in "
+                   f"{run_dir}/journal.jsonl (summary.json beside it); run the same command to resume", err=True)
+        sys.exit(143 if terminated else 130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _finish(result, cfg, output, dataset, registry_root, as_json)
 
 
@@ -201,15 +222,62 @@ def _check_before_sending(cfg, output, run_dir, dataset) -> None:
         raise _bad_input(e) from None
 
 
-def _run_with_progress(run_generation, cfg, backend, run_dir, quiet, salvage=False):
+STAGED_NEW_TASKS = 8  # Self-Instruct asked for at most 8 new instructions after 8 examples
+LOCAL_MAX_TOKENS = 128  # the built-in model: a list of about 7 instructions, or one short instance
+
+
+def _given(name: str) -> bool:
+    return click.get_current_context().get_parameter_source(name) != ParameterSource.DEFAULT
+
+
+def _use_local_model(cfg) -> bool:
+    """With no endpoint and no --model/--backend: the built-in SmolLM2 in-process, when installed."""
+    from selfinstruct import local_model
+
+    if not local_model.available():
+        return False
+    if local_model.local_model_path() is None:
+        click.echo("preparing the built-in model once (SmolLM2-135M-Instruct, GGUF -> safetensors, about a minute)",
+                   err=True)
+    try:
+        path = local_model.ensure_local_model()
+    except (ConfigError, OSError) as e:
+        click.echo(f"Error: the built-in model could not be prepared: {e}", err=True)
+        sys.exit(2)
+    cfg.backend, cfg.model = "transformers", str(path)
+    if "OMP_NUM_THREADS" not in os.environ:
+        import torch
+
+        # A 135M model's matrices are small: on 2 busy cores one thread wrote 40 tokens in 4-6 s,
+        # two threads in 17-23 s. OMP_NUM_THREADS overrides this.
+        torch.set_num_threads(1)
+    if not _given("api"):
+        cfg.api = "completions"  # a 135M model continues a few-shot prompt far better than it chats
+    if not _given("max_tokens"):
+        cfg.max_tokens = LOCAL_MAX_TOKENS
+    if not _given("temperature") and not _given("top_p"):
+        cfg.temperature, cfg.top_p = 0.7, 0.9  # at top_p 0.5 (Self-Instruct's) it repeated one item down the list
+        cfg.instance_temperature = 0.7  # greedy, it repeated a phrase until max_tokens
+    if not _given("method"):
+        cfg.method = "self-instruct"
+        if not _given("num_tasks_per_prompt"):
+            cfg.num_tasks_per_prompt = STAGED_NEW_TASKS
+    click.echo(f"no endpoint configured: generating with the built-in SmolLM2-135M-Instruct on this machine "
+               f"(--method {cfg.method}); a 135M model writes weak data, set OPENAI_API_KEY or OPENAI_BASE_URL "
+               "for a real one", err=True)
+    return True
+
+
+def _run_with_progress(run_generation, cfg, backend, run_dir, quiet, salvage=False, responder=None):
     if quiet or not sys.stderr.isatty():
-        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, salvage=salvage))
+        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, salvage=salvage, response_backend=responder))
     from rich.console import Console
 
     from selfinstruct.progress import LiveProgress
 
     with LiveProgress(cfg.num_instructions, console=Console(stderr=True)) as bar:
-        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, progress=bar, salvage=salvage))
+        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, progress=bar, salvage=salvage,
+                                          response_backend=responder))
 
 
 def _replay(cfg, run_dir, output, dataset, registry_root, as_json):
@@ -223,11 +291,11 @@ def _replay(cfg, run_dir, output, dataset, registry_root, as_json):
     try:
         recorded = read_recorded_run(run_dir)
         first = recorded.starts[0] if recorded.starts else {}
-        ctx = click.get_current_context()
-        model_given = ctx.get_parameter_source("model") != ParameterSource.DEFAULT
-        if not model_given and first.get("model"):
+        if not _given("method") and first.get("method"):
+            cfg.method = first["method"]  # the journal's method decides how its responses are read
+        if not _given("model") and first.get("model"):
             cfg.model = first["model"]  # the model that produced the journal, for lineage and pricing
-        everything = ctx.get_parameter_source("num_instructions") == ParameterSource.DEFAULT
+        everything = not _given("num_instructions")
         audit_dir = str(Path(output).with_suffix("")) + ".replay"
         result = replay(cfg, recorded, run_dir, audit_dir=audit_dir, everything=everything)
     except InputError as e:  # a corrupt journal

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 
+METHODS = ("alpaca", "self-instruct")
+
+
 @dataclass
 class GenerateConfig:
     num_instructions: int = 100
@@ -21,6 +24,18 @@ class GenerateConfig:
     """Licence of the seed file (SPDX id, e.g. Apache-2.0), recorded in lineage; the shipped seeds are Apache-2.0."""
     prompt_file: str | None = None
     """Replacement for the shipped prompt text (templates/prompt.txt); `{num_tasks}` is filled in."""
+    method: str = "alpaca"
+    """alpaca (one batched prompt writes whole tasks) or self-instruct (staged requests: new
+    instructions, is it classification, then one instance; for small models)."""
+    response_model: str | None = None
+    """A second model that answers the instructions (self-instruct: the instance stage; alpaca: each
+    accepted task's output is rewritten by it); None = model."""
+    response_base_url: str | None = None
+    """Endpoint of --response-model; default the main endpoint."""
+    instance_temperature: float = 0.0
+    """Temperature of self-instruct's instances (and --response-model answers). Self-Instruct decoded
+    them greedily (classification always is); a small model loops under greedy decoding, so the
+    built-in model samples them at 0.7."""
     backend: str = "openai"
     """openai (any OpenAI-compatible endpoint), transformers (local checkpoint) or replay (a run's journal)."""
     api: str = "chat"
@@ -77,9 +92,11 @@ class GenerateConfig:
             ("request_batch_size", self.request_batch_size >= 1, "must be at least 1"),
             ("concurrency", self.concurrency >= 1, "must be at least 1"),
             ("temperature", 0 <= self.temperature <= 2, "must be in [0, 2]"),
+            ("instance_temperature", 0 <= self.instance_temperature <= 2, "must be in [0, 2]"),
             ("top_p", 0 < self.top_p <= 1, "must be in (0, 1]"),
             ("max_tokens", self.max_tokens >= 1, "must be at least 1"),
             ("filters", self.filters in ("alpaca", "strict"), "must be alpaca or strict"),
+            ("method", self.method in METHODS, "must be " + " or ".join(METHODS)),
             ("api", self.api in ("chat", "completions"), "must be chat or completions"),
             ("rouge_tokenizer", self.rouge_tokenizer in ("rouge", "unicode"), "must be rouge or unicode"),
             ("max_cost", self.max_cost is None or self.max_cost > 0, "must be positive"),

@@ -150,6 +150,11 @@ def checks_for(profile: str = "strict", language: str = "en") -> tuple[Check, ..
     return checks
 
 
+def instruction_checks(checks: tuple[Check, ...]) -> tuple[Check, ...]:
+    """The checks that read the instruction alone (Alpaca's), for a candidate that has no instance yet."""
+    return tuple(c for c in checks if c in ALPACA_CHECKS)
+
+
 def filter_reason(record: dict, *, profile: str = "strict", language: str = "en") -> str | None:
     """The first failing check's reason, or None to keep the record."""
     return first_reason(record, checks_for(profile, language))

@@ -20,23 +20,28 @@ from pathlib import Path
 
 from selfinstruct.accounting import Usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
+from selfinstruct.concurrency import AdaptiveLimit
 from selfinstruct.config import GenerateConfig
 from selfinstruct.errors import SelfInstructError
 from selfinstruct.io import write_records
 from selfinstruct.journal import Journal, JournalState
 from selfinstruct.pricing import load_pricing, price_for
-from selfinstruct.prompts import load_template
+from selfinstruct.prompts import load_shipped, load_template
 from selfinstruct.redact import redact
 from selfinstruct.requests import make_request, stops_for
 from selfinstruct.seeds import load_seeds
 from selfinstruct.sieve import Sieve, SieveStats, annotate_nearest
 from selfinstruct.sieve_worker import SieveWorker
+from selfinstruct.staged import (ANSWER_TEMPLATE, StagedDriver, StagePrompts, answer_request, load_stage_templates,
+                                 stage_max_tokens, stage_stops)
 from selfinstruct.tokens import get_counter
 
 log = logging.getLogger(__name__)
 
 # What must match for a run directory to be resumed: mixing models or prompts would blur lineage.
-RESUME_KEYS = ("model", "prompt_sha256", "seeds_sha256", "seed")
+RESUME_KEYS = ("model", "prompt_sha256", "seeds_sha256", "seed", "method", "response_model")
+RESUME_DEFAULTS = {"method": "alpaca"}  # journals written before the key existed
+ANSWERING = ("instances", "answers")  # the stages a --response-model answers
 MAX_BARREN_RESPONSES = 20
 
 
@@ -62,56 +67,74 @@ class Progress:
 
 
 async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path, progress: Progress | None = None,
-                   salvage: bool = False) -> RunResult:
-    seeds, template = load_seeds(cfg.seeds), load_template(cfg.prompt_file)
+                   salvage: bool = False, response_backend: Backend | None = None) -> RunResult:
+    """Run (or resume) a generation. `response_backend`, when given, answers the instructions
+    (self-instruct's instance stage); `backend` writes them."""
+    seeds, template, stage_templates = load_seeds(cfg.seeds), *method_templates(cfg)
     price = price_for(cfg.model, load_pricing(cfg.pricing))
+    response_price = price_for(cfg.response_model or cfg.model, load_pricing(cfg.pricing))
     counter = get_counter(cfg.model)
     progress = progress or Progress()
     journal = Journal(run_dir, salvage=salvage)
-    identity = {"model": cfg.model, "prompt_sha256": template.sha256, "seeds_sha256": seeds.sha256, "seed": cfg.seed}
-    _check_resumable(journal.state, identity, journal.path)
+    identity = {"model": cfg.model, "prompt_sha256": template.sha256, "seeds_sha256": seeds.sha256, "seed": cfg.seed,
+                "method": cfg.method, "response_model": cfg.response_model}
+    try:
+        _check_resumable(journal.state, identity, journal.path)
+    except BaseException:
+        journal.close()
+        raise
     journal.write("start", **identity, config=cfg.to_dict(), backend=backend.name, provider=backend.provider,
                   endpoint_host=backend.endpoint_host, api=cfg.api)
     started = _iso(journal.state.starts[0]["time"])  # a resumed run's window opens with its first session
+    answerer = response_backend or backend
+    driver = (StagedDriver(cfg, seeds.tasks, stage_templates, journal.state) if cfg.method == "self-instruct"
+              else _AlpacaDriver(cfg, seeds.tasks, template, journal.state,
+                                 stage_templates and stage_templates.get("answer")))
+
+    def cost_of(request):
+        return response_price if response_backend is not None and request.get("stage") in ANSWERING else price
+
     sieve = await SieveWorker.start([t.instruction for t in seeds.tasks], **sieve_options(cfg))
     usage = Usage()
     received = [(journal.state.requests[r["id"]], r) for r in journal.state.responses]
-    await sieve.admit(received)  # resume: re-sieve what was already paid for
-    for request, response in received:
-        usage.add(response, request["prompts"], price, counter)
-
-    pending = journal.state.unanswered
-    next_id = journal.state.next_request_id
     in_flight: dict[asyncio.Task, tuple[dict, float]] = {}
-    queued: list[tuple[dict, dict]] = []  # journaled responses waiting for the sieve, in arrival order
-    batch: list[tuple[dict, dict]] = []  # the responses the sieve is deciding now
-    sieving: asyncio.Task | None = None
+    # Over the network, latency near --timeout means the server queues requests: send fewer at once.
+    limit = AdaptiveLimit(cfg.concurrency, cfg.timeout_s if backend.name == "openai" else None)
     stopped_by = None
-    barren = 0  # consecutive responses that gave no parseable task: a model ignoring the format
-    idle = 0  # consecutive responses that kept nothing new: a model repeating itself
+    sieving: asyncio.Task | None = None
     try:
+        await sieve.admit(received)  # resume: re-sieve what was already paid for
+        for request, response in received:
+            usage.add(response, request["prompts"], cost_of(request), counter)
+
+        pending = journal.state.unanswered
+        next_id = journal.state.next_request_id
+        queued: list[tuple[dict, dict]] = []  # journaled responses waiting for the sieve, in arrival order
+        batch: list[tuple[dict, dict]] = []  # the responses the sieve is deciding now
+        barren = 0  # consecutive responses that gave no parseable task: a model ignoring the format
+        idle = 0  # consecutive responses that kept nothing new: a model repeating itself
         while True:
             unsieved = sum(len(req["prompts"]) for req, _ in queued + batch)
             # With machine examples, a new prompt waits until every response received has been
             # sieved, so it samples from all records kept so far: prompts do not depend on timing.
             sieve_busy = cfg.machine_examples > 0 and bool(queued or batch) and not pending
-            while len(in_flight) < cfg.concurrency and stopped_by is None and not sieve_busy:
-                if _enough_in_flight(cfg, sieve, in_flight, unsieved):
+            while len(in_flight) < limit.value and stopped_by is None and not sieve_busy:
+                request = driver.next(next_id, sieve, in_flight, unsieved, pending)
+                if request is None:
                     break
-                request = pending[0] if pending else make_request(next_id, cfg, seeds.tasks, template, sieve.kept)
-                reserve = max_request_cost(request["prompts"], cfg.max_tokens, price, counter)
+                reserve = max_request_cost(request["prompts"], cfg.max_tokens, cost_of(request), counter)
                 reserved = sum(r for _, r in in_flight.values())
                 if cfg.max_cost is not None and usage.dollars + reserved + reserve > cfg.max_cost:
                     stopped_by = "max_cost"
                     break
-                if pending:
+                if pending and request is pending[0]:
                     pending.pop(0)
                 else:
                     journal.write("request", **request)
+                    driver.issued(request)
                     next_id += 1
-                decoding = Decoding(cfg.temperature, cfg.top_p, cfg.max_tokens,
-                                    stops_for(request, cfg.num_tasks_per_prompt), cfg.seed)
-                in_flight[asyncio.create_task(_timed(backend, request, decoding))] = (request, reserve)
+                target = answerer if request.get("stage") in ANSWERING else backend
+                in_flight[asyncio.create_task(_timed(target, request, decoding_for(cfg, request)))] = (request, reserve)
             progress.update(kept=len(sieve.kept), target=cfg.num_instructions, in_flight=len(in_flight),
                             requests=usage.requests, dollars=usage.dollars)
             if sieving is None and queued:
@@ -125,12 +148,14 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                                          return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if task is sieving:
-                    for (request, _), (kept, dropped, parsed) in zip(batch, task.result()):
+                    for (request, _), (kept, dropped, parsed, accepted) in zip(batch, task.result()):
                         journal.write("decisions", id=request["id"], kept=[r["instruction"] for r in kept],
                                       dropped=[{"instruction": r["instruction"], "reason": r["drop_reason"],
-                                                "collided_with": r["collided_with"]} for r in dropped])
+                                                "collided_with": r["collided_with"]} for r in dropped],
+                                      **({"accepted": [t["instruction"] for t in accepted]} if accepted else {}))
                         barren = 0 if parsed else barren + 1
-                        idle = 0 if kept else idle + 1
+                        if request.get("stage") in (None, *ANSWERING) and not request.get("answered_elsewhere"):
+                            idle = 0 if kept else idle + 1
                     sieving, batch = None, []
                     if cfg.stall_responses and idle >= cfg.stall_responses and stopped_by is None:
                         stopped_by = "stalled"
@@ -139,12 +164,18 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                 request, _ = in_flight.pop(task)
                 response = task.result()  # a BackendError ends the run; the finally below drains the rest
                 journal.write("response", **response)
-                usage.add(response, request["prompts"], price, counter)
+                limit.observe(response["latency_s"])
+                driver.answered(request, response)
+                usage.add(response, request["prompts"], cost_of(request), counter)
                 queued.append((request, response))
             if barren >= max(MAX_BARREN_RESPONSES, 2 * cfg.concurrency):
                 raise SelfInstructError(
                     f"the last {barren} responses held no task in the numbered format; the model does not follow "
-                    f"the prompt (read the replies in {journal.path}); try another model or --prompt-file")
+                    f"the prompt (read the replies in {journal.path}); try another model, --method self-instruct "
+                    "or --prompt-file")
+    except BaseException as e:
+        stopped_by = "interrupted" if isinstance(e, (KeyboardInterrupt, asyncio.CancelledError)) else "error"
+        raise
     finally:
         try:
             await _drain(in_flight, journal)
@@ -154,13 +185,73 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                 await asyncio.wait([sieving])  # decisions are derived: a rerun recomputes them from the journal
             await sieve.close()
             await backend.aclose()
-    finished = _iso(time.time())
-    result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
-                       Path(run_dir), stopped_by)
-    result.lineage = build_lineage(cfg, backend.provider, backend.endpoint_host, seeds, template, result,
-                                   started, finished)
-    write_run_files(result, cfg, sieve.seed_instructions)
+            if response_backend is not None:
+                await response_backend.aclose()
+            result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
+                               Path(run_dir), stopped_by)
+            result.lineage = build_lineage(cfg, backend.provider, backend.endpoint_host, seeds, template, result,
+                                           started, _iso(time.time()), stage_templates=stage_templates,
+                                           response=_describe(response_backend))
+            try:  # summary.json and dropped.jsonl on every exit; a failure here never hides the run's own error
+                write_run_files(result, cfg, sieve.seed_instructions)
+            except OSError as e:
+                log.warning("could not write the run files in %s: %s", run_dir, e)
     return result
+
+
+def method_templates(cfg: GenerateConfig):
+    """(the template whose hash identifies the run, the stage templates or None)."""
+    if cfg.method == "self-instruct":
+        stages = load_stage_templates()
+        return StagePrompts(stages), stages
+    if cfg.response_model or cfg.response_base_url:
+        return load_template(cfg.prompt_file), {"answer": load_shipped(ANSWER_TEMPLATE)}
+    return load_template(cfg.prompt_file), None
+
+
+class _AlpacaDriver:
+    """Alpaca's method: every request is a batch of prompts that each ask for whole tasks. With a
+    response model, the tasks' outputs are set aside and each accepted task is answered by it."""
+
+    def __init__(self, cfg: GenerateConfig, seeds, template, state, answer_template=None):
+        self.cfg, self.seeds, self.template, self.answer_template = cfg, seeds, template, answer_template
+        self.answering: set[str] = set()
+        for request in state.requests.values():
+            self.issued(request)
+
+    def next(self, request_id, sieve, in_flight, unsieved, pending) -> dict | None:
+        if self.answer_template is not None:
+            if pending and pending[0].get("stage") == "answers":
+                return pending[0]
+            for task in sieve.tasks:
+                if task["id"] not in self.answering and len(sieve.kept) < self.cfg.num_instructions:
+                    return answer_request(request_id, task, self.answer_template)
+            # tasks waiting for their answer count towards the records wanted
+            if len(sieve.kept) + len(sieve.tasks) - sieve.stats.instances >= self.cfg.num_instructions:
+                return None
+        if _enough_in_flight(self.cfg, sieve, in_flight, unsieved):
+            return None
+        if pending:
+            return pending[0]
+        request = make_request(request_id, self.cfg, self.seeds, self.template, sieve.kept)
+        return {**request, "answered_elsewhere": True} if self.answer_template is not None else request
+
+    def issued(self, request) -> None:
+        if request.get("stage") == "answers":
+            self.answering.add(request["task"]["id"])
+
+    def answered(self, request, response) -> None:
+        pass
+
+
+def decoding_for(cfg: GenerateConfig, request: dict) -> Decoding:
+    stage = request.get("stage")
+    if stage is None:  # Alpaca's batched prompts
+        return Decoding(cfg.temperature, cfg.top_p, cfg.max_tokens, stops_for(request, cfg.num_tasks_per_prompt), cfg.seed)
+    # Self-Instruct sampled new instructions and decoded classifications and instances greedily.
+    temperature = {"instructions": cfg.temperature, "classify": 0.0}.get(stage, cfg.instance_temperature)
+    return Decoding(temperature, cfg.top_p, stage_max_tokens(stage, cfg.max_tokens),
+                    stage_stops(request, cfg.num_tasks_per_prompt, raw=cfg.api == "completions"), cfg.seed)
 
 
 def _iso(unix_time: float) -> str:
@@ -219,25 +310,39 @@ def _check_resumable(state: JournalState, identity: dict, path: Path) -> None:
     if not state.starts:
         return
     first = state.starts[0]
-    changed = [k for k in RESUME_KEYS if first.get(k) != identity[k]]
+    changed = [k for k in RESUME_KEYS if first.get(k, RESUME_DEFAULTS.get(k)) != identity[k]]
     if changed:
         raise SelfInstructError(f"{path} belongs to a run with a different {', '.join(changed)}; "
                                 "use a new --run-dir (or --backend replay to re-sieve its responses)")
 
 
+def _describe(backend: Backend | None) -> dict | None:
+    return None if backend is None else {"model": backend.model, "provider": backend.provider,
+                                         "endpoint_host": backend.endpoint_host}
+
+
 def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, result: RunResult, started: str,
-                  finished: str) -> dict:
+                  finished: str, *, stage_templates: dict | None = None, response: dict | None = None) -> dict:
     """The generation's provenance, in the shape the registry stores (never a key, no credentials in URLs)."""
+    prompt = {"sha256": template.sha256, "path": template.path}
+    if stage_templates:
+        prompt["stages"] = {name: {"sha256": t.sha256, "path": t.path} for name, t in stage_templates.items()}
+    generator = {"model": cfg.model, "provider": provider, "endpoint_host": endpoint_host,
+                 "api": cfg.api, "decoding": {"temperature": cfg.temperature, "top_p": cfg.top_p,
+                                              "max_tokens": cfg.max_tokens}}
+    if response or cfg.response_model:
+        generator["response"] = response or {"model": cfg.response_model}
     return redact({
         "operation": "generate",
+        "method": cfg.method,
         "parameters": {k: v for k, v in cfg.to_dict().items() if k not in ("pricing",)},
         "counts": {"requests": result.stats.requests, "prompts": result.stats.prompts,
-                   "candidates": result.stats.candidates, "kept": len(result.records)},
+                   "candidates": result.stats.candidates, "kept": len(result.records),
+                   **({"instruction_lists": result.stats.lists, "tasks_accepted": result.stats.tasks,
+                       "instances": result.stats.instances} if cfg.method == "self-instruct" else {})},
         "drops": dict(result.stats.drops),
-        "generator": {"model": cfg.model, "provider": provider, "endpoint_host": endpoint_host,
-                      "api": cfg.api, "decoding": {"temperature": cfg.temperature, "top_p": cfg.top_p,
-                                                   "max_tokens": cfg.max_tokens}},
-        "prompt": {"sha256": template.sha256, "path": template.path},
+        "generator": generator,
+        "prompt": prompt,
         "in_context": {"seed_examples": cfg.num_prompt_instructions, "machine_examples": cfg.machine_examples},
         "seeds": {"name": seeds.name, "sha256": seeds.sha256, "count": len(seeds.tasks), "path": seeds.path,
                   "licence": cfg.seeds_licence or seeds.licence},
@@ -268,7 +373,7 @@ def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Pa
     Keeps up to `cfg.num_instructions` records, or with `everything` every one that passes (and
     `cfg.num_instructions` becomes that count); kept.jsonl in `audit_dir` holds every one that passed.
     """
-    seeds, template = load_seeds(cfg.seeds), load_template(cfg.prompt_file)
+    seeds, (template, stage_templates) = load_seeds(cfg.seeds), method_templates(cfg)
     price, counter = price_for(cfg.model, load_pricing(cfg.pricing)), get_counter(cfg.model, offline=True)
     sieve, usage = new_sieve(cfg, [t.instruction for t in seeds.tasks]), Usage()
     started = _iso(time.time())
@@ -283,7 +388,7 @@ def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Pa
                        Path(audit_dir))
     finished = _iso(time.time())
     result.lineage = build_lineage(cfg, first.get("provider", "replay"), first.get("endpoint_host", "unknown"),
-                                   seeds, template, result, started, finished)
+                                   seeds, template, result, started, finished, stage_templates=stage_templates)
     result.lineage["replayed_from"] = str(source_run_dir)
     Path(audit_dir).mkdir(parents=True, exist_ok=True)
     write_run_files(result, cfg, sieve.seed_instructions)

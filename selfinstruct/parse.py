@@ -10,9 +10,21 @@ A reply continues the prompt from task `first_index`:
     ###
     5. Instruction: ...
 
-Completions models continue right after "4. Instruction:"; chat models usually repeat the label,
-sometimes in Markdown bold. Both parse the same. Numbered lists inside an output ("1. Preheat the
-oven") are left alone: only "N. Instruction:/Input:/Output:" labels split a reply.
+Two parsers, chosen by the filter profile:
+
+- `strict` (the default) reads what models actually write. Completions models continue right
+  after "4. Instruction:"; chat models repeat the label, sometimes in Markdown bold or as a
+  heading (`#### 4 Instruction:`), with or without the dot; small models number every label
+  anew (`4. Input:` then `5. Output:`), write `Instructions:`, or drop the number. A new task
+  starts at every Instruction label, whatever its number; Input and Output labels belong to the
+  task they follow. A leading bullet (`* `, `- `) is cleaned off the instruction.
+- `alpaca` is Alpaca's own parser (generate_instruction.py): split on `###`, then each chunk on
+  `{n}. Instruction|Input|Output:` with n counting up from `first_index`, keeping chunks that split
+  into exactly the three fields; the text is checked as parsed, so a bulleted instruction meets
+  the leading-punctuation check. Its one accommodation: a reply that itself begins with the label
+  the prompt ended with (chat models repeat it) is not given a second one.
+
+Numbered lists inside an output ("1. Preheat the oven") are left alone: only labels split a reply.
 """
 
 from __future__ import annotations
@@ -22,12 +34,15 @@ from dataclasses import dataclass, field
 
 from selfinstruct.prompts import NOINPUT
 
-# A label at the start of a line: optional Markdown emphasis, the task number, the field name.
+# A label at the start of a line: optional Markdown emphasis or heading marks, an optional task
+# number with optional punctuation, the field name (Instruction may be plural), a colon.
 _LABEL = re.compile(
-    r"^[ \t]*[*_#]*[ \t]*(\d+)[ \t]*[.):][ \t]*[*_]*[ \t]*(instruction|input|output)[ \t]*[*_]*[ \t]*:[ \t]*[*_]*",
+    r"^[ \t]*[*_#]*[ \t]*(?:(\d+)[ \t]*[.):]?[ \t]*)?[*_]*[ \t]*(instructions?|input|output)[ \t]*[*_]*[ \t]*:"
+    r"[ \t]*[*_]*",
     re.IGNORECASE | re.MULTILINE,
 )
 _SEPARATOR = re.compile(r"^[ \t]*#{3,}[ \t]*$", re.MULTILINE)
+_BULLET = re.compile(r"^(?:[*\-•][ \t]+)+")
 
 
 @dataclass
@@ -41,13 +56,16 @@ class ParseResult:
         self.failures[reason] = self.failures.get(reason, 0) + 1
 
 
-def parse_completion(text: str, first_index: int, finish_reason: str | None = "stop") -> ParseResult:
-    """Split a reply into {instruction, input, output} records.
+def parse_completion(text: str, first_index: int, finish_reason: str | None = "stop",
+                     profile: str = "strict") -> ParseResult:
+    """Split a reply into {instruction, input, output} records, with the parser of `profile`.
 
-    A task missing a field, or with an empty instruction or output, counts as `parse_incomplete`.
-    When the reply was cut (`finish_reason == "length"`) its last task is dropped as `truncated`,
-    since its output may be cut mid-sentence (Alpaca did the same).
+    A task missing a field (or, under strict, with an empty instruction or output) counts as
+    `parse_incomplete`. When the reply was cut (`finish_reason == "length"`) its last task is
+    dropped as `truncated`, since its output may be cut mid-sentence (Alpaca did the same).
     """
+    if profile == "alpaca":
+        return _parse_alpaca(text, first_index, finish_reason)
     result = ParseResult()
     if not _LABEL.match(text.lstrip("\n")):
         text = f"{first_index}. Instruction: {text.lstrip()}"
@@ -65,17 +83,16 @@ def parse_completion(text: str, first_index: int, finish_reason: str | None = "s
 
 
 def _group_fields(text: str) -> list[dict[str, str]]:
-    """Group labelled spans by task number, in order of appearance."""
+    """Labelled spans grouped into tasks: a new task at each Instruction label (or a repeated field)."""
     labels = list(_LABEL.finditer(text))
     tasks: list[dict[str, str]] = []
-    current_number = None
     for i, m in enumerate(labels):
         end = labels[i + 1].start() if i + 1 < len(labels) else len(text)
         value = _SEPARATOR.split(text[m.end():end])[0].strip()
-        number, name = int(m.group(1)), m.group(2).lower()
-        if number != current_number or name in tasks[-1]:
+        name = m.group(2).lower()
+        name = "instruction" if name.startswith("instruction") else name
+        if name == "instruction" or not tasks or name in tasks[-1]:
             tasks.append({})
-            current_number = number
         tasks[-1][name] = value
     return tasks
 
@@ -84,8 +101,31 @@ def _to_record(fields: dict[str, str]) -> dict | None:
     if not {"instruction", "input", "output"} <= fields.keys():
         return None
     instruction, inp, output = (fields[k] for k in ("instruction", "input", "output"))
+    instruction = _BULLET.sub("", instruction)
     if not instruction or not output:
         return None
     if inp.strip().lower() == NOINPUT:
         inp = ""
     return {"instruction": instruction, "input": inp, "output": output}
+
+
+def _parse_alpaca(text: str, first_index: int, finish_reason: str | None) -> ParseResult:
+    """Alpaca's post_process_gpt3_response, parsing only (its checks are the `alpaca` filters)."""
+    result = ParseResult()
+    label = f"{first_index}. Instruction:"
+    raw = text if text.lstrip().startswith(label) else label + text
+    chunks = re.split("###", raw)
+    for idx, chunk in enumerate(chunks):
+        if idx == len(chunks) - 1 and finish_reason == "length":
+            if chunk.strip():
+                result.fail("truncated")
+            continue
+        parts = re.split(rf"{idx + first_index}\.\s+(Instruction|Input|Output):", chunk)
+        if len(parts) != 7:
+            if chunk.strip():
+                result.fail("parse_incomplete")
+            continue
+        inp = parts[4].strip()
+        result.records.append({"instruction": parts[2].strip(), "input": "" if inp.lower() == NOINPUT else inp,
+                               "output": parts[6].strip()})
+    return result

@@ -16,6 +16,21 @@ from selfinstruct.tokens import get_counter
 SAMPLE_REQUESTS = 20
 
 
+def staged_sample(cfg: GenerateConfig, seeds) -> list[dict]:
+    """Prompts of every self-instruct stage, in the proportions of a run (a list, then per task a
+    classification and an instance), to size its prompt tokens."""
+    from selfinstruct.staged import classify_request, instance_request, instructions_request, load_stage_templates
+
+    templates = load_stage_templates()
+    sample = []
+    for i, task in enumerate(seeds[:SAMPLE_REQUESTS]):
+        entry = {"id": f"{i}.0", "instruction": task.instruction}
+        sample += [instructions_request(i, cfg, seeds, templates["instructions"], []),
+                   classify_request(i, entry, templates["classify"]),
+                   instance_request(i, entry, task.is_classification, templates)]
+    return sample
+
+
 def plan_run(cfg: GenerateConfig, run_dir: str | Path | None = None) -> dict:
     """Expected requests, tokens and dollars for `cfg.num_instructions` records.
 
@@ -28,10 +43,14 @@ def plan_run(cfg: GenerateConfig, run_dir: str | Path | None = None) -> dict:
     counter = get_counter(cfg.model)
     price = price_for(cfg.model, load_pricing(cfg.pricing))
     sample = [make_request(i, cfg, seeds.tasks, template) for i in range(SAMPLE_REQUESTS)]
+    if cfg.method == "self-instruct":
+        sample = staged_sample(cfg, seeds.tasks)
     prompts = [p for r in sample for p in r["prompts"]]
     prompt_tokens = sum(counter.count(p) for p in prompts) / len(prompts)
     per_task = sum(counter.count(render_example(0, t.example)) for t in seeds.tasks) / len(seeds.tasks)
     reply_tokens = min(cfg.max_tokens, per_task * cfg.num_tasks_per_prompt)
+    if cfg.method == "self-instruct":  # a list's items, a Yes/No, one instance: about a task's size on average
+        reply_tokens = min(cfg.max_tokens, per_task)
 
     already, yield_source, per_prompt = 0, "assumed (--expected-yield)", cfg.expected_yield
     journal = Path(run_dir) / JOURNAL if run_dir else None
@@ -47,6 +66,10 @@ def plan_run(cfg: GenerateConfig, run_dir: str | Path | None = None) -> dict:
             per_prompt, yield_source = already / sieve.stats.prompts, f"measured in {journal}"
     remaining = max(0, cfg.num_instructions - already)
     n_prompts = math.ceil(remaining / per_prompt) if remaining and per_prompt > 0 else 0
+    if cfg.method == "self-instruct" and yield_source.startswith("assumed"):
+        # a list request per (expected-yield) records, then a classification and an instance per record
+        n_prompts = math.ceil(remaining / per_prompt) + 2 * remaining if remaining and per_prompt > 0 else 0
+        per_prompt = remaining / n_prompts if n_prompts else per_prompt
     n_requests = math.ceil(n_prompts / cfg.prompts_per_request)
     total_prompt, total_reply = n_prompts * prompt_tokens, n_prompts * reply_tokens
     return {

@@ -24,11 +24,16 @@ class PromptTemplate:
         return hashlib.sha256(self.text.encode()).hexdigest()
 
 
+def load_shipped(name: str) -> PromptTemplate:
+    """A prompt shipped in selfinstruct/templates/."""
+    res = resources.files("selfinstruct").joinpath(f"templates/{name}")
+    return PromptTemplate(res.read_text(encoding="utf-8"), f"selfinstruct/templates/{name}")
+
+
 def load_template(path: str | Path | None = None) -> PromptTemplate:
     """The shipped template, or a user's file given with --prompt-file."""
     if path is None:
-        res = resources.files("selfinstruct").joinpath("templates/prompt.txt")
-        return PromptTemplate(res.read_text(encoding="utf-8"), "selfinstruct/templates/prompt.txt")
+        return load_shipped("prompt.txt")
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")

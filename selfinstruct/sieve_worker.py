@@ -22,13 +22,21 @@ from selfinstruct.sieve import Sieve, SieveStats
 _HEADER = struct.Struct("!Q")
 
 
-def sieve_batch(sieve: Sieve, arrived: list[tuple[dict, dict]]) -> list[tuple[list, list, int]]:
-    """Sieve responses in arrival order; per response: (newly kept, newly dropped, candidates parsed)."""
+def sieve_batch(sieve: Sieve, arrived: list[tuple[dict, dict]]) -> list[tuple[list, list, int, list]]:
+    """Sieve responses in arrival order; per response: (newly kept, newly dropped, items parsed,
+    newly accepted tasks). Items are candidates, or for a self-instruct instance or classification
+    reply, the one answer it gave."""
     outcomes = []
     for request, response in arrived:
-        n_kept, n_dropped, n_candidates = len(sieve.kept), len(sieve.dropped), sieve.stats.candidates
+        n_kept, n_dropped, n_tasks = len(sieve.kept), len(sieve.dropped), len(sieve.tasks)
+        n_candidates = sieve.stats.candidates
         sieve.admit_response(request, response)
-        outcomes.append((sieve.kept[n_kept:], sieve.dropped[n_dropped:], sieve.stats.candidates - n_candidates))
+        parsed = sieve.stats.candidates - n_candidates
+        if request.get("stage") == "instances":
+            parsed += len(sieve.kept) - n_kept + len(sieve.dropped) - n_dropped
+        elif request.get("stage") == "classify":
+            parsed += 1
+        outcomes.append((sieve.kept[n_kept:], sieve.dropped[n_dropped:], parsed, sieve.tasks[n_tasks:]))
     return outcomes
 
 
@@ -40,6 +48,7 @@ class SieveWorker:
         self.seed_instructions = seed_instructions
         self.kept: list[dict] = []
         self.dropped: list[dict] = []
+        self.tasks: list[dict] = []
         self.stats = SieveStats()
 
     @classmethod
@@ -58,7 +67,7 @@ class SieveWorker:
         self._proc.stdin.write(_HEADER.pack(len(data)) + data)
         await self._proc.stdin.drain()
 
-    async def admit(self, arrived: list[tuple[dict, dict]]) -> list[tuple[list, list, int]]:
+    async def admit(self, arrived: list[tuple[dict, dict]]) -> list[tuple[list, list, int, list]]:
         if not arrived:
             return []
         await self._send(arrived)
@@ -69,9 +78,10 @@ class SieveWorker:
             code = await self._proc.wait()
             raise SelfInstructError(f"the sieve process exited with status {code}; the journal is intact, "
                                     "run the same command again to resume") from None
-        for kept, dropped, _ in outcomes:
+        for kept, dropped, _, tasks in outcomes:
             self.kept += kept
             self.dropped += dropped
+            self.tasks += tasks
         return outcomes
 
     async def close(self) -> None:

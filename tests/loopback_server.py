@@ -71,9 +71,9 @@ class LoopbackServer:
 
     def __init__(self, *, latency_s: float = 0.0, tasks_per_reply: int = 8, script=(), seed: int = 0,
                  diverse: bool = False, port: int = 0, records: list[dict] | None = None, reply=None):
-        self.reply = reply
         self.latency_s, self.tasks_per_reply, self.diverse = latency_s, tasks_per_reply, diverse
         self.records = records  # when given, replies serve these (e.g. real Alpaca tasks) in order, cycling
+        self.reply = reply  # when given, reply(prompt) -> the reply text (scripted answers per prompt kind)
         self._next_record = 0
         self.script = deque(script)
         self.requests: list[dict] = []  # every request: path, headers, body
@@ -95,12 +95,12 @@ class LoopbackServer:
             return self.script.popleft() if self.script else "ok"
 
     def _reply(self, prompt: str, max_tokens: int, action: str) -> tuple[str, str]:
-        if self.reply is not None:
-            return self.reply(prompt), "stop"
         labels = re.findall(r"(\d+)\. Instruction:", prompt)
         first = int(labels[-1]) if labels else 1
         with self._lock:
-            if self.records:
+            if self.reply is not None:
+                text = self.reply(prompt)
+            elif self.records:
                 batch = [self.records[(self._next_record + i) % len(self.records)] for i in range(self.tasks_per_reply)]
                 self._next_record += self.tasks_per_reply
                 text = records_reply(first, batch)

@@ -164,7 +164,10 @@ def test_max_cost_stops_before_the_budget(server, test_data, tmp_path):
     assert 0 < summary["usage"]["dollars"] <= 5 and summary["records"] < 500
 
 
-def test_without_endpoint_explains_and_shows_plan(test_data, tmp_path):
+def test_without_endpoint_explains_and_shows_plan(test_data, tmp_path, monkeypatch):
+    from selfinstruct import local_model
+
+    monkeypatch.setattr(local_model, "gguf_file", lambda: None)  # as where the local component is not installed
     env = {"OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""}
     r = CliRunner().invoke(cli, ["generate", "-n", "100", "-o", str(tmp_path / "o.jsonl"),
                                  "--seeds", str(test_data / "seeds_tiny.jsonl")], env=env)
