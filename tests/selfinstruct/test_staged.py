@@ -141,7 +141,7 @@ def test_a_response_model_answers_on_its_own_endpoint(test_data, tmp_path):
 
 def test_under_alpaca_a_response_model_rewrites_every_output(test_data, tmp_path):
     with LoopbackServer(tasks_per_reply=4) as writer, \
-            LoopbackServer(responder=lambda prompt: f"Answer to: {prompt.splitlines()[0]}") as answerer:
+            LoopbackServer(reply=lambda prompt: f"Answer to: {prompt.splitlines()[0]}") as answerer:
         cfg = GenerateConfig(num_instructions=6, model="writer", base_url=writer.url, seeds=str(test_data / "seeds_tiny.jsonl"),
                              concurrency=2, response_model="answerer-model", response_base_url=answerer.url)
         result = asyncio.run(generate(cfg, build_backend(cfg, api_key="k"), run_dir=tmp_path / "run",
