@@ -52,6 +52,22 @@ def parse_annotations(data: bytes, label: str) -> list[dict]:
     return rows
 
 
+def pairs_from_annotations(rows: list[dict], label: str) -> list[dict]:
+    """The pairs an `eval judge` / `eval compare` judged, from its annotations.json (output_1 is A's answer)."""
+    items, seen = [], set()
+    for k, row in enumerate(rows):
+        for field in ("output_1", "output_2"):
+            if not isinstance(row.get(field), str):
+                raise InputError(label, f"item {k}: field {field!r} must be text (an annotations.json of "
+                                        "`selfinstruct eval judge` or `eval compare` holds both answers)")
+        key = (row["instruction"], row.get("input") or "")
+        if key not in seen:
+            seen.add(key)
+            items.append({"instruction": key[0], "input": key[1], "output_1": row["output_1"],
+                          "output_2": row["output_2"]})
+    return items
+
+
 def _json_list(data: bytes, label: str) -> list[dict]:
     try:
         rows = json.loads(data.decode("utf-8"))
