@@ -27,8 +27,6 @@ def table(version, store) -> pl.DataFrame:
     """Rows of `version` plus `row`, `words`, `verb` and `_text` (for search), cached by version hash."""
     def build():
         frame = open_version(version, root=store)
-        missing = [c for c in FIELDS if c not in frame.columns]  # e.g. a version of 0 rows stored without a schema
-        frame = frame.with_columns(pl.lit("", dtype=pl.String).alias(c) for c in missing) if missing else frame
         verbs = [verb_object(t or "")[0] or "" for t in frame.get_column("instruction").to_list()]
         return frame.with_row_index("row").with_columns(
             sum(word_count(pl.col(c).fill_null("")) for c in FIELDS).alias("words"),
