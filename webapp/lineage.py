@@ -12,7 +12,7 @@ from registry.errors import RegistryError
 from registry.store import list_datasets, list_versions, resolve
 from registry.uses import list_uses
 
-BOX_W, BOX_H, GAP_X, GAP_Y = 230, 58, 60, 18
+BOX_W, BOX_H, GAP_X, GAP_Y = 260, 58, 60, 18
 
 
 def operation_label(version) -> str:
