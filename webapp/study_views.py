@@ -59,7 +59,7 @@ def routes(app) -> list[Route]:
                                                                "system 1"),
                                    study_files.generator([{"generator": r.get("generator_2")} for r in rows],
                                                          "system 2"), items)
-            keep = ("instruction", "generator_1", "generator_2", "preference")
+            keep = ("instruction", "input", "generator_1", "generator_2", "preference")
             studies.attach_judge(study.id, json.dumps([{k: r.get(k) for k in keep} for r in rows]))
             return RedirectResponse(f"/studies/{study.id}", status_code=303)
         uploads = []
@@ -91,7 +91,7 @@ def routes(app) -> list[Route]:
         study = study_of(request)
         form = await read_form(request)
         rows = study_files.parse_annotations(*await read_upload(form, "annotations"))
-        keep = ("instruction", "generator_1", "generator_2", "preference")
+        keep = ("instruction", "input", "generator_1", "generator_2", "preference")
         studies.attach_judge(study.id, json.dumps([{k: r.get(k) for k in keep} for r in rows]))
         return RedirectResponse(f"/studies/{study.id}/results", status_code=303)
 

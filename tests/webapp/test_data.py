@@ -36,3 +36,26 @@ def test_a_study_pairs_answers_with_a_separate_input_and_published_outputs_that_
                       "output_2": "He went home."},
                      {"instruction": "Name a river.", "input": "", "output_1": "Nile", "output_2": "Congo"}]
     assert unpaired == 1
+
+
+def test_judge_agreement_tells_apart_items_with_one_instruction_and_different_inputs(tmp_path):
+    import json
+
+    from tests.webapp.test_results import vote_for
+    from webapp import results
+    from webapp.studies import Studies
+
+    studies = Studies(tmp_path / "s.sqlite")
+    items = [{"instruction": "Fix the grammar.", "input": text, "output_1": f"one {k}", "output_2": f"two {k}"}
+             for k, text in enumerate(["He go home.", "She are here."])]
+    study = studies.create("s", "sys-a", "sys-b", items)
+    ann = studies.add_rater(study.id, "Ann")
+    vote_for(studies, study, ann, 1, 1)
+    vote_for(studies, study, ann, 2, 2)
+    judge = [{"instruction": "Fix the grammar.", "input": "He go home.", "generator_1": "sys-a", "generator_2": "sys-b",
+              "preference": 1.0},
+             {"instruction": "Fix the grammar.\n\nShe are here.", "generator_1": "sys-a", "generator_2": "sys-b",
+              "preference": 2.0}]  # AlpacaEval folds the input into the instruction
+    studies.attach_judge(study.id, json.dumps(judge))
+    r = results.results(studies, studies.get(study.id))
+    assert r["judge"]["matched_items"] == 2 and r["judge"]["agreement"] == 1.0
