@@ -5,6 +5,7 @@
         print(piece, end="", flush=True)
     session.system = "Answer in one sentence."
     session.reset()
+    other = session.fork()                                  # another conversation, the same loaded model
 
 `run_terminal` is the `selfinstruct chat` program on top of a session.
 """
@@ -49,6 +50,11 @@ class ChatSession:
 
     def reset(self) -> None:
         self.history.clear()
+
+    def fork(self, *, system: str | None = None) -> "ChatSession":
+        """A new conversation with the same model, prompt format and decoding: many sessions
+        (one per user of a web app, say) share one loaded model."""
+        return ChatSession(self._engine, self.format, system=system, decoding=self.decoding, name=self.name)
 
 
 def open_chat(model: str | None = None, base_url: str | None = None, model_name: str | None = None,

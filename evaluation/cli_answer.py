@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from registry.cli_common import current_root, root_option
 from selfinstruct.errors import ConfigError, InputError, SelfInstructError
 from selfinstruct.journal import JournalError, RunLocked
 
@@ -17,7 +18,8 @@ from selfinstruct.journal import JournalError, RunLocked
 @click.command("answer")
 @click.option("--model", required=True, help="A local checkpoint folder (answered in-process), or a model name at --base-url.")
 @click.option("--set", "set_path", required=True, type=click.Path(dir_okay=False),
-              help="Evaluation set: AlpacaEval (instruction, dataset) or Self-Instruct user-oriented (instances) JSON/JSONL.")
+              help="Evaluation set: AlpacaEval (instruction, dataset) or Self-Instruct user-oriented (instances) "
+                   "JSON/JSONL, or a registry version (name@N).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="model_outputs.json to write.")
 @click.option("--base-url", help="OpenAI-compatible endpoint [env OPENAI_BASE_URL when --model is not a folder].")
 @click.option("--api-key", help="API key [env OPENAI_API_KEY]. Never written to any file.")
@@ -37,6 +39,7 @@ from selfinstruct.journal import JournalError, RunLocked
 @click.option("--max-cost", type=float, help="Stop before the answers could cost more than this many dollars.")
 @click.option("--pricing", type=click.Path(dir_okay=False), help="JSON {model: {input, output}} $/1M tokens.")
 @click.option("--run-dir", type=click.Path(file_okay=False), help="Journal directory (default: OUTPUT without suffix + .run).")
+@root_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def answer_command(set_path, output, api_key, run_dir, as_json, quiet, **options):
@@ -47,7 +50,8 @@ def answer_command(set_path, output, api_key, run_dir, as_json, quiet, **options
         selfinstruct eval answer --model gpt-4o-mini --base-url https://api.openai.com/v1 --set eval.json -o gpt.json
 
     Every request and response is journaled in --run-dir; the same command again resumes without
-    asking again for any answer already received.
+    asking again for any answer already received. The answers of a model fine-tuned here on a
+    registry version are recorded against that version, where `eval compare` finds them.
     """
     from evaluation.answer import AnswerConfig, answer, load_instructions, open_backend, write_outputs
 
@@ -62,7 +66,7 @@ def answer_command(set_path, output, api_key, run_dir, as_json, quiet, **options
     cfg = AnswerConfig(**options)
     run_dir = run_dir or str(Path(output).with_suffix("")) + ".run"
     try:
-        items = load_instructions(set_path)
+        items = load_instructions(set_path, root=current_root())
         backend, fmt = open_backend(cfg, api_key=api_key)
         if not (quiet or as_json):
             click.echo(f"answering {len(items)} instructions with {cfg.generator_name}; prompt format "
@@ -86,9 +90,31 @@ def answer_command(set_path, output, api_key, run_dir, as_json, quiet, **options
         click.echo(f"wrote {len(result.outputs)} of {result.total} answers to {output}  (journal: {run_dir})")
         click.echo(f"requests {u.requests}; tokens {u.prompt_tokens:,} in + {u.completion_tokens:,} out; "
                    f"${u.dollars:.4f}; {result.truncated} answers cut at --max-new-tokens")
+    if local and len(result.outputs) == result.total:
+        note = record_if_fine_tuned(options["model"], output, set_path, root=current_root())
+        if note and not as_json:
+            click.echo(note, err=True)
     if result.stopped_by == "max_cost":
         click.echo(f"stopped by --max-cost {cfg.max_cost}: raise it and run the same command to continue", err=True)
         sys.exit(3)
+
+
+def record_if_fine_tuned(model_dir: str, output: str, set_path: str, *, root=None) -> str | None:
+    """Record a complete answers file of a model fine-tuned here against its training version, so
+    `eval compare` finds it; a note saying what was done, or None for other checkpoints."""
+    from evaluation.lineage import record_answers, training_run
+    from registry.errors import RegistryError
+
+    try:
+        run = training_run(model_dir)
+    except InputError:
+        return None  # not fine-tuned on a registry version: nothing to record against
+    set_name = Path(set_path).stem if Path(set_path).is_file() else set_path.split("@")[0]
+    try:
+        record_answers(model_dir, output, set_name=set_name, root=root)
+    except RegistryError as e:
+        return f"answers not recorded against {run['dataset']} ({e}); `eval record-answers` records them later"
+    return f"recorded the answers against {run['dataset']} (set {set_name}), where `eval compare` finds them"
 
 
 def _run(answer, cfg, backend, fmt, items, run_dir, set_path, quiet):

@@ -38,8 +38,9 @@ def _answered(ref: str, root) -> tuple[str, list[tuple[dict, dict]]]:
         folders = ", ".join(m["output"] for m in models)
         raise MissingForComparison(
             f"{len(models)} model(s) trained on {version.ref} ({folders}) but none has a recorded answers file "
-            "that still exists: answer a set with `selfinstruct eval answer --model DIR --set SET -o answers.json`, "
-            "then record it with `selfinstruct eval record-answers DIR answers.json`")
+            "that still exists: answer a set with `selfinstruct eval answer --model DIR --set SET -o answers.json` "
+            "(it records the answers), or record answers made elsewhere with "
+            "`selfinstruct eval record-answers DIR answers.json`")
     return version.ref, found
 
 

@@ -21,6 +21,7 @@ from selfinstruct.errors import InputError
 from selfinstruct.io import read_json_objects
 
 CATEGORY_KEYS = ("category", "motivation_app", "dataset")
+ORIGIN_KEYS = ("dataset", "motivation_app")  # kept on each answer, as AlpacaEval and Self-Instruct name them
 
 
 @dataclass
@@ -77,7 +78,7 @@ def item_from_object(obj: dict, path, line: int, index: int) -> dict:
     if not instruction.strip():
         raise InputError(path, "is empty", line=line, field="instruction")
     category = next((obj[k] for k in CATEGORY_KEYS if isinstance(obj.get(k), str) and obj[k]), None)
-    origin = {k: obj[k] for k in ("dataset", "motivation_app") if isinstance(obj.get(k), str) and obj[k]}
+    origin = {k: obj[k] for k in ORIGIN_KEYS if isinstance(obj.get(k), str) and obj[k]}
     item_id = str(obj.get("id", index))
     if detect_format(obj) == "user-oriented":
         instances = obj.get("instances")
@@ -116,9 +117,10 @@ def load_registry(ref: str, *, root=None) -> EvalSet:
     category = next((k for k in CATEGORY_KEYS if k in frame.columns), None)
     items = []
     for index, row in enumerate(frame.iter_rows(named=True)):
+        origin = {k: row[k] for k in ORIGIN_KEYS if isinstance(row.get(k), str) and row[k]}
         items.append({"id": str(row.get("id") or index), "instruction": row["instruction"],
                       "input": row.get("input") or "", "reference": row.get("output"),
-                      "category": row.get(category) if category else None})
+                      "category": row.get(category) if category else None, **origin})
     return EvalSet(version.name, version.ref, "registry", items)
 
 
@@ -141,6 +143,7 @@ def commit_set(eval_set: EvalSet, name: str, *, root=None) -> str:
         "input": [i["input"] for i in eval_set.items],
         "output": [i["reference"] or "" for i in eval_set.items],
         "category": [i["category"] or "" for i in eval_set.items],
+        **{k: [i.get(k) or "" for i in eval_set.items] for k in ORIGIN_KEYS if any(i.get(k) for i in eval_set.items)},
     })
     lineage = {"operation": "import", "source": eval_set.source,
                "parameters": {"kind": "evaluation set", "format": eval_set.format, "set_sha256": eval_set.sha256}}

@@ -121,7 +121,7 @@ def layout_hash(runs: np.ndarray) -> str:
 def assemble(shards: Sequence[pl.DataFrame], runs: np.ndarray, columns: Sequence[str]) -> pl.DataFrame:
     """The version's rows in order, gathered from its shards by the runs."""
     if len(runs) == 0:
-        return shards[0].head(0).select(columns) if shards else pl.DataFrame()
+        return shards[0].head(0).select(columns) if shards else pl.DataFrame(schema={c: pl.String for c in columns})
     if len(runs) == 1 or len(runs) <= len(shards):
         parts = [shards[s].slice(int(a), int(n)) for s, a, n in runs]
         return pl.concat(parts, how="vertical_relaxed", rechunk=True).select(columns)

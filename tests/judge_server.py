@@ -23,10 +23,16 @@ def quality(text: str) -> int:
     return int(m.group(1)) if m else 0
 
 
+def distinct_words(text: str) -> int:
+    """A stand-in for quality on real answers: how many different words an answer uses."""
+    return len(set(re.findall(r"\w+", text.lower())))
+
+
 class JudgeServer(LoopbackServer):
-    def __init__(self, *, first_bias: float = 0.0, **kw):
+    def __init__(self, *, first_bias: float = 0.0, score=quality, **kw):
         super().__init__(**kw)
         self.first_bias = first_bias
+        self.score = score
 
     def biased(self, prompt: str) -> bool:
         digest = int(hashlib.sha256(prompt.encode()).hexdigest()[:8], 16)
@@ -36,7 +42,7 @@ class JudgeServer(LoopbackServer):
         shown = dict(RESPONSE.findall(prompt))
         if self.biased(prompt):
             return "A"
-        qa, qb = quality(shown.get("A", "")), quality(shown.get("B", ""))
+        qa, qb = self.score(shown.get("A", "")), self.score(shown.get("B", ""))
         return "A" if qa > qb else "B" if qb > qa else "C"
 
     def _reply(self, prompt: str, max_tokens: int, action: str) -> tuple[str, str]:
@@ -48,14 +54,17 @@ class JudgeServer(LoopbackServer):
         return text, "stop"
 
 
-if __name__ == "__main__":  # a standalone judge for benchmarks: prints its URL, serves until killed
+if __name__ == "__main__":  # a standalone judge for benchmarks and trials: prints its URL, serves until killed
     import argparse
     import threading
 
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description="A scripted OpenAI-compatible judge on 127.0.0.1.")
     parser.add_argument("--latency-s", type=float, default=0.2)
     parser.add_argument("--first-bias", type=float, default=0.0)
+    parser.add_argument("--score", choices=("quality", "distinct-words"), default="quality",
+                        help="prefer the answer saying a higher 'quality N', or the one using more different words")
     args = parser.parse_args()
-    with JudgeServer(latency_s=args.latency_s, first_bias=args.first_bias) as srv:
+    score = distinct_words if args.score == "distinct-words" else quality
+    with JudgeServer(latency_s=args.latency_s, first_bias=args.first_bias, score=score) as srv:
         print(srv.url, flush=True)
         threading.Event().wait()

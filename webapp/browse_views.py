@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from registry.browse import list_summary, show
 from registry.diff import KINDS
+from registry.evaluations import EVALUATION_COLUMNS, evaluation_rows, trained_models
 from registry.store import resolve
 from webapp import diffs, lineage, records
 
@@ -34,7 +35,9 @@ def routes(app) -> list[Route]:
         v = version_of(request)
         diffs.warm(v, store)
         info = show(v.ref, root=store, sample=0)
+        models = evaluation_rows(trained_models(v, root=store))
         return app.page(request, "version.html", v=info, graph=lineage.graph(v, store),
+                        models=models, model_columns=EVALUATION_COLUMNS,
                         has_run=records.run_dir(v) is not None,
                         others=[x["ref"] for d in list_summary(root=store) for x in d["versions"] if x["ref"] != v.ref])
 

@@ -39,15 +39,12 @@ class ChatService:
 
     def session(self, key: str):
         """This browser session's conversation (sharing the one loaded model)."""
-        from evaluation.chat import ChatSession
-
         base = self.base()
         with self._lock:
             if key not in self._sessions:
                 if len(self._sessions) >= MAX_SESSIONS:
                     self._sessions.pop(next(iter(self._sessions)))
-                self._sessions[key] = ChatSession(base._engine, base.format, system=None, decoding=base.decoding,
-                                                  name=base.name)
+                self._sessions[key] = base.fork()
             return self._sessions[key]
 
     def trained_on(self, store) -> list[dict]:

@@ -12,7 +12,7 @@ from registry.errors import RegistryError
 from registry.store import list_datasets, list_versions, resolve
 from registry.uses import list_uses
 
-BOX_W, BOX_H, GAP_X, GAP_Y = 230, 58, 60, 18
+BOX_W, BOX_H, GAP_X, GAP_Y = 260, 58, 60, 18
 
 
 def operation_label(version) -> str:
@@ -27,6 +27,10 @@ def operation_label(version) -> str:
 
 
 def use_label(use: dict) -> tuple[str, str]:
+    if use.get("kind") == "finetune" and use.get("output"):
+        loss = use.get("final_loss")
+        return (f"model: {Path(str(use['output'])).name}",
+                f"from {Path(str(use.get('model') or '?')).name}" + (f", loss {loss:.3g}" if isinstance(loss, float) else ""))
     model = use.get("model") or use.get("kind") or "use"
     scores = {k: v for k, v in use.items() if k in ("win_rate", "lc_win_rate", "score", "final_loss") and v is not None}
     detail = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in scores.items())
@@ -61,12 +65,34 @@ def graph(version, store) -> dict:
         v = versions[ref]
         nodes.append({"id": ref, "ref": ref if v else None, "col": d, "title": f"{ref}" + (f" · {v.rows:,} rows" if v else " (missing)"),
                       "detail": operation_label(v) if v else "", "kind": "self" if ref == version.ref else "version"})
-    for k, use in enumerate(list_uses(version, root=store)):
+    use_col = 1  # below the later versions, so no edge runs through another box
+    uses = list_uses(version, root=store)
+    models = {str(u.get("output")) for u in uses if u.get("kind") == "finetune"}
+    for k, use in enumerate(uses):
+        if use.get("kind") in ("answers", "evaluation") and str(use.get("model_output")) in models:
+            continue  # shown with the model they belong to
         title, detail = use_label(use)
-        nodes.append({"id": f"use{k}", "ref": None, "col": 1 if not any(n["col"] == 1 for n in nodes) else 2,
-                      "title": title, "detail": detail, "kind": "use"})
+        nodes.append({"id": f"use{k}", "ref": None, "col": use_col, "title": title, "detail": detail, "kind": "use"})
         edges.append((version.ref, f"use{k}"))
+        if use.get("kind") == "finetune":
+            for j, e in enumerate(u for u in uses if u.get("kind") == "evaluation"
+                                  and str(u.get("model_output")) == str(use.get("output"))):
+                nodes.append({"id": f"use{k}e{j}", "ref": None, "col": use_col + 1, "kind": "use",
+                              "title": f"vs {e.get('against', '?')}", "detail": score_label(e)})
+                edges.append((f"use{k}", f"use{k}e{j}"))
     return layout(nodes, edges)
+
+
+def score_label(evaluation: dict) -> str:
+    """`win 3.6% [2.0, 5.4], LC 1.2%`: an evaluation's win rate with its 95% interval."""
+    if evaluation.get("win_rate") is None:
+        return "no score"
+    text = f"win {100 * evaluation['win_rate']:.1f}%"
+    if evaluation.get("ci_low") is not None and evaluation.get("ci_high") is not None:
+        text += f" [{100 * evaluation['ci_low']:.1f}, {100 * evaluation['ci_high']:.1f}]"
+    if evaluation.get("lc_win_rate") is not None:
+        text += f", LC {100 * evaluation['lc_win_rate']:.1f}%"
+    return text
 
 
 def layout(nodes: list[dict], edges: list[tuple[str, str]]) -> dict:

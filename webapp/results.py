@@ -80,7 +80,10 @@ def finite(value):
 
 
 def judge_agreement(study, items, by_item, cohen_kappa, percent_agreement) -> dict | None:
-    """Agreement of each human vote, and of the item's majority, with an attached LLM judge's preference."""
+    """Agreement of each human vote, and of the item's majority, with an attached LLM judge's preference.
+    Judgments match items on the request text (instruction and input), as answer files are paired."""
+    from evaluation.outputs import request_key
+
     if not study.judge:
         return None
     by_instruction = {}
@@ -89,10 +92,10 @@ def judge_agreement(study, items, by_item, cohen_kappa, percent_agreement) -> di
         if pref is None:
             continue
         flipped = (row.get("generator_1") == study.system_2 and row.get("generator_2") == study.system_1)
-        by_instruction[row["instruction"]] = label(3 - pref if flipped else pref)
+        by_instruction[request_key(row)] = label(3 - pref if flipped else pref)
     human, judge, majority_h, majority_j = [], [], [], []
     for i, vs in by_item.items():
-        j = by_instruction.get(items[i]["instruction"])
+        j = by_instruction.get(request_key(items[i]))
         if j is None:
             continue
         labels = [label(v["preference"]) for v in vs]
@@ -106,7 +109,7 @@ def judge_agreement(study, items, by_item, cohen_kappa, percent_agreement) -> di
         return {"matched_items": 0}
     no_ties = [(h, j) for h, j in zip(human, judge) if h != "tie" and j != "tie"]
     return {
-        "matched_items": sum(1 for i in by_item if items[i]["instruction"] in by_instruction),
+        "matched_items": sum(1 for i in by_item if request_key(items[i]) in by_instruction),
         "votes": len(human), "agreement": percent_agreement(human, judge), "cohen_kappa": cohen_kappa(human, judge),
         "agreement_without_ties": (percent_agreement([h for h, _ in no_ties], [j for _, j in no_ties])
                                    if no_ties else None),

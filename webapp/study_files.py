@@ -25,18 +25,21 @@ def generator(rows: list[dict], fallback: str) -> str:
 
 
 def pair(rows_1: list[dict], rows_2: list[dict]) -> tuple[list[dict], int]:
-    """Items present in both files, keyed by (instruction, input), in the first file's order; and how many were left unpaired."""
-    def key(r):
-        return r["instruction"], r.get("input") or ""
+    """Items present in both files, in the first file's order, and how many answers were left unpaired.
+    Paired on the request text as `eval judge` pairs them (`evaluation.outputs.request_key`), so an
+    answer with a separate input pairs with a published AlpacaEval output that folds it in."""
+    from evaluation.outputs import request_key
+
     second = {}
     for r in rows_2:
-        second.setdefault(key(r), r)
+        second.setdefault(request_key(r), r)
     items, seen = [], set()
     for r in rows_1:
-        k = key(r)
+        k = request_key(r)
         if k in second and k not in seen:
             seen.add(k)
-            items.append({"instruction": k[0], "input": k[1], "output_1": r["output"], "output_2": second[k]["output"]})
+            items.append({"instruction": r["instruction"], "input": r.get("input") or "", "output_1": r["output"],
+                          "output_2": second[k]["output"]})
     return items, len(rows_1) + len(rows_2) - 2 * len(items)
 
 
@@ -50,6 +53,22 @@ def parse_annotations(data: bytes, label: str) -> list[dict]:
         if pref is not None and not isinstance(pref, (int, float)):
             raise InputError(label, f"item {k}: field 'preference' must be a number (1, 2, or between)")
     return rows
+
+
+def pairs_from_annotations(rows: list[dict], label: str) -> list[dict]:
+    """The pairs an `eval judge` / `eval compare` judged, from its annotations.json (output_1 is A's answer)."""
+    items, seen = [], set()
+    for k, row in enumerate(rows):
+        for field in ("output_1", "output_2"):
+            if not isinstance(row.get(field), str):
+                raise InputError(label, f"item {k}: field {field!r} must be text (an annotations.json of "
+                                        "`selfinstruct eval judge` or `eval compare` holds both answers)")
+        key = (row["instruction"], row.get("input") or "")
+        if key not in seen:
+            seen.add(key)
+            items.append({"instruction": key[0], "input": key[1], "output_1": row["output_1"],
+                          "output_2": row["output_2"]})
+    return items
 
 
 def _json_list(data: bytes, label: str) -> list[dict]:

@@ -39,22 +39,35 @@ def routes(app) -> list[Route]:
                  "votes": len(studies.votes(s.id))} for s in studies.all()]
         return app.page(request, "studies.html", studies=rows)
 
+    async def read_upload(form, field):
+        upload = form.get(field)
+        if upload is None or isinstance(upload, str):
+            raise HTTPException(400, f"choose a file for {field}")
+        data = await upload.read(MAX_FILE + 1)
+        if len(data) > MAX_FILE:
+            raise HTTPException(413, f"{field}: file over {MAX_FILE:,} bytes")
+        return data, f"{field} ({upload.filename})"
+
     async def create(request):
         owner_only(request)
         form = await read_form(request)
+        name = str(form.get("name") or "").strip() or "study"
+        if "judged" in form:  # the pairs an LLM judge saw: the study rates the same ones, the judge attached
+            rows = study_files.parse_annotations(*await read_upload(form, "judged"))
+            items = study_files.pairs_from_annotations(rows, "judged")
+            study = studies.create(name, study_files.generator([{"generator": r.get("generator_1")} for r in rows],
+                                                               "system 1"),
+                                   study_files.generator([{"generator": r.get("generator_2")} for r in rows],
+                                                         "system 2"), items)
+            keep = ("instruction", "input", "generator_1", "generator_2", "preference")
+            studies.attach_judge(study.id, json.dumps([{k: r.get(k) for k in keep} for r in rows]))
+            return RedirectResponse(f"/studies/{study.id}", status_code=303)
         uploads = []
         for field in ("answers_1", "answers_2"):
-            upload = form.get(field)
-            if upload is None or isinstance(upload, str):
-                raise HTTPException(400, f"choose a file for {field}")
-            data = await upload.read(MAX_FILE + 1)
-            if len(data) > MAX_FILE:
-                raise HTTPException(413, f"{field}: file over {MAX_FILE:,} bytes")
-            uploads.append(study_files.parse_outputs(data, f"{field} ({upload.filename})"))
+            uploads.append(study_files.parse_outputs(*await read_upload(form, field)))
         items, unpaired = study_files.pair(*uploads)
         if not items:
             raise HTTPException(400, "the two files share no instruction: nothing to rate")
-        name = str(form.get("name") or "").strip() or "study"
         study = studies.create(name, study_files.generator(uploads[0], "system 1"),
                                study_files.generator(uploads[1], "system 2"), items)
         return RedirectResponse(f"/studies/{study.id}?unpaired={unpaired}", status_code=303)
@@ -77,14 +90,8 @@ def routes(app) -> list[Route]:
     async def attach_judge(request):
         study = study_of(request)
         form = await read_form(request)
-        upload = form.get("annotations")
-        if upload is None or isinstance(upload, str):
-            raise HTTPException(400, "choose an annotations.json file")
-        data = await upload.read(MAX_FILE + 1)
-        if len(data) > MAX_FILE:
-            raise HTTPException(413, f"annotations: file over {MAX_FILE:,} bytes")
-        rows = study_files.parse_annotations(data, f"annotations ({upload.filename})")
-        keep = ("instruction", "generator_1", "generator_2", "preference")
+        rows = study_files.parse_annotations(*await read_upload(form, "annotations"))
+        keep = ("instruction", "input", "generator_1", "generator_2", "preference")
         studies.attach_judge(study.id, json.dumps([{k: r.get(k) for k in keep} for r in rows]))
         return RedirectResponse(f"/studies/{study.id}/results", status_code=303)
 

@@ -123,3 +123,29 @@ def test_prompt_format_precedence(tmp_path):
     assert resolve_format(str(tmp_path), "plain", has_chat_template=True).render("Sum", "1 2") == "Sum\n\n1 2"
     assert resolve_format(str(tmp_path / "elsewhere"), has_chat_template=True).kind == "chat"
     assert resolve_format(str(tmp_path / "elsewhere"), has_chat_template=False).kind == "plain"
+
+
+def test_answers_of_a_model_fine_tuned_on_a_version_are_recorded_for_compare(model, tmp_path):
+    import shutil
+
+    import polars as pl
+
+    import registry
+    from registry.evaluations import trained_models
+    from tests.evaluation.test_lineage import finetuned_model
+
+    root = str(tmp_path / "registry")
+    frame = pl.DataFrame({"instruction": ["a", "b"], "input": ["", ""], "output": ["x", "y"]})
+    registry.commit(frame, name="ds", lineage={"operation": "import"}, root=root)
+    folder = finetuned_model(tmp_path, "ds@1", root, "m")
+    for f in model.iterdir():
+        if f.name != "README.md":
+            shutil.copy(f, folder / f.name)
+    set_path = user_oriented_set(tmp_path / "set.jsonl", 2)
+    result = CliRunner().invoke(cli, ["eval", "answer", "--model", str(folder), "--set", str(set_path), "-q",
+                                      "-o", str(tmp_path / "a.json"), "--max-new-tokens", "2", "--registry", root])
+    assert result.exit_code == 0, result.output
+    assert "recorded the answers against ds@1" in result.output
+    (trained,) = trained_models(registry.resolve("ds@1", root=root), root=root)
+    assert [(a["answers"], a["set_name"], a["items"]) for a in trained["answers"]] == [
+        (str((tmp_path / "a.json").resolve()), "set", 2)]

@@ -88,3 +88,15 @@ def test_a_chat_template_model_gets_role_messages_in_chat_and_answers(model, tmp
     answered = asyncio.run(TransformersBackend(str(chatty)).complete(["Name a river."], Decoding(0.0, max_tokens=6)))
     assert answered.completions[0].text == reply  # eval answer and chat prompt a chat model the same way
     assert session._engine.backend.render_chat([{"role": "system", "content": "S"}]).startswith("<system>S")
+
+
+def test_forked_sessions_share_the_endpoint_but_not_the_conversation():
+    with LoopbackServer(reply=lambda prompt: f"re: {prompt}") as server:
+        first = open_chat(base_url=server.url, model_name="served", temperature=0.0, system="Be brief.")
+        second = first.fork()
+        assert first.ask("hello") == "re: hello"
+        assert second.ask("other") == "re: other"
+        bodies = [r["body"] for r in server.requests]
+    assert second.name == first.name == "served" and second.format is first.format
+    assert second.system is None and [m for m, _ in first.history] == ["hello"]
+    assert bodies[1]["messages"] == [{"role": "user", "content": "other"}]  # nothing of the first conversation

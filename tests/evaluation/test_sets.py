@@ -66,6 +66,16 @@ def test_commit_and_load_back_from_the_registry(tmp_path):
     assert back.sha256 == s.sha256 and [i["category"] for i in back.items] == ["Grammarly", "Gmail"]
 
 
+def test_answers_to_a_committed_set_name_the_dataset_and_app_as_answers_to_the_file_do(tmp_path):
+    from evaluation.answer import load_instructions
+
+    root = str(tmp_path / "reg")
+    path = write_jsonl(tmp_path / "uo.jsonl", USER_ORIENTED)
+    ref = commit_set(load_set(path), "uo-eval", root=root)
+    assert load_instructions(ref, root=root) == load_instructions(path)
+    assert load_instructions(ref, root=root)[0]["dataset"] == "selfinstruct"
+
+
 def test_sets_cli_commits_and_lists(tmp_path):
     root = str(tmp_path / "reg")
     path = write_jsonl(tmp_path / "uo.jsonl", USER_ORIENTED)

@@ -27,7 +27,7 @@ def test_browse_a_version_and_its_lineage(server, browser):
     submit(browser, browser.find_element(By.LINK_TEXT, "demo@2"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "demo@2"
     svg = browser.find_element(By.CSS_SELECTOR, "svg.lineage").text
-    assert "demo@1" in svg and "import demo.jsonl" in svg and "finetune: tiny-model" in svg
+    assert "demo@1" in svg and "import demo.jsonl" in svg and "model: tiny" in svg and "from tiny-model" in svg
     submit(browser, browser.find_element(By.LINK_TEXT, "Records"))
     assert "120 matching records" in browser.find_element(By.ID, "count").text
 

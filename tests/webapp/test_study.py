@@ -127,3 +127,30 @@ def test_a_malformed_answer_file_is_refused_naming_item_and_field(server, site, 
     assert "answers_2 (bad.json): item 1: field 'output' must be text" in browser.find_element(By.CLASS_NAME, "error").text
     browser.get(f"{server.url}/studies")
     assert "broken" not in browser.find_element(By.TAG_NAME, "main").text  # nothing was created
+
+
+def test_a_study_from_an_llm_judges_annotations_rates_the_same_pairs_with_the_judge_attached(server, site, browser):
+    import json
+
+    rows = [{"instruction": f"Judged task {k}", "input": "x" if k == 0 else "", "output_1": f"A{k}",
+             "generator_1": "tiny-v1", "output_2": f"B{k}", "generator_2": "tiny-v2", "dataset": "t",
+             "annotator": "judge", "preference": [1.0, 2.0, 1.5][k]} for k in range(3)]
+    path = site / "answers" / "annotations.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows))
+    browser.get(f"{server.url}/studies?token={TOKEN}")
+    form = browser.find_element(By.ID, "new-study-judged")
+    form.find_element(By.NAME, "name").send_keys("as judged")
+    form.find_element(By.NAME, "judged").send_keys(str(path))
+    submit(browser, form.find_element(By.TAG_NAME, "button"))
+    sid = re.search(r"/studies/(\d+)", browser.current_url).group(1)
+    assert "judge annotations attached" in browser.find_element(By.TAG_NAME, "main").text
+    link = browser.find_element(By.ID, "rater-link").get_attribute("value")
+    browser.get(link)
+    browser.find_element(By.NAME, "name").send_keys("Cy")
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "form button"))
+    main = browser.find_element(By.TAG_NAME, "main").text
+    assert "Judged task 0" in main and "tiny-v" not in browser.page_source
+    browser.get(f"{server.url}/studies/{sid}/results")
+    main = browser.find_element(By.TAG_NAME, "main").text
+    assert "tiny-v1" in main and "tiny-v2" in main and "No judge annotations attached" not in main

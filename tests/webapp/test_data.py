@@ -1,0 +1,61 @@
+"""Web app data: a version of 0 rows (records page, diff), and pairing answer files for a study."""
+
+from __future__ import annotations
+
+import polars as pl
+
+import registry
+from registry.diff import diff
+from registry.store import as_store, resolve
+from webapp import records
+
+
+def test_a_version_of_zero_rows_keeps_its_columns_for_the_records_page_and_diff(tmp_path):
+    root = str(tmp_path / "reg")
+    registry.commit(pl.DataFrame(schema={c: pl.String for c in records.FIELDS}), name="empty",
+                    lineage={"operation": "import"}, root=root)
+    registry.commit(pl.DataFrame({"instruction": ["a"], "input": [""], "output": ["x"]}), name="one",
+                    lineage={"operation": "import"}, root=root)
+    assert registry.open("empty@1", root=root).columns == list(records.FIELDS)
+    store = as_store(root)
+    table = records.table(resolve("empty@1", root=store), store)
+    assert table.height == 0 and set(records.FIELDS) <= set(table.columns)
+    assert diff("empty@1", "one@1", root=root) is not None
+
+
+def test_a_study_pairs_answers_with_a_separate_input_and_published_outputs_that_fold_it_in():
+    from webapp.study_files import pair
+
+    ours = [{"instruction": "Fix the grammar.", "input": "He go home.", "output": "He goes home."},
+            {"instruction": "Name a river.", "output": "Nile"}]
+    published = [{"instruction": "Name a river.", "output": "Congo"},
+                 {"instruction": "Fix the grammar.\n\nHe go home.", "output": "He went home."},
+                 {"instruction": "Something else.", "output": "x"}]
+    items, unpaired = pair(ours, published)
+    assert items == [{"instruction": "Fix the grammar.", "input": "He go home.", "output_1": "He goes home.",
+                      "output_2": "He went home."},
+                     {"instruction": "Name a river.", "input": "", "output_1": "Nile", "output_2": "Congo"}]
+    assert unpaired == 1
+
+
+def test_judge_agreement_tells_apart_items_with_one_instruction_and_different_inputs(tmp_path):
+    import json
+
+    from tests.webapp.test_results import vote_for
+    from webapp import results
+    from webapp.studies import Studies
+
+    studies = Studies(tmp_path / "s.sqlite")
+    items = [{"instruction": "Fix the grammar.", "input": text, "output_1": f"one {k}", "output_2": f"two {k}"}
+             for k, text in enumerate(["He go home.", "She are here."])]
+    study = studies.create("s", "sys-a", "sys-b", items)
+    ann = studies.add_rater(study.id, "Ann")
+    vote_for(studies, study, ann, 1, 1)
+    vote_for(studies, study, ann, 2, 2)
+    judge = [{"instruction": "Fix the grammar.", "input": "He go home.", "generator_1": "sys-a", "generator_2": "sys-b",
+              "preference": 1.0},
+             {"instruction": "Fix the grammar.\n\nShe are here.", "generator_1": "sys-a", "generator_2": "sys-b",
+              "preference": 2.0}]  # AlpacaEval folds the input into the instruction
+    studies.attach_judge(study.id, json.dumps(judge))
+    r = results.results(studies, studies.get(study.id))
+    assert r["judge"]["matched_items"] == 2 and r["judge"]["agreement"] == 1.0
