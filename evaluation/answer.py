@@ -23,6 +23,7 @@ from pathlib import Path
 from evaluation.prompt_format import PromptFormat, resolve_format
 from selfinstruct.accounting import Usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
+from records.errors import InputError
 from selfinstruct.errors import SelfInstructError
 from selfinstruct.generate import _drain, _timed
 from selfinstruct.journal import Journal
@@ -135,7 +136,7 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
                 "decoding": json.loads(json.dumps(asdict(decoding)))}  # as the journal holds it
     try:
         _check_resumable(journal, identity)
-    except SelfInstructError:
+    except (InputError, SelfInstructError):
         journal.close()
         raise
     journal.write("start", operation="answer", **identity, set_path=str(set_path), prompt_format=fmt.describe(),

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from selfinstruct.errors import ConfigError, InputError, SelfInstructError
+from records.errors import InputError
+from selfinstruct.errors import ConfigError, SelfInstructError
 from selfinstruct.journal import JournalError, RunLocked
 
 
@@ -141,7 +142,7 @@ def chat_command(model, base_url, model_name, api_key, template, system, max_new
     except (ConfigError, ValueError) as e:
         click.echo(f"Error: {e}", err=True)
         sys.exit(2)
-    except SelfInstructError as e:
+    except (InputError, SelfInstructError) as e:
         raise click.ClickException(str(e)) from None
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from selfinstruct.accounting import Usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
+from records.errors import InputError
 from selfinstruct.errors import SelfInstructError
 from selfinstruct.generate import _drain, _timed
 from selfinstruct.journal import JOURNAL, Journal, JournalState, read_journal
@@ -96,7 +97,7 @@ async def judge(cfg: JudgeConfig, backend: Backend, requests: list[dict], identi
     journal = Journal(run_dir)
     try:
         check_resumable(journal.state, identity, journal.path)
-    except SelfInstructError:
+    except (InputError, SelfInstructError):
         journal.close()
         raise
     journal.write("start", **identity, config=cfg.to_dict(), backend=backend.name, provider=backend.provider,

@@ -10,7 +10,6 @@ from registry.commit import commit
 from registry.importing import import_hash
 from registry.errors import (
     CommitConflictError,
-    ImportFormatError,
     NotFoundError,
     RegistryError,
     UnsafeNameError,
@@ -21,7 +20,7 @@ from registry.store import list_datasets, list_versions, open, resolve
 from registry.uses import list_uses, record_use
 
 __all__ = [
-    "CommitConflictError", "ImportFormatError", "NotFoundError", "RegistryError", "UnsafeNameError",
+    "CommitConflictError", "NotFoundError", "RegistryError", "UnsafeNameError",
     "Version", "commit", "current_aliases", "default_root", "list_datasets", "list_uses",
     "import_hash", "list_versions", "open", "record_use", "resolve", "set_alias",
 ]

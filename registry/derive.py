@@ -15,7 +15,7 @@ import polars as pl
 
 from registry.commit import commit
 from registry.errors import RegistryError
-from registry.hashing import row_digests
+from records.hashing import row_digests
 from registry.manifest import Version
 from registry.store import as_store, open_version, resolve
 

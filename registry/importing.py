@@ -6,9 +6,9 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from records.hashing import frame_hash
+from records.io import detect_format, read_frame
 from registry.commit import check_frame, commit
-from registry.formats import detect_format, read_records
-from registry.hashing import frame_hash
 from registry.manifest import Version
 
 
@@ -23,7 +23,7 @@ def file_sha256(path: Path) -> str:
 def import_hash(path, fmt: str = "auto") -> str:
     """The content hash `path` would have as a version once imported (nothing is committed)."""
     path = Path(path)
-    return frame_hash(check_frame(read_records(path, detect_format(path) if fmt == "auto" else fmt)))
+    return frame_hash(check_frame(read_frame(path, detect_format(path) if fmt == "auto" else fmt)))
 
 
 def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = (), licence: str | None = None,
@@ -35,7 +35,7 @@ def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = 
     root = as_store(root)  # an unusable registry root is refused before the file is read
     path = Path(path)
     fmt = detect_format(path) if fmt == "auto" else fmt
-    frame = read_records(path, fmt)
+    frame = read_frame(path, fmt)
     lineage: dict = {
         "operation": "import",
         "parameters": {"format": fmt},

@@ -13,7 +13,6 @@ from importlib import metadata
 # format 1 manifests (written before sealing) still open and verify, reported as unsealed.
 FORMAT = "selfinstruct-registry/2"
 FORMATS = ("selfinstruct-registry/1", FORMAT)
-REQUIRED_COLUMNS = ("instruction", "input", "output")
 # Libraries whose versions change what a dataset means or how it was filtered
 # (datasketch MinHash signatures and rouge-score tokenisation differ across releases).
 TRACKED_LIBRARIES = ("selfinstruct", "polars", "datasketch", "rouge-score", "fsspec")

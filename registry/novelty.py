@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from selfinstruct.io import read_json_objects
+from records.io import read_json_objects
 from selfinstruct.rouge import rouge_l, tokenize
 
 DEFAULT_SAMPLE = 500

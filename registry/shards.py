@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from registry.hashing import bytes_hash, content_hash
+from records.hashing import bytes_hash, content_hash
 from registry.storage import Store
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "statistics": False}

@@ -6,10 +6,12 @@ import json
 
 import polars as pl
 
+from records.schema import RECORD_FIELDS
 from registry.errors import CorruptError, NotFoundError, RegistryError
-from registry.hashing import frame_hash
+from records.hashing import frame_hash
 from registry.manifest import Version, check_manifest, version_from_manifest
-from registry.names import check_name, is_hash_prefix, parse_ref, raise_not_found
+from records.refs import is_hash_prefix
+from registry.names import check_name, parse_ref, raise_not_found
 from registry.shards import assemble, read_layout, read_shard
 from registry.storage import Store, open_store
 
@@ -115,13 +117,13 @@ def empty_frame(manifest: dict) -> pl.DataFrame:
         found = getattr(pl, str(schema.get(c, "String")), None)
         return found if isinstance(found, type) and issubclass(found, pl.DataType) else pl.String
 
-    return pl.DataFrame(schema={c: pl.String if c in ("instruction", "input", "output") else dtype(c)
+    return pl.DataFrame(schema={c: pl.String if c in RECORD_FIELDS else dtype(c)
                                 for c in manifest["columns"]})
 
 
 def _cast_strings(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     # Columns that were all-null in a shard come back as Null; the required fields are always text.
-    casts = [pl.col(c).cast(pl.String) for c in ("instruction", "input", "output") if c in frame.columns]
+    casts = [pl.col(c).cast(pl.String) for c in RECORD_FIELDS if c in frame.columns]
     return frame.with_columns(casts) if casts else frame
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from registry.aliases import alias_events
 from registry.errors import RegistryError
-from registry.hashing import content_hash, row_digests
+from records.hashing import content_hash, row_digests
 from registry.manifest import Version
 from registry.names import parse_ref
 from registry.shards import layout_hash, read_layout, read_shard

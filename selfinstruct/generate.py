@@ -18,16 +18,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from records.schema import RECORD_FIELDS
 from selfinstruct.accounting import Usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
 from selfinstruct.concurrency import AdaptiveLimit
 from selfinstruct.config import GenerateConfig
 from selfinstruct.errors import SelfInstructError
-from selfinstruct.io import write_records
+from records.io import write_records
 from selfinstruct.journal import Journal, JournalState
 from selfinstruct.pricing import load_pricing, price_for
 from selfinstruct.prompts import load_shipped, load_template
-from selfinstruct.redact import redact
+from records.redact import redact
 from selfinstruct.requests import make_request, stops_for
 from selfinstruct.seeds import load_seeds
 from selfinstruct.sieve import Sieve, SieveStats, annotate_nearest
@@ -359,9 +360,9 @@ def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: l
     """kept.jsonl (with nearest instruction and score), dropped.jsonl (with reasons), summary.json."""
     annotate_nearest(result.kept, seed_instructions, threshold=cfg.rouge_threshold, tokenizer=cfg.rouge_tokenizer)
     extra = ("most_similar", "rouge_l", "request_id", "prompt")
-    write_records(result.run_dir / "kept.jsonl", result.kept, ("instruction", "input", "output", *extra))
+    write_records(result.run_dir / "kept.jsonl", result.kept, (*RECORD_FIELDS, *extra))
     write_records(result.run_dir / "dropped.jsonl", result.dropped,
-                  ("instruction", "input", "output", "drop_reason", "collided_with", "rouge_l", "request_id", "prompt"))
+                  (*RECORD_FIELDS, "drop_reason", "collided_with", "rouge_l", "request_id", "prompt"))
     summary = redact({"config": cfg.to_dict(), "lineage": result.lineage, "stopped_by": result.stopped_by})
     (result.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
 

@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selfinstruct.errors import InputError, SelfInstructError
+from records.errors import InputError
+from selfinstruct.errors import SelfInstructError
 
 JOURNAL = "journal.jsonl"
 LOCK = "run.lock"

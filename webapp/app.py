@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from registry.errors import RegistryError
 from registry.store import as_store
-from selfinstruct.errors import InputError
+from records.errors import InputError
 from webapp.security import Guard
 from webapp.studies import Studies
 

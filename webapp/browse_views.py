@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, StreamingResponse
 from starlette.routing import Route
 
+from records.schema import RECORD_FIELDS
 from registry.browse import list_summary, show
 from registry.diff import KINDS
 from registry.store import resolve
@@ -63,7 +64,7 @@ def routes(app) -> list[Route]:
             raise HTTPException(404, f"{v.ref} has rows 0..{frame.height - 1}")
         record = frame.row(row, named=True)
         near = records.nearest(v).get(record["instruction"])
-        extra = {k: val for k, val in record.items() if k not in ("row", "words", "verb", "_text", *records.FIELDS)}
+        extra = {k: val for k, val in record.items() if k not in ("row", "words", "verb", "_text", *RECORD_FIELDS)}
         return app.page(request, "record.html", v=v, r=record, near=near, extra=extra, rows=frame.height)
 
     def drops_page(request):

@@ -22,7 +22,7 @@ import openai
 from selfinstruct.backends.base import Completion, Decoding, Response
 from selfinstruct.backends.ratelimit import RateLimiter, RetryPolicy
 from selfinstruct.errors import BackendError, ConfigError
-from selfinstruct.redact import endpoint_host, redact_text, redact_url
+from records.redact import endpoint_host, redact_text, redact_url
 
 log = logging.getLogger(__name__)
 

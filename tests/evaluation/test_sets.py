@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from evaluation.sets import commit_set, load_set
 from selfinstruct.cli import cli
-from selfinstruct.errors import InputError
+from records.errors import InputError
 
 USER_ORIENTED = [
     {"id": "user_oriented_task_0", "motivation_app": "Grammarly", "instruction": "Fix the grammar.",

@@ -4,7 +4,7 @@ import pytest
 
 from selfinstruct import tokens
 from selfinstruct.accounting import Usage, max_request_cost
-from selfinstruct.errors import InputError
+from records.errors import InputError
 from selfinstruct.pricing import FREE, load_pricing, price_for
 
 
