@@ -9,6 +9,8 @@ import platform
 from dataclasses import dataclass, field
 from importlib import metadata
 
+import records
+
 # Format 2 manifests carry `seal`, a hash of every other field (lineage, licence, parents...);
 # format 1 manifests (written before sealing) still open and verify, reported as unsealed.
 FORMAT = "selfinstruct-registry/2"
@@ -56,13 +58,8 @@ def software_versions() -> dict:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = None
-    if out.get("selfinstruct") is None:
-        try:
-            import selfinstruct
-
-            out["selfinstruct"] = selfinstruct.__version__
-        except ImportError:
-            pass
+    if out.get("selfinstruct") is None:  # run from a checkout, not installed: the tree's own version
+        out["selfinstruct"] = records.__version__
     return out
 
 

@@ -1,6 +1,6 @@
 """ROUGE-L of each instruction to its nearest seed instruction (Self-Instruct's novelty figure).
 
-Uses the toolkit's own ROUGE-L (`selfinstruct.rouge`, equal to rouge-score's). The comparison is
+Uses the toolkit's own ROUGE-L (`records.rouge`, equal to rouge-score's). The comparison is
 quadratic, so large versions are sampled; the result says how many rows it used.
 """
 
@@ -10,7 +10,7 @@ import random
 from pathlib import Path
 
 from records.io import read_json_objects
-from selfinstruct.rouge import rouge_l, tokenize
+from records.rouge import rouge_l, tokenize
 
 DEFAULT_SAMPLE = 500
 BINS = [i / 10 for i in range(11)]

@@ -464,7 +464,7 @@ def _add_subgroups() -> None:
     from evaluation.cli import eval_group
     from evaluation.cli_answer import chat_command
     from finetune.cli import finetune
-    from registry.cli import registry
+    from selfinstruct.cli_derive import registry  # the registry group with filter and dedup mounted
     from webapp.cli import serve
 
     cli.add_command(registry)

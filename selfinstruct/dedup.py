@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from records.schema import RECORD_FIELDS
-from selfinstruct.rouge import tokenize
+from records.rouge import tokenize
 from selfinstruct.rouge_index import RougeIndex, RougeVerdict
 
 __all__ = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from selfinstruct.rouge import fmeasure_from_lcs, lcs_with_masks, match_masks, tokenize
+from records.rouge import fmeasure_from_lcs, lcs_with_masks, match_masks, tokenize
 from selfinstruct.rouge_filter import CandidateFilter
 
 _FIRST_REBUILD = 512  # re-rank elements by frequency at 512, 1024, 2048, ... texts

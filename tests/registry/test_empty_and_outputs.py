@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import registry
-from registry.cli import registry as registry_group
+from selfinstruct.cli_derive import registry as registry_group
 from registry.errors import RegistryError
 
 from .conftest import make_frame
