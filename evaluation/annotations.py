@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from records.errors import InputError
-from records.io import read_json_objects
+from records.files import read_json_objects
 
 REQUIRED = ("instruction", "output_1", "output_2")
 

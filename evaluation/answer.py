@@ -25,7 +25,7 @@ from selfinstruct.accounting import Usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
 from records.errors import InputError
 from selfinstruct.errors import SelfInstructError
-from selfinstruct.generate import _drain, _timed
+from selfinstruct.generate import complete_timed, drain_in_flight
 from selfinstruct.journal import Journal
 from selfinstruct.pricing import load_pricing, price_for
 from selfinstruct.tokens import get_counter
@@ -167,7 +167,7 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
                 todo.pop(0)
                 if i not in journal.state.requests:
                     journal.write("request", **request)
-                in_flight[asyncio.create_task(_timed(backend, request, decoding))] = (request, reserve)
+                in_flight[asyncio.create_task(complete_timed(backend, request, decoding))] = (request, reserve)
             if progress is not None:
                 progress(len(answered), len(items))
             if not in_flight:
@@ -180,7 +180,7 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
                 usage.add(response, request["prompts"], price, counter)
                 answered[request["id"]] = response
     finally:
-        await _drain(in_flight, journal)
+        await drain_in_flight(in_flight, journal)
         journal.close()
         await backend.aclose()
     outputs, truncated = [], 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from records.errors import InputError
-from records.io import read_json_objects
+from records.files import read_json_objects
 
 
 @dataclass

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from records.errors import InputError
-from records.io import read_json_objects
+from records.files import read_json_objects
 
 CATEGORY_KEYS = ("category", "motivation_app", "dataset")
 

@@ -152,7 +152,7 @@ def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, se
     """
     from finetune.dataset import load_records
     from records.errors import InputError
-    from records.io import check_writable
+    from records.files import check_writable
 
     try:
         check_writable(output, folder=True)

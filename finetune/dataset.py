@@ -8,7 +8,7 @@ from pathlib import Path
 
 from records.errors import InputError
 from records.hashing import frame_hash
-from records.io import read_frame, read_json_objects, read_parquet
+from records.files import read_frame, read_json_objects, read_parquet
 from records.refs import is_versioned_ref
 
 REQUIRED = ("instruction", "output")

@@ -131,7 +131,7 @@ def check_output(output: Path, overwrite: bool) -> None:
     """Refuse an output folder that cannot be written, or one holding a finished model (its
     weights or model card) unless asked to replace it."""
     from records.errors import InputError
-    from records.io import check_writable
+    from records.files import check_writable
 
     try:
         check_writable(output, folder=True)

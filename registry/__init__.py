@@ -5,7 +5,7 @@
     df = registry.open("alpaca@1")            # also alpaca@latest, alpaca@stable, alpaca@3f2a9c
 """
 
-from registry.aliases import current_aliases, set_alias
+from registry.aliases import set_alias
 from registry.commit import commit
 from registry.importing import import_hash
 from registry.errors import (
@@ -15,8 +15,8 @@ from registry.errors import (
     UnsafeNameError,
 )
 from registry.manifest import Version
-from registry.storage import default_root
-from registry.store import list_datasets, list_versions, open, resolve
+from registry.fs import default_root
+from registry.versions import current_aliases, list_datasets, list_versions, open, resolve
 from registry.uses import list_uses, record_use
 
 __all__ = [

@@ -64,7 +64,7 @@ def export_cmd(ref, fmt, output, as_json):
     Example: selfinstruct registry export alpaca@2 --format hf --output out/alpaca
     """
     from registry.export import export
-    from registry.store import resolve
+    from registry.versions import resolve
 
     version = resolve(ref, root=current_root())
     path = export(version.ref, fmt, output, root=current_root())

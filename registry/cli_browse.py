@@ -23,7 +23,7 @@ def list_cmd(as_json):
     if as_json:
         return print_json(data)
     if not data:
-        from registry.store import as_store
+        from registry.versions import as_store
 
         return click.echo(f"no datasets yet in {as_store(current_root()).url}")
     rows = [[d["name"], len(d["versions"]), v["number"], f"{v['rows']:,}", v["created"], v["hash"][:12],

@@ -21,9 +21,9 @@ from registry.manifest import (FORMAT, Version, now_iso, sealed, software_versio
                                version_from_manifest)
 from registry.names import check_name
 from registry.shards import ShardRef, encode_layout, layout_relpath, read_shard, runs_from_locations, write_shard
-from registry.storage import Store
+from registry.fs import Store
 from records.redact import redact  # credentials never enter manifests
-from registry.store import as_store, dumps, manifest_path, read_version, resolve, version_numbers
+from registry.versions import as_store, dumps, manifest_path, read_version, resolve, version_numbers
 
 DEFAULT_SHARD_ROWS = 100_000
 MAX_ATTEMPTS = 100

@@ -15,7 +15,7 @@ from registry.commit import commit
 from registry.errors import RegistryError
 from records.hashing import row_digests
 from registry.manifest import Version
-from registry.store import as_store, open_version, resolve
+from registry.versions import as_store, open_version, resolve
 
 
 def sample(ref: str, *, into: str, n: int | None = None, fraction: float | None = None, seed: int = 0,

@@ -19,7 +19,7 @@ from registry.errors import RegistryError
 from records.hashing import row_digests
 from registry.manifest import Version
 from registry.stats import basic_stats
-from registry.store import as_store, open_version, resolve
+from registry.versions import as_store, open_version, resolve
 
 NEAR_DUP_THRESHOLD = 0.5
 NEAR_DUP_MAX_ROWS = 50_000  # beyond this the near-duplicate stage is skipped and the report says so

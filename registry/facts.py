@@ -7,14 +7,14 @@ from pathlib import Path
 import polars as pl
 
 from records.schema import RECORD_FIELDS
-from registry.aliases import current_aliases
+from registry.versions import current_aliases
 from records.hashing import row_digests
 from registry.human import human_sections
 from registry.licence import effective_class, hub_licence, inherited_conditions
 from registry.manifest import Version
 from registry.novelty import DEFAULT_SAMPLE, load_seed_instructions, nearest_seed_rouge
 from registry.stats import basic_stats, length_summary, verb_analysis, word_lengths
-from registry.store import as_store, list_datasets, list_versions, open_version, resolve, walk_ancestry
+from registry.versions import as_store, list_datasets, list_versions, open_version, resolve, walk_ancestry
 from registry.uses import list_uses
 from registry.evaluations import trained_models
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from records.hashing import frame_hash
-from records.io import detect_format, read_frame
+from records.files import detect_format, read_frame
 from registry.commit import check_frame, commit
 from registry.manifest import Version
 
@@ -30,7 +30,7 @@ def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = 
                 generator: str | None = None, provider: str | None = None, seeds_path: str | None = None,
                 root=None) -> Version:
     """Read, validate and commit `path`; nothing is committed when the file is malformed."""
-    from registry.store import as_store
+    from registry.versions import as_store
 
     root = as_store(root)  # an unusable registry root is refused before the file is read
     path = Path(path)

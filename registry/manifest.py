@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 
 import records
+from registry.errors import CorruptError
+from registry.shards import ShardRef, check_object_path, layout_relpath
 
 # Format 2 manifests carry `seal`, a hash of every other field (lineage, licence, parents...);
 # format 1 manifests (written before sealing) still open and verify, reported as unsealed.
@@ -88,8 +90,6 @@ def sealed(record: dict) -> dict:
 
 def check_seal(record: dict, path: str) -> bool:
     """True when `record` carries a matching seal, False when it has none; CorruptError when it differs."""
-    from registry.errors import CorruptError
-
     if "seal" not in record:
         return False
     if record["seal"] != seal_of(record):
@@ -100,9 +100,6 @@ def check_seal(record: dict, path: str) -> bool:
 
 def check_manifest(manifest, path: str, *, name: str | None = None, number: int | None = None) -> dict:
     """`manifest` if it is a well-formed manifest whose object paths stay inside the root, else CorruptError."""
-    from registry.errors import CorruptError
-    from registry.shards import ShardRef, check_object_path, layout_relpath
-
     def bad(why: str):
         raise CorruptError(f"{path}: not a valid manifest ({why})")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from records.io import read_json_objects
+from records.files import read_json_objects
 from records.rouge import rouge_l, tokenize
 
 DEFAULT_SAMPLE = 500

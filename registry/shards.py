@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from records.hashing import bytes_hash, content_hash
-from registry.storage import Store
+from registry.fs import Store
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "statistics": False}
 # The only object paths a manifest may name: nothing outside ROOT/objects, no `..`, no absolute path.

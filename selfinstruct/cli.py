@@ -206,7 +206,7 @@ def _default_run_dir(output: str | None, dataset: str | None) -> str | None:
 def _check_before_sending(cfg, output, run_dir, dataset) -> None:
     """Everything that would fail after a paid run, checked before the first request: exit 2."""
     from registry.errors import RegistryError
-    from records.io import RECORD_SUFFIXES, check_writable
+    from records.files import RECORD_SUFFIXES, check_writable
     from selfinstruct.prompts import load_template
 
     try:
@@ -283,7 +283,7 @@ def _run_with_progress(run_generation, cfg, backend, run_dir, quiet, salvage=Fal
 
 
 def _replay(cfg, run_dir, output, dataset, registry_root, as_json):
-    from selfinstruct.backends.replay import read_recorded_run
+    from selfinstruct.journal import read_recorded_run
     from selfinstruct.generate import replay
 
     if not run_dir:
@@ -308,7 +308,7 @@ def _replay(cfg, run_dir, output, dataset, registry_root, as_json):
 
 
 def _finish(result, cfg, output, dataset, registry_root, as_json):
-    from records.io import write_records
+    from records.files import write_records
 
     n = write_records(output, result.records) if output else len(result.records)
     summary = {"output": output, "records": n, "run_dir": str(result.run_dir), "stopped_by": result.stopped_by,
@@ -407,7 +407,7 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
     """
     from selfinstruct.config import check_dedup_thresholds
     from selfinstruct.dedup import dedup_records
-    from records.io import RECORD_SUFFIXES, check_writable, read_records, write_records
+    from records.files import RECORD_SUFFIXES, check_writable, read_records, write_records
     from selfinstruct.seeds import load_seeds
 
     try:

@@ -20,7 +20,7 @@ from registry.cli_common import current_root, friendly_errors, json_option, root
 from registry.cli_derive import report_version
 from registry.commit import commit
 from registry.manifest import Version
-from registry.store import as_store, open_version, resolve
+from registry.versions import as_store, open_version, resolve
 
 
 def filter_version(ref: str, *, into: str, profile: str = "strict", language: str = "en", root=None) -> Version:

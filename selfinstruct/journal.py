@@ -152,6 +152,15 @@ def _parse_line(raw: bytes, requests: dict) -> dict:
     return entry
 
 
+def read_recorded_run(run_dir: str | Path) -> JournalState:
+    """The journal of an earlier run, for `--backend replay`: its start events (model, endpoint) and
+    responses in arrival order. Replay re-sieves paid-for output with new settings at no cost."""
+    path = Path(run_dir) / JOURNAL
+    if not path.exists():
+        raise SelfInstructError(f"{path}: no journal to replay (is --run-dir the directory of an earlier run?)")
+    return read_journal(path)
+
+
 def read_journal(path: str | Path, *, repair: bool = False, salvage: bool = False) -> JournalState:
     """Parse a journal. A torn final line (killed mid-write) is ignored, and cut off when `repair`.
 

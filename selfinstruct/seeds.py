@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from records.errors import InputError
-from records.io import check_text, read_json_objects, read_text_utf8, validate_record
+from records.files import check_text, read_json_objects, read_text_utf8, validate_record
 
 
 @dataclass(frozen=True)

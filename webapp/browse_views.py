@@ -16,7 +16,7 @@ from starlette.routing import Route
 from records.schema import RECORD_FIELDS
 from registry.browse import list_summary, show
 from registry.diff import KINDS
-from registry.store import resolve
+from registry.versions import resolve
 from webapp import diffs, lineage, records
 
 DIFF_PAGE = 50

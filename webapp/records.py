@@ -14,7 +14,7 @@ import polars as pl
 
 from records.schema import RECORD_FIELDS
 from registry.stats import verb_object, word_count
-from registry.store import open_version
+from registry.versions import open_version
 from webapp.cache import LRU
 
 PAGE_SIZE = 50

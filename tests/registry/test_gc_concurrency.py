@@ -12,7 +12,7 @@ import polars as pl
 
 import registry
 from registry.gc import gc
-from registry.storage import open_store
+from registry.fs import open_store
 from registry.verify import verify
 
 from .conftest import make_frame

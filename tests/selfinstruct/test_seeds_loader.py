@@ -4,7 +4,7 @@ import random
 import pytest
 
 from records.errors import InputError
-from records.io import read_records
+from records.files import read_records
 from selfinstruct.seeds import load_seeds, sample_examples
 
 
