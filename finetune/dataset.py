@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from records.errors import InputError
-from records.hashing import frame_hash
 from records.files import read_frame, read_json_objects, read_parquet
+from records.hashing import frame_hash
 from records.refs import is_versioned_ref
 
 REQUIRED = ("instruction", "output")

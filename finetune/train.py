@@ -17,8 +17,8 @@ from finetune.config import FinetuneConfig, save_config
 from finetune.export import export_model, render_model_card
 from finetune.metrics import MetricsLog
 from finetune.prepare import prepare_data
-from finetune.templates import TEMPLATE_FILE, save_template
 from finetune.step import evaluate, train_step
+from finetune.templates import TEMPLATE_FILE, save_template
 
 
 def train(config: FinetuneConfig, overwrite: bool = False) -> Path:

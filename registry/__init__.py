@@ -14,10 +14,10 @@ from registry.errors import (
     RegistryError,
     UnsafeNameError,
 )
-from registry.manifest import Version
 from registry.fs import default_root
-from registry.versions import current_aliases, list_datasets, list_versions, open, resolve
+from registry.manifest import Version
 from registry.uses import list_uses, record_use
+from registry.versions import current_aliases, list_datasets, list_versions, open, resolve
 
 __all__ = [
     "CommitConflictError", "NotFoundError", "RegistryError", "UnsafeNameError",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from registry.versions import alias_events, current_aliases
 from registry.diff import flatten
 from registry.evaluations import trained_models
 from registry.stats import basic_stats
+from registry.versions import alias_events, current_aliases
 from registry.versions import as_store, list_datasets, list_versions, open_version, resolve
 
 

@@ -13,16 +13,16 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
+from records.hashing import content_hash, row_digests
 from records.schema import RECORD_FIELDS
 from registry.errors import CommitConflictError, RegistryError
-from records.hashing import content_hash, row_digests
 from registry.leases import commit_lease
 from registry.manifest import (FORMAT, Version, now_iso, sealed, software_versions,
                                version_from_manifest)
+from records.redact import redact  # credentials never enter manifests
+from registry.fs import Store
 from registry.names import check_name
 from registry.shards import ShardRef, encode_layout, layout_relpath, read_shard, runs_from_locations, write_shard
-from registry.fs import Store
-from records.redact import redact  # credentials never enter manifests
 from registry.versions import as_store, dumps, manifest_path, read_version, resolve, version_numbers
 
 DEFAULT_SHARD_ROWS = 100_000

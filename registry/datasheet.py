@@ -6,8 +6,8 @@ unanswered question is printed as unanswered, never filled in.
 
 from __future__ import annotations
 
-from registry.escape import md_code, md_table, md_text, yaml_block
 from registry.datasheet_sections import SECTION_RENDERERS
+from registry.escape import md_code, md_table, md_text, yaml_block
 from registry.facts import collect_facts
 
 NOTICE = ("Facts in this datasheet are computed from the registry manifest and the rows each time it is "

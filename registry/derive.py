@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from records.hashing import row_digests
 from registry.commit import commit
 from registry.errors import RegistryError
-from records.hashing import row_digests
 from registry.manifest import Version
 from registry.versions import as_store, open_version, resolve
 

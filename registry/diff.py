@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from records.hashing import row_digests
 from records.schema import RECORD_FIELDS
 from registry.errors import RegistryError
-from records.hashing import row_digests
 from registry.manifest import Version
 from registry.stats import basic_stats
 from registry.versions import as_store, open_version, resolve

@@ -6,17 +6,17 @@ from pathlib import Path
 
 import polars as pl
 
-from records.schema import RECORD_FIELDS
-from registry.versions import current_aliases
 from records.hashing import row_digests
+from records.schema import RECORD_FIELDS
+from registry.evaluations import trained_models
 from registry.human import human_sections
 from registry.licence import effective_class, hub_licence, inherited_conditions
 from registry.manifest import Version
 from registry.novelty import DEFAULT_SAMPLE, load_seed_instructions, nearest_seed_rouge
 from registry.stats import basic_stats, length_summary, verb_analysis, word_lengths
-from registry.versions import as_store, list_datasets, list_versions, open_version, resolve, walk_ancestry
 from registry.uses import list_uses
-from registry.evaluations import trained_models
+from registry.versions import current_aliases
+from registry.versions import as_store, list_datasets, list_versions, open_version, resolve, walk_ancestry
 
 
 def size_category(n: int) -> str:

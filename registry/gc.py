@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from registry.versions import current_aliases
 from registry.leases import DEFAULT_WAIT_S, clear_stale, gc_lock
+from registry.versions import current_aliases
 from registry.versions import as_store, dataset_dir, dumps, list_datasets, list_versions, manifest_path
 
 DEFAULT_GRACE_S = 3600

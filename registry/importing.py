@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from records.hashing import frame_hash
 from records.files import detect_format, read_frame
+from records.hashing import frame_hash
 from registry.commit import check_frame, commit
 from registry.manifest import Version
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from registry.versions import alias_events
-from registry.errors import RegistryError
 from records.hashing import content_hash, row_digests
+from registry.errors import RegistryError
 from registry.manifest import Version
 from registry.names import parse_ref
 from registry.shards import layout_hash, read_layout, read_shard
+from registry.versions import alias_events
 from registry.versions import as_store, list_datasets, manifest_path, read_version, resolve, version_numbers
 
 

@@ -6,14 +6,14 @@ import json
 
 import polars as pl
 
+from records.hashing import frame_hash
+from records.refs import is_hash_prefix
 from records.schema import RECORD_FIELDS
 from registry.errors import CorruptError, NotFoundError, RegistryError
-from records.hashing import frame_hash
+from registry.fs import Store, open_store
 from registry.manifest import Version, check_manifest, check_seal, version_from_manifest
-from records.refs import is_hash_prefix
 from registry.names import check_name, parse_ref, raise_not_found
 from registry.shards import assemble, read_layout, read_shard
-from registry.fs import Store, open_store
 
 
 def as_store(root: str | Store | None) -> Store:

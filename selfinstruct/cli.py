@@ -12,9 +12,9 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from records.errors import InputError
 from records.schema import RECORD_FIELDS
 from selfinstruct import __version__
-from records.errors import InputError
 from selfinstruct.errors import BackendError, ConfigError, SelfInstructError
 from selfinstruct.journal import RunLocked
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from records.schema import RECORD_FIELDS
 from records.rouge import tokenize
+from records.schema import RECORD_FIELDS
 from selfinstruct.rouge_index import RougeIndex, RougeVerdict
 
 __all__ = [

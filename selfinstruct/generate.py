@@ -18,18 +18,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from records.files import write_records
+from records.redact import redact
 from records.schema import RECORD_FIELDS
 from selfinstruct.accounting import Usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
 from selfinstruct.concurrency import AdaptiveLimit
 from selfinstruct.config import GenerateConfig
 from selfinstruct.errors import SelfInstructError
-from records.files import write_records
 from selfinstruct.journal import Journal, JournalState
+from selfinstruct.payloads import make_request, stops_for
 from selfinstruct.pricing import load_pricing, price_for
 from selfinstruct.prompts import load_shipped, load_template
-from records.redact import redact
-from selfinstruct.payloads import make_request, stops_for
 from selfinstruct.seeds import load_seeds
 from selfinstruct.sieve import Sieve, SieveStats, annotate_nearest
 from selfinstruct.sieve_worker import SieveWorker

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 import registry
-from selfinstruct.cli_derive import registry as registry_group
 from registry.errors import RegistryError
+from selfinstruct.cli_derive import registry as registry_group
 
 from .conftest import make_frame
 
