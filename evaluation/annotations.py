@@ -16,8 +16,8 @@ import math
 import os
 from pathlib import Path
 
-from selfinstruct.errors import InputError
-from selfinstruct.io import read_json_objects
+from records.errors import InputError
+from records.files import read_json_objects
 
 REQUIRED = ("instruction", "output_1", "output_2")
 

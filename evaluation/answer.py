@@ -23,8 +23,9 @@ from pathlib import Path
 from evaluation.prompt_format import PromptFormat, resolve_format
 from selfinstruct.accounting import Usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
+from records.errors import InputError
 from selfinstruct.errors import SelfInstructError
-from selfinstruct.generate import _drain, _timed
+from selfinstruct.generate import complete_timed, drain_in_flight
 from selfinstruct.journal import Journal
 from selfinstruct.pricing import load_pricing, price_for
 from selfinstruct.tokens import get_counter
@@ -135,7 +136,7 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
                 "decoding": json.loads(json.dumps(asdict(decoding)))}  # as the journal holds it
     try:
         _check_resumable(journal, identity)
-    except SelfInstructError:
+    except (InputError, SelfInstructError):
         journal.close()
         raise
     journal.write("start", operation="answer", **identity, set_path=str(set_path), prompt_format=fmt.describe(),
@@ -166,7 +167,7 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
                 todo.pop(0)
                 if i not in journal.state.requests:
                     journal.write("request", **request)
-                in_flight[asyncio.create_task(_timed(backend, request, decoding))] = (request, reserve)
+                in_flight[asyncio.create_task(complete_timed(backend, request, decoding))] = (request, reserve)
             if progress is not None:
                 progress(len(answered), len(items))
             if not in_flight:
@@ -179,7 +180,7 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
                 usage.add(response, request["prompts"], price, counter)
                 answered[request["id"]] = response
     finally:
-        await _drain(in_flight, journal)
+        await drain_in_flight(in_flight, journal)
         journal.close()
         await backend.aclose()
     outputs, truncated = [], 0

@@ -16,12 +16,13 @@ def input_errors(f):
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
+        from records.errors import InputError
         from registry.errors import RegistryError
         from selfinstruct.errors import SelfInstructError
 
         try:
             return f(*args, **kwargs)
-        except (SelfInstructError, RegistryError, ValueError) as e:
+        except (InputError, SelfInstructError, RegistryError, ValueError) as e:
             click.echo(f"Error: {e}", err=True)
             sys.exit(2)
 

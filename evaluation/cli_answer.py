@@ -10,8 +10,9 @@ from pathlib import Path
 
 import click
 
+from records.errors import InputError
 from registry.cli_common import current_root, root_option
-from selfinstruct.errors import ConfigError, InputError, SelfInstructError
+from selfinstruct.errors import ConfigError, SelfInstructError
 from selfinstruct.journal import JournalError, RunLocked
 
 
@@ -167,7 +168,7 @@ def chat_command(model, base_url, model_name, api_key, template, system, max_new
     except (ConfigError, ValueError) as e:
         click.echo(f"Error: {e}", err=True)
         sys.exit(2)
-    except SelfInstructError as e:
+    except (InputError, SelfInstructError) as e:
         raise click.ClickException(str(e)) from None
 
 

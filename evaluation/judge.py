@@ -16,8 +16,9 @@ from pathlib import Path
 
 from selfinstruct.accounting import Usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
+from records.errors import InputError
 from selfinstruct.errors import SelfInstructError
-from selfinstruct.generate import _drain, _timed
+from selfinstruct.generate import complete_timed, drain_in_flight
 from selfinstruct.journal import JOURNAL, Journal, JournalState, read_journal
 from selfinstruct.pricing import load_pricing, price_for
 from selfinstruct.tokens import get_counter
@@ -96,7 +97,7 @@ async def judge(cfg: JudgeConfig, backend: Backend, requests: list[dict], identi
     journal = Journal(run_dir)
     try:
         check_resumable(journal.state, identity, journal.path)
-    except SelfInstructError:
+    except (InputError, SelfInstructError):
         journal.close()
         raise
     journal.write("start", **identity, config=cfg.to_dict(), backend=backend.name, provider=backend.provider,
@@ -122,7 +123,7 @@ async def judge(cfg: JudgeConfig, backend: Backend, requests: list[dict], identi
                 todo.pop(0)
                 if request["id"] not in journal.state.requests:
                     journal.write("request", **request)
-                in_flight[asyncio.create_task(_timed(backend, request, decoding))] = (request, reserve)
+                in_flight[asyncio.create_task(complete_timed(backend, request, decoding))] = (request, reserve)
             if not in_flight:
                 break
             done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
@@ -132,7 +133,7 @@ async def judge(cfg: JudgeConfig, backend: Backend, requests: list[dict], identi
                 journal.write("response", **response)
                 usage.add(response, request["prompts"], price, counter)
     finally:
-        await _drain(in_flight, journal)
+        await drain_in_flight(in_flight, journal)
         journal.close()
         await backend.aclose()
     return JudgeRun(requests, journal.state, usage, Path(run_dir), stopped_by, identity)

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from evaluation.outputs import read_model_outputs, set_key
-from selfinstruct.errors import InputError
+from records.errors import InputError
 
 
 def training_run(model_dir: str | Path) -> dict:

@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from selfinstruct.errors import InputError
-from selfinstruct.io import read_json_objects
+from records.errors import InputError
+from records.files import read_json_objects
 
 
 @dataclass

@@ -17,8 +17,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selfinstruct.errors import InputError
-from selfinstruct.io import read_json_objects
+from records.errors import InputError
+from records.files import read_json_objects
 
 CATEGORY_KEYS = ("category", "motivation_app", "dataset")
 ORIGIN_KEYS = ("dataset", "motivation_app")  # kept on each answer, as AlpacaEval and Self-Instruct name them

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from selfinstruct.errors import InputError
+from records.errors import InputError
 
 PLACEHOLDERS = ("instruction", "input", "output_a", "output_b")
 REQUIRED = ("instruction", "output_a", "output_b")

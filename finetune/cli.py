@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from records.schema import RECORD_FIELDS
+
 
 @click.group()
 def finetune() -> None:
@@ -149,8 +151,8 @@ def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, se
         selfinstruct finetune run --dataset mine@1 --model runs/tiny-llama --recipe tiny-cpu
     """
     from finetune.dataset import load_records
-    from selfinstruct.errors import InputError
-    from selfinstruct.io import check_writable
+    from records.errors import InputError
+    from records.files import check_writable
 
     try:
         check_writable(output, folder=True)
@@ -161,7 +163,7 @@ def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, se
 
     from finetune.tiny import save_tiny_model
 
-    texts = [" ".join(str(r.get(k) or "") for k in ("instruction", "input", "output")) for r in records]
+    texts = [" ".join(str(r.get(k) or "") for k in RECORD_FIELDS) for r in records]
     torch.manual_seed(seed)
     save_tiny_model(Path(output), texts, vocab_size=vocab_size, hidden=hidden, layers=layers)
     click.echo(f"random {layers}-layer Llama (hidden {hidden}) and a {vocab_size}-token tokenizer in {output}")

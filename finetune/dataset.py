@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from records.errors import InputError
+from records.files import read_frame, read_json_objects, read_parquet
+from records.hashing import frame_hash
+from records.refs import is_versioned_ref
+
 REQUIRED = ("instruction", "output")
-REF = re.compile(r"[A-Za-z0-9][\w.\-]*@[\w.\-]+")  # name@3, name@latest, name@stable, name@3f2a9c
 
 
 @dataclass
@@ -21,7 +24,8 @@ class DatasetSource:
 
 
 def is_registry_ref(dataset: str) -> bool:
-    return bool(REF.fullmatch(dataset)) and not Path(dataset).exists()
+    """`name@3`, `name@latest`, `name@stable`, `name@3f2a9c`, unless a file has that name."""
+    return is_versioned_ref(dataset) and not Path(dataset).exists()
 
 
 def registry_root(root: str | None) -> str | None:
@@ -55,9 +59,6 @@ def load_records(dataset: str, root: str | None = None) -> tuple[list[dict], Dat
 
 def read_file(path: Path) -> list[dict]:
     """JSON (a list), JSONL (one object a line) or Parquet; a malformed file is a ValueError naming it."""
-    from selfinstruct.errors import InputError
-    from selfinstruct.io import read_json_objects, read_parquet
-
     try:
         if path.suffix == ".parquet":
             return read_parquet(path).to_dicts()
@@ -85,14 +86,12 @@ def normalise(rows: list[dict]) -> list[dict]:
 
 
 def file_content_hash(path: Path) -> str:
-    """The registry's content hash of the file's records: the hash it gets as a version once imported,
-    so a model card naming a file can be matched to the registry version made from that file
+    """The dataset content hash of the file's records: the hash it gets as a registry version once
+    imported, so a model card naming a file can be matched to the version made from that file
     (`sha256:<hash>`, the prefix marking a file source)."""
-    import registry
-
     try:
-        return "sha256:" + registry.import_hash(path)
-    except registry.RegistryError as exc:
+        return "sha256:" + frame_hash(read_frame(path))
+    except InputError as exc:
         raise ValueError(str(exc)) from exc
 
 

@@ -17,8 +17,8 @@ from finetune.config import FinetuneConfig, save_config
 from finetune.export import export_model, render_model_card
 from finetune.metrics import MetricsLog
 from finetune.prepare import prepare_data
-from finetune.templates import TEMPLATE_FILE, save_template
 from finetune.step import evaluate, train_step
+from finetune.templates import TEMPLATE_FILE, save_template
 
 
 def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
@@ -130,8 +130,8 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
 def check_output(output: Path, overwrite: bool) -> None:
     """Refuse an output folder that cannot be written, or one holding a finished model (its
     weights or model card) unless asked to replace it."""
-    from selfinstruct.errors import InputError
-    from selfinstruct.io import check_writable
+    from records.errors import InputError
+    from records.files import check_writable
 
     try:
         check_writable(output, folder=True)

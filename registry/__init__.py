@@ -5,23 +5,22 @@
     df = registry.open("alpaca@1")            # also alpaca@latest, alpaca@stable, alpaca@3f2a9c
 """
 
-from registry.aliases import current_aliases, set_alias
+from registry.aliases import set_alias
 from registry.commit import commit
 from registry.importing import import_hash
 from registry.errors import (
     CommitConflictError,
-    ImportFormatError,
     NotFoundError,
     RegistryError,
     UnsafeNameError,
 )
+from registry.fs import default_root
 from registry.manifest import Version
-from registry.storage import default_root
-from registry.store import list_datasets, list_versions, open, resolve
 from registry.uses import list_uses, record_use
+from registry.versions import current_aliases, list_datasets, list_versions, open, resolve
 
 __all__ = [
-    "CommitConflictError", "ImportFormatError", "NotFoundError", "RegistryError", "UnsafeNameError",
+    "CommitConflictError", "NotFoundError", "RegistryError", "UnsafeNameError",
     "Version", "commit", "current_aliases", "default_root", "list_datasets", "list_uses",
     "import_hash", "list_versions", "open", "record_use", "resolve", "set_alias",
 ]

@@ -2,46 +2,17 @@
 
 Each move is a new event file claimed with put-if-absent, so two people moving the same alias
 at once both succeed in some order, every move is logged, and the current target is the last event.
+Reading them (`current_aliases`, `alias_events`) is part of resolving a reference, in versions.py.
 """
 
 from __future__ import annotations
 
-from registry.errors import CommitConflictError, CorruptError
-from registry.manifest import check_seal, now_iso, sealed
+from registry.errors import CommitConflictError
+from registry.manifest import now_iso, sealed
 from registry.names import check_alias
-from registry.storage import Store
-from registry.store import as_store, dataset_dir, dumps, resolve
+from registry.versions import alias_events, as_store, current_aliases, dataset_dir, dumps, resolve
 
 MAX_ATTEMPTS = 50
-
-
-def alias_events(store: Store, name: str) -> list[dict]:
-    folder = dataset_dir(store, name, "aliases")
-    names = [n for n in store.listdir(folder) if n.endswith(".json") and n[:-5].isdigit()]
-    return [read_event(store, f"{folder}/{n}", int(n[:-5])) for n in sorted(names)]
-
-
-def read_event(store: Store, path: str, seq: int) -> dict:
-    """One alias event, checked: well-formed, its own sequence number, seal intact; else CorruptError."""
-    event = store.read_json(path)
-    ok = (isinstance(event, dict) and event.get("seq") == seq and isinstance(event.get("alias"), str)
-          and (event.get("version") is None or (isinstance(event.get("version"), int)
-                                                and not isinstance(event.get("version"), bool))))
-    if not ok:
-        raise CorruptError(f"{path}: not a valid alias event (expected seq {seq}, an alias and a version number)")
-    check_seal(event, path)
-    return event
-
-
-def current_aliases(store: Store, name: str) -> dict[str, int]:
-    """alias -> version number, after replaying every move and removal in order."""
-    out: dict[str, int] = {}
-    for event in alias_events(store, name):
-        if event.get("version") is None:
-            out.pop(event["alias"], None)
-        else:
-            out[event["alias"]] = int(event["version"])
-    return out
 
 
 def set_alias(ref: str, alias: str, *, root=None, remove: bool = False) -> dict:

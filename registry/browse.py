@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from registry.aliases import alias_events, current_aliases
 from registry.diff import flatten
 from registry.evaluations import trained_models
 from registry.stats import basic_stats
-from registry.store import as_store, list_datasets, list_versions, open_version, resolve
+from registry.versions import alias_events, current_aliases
+from registry.versions import as_store, list_datasets, list_versions, open_version, resolve
 
 
 def list_summary(*, root=None) -> list[dict]:

@@ -64,7 +64,7 @@ def export_cmd(ref, fmt, output, as_json):
     Example: selfinstruct registry export alpaca@2 --format hf --output out/alpaca
     """
     from registry.export import export
-    from registry.store import resolve
+    from registry.versions import resolve
 
     version = resolve(ref, root=current_root())
     path = export(version.ref, fmt, output, root=current_root())
@@ -152,9 +152,9 @@ def gc_cmd(dry_run, keep_last, grace_s, as_json):
 def _add_commands() -> None:
     from registry.cli_browse import diff_cmd, list_cmd, log_cmd, show_cmd
     from registry.cli_datasheet import datasheet_cmd
-    from registry.cli_derive import dedup_cmd, filter_cmd, merge_cmd, sample_cmd
+    from registry.cli_derive import merge_cmd, sample_cmd
 
-    for cmd in (list_cmd, show_cmd, log_cmd, diff_cmd, datasheet_cmd, sample_cmd, merge_cmd, filter_cmd, dedup_cmd):
+    for cmd in (list_cmd, show_cmd, log_cmd, diff_cmd, datasheet_cmd, sample_cmd, merge_cmd):
         registry.add_command(cmd)
 
 

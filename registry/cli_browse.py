@@ -6,6 +6,7 @@ import json
 
 import click
 
+from records.schema import RECORD_FIELDS
 from registry.cli_common import (console, current_root, friendly_errors, json_option, print_json, rich_table,
                                  root_option, short)
 
@@ -22,7 +23,7 @@ def list_cmd(as_json):
     if as_json:
         return print_json(data)
     if not data:
-        from registry.store import as_store
+        from registry.versions import as_store
 
         return click.echo(f"no datasets yet in {as_store(current_root()).url}")
     rows = [[d["name"], len(d["versions"]), v["number"], f"{v['rows']:,}", v["created"], v["hash"][:12],
@@ -52,7 +53,7 @@ def show_cmd(ref, sample_rows, as_json):
         ["operation", data["lineage"].get("operation", "")], ["stored", f"{data['bytes_added']:,} bytes added"]]))
     c.print(rich_table("lineage", ["key", "value"], [[k, short(v, 90)] for k, v in data["lineage_flat"].items()]))
     c.print(rich_table("statistics", ["statistic", "value"], [[k, v] for k, v in data["stats"].items()]))
-    c.print(rich_table("sample", ["instruction", "input", "output"],
+    c.print(rich_table("sample", list(RECORD_FIELDS),
                        [[short(r["instruction"]), short(r["input"], 30), short(r["output"])] for r in data["sample"]]))
     if data["trained_models"]:
         from registry.evaluations import EVALUATION_COLUMNS, evaluation_rows

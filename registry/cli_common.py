@@ -40,11 +40,11 @@ def friendly_errors(f):
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         from registry.errors import RegistryError
-        from selfinstruct.errors import InputError
+        from records.errors import InputError
 
         try:
             return f(*args, **kwargs)
-        except (RegistryError, InputError) as e:  # InputError: a seed file given with --seeds
+        except (RegistryError, InputError) as e:  # InputError: a malformed record or seed file
             raise UserError(str(e)) from None
         except OSError as e:  # a path that cannot be written or read, found only while working
             where = e.filename if getattr(e, "filename", None) else ""

@@ -55,7 +55,7 @@ def datasheet_cmd(ref, sets, edit, html_out, output, seeds_path, as_json):
     """
     from registry.human import SECTIONS, human_sections, set_sections
     from registry.outputs import atomic_output, check_output
-    from registry.store import resolve
+    from registry.versions import resolve
 
     for path in (html_out, output):  # refused before any work
         if path:

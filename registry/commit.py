@@ -13,16 +13,17 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
+from records.hashing import content_hash, row_digests
+from records.schema import RECORD_FIELDS
 from registry.errors import CommitConflictError, RegistryError
-from registry.hashing import content_hash, row_digests
 from registry.leases import commit_lease
-from registry.manifest import (FORMAT, REQUIRED_COLUMNS, Version, now_iso, sealed, software_versions,
+from registry.manifest import (FORMAT, Version, now_iso, sealed, software_versions,
                                version_from_manifest)
+from records.redact import redact  # credentials never enter manifests
+from registry.fs import Store
 from registry.names import check_name
 from registry.shards import ShardRef, encode_layout, layout_relpath, read_shard, runs_from_locations, write_shard
-from registry.storage import Store
-from selfinstruct.redact import redact  # credentials never enter manifests
-from registry.store import as_store, dumps, manifest_path, read_version, resolve, version_numbers
+from registry.versions import as_store, dumps, manifest_path, read_version, resolve, version_numbers
 
 DEFAULT_SHARD_ROWS = 100_000
 MAX_ATTEMPTS = 100
@@ -80,13 +81,13 @@ def check_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with the required text columns, or a RegistryError naming the column at fault."""
     if not isinstance(frame, pl.DataFrame):
         raise RegistryError(f"commit expects a polars DataFrame, got {type(frame).__name__}")
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    missing = [c for c in RECORD_FIELDS if c not in frame.columns]
     if missing:
         raise RegistryError(f"frame lacks required column(s) {missing}; it has {frame.columns}")
-    for c in REQUIRED_COLUMNS:
+    for c in RECORD_FIELDS:
         if frame.schema[c] not in (pl.String, pl.Null):
             raise RegistryError(f"column {c!r} must hold text, got {frame.schema[c]}")
-    return frame.with_columns([pl.col(c).cast(pl.String) for c in REQUIRED_COLUMNS])
+    return frame.with_columns([pl.col(c).cast(pl.String) for c in RECORD_FIELDS])
 
 
 def index_base_rows(store: Store, bases: Sequence[Version]) -> tuple[dict[bytes, tuple[int, int]], list[ShardRef]]:

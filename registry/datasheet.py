@@ -6,9 +6,9 @@ unanswered question is printed as unanswered, never filled in.
 
 from __future__ import annotations
 
-from registry.escape import md_answer, md_code, md_table, md_text, yaml_block
+from registry.datasheet_sections import SECTION_RENDERERS
+from registry.escape import md_code, md_table, md_text, yaml_block
 from registry.facts import collect_facts
-from registry.human import SECTIONS
 
 NOTICE = ("Facts in this datasheet are computed from the registry manifest and the rows each time it is "
           "rendered. Answers marked *(human)* were written by people with `selfinstruct registry datasheet --set`.")
@@ -53,8 +53,6 @@ def render_front_matter(facts: dict, *, hf_configs: bool = False) -> str:
 
 def render_body(facts: dict) -> str:
     """Everything after the front matter. Values are escaped by the helpers in registry/escape.py."""
-    from registry.datasheet_sections import SECTION_RENDERERS
-
     parts = ["", f"# Datasheet: {md_text(facts['ref'])}\n", f"_{NOTICE}_\n", summary(facts)]
     parts.extend(render(facts) for render in SECTION_RENDERERS)
     return "\n".join(parts).rstrip() + "\n"
@@ -65,16 +63,4 @@ def summary(f: dict) -> str:
             ("Created", f["created"]), ("Parents", ", ".join(p["ref"] for p in f["parents"]) or "none"),
             ("Aliases", ", ".join(f["aliases"]) or "none"), ("Effective use class", f["use_class"]),
             ("Operation", f["lineage"].get("operation") or "not recorded")]
-    return table(["", ""], rows)
-
-
-def human(f: dict, key: str) -> str:
-    answer = f["human"].get(key)
-    if answer:
-        origin = "" if answer["from"] == f["ref"] else f", carried from {answer['from']}"
-        return f"**{SECTIONS[key]}** *(human{md_text(origin)})*\n\n{md_answer(answer['text'])}\n"
-    command = md_code(f"selfinstruct registry datasheet {f['ref']} --set {key}=...")
-    return f"**{SECTIONS[key]}**\n\n_Unanswered. Set it with {command}._\n"
-
-
-table = md_table  # sections (and any new one) build their tables with the shared, escaping helper
+    return md_table(["", ""], rows)

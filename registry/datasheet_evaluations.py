@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry.datasheet import table
+from registry.escape import md_table
 from registry.evaluations import EVALUATION_COLUMNS, evaluation_rows
 
 
@@ -14,5 +14,5 @@ def evaluations(f: dict) -> str:
         return "\n".join(out)
     out.append("Win rates are pairwise, judged in both answer orders, with a bootstrap interval over "
                "instructions (`selfinstruct eval judge` / `eval compare`).\n")
-    out.append(table(EVALUATION_COLUMNS, evaluation_rows(models)))
+    out.append(md_table(EVALUATION_COLUMNS, evaluation_rows(models)))
     return "\n".join(out)

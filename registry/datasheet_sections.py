@@ -6,9 +6,18 @@ its cells itself), so a licence or a human answer can never inject HTML, links o
 
 from __future__ import annotations
 
-from registry.datasheet import human, table
 from registry.datasheet_evaluations import evaluations
-from registry.escape import md_code, md_text
+from registry.escape import md_answer, md_code, md_table, md_text
+from registry.human import SECTIONS
+
+
+def human(f: dict, key: str) -> str:
+    answer = f["human"].get(key)
+    if answer:
+        origin = "" if answer["from"] == f["ref"] else f", carried from {answer['from']}"
+        return f"**{SECTIONS[key]}** *(human{md_text(origin)})*\n\n{md_answer(answer['text'])}\n"
+    command = md_code(f"selfinstruct registry datasheet {f['ref']} --set {key}=...")
+    return f"**{SECTIONS[key]}**\n\n_Unanswered. Set it with {command}._\n"
 
 
 def not_recorded(value) -> str:
@@ -47,13 +56,13 @@ def composition(f: dict) -> str:
             out.append(f"Shared with input {md_text(p['parent'])}: {p['shared']:,} rows ({p['share']:.1%} of this "
                        "version).\n")
     out.append("Length in words (whitespace-separated tokens):\n")
-    out.append(table(["field", "min", "p25", "median", "p75", "max", "mean"],
+    out.append(md_table(["field", "min", "p25", "median", "p75", "max", "mean"],
                      [[c, *(d.get(k, "") for k in ("min", "p25", "median", "p75", "max", "mean"))]
                       for c, d in f["lengths"].items()]))
     v = f["verbs"]
     out.append(f"Leading verbs of instructions ({v['parsed_share']:.1%} of instructions start with a verb by a "
                f"heuristic parse; {v['distinct_verbs']:,} distinct verbs). Top verbs and their most frequent objects:\n")
-    out.append(table(["verb", "count", "top objects"],
+    out.append(md_table(["verb", "count", "top objects"],
                      [[t["verb"], t["count"], ", ".join(f"{o['object']} ({o['count']})" for o in t["objects"])]
                       for t in v["top_verbs"]]))
     n = f["novelty"]
@@ -61,7 +70,7 @@ def composition(f: dict) -> str:
         used = f"a random sample of {n['rows_used']:,} of {n['rows_total']:,}" if n["sampled"] else f"all {n['rows_used']:,}"
         out.append(f"Novelty: ROUGE-L F of each instruction to its most similar seed instruction ({used} instructions, "
                    f"{n['seeds']} seeds from {md_code(n['seed_file'])}; mean {n['mean']}):\n")
-        out.append(table(["ROUGE-L", "instructions"],
+        out.append(md_table(["ROUGE-L", "instructions"],
                          [[f"{n['bins'][i]:.1f}-{n['bins'][i + 1]:.1f}", c] for i, c in enumerate(n["counts"])]))
     else:
         out.append("Novelty against seeds: not computed (no seed file recorded or given; pass `--seeds PATH`).\n")
@@ -87,7 +96,7 @@ def collection(f: dict) -> str:
             ("Run directory", not_recorded(lin.get("run_dir"))), ("Source", not_recorded(lin.get("source"))),
             ("Parameters", not_recorded(own.get("parameters"))),
             ("Software", ", ".join(f"{k} {v}" for k, v in f["software"].items() if v))]
-    return "## Collection process\n\n" + table(["", ""], rows)
+    return "## Collection process\n\n" + md_table(["", ""], rows)
 
 
 def preprocessing(f: dict) -> str:
@@ -97,12 +106,12 @@ def preprocessing(f: dict) -> str:
     if not (counts or drops or filters):
         out.append("No filtering or cleaning recorded for this version's operation.\n")
     if counts:
-        out.append(table(["stage", "rows"], [[k, v] for k, v in counts.items()]))
+        out.append(md_table(["stage", "rows"], [[k, v] for k, v in counts.items()]))
     if filters:
-        out.append(table(["filter setting", "value"], [[k, "off" if v is None else not_recorded(v)]
+        out.append(md_table(["filter setting", "value"], [[k, "off" if v is None else not_recorded(v)]
                                                       for k, v in filters.items()]))
     if drops:
-        out.append(table(["rule", "rows dropped"], sorted(drops.items(), key=lambda kv: -kv[1])))
+        out.append(md_table(["rule", "rows dropped"], sorted(drops.items(), key=lambda kv: -kv[1])))
     return "\n".join(out)
 
 
@@ -110,7 +119,7 @@ def uses(f: dict) -> str:
     out = ["## Uses\n"]
     if f["uses"]:
         out.append("Recorded uses of this version:\n")
-        out.append(table(["kind", "model", "output", "recipe", "started"],
+        out.append(md_table(["kind", "model", "output", "recipe", "started"],
                          [[not_recorded(u.get("kind")), not_recorded(u.get("model")), not_recorded(u.get("output")),
                            not_recorded(u.get("recipe")), not_recorded(u.get("started") or u.get("recorded"))]
                           for u in f["uses"]]))
@@ -125,7 +134,7 @@ def distribution(f: dict) -> str:
     out = ["## Distribution\n", f"Declared licence (Hub `license`): {md_code(f['hub_licence'])}. "
            f"Effective use class from the inherited conditions: **{f['use_class']}**.\n"]
     if f["conditions"]:
-        out.append(table(["source", "condition", "use class"],
+        out.append(md_table(["source", "condition", "use class"],
                          [[c["source"], c["text"], c["use_class"]] for c in f["conditions"]]))
     else:
         out.append("No licence, seed set or generator terms recorded, so the use class is unspecified.\n")

@@ -1,23 +1,21 @@
 """Derivations: child versions made from registered versions, with the operation recorded.
 
-`sample` and `merge` need only the registry; `filter` and `dedup` reuse the generation engine's
-rules (`selfinstruct.filters`, `selfinstruct.dedup`) so a derived version is cleaned exactly as a
-generation run would clean it.
+`sample` and `merge` need only the registry. Derivations that run the generation engine (`filter`,
+`dedup`) are composed above the registry, in selfinstruct/cli_derive.py.
 """
 
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Sequence
 
 import polars as pl
 
+from records.hashing import row_digests
 from registry.commit import commit
 from registry.errors import RegistryError
-from registry.hashing import row_digests
 from registry.manifest import Version
-from registry.store import as_store, open_version, resolve
+from registry.versions import as_store, open_version, resolve
 
 
 def sample(ref: str, *, into: str, n: int | None = None, fraction: float | None = None, seed: int = 0,
@@ -62,39 +60,3 @@ def merge(refs: Sequence[str], *, into: str, keep_duplicates: bool = False, root
                           **{f"from {p.ref}": f.height for p, f in zip(parents, frames)}},
                "drops": drops}
     return commit(frame, name=into, lineage=lineage, parents=[p.ref for p in parents], root=store)
-
-
-def filter_version(ref: str, *, into: str, profile: str = "strict", language: str = "en", root=None) -> Version:
-    """Drop rows the generation engine's filters reject, counting drops per rule."""
-    from selfinstruct.filters import filter_reason
-
-    store = as_store(root)
-    parent = resolve(ref, root=store)
-    frame = open_version(parent, root=store)
-    reasons = [filter_reason(r, profile=profile, language=language) for r in frame.iter_rows(named=True)]
-    keep = [i for i, r in enumerate(reasons) if r is None]
-    lineage = {"operation": "filter", "parameters": {"profile": profile, "language": language},
-               "filters": {"profile": profile, "language": language},
-               "counts": {"before": frame.height, "after": len(keep)},
-               "drops": dict(Counter(r for r in reasons if r is not None).most_common())}
-    return commit(frame[keep], name=into, lineage=lineage, parents=[parent.ref], root=store)
-
-
-def dedup_version(ref: str, *, into: str, seeds: Sequence[str] = (), rouge_threshold: float = 0.7,
-                  tokenizer: str = "rouge", minhash_threshold: float | None = None, seeds_name: str | None = None,
-                  root=None) -> Version:
-    """Drop near-duplicate rows with the generation engine's dedup (ROUGE-L vs seeds and kept rows)."""
-    from selfinstruct.dedup import dedup_records
-
-    store = as_store(root)
-    parent = resolve(ref, root=store)
-    frame = open_version(parent, root=store)
-    decisions = dedup_records(frame.to_dicts(), seeds=seeds, rouge_threshold=rouge_threshold,
-                              tokenizer=tokenizer, minhash_threshold=minhash_threshold)
-    keep = sorted(d.index for d in decisions if d.kept)
-    params = {"rouge_threshold": rouge_threshold, "tokenizer": tokenizer, "minhash_threshold": minhash_threshold,
-              "seeds": len(seeds), "seeds_name": seeds_name}
-    lineage = {"operation": "dedup", "parameters": params, "filters": params,
-               "counts": {"before": frame.height, "after": len(keep)},
-               "drops": dict(Counter(d.reason or "duplicate" for d in decisions if not d.kept).most_common())}
-    return commit(frame[keep], name=into, lineage=lineage, parents=[parent.ref], root=store)

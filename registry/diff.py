@@ -14,16 +14,16 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from records.hashing import row_digests
+from records.schema import RECORD_FIELDS
 from registry.errors import RegistryError
-from registry.hashing import row_digests
 from registry.manifest import Version
 from registry.stats import basic_stats
-from registry.store import as_store, open_version, resolve
+from registry.versions import as_store, open_version, resolve
 
 NEAR_DUP_THRESHOLD = 0.5
 NEAR_DUP_MAX_ROWS = 50_000  # beyond this the near-duplicate stage is skipped and the report says so
 _WORD = re.compile(r"\w+")
-FIELDS = ("instruction", "input", "output")
 KINDS = ("added", "removed", "changed")
 
 
@@ -96,7 +96,7 @@ def diff(a: str, b: str, *, root=None, examples: int = 3) -> dict:
 
 def summarize(c: Comparison, *, examples: int = 3) -> dict:
     ca, cb = text_columns(c.fa), text_columns(c.fb)
-    fields = {f: 0 for f in FIELDS}
+    fields = {f: 0 for f in RECORD_FIELDS}
     for i, j in c.pairs:
         for f in fields:
             fields[f] += ca[f][i] != cb[f][j]
@@ -135,12 +135,12 @@ def diff_rows(c: Comparison, show=KINDS) -> list[dict]:
         for i, j in c.pairs:
             before, after = c.fa.row(i, named=True), c.fb.row(j, named=True)
             out.append({"kind": "changed", "a_row": i, "b_row": j, "before": before, "after": after,
-                        "fields": [f for f in FIELDS if before.get(f) != after.get(f)]})
+                        "fields": [f for f in RECORD_FIELDS if before.get(f) != after.get(f)]})
     return out
 
 
 def text_columns(frame: pl.DataFrame) -> dict[str, list]:
-    return {c: frame.get_column(c).to_list() for c in ("instruction", "input", "output")}
+    return {c: frame.get_column(c).to_list() for c in RECORD_FIELDS}
 
 
 def gap_ids(shared_flags: list[bool]) -> list[int]:
@@ -200,7 +200,7 @@ def pair_edits(fa: dict, fb: dict, gone: list[int], new: list[int], gap_a=None, 
 
 
 def _words(frame: dict, i: int) -> set[str]:
-    return set(_WORD.findall(" ".join(frame[c][i] or "" for c in ("instruction", "input", "output")).lower()))
+    return set(_WORD.findall(" ".join(frame[c][i] or "" for c in RECORD_FIELDS).lower()))
 
 
 def pair_near_duplicates(fa, fb, gone, new) -> list[tuple[int, int]]:

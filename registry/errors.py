@@ -26,12 +26,3 @@ class CorruptError(RegistryError):
 class StoreUnsupportedError(RegistryError):
     """The storage behind the root lacks a primitive commits rely on (e.g. conditional writes)."""
 
-
-class ImportFormatError(RegistryError):
-    """A malformed input file: names the file, the 1-based line and the field at fault."""
-
-    def __init__(self, path: str, message: str, *, line: int | None = None, field: str | None = None):
-        self.path, self.line, self.field, self.message = str(path), line, field, message
-        where = self.path + (f":{line}" if line is not None else "")
-        what = f"field '{field}': " if field else ""
-        super().__init__(f"{where}: {what}{message}")

@@ -13,7 +13,7 @@ import polars as pl
 
 from registry.errors import RegistryError
 from registry.outputs import HF_FOLDER_ENTRIES, atomic_output, check_output
-from registry.store import as_store, open_version, resolve
+from registry.versions import as_store, open_version, resolve
 
 EXPORT_FORMATS = ("jsonl", "alpaca-json", "parquet", "hf")
 

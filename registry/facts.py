@@ -6,16 +6,17 @@ from pathlib import Path
 
 import polars as pl
 
-from registry.aliases import current_aliases
-from registry.hashing import row_digests
+from records.hashing import row_digests
+from records.schema import RECORD_FIELDS
+from registry.evaluations import trained_models
 from registry.human import human_sections
 from registry.licence import effective_class, hub_licence, inherited_conditions
 from registry.manifest import Version
 from registry.novelty import DEFAULT_SAMPLE, load_seed_instructions, nearest_seed_rouge
 from registry.stats import basic_stats, length_summary, verb_analysis, word_lengths
-from registry.store import as_store, list_datasets, list_versions, open_version, resolve, walk_ancestry
 from registry.uses import list_uses
-from registry.evaluations import trained_models
+from registry.versions import current_aliases
+from registry.versions import as_store, list_datasets, list_versions, open_version, resolve, walk_ancestry
 
 
 def size_category(n: int) -> str:
@@ -59,7 +60,7 @@ def collect_facts(version: Version, *, root=None, frame: pl.DataFrame | None = N
         "registry": store.url, "lineage": m.get("lineage") or {}, "software": m.get("software", {}),
         "parents": m.get("parents", []), "storage": m.get("storage", {}),
         "stats": basic_stats(frame), "lengths": length_summary(frame),
-        "length_values": {c: word_lengths(frame, c) for c in ("instruction", "input", "output")},
+        "length_values": {c: word_lengths(frame, c) for c in RECORD_FIELDS},
         "verbs": verb_analysis(frame),
         "aliases": sorted(a for a, n in current_aliases(store, version.name).items() if n == version.number),
         "uses": list_uses(version, root=store),

@@ -13,9 +13,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from registry.aliases import current_aliases
 from registry.leases import DEFAULT_WAIT_S, clear_stale, gc_lock
-from registry.store import as_store, dataset_dir, dumps, list_datasets, list_versions, manifest_path
+from registry.versions import current_aliases
+from registry.versions import as_store, dataset_dir, dumps, list_datasets, list_versions, manifest_path
 
 DEFAULT_GRACE_S = 3600
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from registry.errors import RegistryError
 from registry.manifest import Version, now_iso
-from registry.store import as_store, dataset_dir, dumps, resolve, walk_ancestry
+from registry.versions import as_store, dataset_dir, dumps, resolve, walk_ancestry
 
 # Questions from Gebru et al., "Datasheets for Datasets" (arXiv 1803.09010), that only a person can answer.
 SECTIONS = {

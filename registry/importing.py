@@ -6,9 +6,9 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from records.files import detect_format, read_frame
+from records.hashing import frame_hash
 from registry.commit import check_frame, commit
-from registry.formats import detect_format, read_records
-from registry.hashing import frame_hash
 from registry.manifest import Version
 
 
@@ -23,19 +23,19 @@ def file_sha256(path: Path) -> str:
 def import_hash(path, fmt: str = "auto") -> str:
     """The content hash `path` would have as a version once imported (nothing is committed)."""
     path = Path(path)
-    return frame_hash(check_frame(read_records(path, detect_format(path) if fmt == "auto" else fmt)))
+    return frame_hash(check_frame(read_frame(path, detect_format(path) if fmt == "auto" else fmt)))
 
 
 def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = (), licence: str | None = None,
                 generator: str | None = None, provider: str | None = None, seeds_path: str | None = None,
                 root=None) -> Version:
     """Read, validate and commit `path`; nothing is committed when the file is malformed."""
-    from registry.store import as_store
+    from registry.versions import as_store
 
     root = as_store(root)  # an unusable registry root is refused before the file is read
     path = Path(path)
     fmt = detect_format(path) if fmt == "auto" else fmt
-    frame = read_records(path, fmt)
+    frame = read_frame(path, fmt)
     lineage: dict = {
         "operation": "import",
         "parameters": {"format": fmt},

@@ -9,11 +9,14 @@ import platform
 from dataclasses import dataclass, field
 from importlib import metadata
 
+import records
+from registry.errors import CorruptError
+from registry.shards import ShardRef, check_object_path, layout_relpath
+
 # Format 2 manifests carry `seal`, a hash of every other field (lineage, licence, parents...);
 # format 1 manifests (written before sealing) still open and verify, reported as unsealed.
 FORMAT = "selfinstruct-registry/2"
 FORMATS = ("selfinstruct-registry/1", FORMAT)
-REQUIRED_COLUMNS = ("instruction", "input", "output")
 # Libraries whose versions change what a dataset means or how it was filtered
 # (datasketch MinHash signatures and rouge-score tokenisation differ across releases).
 TRACKED_LIBRARIES = ("selfinstruct", "polars", "datasketch", "rouge-score", "fsspec")
@@ -57,13 +60,8 @@ def software_versions() -> dict:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = None
-    if out.get("selfinstruct") is None:
-        try:
-            import selfinstruct
-
-            out["selfinstruct"] = selfinstruct.__version__
-        except ImportError:
-            pass
+    if out.get("selfinstruct") is None:  # run from a checkout, not installed: the tree's own version
+        out["selfinstruct"] = records.__version__
     return out
 
 
@@ -92,8 +90,6 @@ def sealed(record: dict) -> dict:
 
 def check_seal(record: dict, path: str) -> bool:
     """True when `record` carries a matching seal, False when it has none; CorruptError when it differs."""
-    from registry.errors import CorruptError
-
     if "seal" not in record:
         return False
     if record["seal"] != seal_of(record):
@@ -104,9 +100,6 @@ def check_seal(record: dict, path: str) -> bool:
 
 def check_manifest(manifest, path: str, *, name: str | None = None, number: int | None = None) -> dict:
     """`manifest` if it is a well-formed manifest whose object paths stay inside the root, else CorruptError."""
-    from registry.errors import CorruptError
-    from registry.shards import ShardRef, check_object_path, layout_relpath
-
     def bad(why: str):
         raise CorruptError(f"{path}: not a valid manifest ({why})")
 

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 
+from records.refs import is_name, is_selector
 from registry.errors import NotFoundError, UnsafeNameError
-
-# One path segment of safe characters: no separators, no leading dot (so no "..", no hidden files).
-# Always used with fullmatch: a `$` anchor would let a trailing newline through.
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
-_HEX = re.compile(r"[0-9a-f]{4,64}")
 RESERVED_ALIASES = frozenset({"latest"})
 
 
@@ -29,7 +24,7 @@ class Ref:
 
 def check_name(name: str, *, kind: str = "dataset name") -> str:
     """Return `name` if it is one safe path segment, else raise UnsafeNameError."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
+    if not is_name(name):
         raise UnsafeNameError(
             f"invalid {kind} {name!r}: use 1-128 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit, with no '..' or '/'"
@@ -55,14 +50,9 @@ def parse_ref(ref: str) -> Ref:
         raise UnsafeNameError(f"invalid reference {ref!r}: nothing after '@'; use {name}, {name}@latest, "
                               f"{name}@NUMBER or {name}@ALIAS")
     selector = selector or "latest"
-    if not selector.isdigit() and not _HEX.fullmatch(selector):
+    if not is_selector(selector):
         check_name(selector, kind="version selector")
     return Ref(name, selector)
-
-
-def is_hash_prefix(selector: str) -> bool:
-    """True when a selector can be a content-hash prefix (hex, at least 4 characters, not all digits)."""
-    return bool(_HEX.fullmatch(selector)) and not selector.isdigit()
 
 
 def raise_not_found(what: str, wanted: str, existing: list[str]) -> None:

@@ -1,6 +1,6 @@
 """ROUGE-L of each instruction to its nearest seed instruction (Self-Instruct's novelty figure).
 
-Uses the toolkit's own ROUGE-L (`selfinstruct.rouge`, equal to rouge-score's). The comparison is
+Uses the toolkit's own ROUGE-L (`records.rouge`, equal to rouge-score's). The comparison is
 quadratic, so large versions are sampled; the result says how many rows it used.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from selfinstruct.io import read_json_objects
-from selfinstruct.rouge import rouge_l, tokenize
+from records.files import read_json_objects
+from records.rouge import rouge_l, tokenize
 
 DEFAULT_SAMPLE = 500
 BINS = [i / 10 for i in range(11)]

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from registry.hashing import bytes_hash, content_hash
-from registry.storage import Store
+from records.hashing import bytes_hash, content_hash
+from registry.fs import Store
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "statistics": False}
 # The only object paths a manifest may name: nothing outside ROOT/objects, no `..`, no absolute path.

@@ -7,7 +7,8 @@ from collections import Counter
 
 import polars as pl
 
-FIELDS = ("instruction", "input", "output")
+from records.schema import RECORD_FIELDS
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 # Words that open a question or a clause rather than an imperative verb, and words skipped
 # between a verb and its object. A heuristic stand-in for the constituency parse behind
@@ -51,7 +52,7 @@ def basic_stats(frame: pl.DataFrame) -> dict:
     out: dict = {"rows": frame.height}
     if frame.height == 0:
         return out
-    words = frame.select(*[word_count(pl.col(c).fill_null("")).alias(c) for c in FIELDS])
+    words = frame.select(*[word_count(pl.col(c).fill_null("")).alias(c) for c in RECORD_FIELDS])
     agg = frame.select(
         pl.col("input").fill_null("").str.strip_chars().ne("").mean().alias("share_with_input"),
         (pl.col("input").fill_null("").str.strip_chars().ne("") & is_placeholder(pl.col("input")))
@@ -61,8 +62,8 @@ def basic_stats(frame: pl.DataFrame) -> dict:
         pl.col("output").fill_null("").str.strip_chars().eq("").sum().alias("empty_outputs"),
         (pl.len() - pl.col("instruction").n_unique()).alias("duplicate_instructions"),
     ).hstack(words.select(
-        *[pl.col(c).mean().alias(f"{c}_words_mean") for c in FIELDS],
-        *[pl.col(c).median().alias(f"{c}_words_median") for c in FIELDS],
+        *[pl.col(c).mean().alias(f"{c}_words_mean") for c in RECORD_FIELDS],
+        *[pl.col(c).median().alias(f"{c}_words_median") for c in RECORD_FIELDS],
     )).row(0, named=True)
     for k, v in agg.items():
         out[k] = round(float(v), 4) if isinstance(v, float) else int(v)
@@ -79,7 +80,7 @@ def length_summary(frame: pl.DataFrame) -> dict[str, dict]:
     """Per field: words min, quartiles, max, mean (Data Cards' descriptive statistics table), plus the
     input over real inputs only (neither empty nor a placeholder)."""
     out = {}
-    for c in (*FIELDS, REAL_INPUT):
+    for c in (*RECORD_FIELDS, REAL_INPUT):
         source = real_inputs(frame).to_frame() if c == REAL_INPUT else frame
         words = source.select(word_count(pl.col(c if c != REAL_INPUT else "input").fill_null("")).alias("w"))["w"]
         if words.len() == 0:

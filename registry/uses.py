@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from registry.manifest import Version, now_iso
-from registry.store import as_store, dataset_dir, dumps, resolve
+from registry.versions import as_store, dataset_dir, dumps, resolve
 
 
 def record_use(ref, use: dict, *, root=None) -> None:

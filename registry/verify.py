@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from registry.aliases import alias_events
+from records.hashing import content_hash, row_digests
 from registry.errors import RegistryError
-from registry.hashing import content_hash, row_digests
 from registry.manifest import Version
 from registry.names import parse_ref
 from registry.shards import layout_hash, read_layout, read_shard
-from registry.store import as_store, list_datasets, manifest_path, read_version, resolve, version_numbers
+from registry.versions import alias_events
+from registry.versions import as_store, list_datasets, manifest_path, read_version, resolve, version_numbers
 
 
 @dataclass

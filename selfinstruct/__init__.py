@@ -1,3 +1,3 @@
 """selfinstruct: grow instruction-following datasets from seed tasks."""
 
-__version__ = "0.1.0"
+from records import __version__  # one version for the whole distribution

@@ -12,8 +12,10 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from records.errors import InputError
+from records.schema import RECORD_FIELDS
 from selfinstruct import __version__
-from selfinstruct.errors import BackendError, ConfigError, InputError, SelfInstructError
+from selfinstruct.errors import BackendError, ConfigError, SelfInstructError
 from selfinstruct.journal import RunLocked
 
 CREDENTIALS_HELP = """\
@@ -54,7 +56,7 @@ def cli() -> None:
 
 def _fail(error: Exception, code: int = 1) -> click.ClickException:
     """One line on stderr, no traceback; URLs in the message lose their credentials."""
-    from selfinstruct.redact import redact_text
+    from records.redact import redact_text
 
     failure = click.ClickException(redact_text(str(error)))
     failure.exit_code = code
@@ -204,7 +206,7 @@ def _default_run_dir(output: str | None, dataset: str | None) -> str | None:
 def _check_before_sending(cfg, output, run_dir, dataset) -> None:
     """Everything that would fail after a paid run, checked before the first request: exit 2."""
     from registry.errors import RegistryError
-    from selfinstruct.io import RECORD_SUFFIXES, check_writable
+    from records.files import RECORD_SUFFIXES, check_writable
     from selfinstruct.prompts import load_template
 
     try:
@@ -218,7 +220,7 @@ def _check_before_sending(cfg, output, run_dir, dataset) -> None:
             check_writable(run_dir, folder=True)
         if cfg.prompt_file is not None:
             load_template(cfg.prompt_file)
-    except (SelfInstructError, RegistryError) as e:  # InputError, or the registry's UnsafeNameError
+    except (InputError, SelfInstructError, RegistryError) as e:  # or the registry's UnsafeNameError
         raise _bad_input(e) from None
 
 
@@ -281,7 +283,7 @@ def _run_with_progress(run_generation, cfg, backend, run_dir, quiet, salvage=Fal
 
 
 def _replay(cfg, run_dir, output, dataset, registry_root, as_json):
-    from selfinstruct.backends.replay import read_recorded_run
+    from selfinstruct.journal import read_recorded_run
     from selfinstruct.generate import replay
 
     if not run_dir:
@@ -306,7 +308,7 @@ def _replay(cfg, run_dir, output, dataset, registry_root, as_json):
 
 
 def _finish(result, cfg, output, dataset, registry_root, as_json):
-    from selfinstruct.io import write_records
+    from records.files import write_records
 
     n = write_records(output, result.records) if output else len(result.records)
     summary = {"output": output, "records": n, "run_dir": str(result.run_dir), "stopped_by": result.stopped_by,
@@ -371,7 +373,7 @@ def _print_plan(cfg, run_dir, as_json) -> None:
 
     try:
         plan = plan_run(cfg, run_dir)
-    except SelfInstructError as e:
+    except (InputError, SelfInstructError) as e:
         raise _fail(e) from None
     if as_json:
         click.echo(json.dumps(plan, indent=2))
@@ -405,7 +407,7 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
     """
     from selfinstruct.config import check_dedup_thresholds
     from selfinstruct.dedup import dedup_records
-    from selfinstruct.io import RECORD_SUFFIXES, check_writable, read_records, write_records
+    from records.files import RECORD_SUFFIXES, check_writable, read_records, write_records
     from selfinstruct.seeds import load_seeds
 
     try:
@@ -424,7 +426,7 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
     decisions = dedup_records(records, seeds=seed_texts, rouge_threshold=rouge_threshold, tokenizer=rouge_tokenizer,
                               minhash_threshold=minhash_threshold, report_floor=rouge_threshold)
     kept = [records[d.index] for d in decisions if d.kept]
-    write_records(output, kept, ("instruction", "input", "output"))
+    write_records(output, kept, RECORD_FIELDS)
     drops: dict[str, int] = {}
     for d in decisions:
         if not d.kept:
@@ -436,7 +438,7 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
         write_records(dropped, [{**records[d.index], "drop_reason": d.reason, "collided_with": collided(d),
                                  "rouge_l": d.score if d.reason == "rouge_duplicate" else None,
                                  "record_index": d.index} for d in decisions if not d.kept],
-                      ("instruction", "input", "output", "drop_reason", "collided_with", "rouge_l", "record_index"))
+                      (*RECORD_FIELDS, "drop_reason", "collided_with", "rouge_l", "record_index"))
     if as_json:
         click.echo(json.dumps({"input": len(records), "kept": len(kept), "drops": drops, "output": output,
                                "dropped_file": dropped}))
@@ -462,7 +464,7 @@ def _add_subgroups() -> None:
     from evaluation.cli import eval_group
     from evaluation.cli_answer import chat_command
     from finetune.cli import finetune
-    from registry.cli import registry
+    from selfinstruct.cli_derive import registry  # the registry group with filter and dedup mounted
     from webapp.cli import serve
 
     cli.add_command(registry)

@@ -113,7 +113,7 @@ class GenerateConfig:
 
     def to_dict(self) -> dict:
         """The config as journaled and recorded in lineage: base_url without credentials."""
-        from selfinstruct.redact import redact_url
+        from records.redact import redact_url
 
         return {**asdict(self), "base_url": redact_url(self.base_url)}
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from selfinstruct.rouge import tokenize
+from records.rouge import tokenize
+from records.schema import RECORD_FIELDS
 from selfinstruct.rouge_index import RougeIndex, RougeVerdict
 
 __all__ = [
@@ -107,7 +108,7 @@ class DedupDecision:
 
 def record_text(record: dict) -> str:
     """The whole record as one text: instruction, input and output on separate lines."""
-    return "\n".join(str(record.get(k) or "") for k in ("instruction", "input", "output"))
+    return "\n".join(str(record.get(k) or "") for k in RECORD_FIELDS)
 
 
 def dedup_records(records: Iterable[dict], *, seeds: Iterable[str] = (), rouge_threshold: float = 0.7,

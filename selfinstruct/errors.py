@@ -1,20 +1,10 @@
-"""Errors a user can act on: each names the file, line and field at fault."""
+"""Errors of the generation engine a user can act on (a malformed input file is records.errors.InputError)."""
 
 from __future__ import annotations
 
 
 class SelfInstructError(Exception):
     """Base class for errors shown to users without a stack trace."""
-
-
-class InputError(SelfInstructError):
-    """A malformed input file: names the file, the 1-based line and the field."""
-
-    def __init__(self, path: str, message: str, *, line: int | None = None, field: str | None = None):
-        self.path, self.line, self.field, self.message = str(path), line, field, message
-        where = self.path + (f":{line}" if line is not None else "")
-        what = f"field '{field}' " if field else ""
-        super().__init__(f"{where}: {what}{message}")
 
 
 class BackendError(SelfInstructError):

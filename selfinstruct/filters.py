@@ -13,6 +13,8 @@ import re
 import string
 from collections.abc import Callable
 
+from records.schema import RECORD_FIELDS
+
 Check = Callable[[dict], str | None]
 
 # Alpaca's blacklist: tasks a text-only model cannot do (images, files, audio, real-world actions).
@@ -127,7 +129,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 def control_characters(rec: dict) -> str | None:
     """`control_characters`: C0/C1 control characters other than tab and newline in any field."""
-    for key in ("instruction", "input", "output"):
+    for key in RECORD_FIELDS:
         if _CONTROL.search(rec.get(key, "")):
             return "control_characters"
     return None

@@ -18,17 +18,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from records.files import write_records
+from records.redact import redact
+from records.schema import RECORD_FIELDS
 from selfinstruct.accounting import Usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
 from selfinstruct.concurrency import AdaptiveLimit
 from selfinstruct.config import GenerateConfig
 from selfinstruct.errors import SelfInstructError
-from selfinstruct.io import write_records
 from selfinstruct.journal import Journal, JournalState
+from selfinstruct.payloads import make_request, stops_for
 from selfinstruct.pricing import load_pricing, price_for
 from selfinstruct.prompts import load_shipped, load_template
-from selfinstruct.redact import redact
-from selfinstruct.requests import make_request, stops_for
 from selfinstruct.seeds import load_seeds
 from selfinstruct.sieve import Sieve, SieveStats, annotate_nearest
 from selfinstruct.sieve_worker import SieveWorker
@@ -134,7 +135,7 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                     driver.issued(request)
                     next_id += 1
                 target = answerer if request.get("stage") in ANSWERING else backend
-                in_flight[asyncio.create_task(_timed(target, request, decoding_for(cfg, request)))] = (request, reserve)
+                in_flight[asyncio.create_task(complete_timed(target, request, decoding_for(cfg, request)))] = (request, reserve)
             progress.update(kept=len(sieve.kept), target=cfg.num_instructions, in_flight=len(in_flight),
                             requests=usage.requests, dollars=usage.dollars)
             if sieving is None and queued:
@@ -178,7 +179,7 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
         raise
     finally:
         try:
-            await _drain(in_flight, journal)
+            await drain_in_flight(in_flight, journal)
         finally:
             journal.close()
             if sieving is not None:
@@ -278,7 +279,10 @@ def _enough_in_flight(cfg: GenerateConfig, sieve, in_flight: dict, unsieved_prom
     return expected >= need
 
 
-async def _timed(backend: Backend, request: dict, decoding: Decoding) -> dict:
+async def complete_timed(backend: Backend, request: dict, decoding: Decoding) -> dict:
+    """Send one journaled request and return its `response` journal record (latency, usage, replies).
+
+    Shared by every loop that journals backend replies: generation, `eval answer`, `eval judge`."""
     t0 = time.perf_counter()
     response = await backend.complete(request["prompts"], decoding)
     record = {"id": request["id"], "latency_s": round(time.perf_counter() - t0, 3), "attempts": response.attempts,
@@ -289,7 +293,7 @@ async def _timed(backend: Backend, request: dict, decoding: Decoding) -> dict:
     return record
 
 
-async def _drain(in_flight: dict, journal: Journal) -> None:
+async def drain_in_flight(in_flight: dict, journal: Journal) -> None:
     """After an error, still journal every response that arrives; the rest fail or are cancelled."""
     if not in_flight:
         return
@@ -359,9 +363,9 @@ def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: l
     """kept.jsonl (with nearest instruction and score), dropped.jsonl (with reasons), summary.json."""
     annotate_nearest(result.kept, seed_instructions, threshold=cfg.rouge_threshold, tokenizer=cfg.rouge_tokenizer)
     extra = ("most_similar", "rouge_l", "request_id", "prompt")
-    write_records(result.run_dir / "kept.jsonl", result.kept, ("instruction", "input", "output", *extra))
+    write_records(result.run_dir / "kept.jsonl", result.kept, (*RECORD_FIELDS, *extra))
     write_records(result.run_dir / "dropped.jsonl", result.dropped,
-                  ("instruction", "input", "output", "drop_reason", "collided_with", "rouge_l", "request_id", "prompt"))
+                  (*RECORD_FIELDS, "drop_reason", "collided_with", "rouge_l", "request_id", "prompt"))
     summary = redact({"config": cfg.to_dict(), "lineage": result.lineage, "stopped_by": result.stopped_by})
     (result.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
 

@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selfinstruct.errors import InputError, SelfInstructError
+from records.errors import InputError
+from selfinstruct.errors import SelfInstructError
 
 JOURNAL = "journal.jsonl"
 LOCK = "run.lock"
@@ -149,6 +150,15 @@ def _parse_line(raw: bytes, requests: dict) -> dict:
     if entry.get("event") == "request" and not isinstance(entry.get("id"), int):
         raise ValueError("request without an integer id")
     return entry
+
+
+def read_recorded_run(run_dir: str | Path) -> JournalState:
+    """The journal of an earlier run, for `--backend replay`: its start events (model, endpoint) and
+    responses in arrival order. Replay re-sieves paid-for output with new settings at no cost."""
+    path = Path(run_dir) / JOURNAL
+    if not path.exists():
+        raise SelfInstructError(f"{path}: no journal to replay (is --run-dir the directory of an earlier run?)")
+    return read_journal(path)
 
 
 def read_journal(path: str | Path, *, repair: bool = False, salvage: bool = False) -> JournalState:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from records.schema import RECORD_FIELDS
 from selfinstruct.prompts import NOINPUT
 
 # A label at the start of a line: optional Markdown emphasis or heading marks, an optional task
@@ -98,9 +99,9 @@ def _group_fields(text: str) -> list[dict[str, str]]:
 
 
 def _to_record(fields: dict[str, str]) -> dict | None:
-    if not {"instruction", "input", "output"} <= fields.keys():
+    if not set(RECORD_FIELDS) <= fields.keys():
         return None
-    instruction, inp, output = (fields[k] for k in ("instruction", "input", "output"))
+    instruction, inp, output = (fields[k] for k in RECORD_FIELDS)
     instruction = _BULLET.sub("", instruction)
     if not instruction or not output:
         return None

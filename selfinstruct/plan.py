@@ -7,9 +7,9 @@ from pathlib import Path
 
 from selfinstruct.config import GenerateConfig
 from selfinstruct.journal import JOURNAL, read_journal
+from selfinstruct.payloads import make_request
 from selfinstruct.pricing import load_pricing, price_for
 from selfinstruct.prompts import load_template, render_example
-from selfinstruct.requests import make_request
 from selfinstruct.seeds import load_seeds
 from selfinstruct.tokens import get_counter
 

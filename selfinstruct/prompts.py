@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from selfinstruct.errors import InputError
+from records.errors import InputError
 
 NOINPUT = "<noinput>"
 

@@ -1,7 +1,7 @@
 """An incremental pool answering "does this text score ROUGE-L > threshold against any earlier one?".
 
 Decisions equal an exhaustive scan with rouge-score, at near-linear cost: a candidate
-filter (`selfinstruct.rouge_filter`, where the completeness argument is written out)
+filter (`selfinstruct.rouge_candidates`, where the completeness argument is written out)
 proposes the few texts that could reach the bound, and each is scored with an exact LCS
 and rouge-score's own arithmetic.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from selfinstruct.rouge import fmeasure_from_lcs, lcs_with_masks, match_masks, tokenize
-from selfinstruct.rouge_filter import CandidateFilter
+from records.rouge import fmeasure_from_lcs, lcs_with_masks, match_masks, tokenize
+from selfinstruct.rouge_candidates import CandidateFilter
 
 _FIRST_REBUILD = 512  # re-rank elements by frequency at 512, 1024, 2048, ... texts
 

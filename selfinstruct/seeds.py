@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from selfinstruct.errors import InputError
-from selfinstruct.io import check_text, read_json_objects, read_text_utf8, validate_record
+from records.errors import InputError
+from records.files import check_text, read_json_objects, read_text_utf8, validate_record
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from registry.errors import RegistryError
-from registry.store import as_store
-from selfinstruct.errors import InputError
+from registry.versions import as_store
+from records.errors import InputError
 from webapp.security import Guard
 from webapp.studies import Studies
 
@@ -57,7 +57,7 @@ def create_app(registry_root=None, studies_path=None, *, token: str | None = Non
     """The ASGI app. `token`: required on every request (rater links excepted); `loopback_only`:
     refuse a Host that is not loopback (set False when serving other machines, with a token);
     `chat`: a webapp.chat.ChatService naming the model of the chat page."""
-    from registry.storage import default_root
+    from registry.fs import default_root
     from webapp import browse_views, chat_views, study_views
 
     if studies_path is None:

@@ -13,10 +13,11 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, StreamingResponse
 from starlette.routing import Route
 
+from records.schema import RECORD_FIELDS
 from registry.browse import list_summary, show
 from registry.diff import KINDS
 from registry.evaluations import EVALUATION_COLUMNS, evaluation_rows, trained_models
-from registry.store import resolve
+from registry.versions import resolve
 from webapp import diffs, lineage, records
 
 DIFF_PAGE = 50
@@ -66,7 +67,7 @@ def routes(app) -> list[Route]:
             raise HTTPException(404, f"{v.ref} has rows 0..{frame.height - 1}")
         record = frame.row(row, named=True)
         near = records.nearest(v).get(record["instruction"])
-        extra = {k: val for k, val in record.items() if k not in ("row", "words", "verb", "_text", *records.FIELDS)}
+        extra = {k: val for k, val in record.items() if k not in ("row", "words", "verb", "_text", *RECORD_FIELDS)}
         return app.page(request, "record.html", v=v, r=record, near=near, extra=extra, rows=frame.height)
 
     def drops_page(request):

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from registry.errors import RegistryError
-from registry.store import list_datasets, list_versions
+from registry.versions import list_datasets, list_versions
 from registry.uses import list_uses
 
 MAX_SESSIONS = 200

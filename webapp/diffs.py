@@ -8,7 +8,7 @@ import threading
 
 from registry.diff import KINDS, compare, diff_rows
 from registry.errors import RegistryError
-from registry.store import resolve
+from registry.versions import resolve
 from webapp.cache import LRU
 
 _comparisons = LRU(4)

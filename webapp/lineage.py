@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from registry.errors import RegistryError
-from registry.store import list_datasets, list_versions, resolve
+from registry.versions import list_datasets, list_versions, resolve
 from registry.uses import list_uses
 
 BOX_W, BOX_H, GAP_X, GAP_Y = 260, 58, 60, 18

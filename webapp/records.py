@@ -12,13 +12,13 @@ from pathlib import Path
 
 import polars as pl
 
+from records.schema import RECORD_FIELDS
 from registry.stats import verb_object, word_count
-from registry.store import open_version
+from registry.versions import open_version
 from webapp.cache import LRU
 
 PAGE_SIZE = 50
 SORTS = ("row", "length", "-length")
-FIELDS = ("instruction", "input", "output")
 _tables = LRU(4)
 _run_files = LRU(8)
 
@@ -29,9 +29,9 @@ def table(version, store) -> pl.DataFrame:
         frame = open_version(version, root=store)
         verbs = [verb_object(t or "")[0] or "" for t in frame.get_column("instruction").to_list()]
         return frame.with_row_index("row").with_columns(
-            sum(word_count(pl.col(c).fill_null("")) for c in FIELDS).alias("words"),
+            sum(word_count(pl.col(c).fill_null("")) for c in RECORD_FIELDS).alias("words"),
             pl.Series("verb", verbs, dtype=pl.String),
-            pl.concat_str([pl.col(c).fill_null("") for c in FIELDS], separator="\n").str.to_lowercase().alias("_text"),
+            pl.concat_str([pl.col(c).fill_null("") for c in RECORD_FIELDS], separator="\n").str.to_lowercase().alias("_text"),
         )
     return _tables.get(version.hash, build)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from selfinstruct.errors import InputError
+from records.errors import InputError
 
 
 def parse_outputs(data: bytes, label: str) -> list[dict]:

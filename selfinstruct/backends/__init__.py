@@ -12,6 +12,8 @@ BACKENDS = {
     "transformers": "a local transformers checkpoint (a path), in-process",
     "replay": "re-sieve the responses journaled in --run-dir, sending nothing",
 }
+# `replay` is a --backend choice without a client: it reads the journal of an earlier run
+# (journal.read_recorded_run) and re-sieves it (generate.replay), so build_backend never builds it.
 
 __all__ = ["BACKENDS", "Backend", "Completion", "Decoding", "Response", "build_backend", "build_response_backend"]
 
@@ -43,4 +45,7 @@ def build_backend(cfg: GenerateConfig, *, api_key: str | None = None, count_toke
         # --api completions continues the raw prompt; chat wraps it in the checkpoint's chat template, if any.
         return TransformersBackend(model, prompts_per_request=cfg.request_batch_size,
                                    chat_template=False if cfg.api == "completions" else None)
+    if cfg.backend == "replay":
+        raise ValueError("the replay backend sends nothing and has no client: re-sieve a run with "
+                         "selfinstruct.generate.replay (the CLI's --backend replay)")
     raise ValueError(f"unknown backend {cfg.backend!r}; choose one of {', '.join(BACKENDS)}")

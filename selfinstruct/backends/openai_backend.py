@@ -19,10 +19,10 @@ from urllib.parse import parse_qsl
 
 import openai
 
+from records.redact import endpoint_host, redact_text, redact_url
 from selfinstruct.backends.base import Completion, Decoding, Response
 from selfinstruct.backends.ratelimit import RateLimiter, RetryPolicy
 from selfinstruct.errors import BackendError, ConfigError
-from selfinstruct.redact import endpoint_host, redact_text, redact_url
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import pytest
 from evaluation.annotations import (annotation_scores, missing_preferences, preference_score, read_annotations,
                                     scored_rows, write_annotations)
 from evaluation.stats import pairwise_stats
-from selfinstruct.errors import InputError
+from records.errors import InputError
 
 
 @pytest.mark.parametrize("value,score", [(1, 0.0), (2, 1.0), (0, 0.5), (1.5, 0.5), ("1.0000001827", 1.827e-7),

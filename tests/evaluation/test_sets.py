@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from evaluation.sets import commit_set, load_set
+from records.errors import InputError
 from selfinstruct.cli import cli
-from selfinstruct.errors import InputError
 
 USER_ORIENTED = [
     {"id": "user_oriented_task_0", "motivation_app": "Grammarly", "instruction": "Fix the grammar.",

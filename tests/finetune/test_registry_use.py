@@ -27,7 +27,7 @@ def test_finetune_on_registered_version_records_use(tmp_path, tiny_registry, tin
     import importlib
 
     from registry.gc import retire
-    from registry.store import as_store
+    from registry.versions import as_store
 
     root, version = tiny_registry
     monkeypatch.setenv("SELFINSTRUCT_REGISTRY", root)  # the root comes from the environment

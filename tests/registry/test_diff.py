@@ -82,7 +82,7 @@ def test_shared_rows_by_join_equals_record_hashes():
     import random
 
     from registry.diff import shared_rows
-    from registry.hashing import row_digests
+    from records.hashing import row_digests
 
     rng = random.Random(0)
     values = [None, "", "a", "b", "a b", " a"]

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 import registry
-from registry.cli import registry as registry_group
 from registry.errors import RegistryError
+from selfinstruct.cli_derive import registry as registry_group
 
 from .conftest import make_frame
 
@@ -122,7 +122,7 @@ def test_a_registry_root_that_is_a_file_is_refused(tmp_path, monkeypatch):
     def no_read(*args, **kwargs):
         raise AssertionError("the input file was read before the registry root was checked")
 
-    monkeypatch.setattr("registry.importing.read_records", no_read)
+    monkeypatch.setattr("registry.importing.read_frame", no_read)
     for args in (["import", str(data), "--name", "notes"], ["list"], ["verify"], ["gc"]):
         result = cli(str(afile), *args)
         assert result.exit_code == 2 and f"registry root {afile} is a file" in result.output, (args, result.output)

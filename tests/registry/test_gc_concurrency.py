@@ -11,8 +11,8 @@ from pathlib import Path
 import polars as pl
 
 import registry
+from registry.fs import open_store
 from registry.gc import gc
-from registry.storage import open_store
 from registry.verify import verify
 
 from .conftest import make_frame

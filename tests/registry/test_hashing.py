@@ -6,7 +6,7 @@ import random
 
 import polars as pl
 
-from registry.hashing import row_digests, row_digests_python
+from records.hashing import row_digests, row_digests_python
 
 
 def test_fast_record_hashes_match_the_definition_on_awkward_text():

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import registry
-from registry.errors import ImportFormatError
+from records.errors import InputError as ImportFormatError
 from registry.importing import import_file
 
 GOOD = {"instruction": "Say hi.", "input": "", "output": "Hi."}

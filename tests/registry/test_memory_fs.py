@@ -38,7 +38,7 @@ def test_memory_root_commit_open_alias_verify_diff(mem_root):
 
 
 def test_memory_root_refuses_second_claim_of_a_number(mem_root):
-    from registry.storage import open_store
+    from registry.fs import open_store
 
     store = open_store(mem_root)
     assert store.put_if_absent(store.path("x.json"), b"1")

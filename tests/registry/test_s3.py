@@ -17,8 +17,8 @@ import pytest
 import registry
 from registry.errors import StoreUnsupportedError
 from registry.export import export
+from registry.fs import Store, open_store
 from registry.gc import gc
-from registry.storage import Store, open_store
 from registry.verify import verify
 
 from .conftest import make_frame

@@ -120,8 +120,8 @@ def test_malformed_seed_files_name_the_file(test_data, tmp_path, content, needle
 
 def test_a_file_that_is_not_parquet_is_named(tmp_path):
     from finetune.dataset import read_file
-    from registry.errors import ImportFormatError
-    from registry.formats import read_records
+    from records.errors import InputError as ImportFormatError
+    from records.files import read_frame as read_records
 
     fake = tmp_path / "d.parquet"
     fake.write_text('{"instruction": "Name a river.", "output": "Nile"}\n')

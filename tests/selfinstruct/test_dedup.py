@@ -16,7 +16,7 @@ from selfinstruct.dedup import (
     dedup_records,
     exhaustive_rouge_decisions,
 )
-from selfinstruct.rouge import rouge_l, tokenize
+from records.rouge import rouge_l, tokenize
 
 # A Zipf-ish vocabulary: a few very common words, as in real instructions.
 COMMON = ["the", "a", "of", "write", "list", "and", "to", "give", "following", "describe"]

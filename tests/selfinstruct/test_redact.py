@@ -6,9 +6,9 @@ import socket
 
 from click.testing import CliRunner
 
+from records.redact import REDACTED, is_secret_key, redact, redact_text, redact_url
 from registry.commit import commit
 from selfinstruct.cli import cli
-from selfinstruct.redact import REDACTED, is_secret_key, redact, redact_text, redact_url
 from tests.loopback_server import LoopbackServer
 
 SECRET_KEYS = ["api_key", "apikey", "API-KEY", "OPENAI_API_KEY", "X-Api-Key", "Authorization",

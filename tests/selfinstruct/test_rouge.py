@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rouge_score import rouge_scorer, tokenizers
 
-from selfinstruct.rouge import _UNICODE_TOKEN_RE, lcs_length, rouge_l, tokenize
+from records.rouge import _UNICODE_TOKEN_RE, lcs_length, rouge_l, tokenize
 
 SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
 ROUGE_TOKENIZER = tokenizers.DefaultTokenizer(use_stemmer=False)

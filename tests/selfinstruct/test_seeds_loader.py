@@ -3,8 +3,8 @@ import random
 
 import pytest
 
-from selfinstruct.errors import InputError
-from selfinstruct.io import read_records
+from records.errors import InputError
+from records.files import read_records
 from selfinstruct.seeds import load_seeds, sample_examples
 
 

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
+from records.errors import InputError
 from selfinstruct import tokens
 from selfinstruct.accounting import Usage, max_request_cost
-from selfinstruct.errors import InputError
 from selfinstruct.pricing import FREE, load_pricing, price_for
 
 

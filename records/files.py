@@ -1,4 +1,9 @@
-"""Read and write instruction records: Alpaca's JSON list, JSON Lines, append-only journals."""
+"""Read, validate and write instruction records: Alpaca's JSON list, JSON Lines, Parquet and CSV.
+
+The one reader of record files for the whole project. Every error is an InputError naming the file,
+the 1-based line (or row) and the field; records come back as dicts (`read_records`) or as a polars
+frame with instruction, input, output first (`read_frame`).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,9 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from selfinstruct.errors import InputError
+from records.errors import InputError
+from records.schema import RECORD_FIELDS
 
-RECORD_FIELDS = ("instruction", "input", "output")
 RECORD_SUFFIXES = (".jsonl", ".json")
 TOO_DEEP = "invalid JSON: nested too deeply to be a record"
 
@@ -102,7 +107,8 @@ def validate_record(obj: dict, path, lineno: int) -> dict:
             raise InputError(path, "is missing", line=lineno, field=field)
     for field in RECORD_FIELDS:
         if field in obj and not isinstance(obj[field], str):
-            raise InputError(path, f"must be a string, got {type(obj[field]).__name__}", line=lineno, field=field)
+            raise InputError(path, f"must be a string, got {type(obj[field]).__name__} (expected text)",
+                             line=lineno, field=field)
         if field in obj:
             check_text(obj[field], path, lineno, field)
     if not obj["instruction"].strip():
@@ -119,6 +125,78 @@ def check_text(value: str, path, lineno: int, field: str) -> str:
         raise InputError(path, f"holds a lone surrogate ({value[e.start]!r} at character {e.start}), which is "
                          "not text: fix the \\u escape", line=lineno, field=field) from None
     return value
+
+
+FORMATS = ("auto", "alpaca-json", "jsonl", "parquet", "csv")
+
+
+def detect_format(path: Path) -> str:
+    """The format of `path` from its suffix, or for JSON from its first character."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return "parquet"
+    if suffix in (".csv", ".tsv"):
+        return "csv"
+    with path.open("rb") as f:
+        head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return "alpaca-json" if head.startswith(b"[") else "jsonl"
+
+
+def read_frame(path: str | Path, fmt: str = "auto"):
+    """Records of `path` as a polars frame of text: instruction, input, output first (missing input = ""),
+    then any other fields (non-text values of JSON records as JSON text)."""
+    import polars as pl
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such file")
+    fmt = detect_format(path) if fmt == "auto" else fmt
+    if fmt in ("alpaca-json", "jsonl"):
+        return records_to_frame([validate_record(obj, path, lineno) for lineno, obj in read_json_objects(path)])
+    if fmt == "parquet":
+        return check_columns(path, read_parquet(path), first_line=1)
+    if fmt == "csv":
+        frame = pl.read_csv(path, infer_schema=False, empty_string_is_null=False)
+        return check_columns(path, frame, first_line=2)
+    raise InputError(path, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def records_to_frame(records: list[dict]):
+    """Validated records as a frame of text columns; fields beyond the three, in first-seen order."""
+    import polars as pl
+
+    extras: list[str] = []
+    for rec in records:
+        extras.extend(k for k in rec if k not in RECORD_FIELDS and k not in extras)
+    columns = {c: [] for c in (*RECORD_FIELDS, *extras)}
+    for rec in records:
+        for c in columns:
+            value = rec.get(c)
+            columns[c].append(value if value is None or isinstance(value, str) else json.dumps(value))
+    return pl.DataFrame(columns, schema={c: pl.String for c in columns})
+
+
+def check_columns(path: Path, frame, *, first_line: int):
+    """validate_record for a table, column by column; errors name the first bad row (CSV: its line)."""
+    import polars as pl
+
+    if "input" not in frame.columns:
+        frame = frame.with_columns(pl.lit("").alias("input"))
+    for field in RECORD_FIELDS:
+        if field not in frame.columns:
+            raise InputError(path, f"is missing: no such column (has {frame.columns})",
+                             line=first_line - 1 or None, field=field)
+        if frame.schema[field] not in (pl.String, pl.Null):
+            raise InputError(path, f"must be a string, got {frame.schema[field]} (expected text)", field=field)
+        nulls = frame.get_column(field).is_null().arg_true()
+        if len(nulls) and field != "input":
+            raise InputError(path, "is missing", line=int(nulls[0]) + first_line, field=field)
+    frame = frame.with_columns(pl.col("input").fill_null(""))
+    empty = frame.get_column("instruction").str.strip_chars().eq("").arg_true()
+    if len(empty):
+        raise InputError(path, "is empty", line=int(empty[0]) + first_line, field="instruction")
+    extras = [c for c in frame.columns if c not in RECORD_FIELDS]
+    return frame.select([*(pl.col(c).cast(pl.String) for c in RECORD_FIELDS), *extras])
 
 
 def read_parquet(path: str | Path):

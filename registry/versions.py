@@ -6,12 +6,14 @@ import json
 
 import polars as pl
 
+from records.hashing import frame_hash
+from records.refs import is_hash_prefix
+from records.schema import RECORD_FIELDS
 from registry.errors import CorruptError, NotFoundError, RegistryError
-from registry.hashing import frame_hash
-from registry.manifest import Version, check_manifest, version_from_manifest
-from registry.names import check_name, is_hash_prefix, parse_ref, raise_not_found
+from registry.fs import Store, open_store
+from registry.manifest import Version, check_manifest, check_seal, version_from_manifest
+from registry.names import check_name, parse_ref, raise_not_found
 from registry.shards import assemble, read_layout, read_shard
-from registry.storage import Store, open_store
 
 
 def as_store(root: str | Store | None) -> Store:
@@ -41,6 +43,35 @@ def version_numbers(store: Store, name: str, *, include_removed: bool = False) -
     return sorted({int(n[:-5]) for n in names if n.endswith(".json") and n[:-5].isdigit()})
 
 
+def alias_events(store: Store, name: str) -> list[dict]:
+    folder = dataset_dir(store, name, "aliases")
+    names = [n for n in store.listdir(folder) if n.endswith(".json") and n[:-5].isdigit()]
+    return [read_event(store, f"{folder}/{n}", int(n[:-5])) for n in sorted(names)]
+
+
+def read_event(store: Store, path: str, seq: int) -> dict:
+    """One alias event, checked: well-formed, its own sequence number, seal intact; else CorruptError."""
+    event = store.read_json(path)
+    ok = (isinstance(event, dict) and event.get("seq") == seq and isinstance(event.get("alias"), str)
+          and (event.get("version") is None or (isinstance(event.get("version"), int)
+                                                and not isinstance(event.get("version"), bool))))
+    if not ok:
+        raise CorruptError(f"{path}: not a valid alias event (expected seq {seq}, an alias and a version number)")
+    check_seal(event, path)
+    return event
+
+
+def current_aliases(store: Store, name: str) -> dict[str, int]:
+    """alias -> version number, after replaying every move and removal in order."""
+    out: dict[str, int] = {}
+    for event in alias_events(store, name):
+        if event.get("version") is None:
+            out.pop(event["alias"], None)
+        else:
+            out[event["alias"]] = int(event["version"])
+    return out
+
+
 def read_version(store: Store, name: str, number: int) -> Version:
     """The version in `name`'s manifest `number`, checked (well-formed, paths inside the root, seal intact)."""
     path = manifest_path(store, name, number)
@@ -54,8 +85,6 @@ def list_versions(name: str, *, root: str | Store | None = None) -> list[Version
 
 def resolve(ref: str, *, root: str | Store | None = None) -> Version:
     """The Version a reference names: `name`, `name@3`, `name@latest`, `name@ALIAS`, `name@HASHPREFIX`."""
-    from registry.aliases import current_aliases
-
     store = as_store(root)
     parsed = parse_ref(ref)
     numbers = version_numbers(store, parsed.name)
@@ -115,13 +144,13 @@ def empty_frame(manifest: dict) -> pl.DataFrame:
         found = getattr(pl, str(schema.get(c, "String")), None)
         return found if isinstance(found, type) and issubclass(found, pl.DataType) else pl.String
 
-    return pl.DataFrame(schema={c: pl.String if c in ("instruction", "input", "output") else dtype(c)
+    return pl.DataFrame(schema={c: pl.String if c in RECORD_FIELDS else dtype(c)
                                 for c in manifest["columns"]})
 
 
 def _cast_strings(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     # Columns that were all-null in a shard come back as Null; the required fields are always text.
-    casts = [pl.col(c).cast(pl.String) for c in ("instruction", "input", "output") if c in frame.columns]
+    casts = [pl.col(c).cast(pl.String) for c in RECORD_FIELDS if c in frame.columns]
     return frame.with_columns(casts) if casts else frame
 
 

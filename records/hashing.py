@@ -1,4 +1,8 @@
-"""Identity from canonical rows, never from Parquet bytes (their footer names the writer version)."""
+"""Identity from canonical rows, never from Parquet bytes: the record hash and the dataset content hash.
+
+A registry version, a shard and a file given to finetune all get their identity here, so a model
+card's dataset hash can be matched to the registry version it trained on.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,8 @@
+"""The instruction record, below every other package: its fields, the one reader, writer and
+validator, its hashes, the NAME@VERSION reference grammar, the input error and credential redaction.
+
+It imports nothing from the project, so selfinstruct, registry, finetune, evaluation and webapp can
+all build on it.
+"""
+
+__version__ = "0.1.0"  # of the whole distribution (published as `selfinstruct`), kept with pyproject.toml
