@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 import registry
-from registry.store import as_store, resolve
+from registry.versions import as_store, resolve
 from webapp import lineage
 
 
