@@ -28,21 +28,16 @@ from selfinstruct.config import GenerateConfig
 from selfinstruct.errors import SelfInstructError
 from selfinstruct.journal import Journal, JournalState
 from selfinstruct.payloads import make_request, stops_for
-from selfinstruct.pricing import load_pricing, price_for
-from selfinstruct.prompts import load_shipped, load_template
-from selfinstruct.seeds import load_seeds
-from selfinstruct.sieve import Sieve, SieveStats, annotate_nearest
+from selfinstruct.resieve import ANSWERING, load_run_inputs, resieve, sieve_options
+from selfinstruct.sieve import SieveStats, annotate_nearest
 from selfinstruct.sieve_worker import SieveWorker
-from selfinstruct.staged import (ANSWER_TEMPLATE, StagedDriver, StagePrompts, answer_request, load_stage_templates,
-                                 stage_max_tokens, stage_stops)
-from selfinstruct.tokens import get_counter
+from selfinstruct.staged import StagedDriver, answer_request, stage_max_tokens, stage_stops
 
 log = logging.getLogger(__name__)
 
 # What must match for a run directory to be resumed: mixing models or prompts would blur lineage.
 RESUME_KEYS = ("model", "prompt_sha256", "seeds_sha256", "seed", "method", "response_model")
 RESUME_DEFAULTS = {"method": "alpaca"}  # journals written before the key existed
-ANSWERING = ("instances", "answers")  # the stages a --response-model answers
 MAX_BARREN_RESPONSES = 20
 
 
@@ -71,10 +66,9 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                    salvage: bool = False, response_backend: Backend | None = None) -> RunResult:
     """Run (or resume) a generation. `response_backend`, when given, answers the instructions
     (self-instruct's instance stage); `backend` writes them."""
-    seeds, template, stage_templates = load_seeds(cfg.seeds), *method_templates(cfg)
-    price = price_for(cfg.model, load_pricing(cfg.pricing))
-    response_price = price_for(cfg.response_model or cfg.model, load_pricing(cfg.pricing))
-    counter = get_counter(cfg.model)
+    inputs = load_run_inputs(cfg)
+    seeds, template, stage_templates = inputs.seeds, inputs.template, inputs.stage_templates
+    counter = inputs.counter
     progress = progress or Progress()
     journal = Journal(run_dir, salvage=salvage)
     identity = {"model": cfg.model, "prompt_sha256": template.sha256, "seeds_sha256": seeds.sha256, "seed": cfg.seed,
@@ -93,20 +87,18 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                                  stage_templates and stage_templates.get("answer")))
 
     def cost_of(request):
-        return response_price if response_backend is not None and request.get("stage") in ANSWERING else price
+        return inputs.price_of(request, separate_responder=response_backend is not None)
 
     sieve = await SieveWorker.start([t.instruction for t in seeds.tasks], **sieve_options(cfg))
-    usage = Usage()
-    received = [(journal.state.requests[r["id"]], r) for r in journal.state.responses]
+    journaled = resieve(cfg, journal.state, inputs, decide=False, separate_responder=response_backend is not None)
+    usage = journaled.usage
     in_flight: dict[asyncio.Task, tuple[dict, float]] = {}
     # Over the network, latency near --timeout means the server queues requests: send fewer at once.
     limit = AdaptiveLimit(cfg.concurrency, cfg.timeout_s if backend.name == "openai" else None)
     stopped_by = None
     sieving: asyncio.Task | None = None
     try:
-        await sieve.admit(received)  # resume: re-sieve what was already paid for
-        for request, response in received:
-            usage.add(response, request["prompts"], cost_of(request), counter)
+        await sieve.admit(journaled.received)  # resume: re-sieve what was already paid for
 
         pending = journal.state.unanswered
         next_id = journal.state.next_request_id
@@ -200,16 +192,6 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
     return result
 
 
-def method_templates(cfg: GenerateConfig):
-    """(the template whose hash identifies the run, the stage templates or None)."""
-    if cfg.method == "self-instruct":
-        stages = load_stage_templates()
-        return StagePrompts(stages), stages
-    if cfg.response_model or cfg.response_base_url:
-        return load_template(cfg.prompt_file), {"answer": load_shipped(ANSWER_TEMPLATE)}
-    return load_template(cfg.prompt_file), None
-
-
 class _AlpacaDriver:
     """Alpaca's method: every request is a batch of prompts that each ask for whole tasks. With a
     response model, the tasks' outputs are set aside and each accepted task is answered by it."""
@@ -257,15 +239,6 @@ def decoding_for(cfg: GenerateConfig, request: dict) -> Decoding:
 
 def _iso(unix_time: float) -> str:
     return datetime.fromtimestamp(unix_time, timezone.utc).isoformat(timespec="seconds")
-
-
-def sieve_options(cfg: GenerateConfig) -> dict:
-    return {"profile": cfg.filters, "language": cfg.language, "rouge_threshold": cfg.rouge_threshold,
-            "rouge_tokenizer": cfg.rouge_tokenizer, "minhash_threshold": cfg.minhash_threshold}
-
-
-def new_sieve(cfg: GenerateConfig, seed_instructions: list[str]) -> Sieve:
-    return Sieve(seed_instructions, **sieve_options(cfg))
 
 
 def _enough_in_flight(cfg: GenerateConfig, sieve, in_flight: dict, unsieved_prompts: int) -> bool:
@@ -377,14 +350,11 @@ def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Pa
     Keeps up to `cfg.num_instructions` records, or with `everything` every one that passes (and
     `cfg.num_instructions` becomes that count); kept.jsonl in `audit_dir` holds every one that passed.
     """
-    seeds, (template, stage_templates) = load_seeds(cfg.seeds), method_templates(cfg)
-    price, counter = price_for(cfg.model, load_pricing(cfg.pricing)), get_counter(cfg.model, offline=True)
-    sieve, usage = new_sieve(cfg, [t.instruction for t in seeds.tasks]), Usage()
     started = _iso(time.time())
-    for response in recorded.responses:  # in arrival order, as the run decided them
-        request = recorded.requests[response["id"]]
-        sieve.admit_response(request, response)
-        usage.add(response, request["prompts"], price, counter)
+    inputs = load_run_inputs(cfg, offline=True)
+    seeds, template, stage_templates = inputs.seeds, inputs.template, inputs.stage_templates
+    resieved = resieve(cfg, recorded, inputs)  # in arrival order, as the run decided them
+    sieve, usage = resieved.sieve, resieved.usage
     first = recorded.starts[0] if recorded.starts else {}
     if everything:
         cfg.num_instructions = max(1, len(sieve.kept))
