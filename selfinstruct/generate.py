@@ -26,7 +26,7 @@ from selfinstruct.backends.base import Backend, Decoding
 from selfinstruct.concurrency import AdaptiveLimit
 from selfinstruct.config import GenerateConfig
 from selfinstruct.errors import SelfInstructError
-from selfinstruct.journal import Journal, JournalState
+from selfinstruct.journal import Journal, JournalState, open_run
 from selfinstruct.payloads import make_request, stops_for
 from selfinstruct.resieve import ANSWERING, load_run_inputs, resieve, sieve_options
 from selfinstruct.sieve import SieveStats, annotate_nearest
@@ -70,16 +70,11 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
     seeds, template, stage_templates = inputs.seeds, inputs.template, inputs.stage_templates
     counter = inputs.counter
     progress = progress or Progress()
-    journal = Journal(run_dir, salvage=salvage)
     identity = {"model": cfg.model, "prompt_sha256": template.sha256, "seeds_sha256": seeds.sha256, "seed": cfg.seed,
                 "method": cfg.method, "response_model": cfg.response_model}
-    try:
-        _check_resumable(journal.state, identity, journal.path)
-    except BaseException:
-        journal.close()
-        raise
-    journal.write("start", **identity, config=cfg.to_dict(), backend=backend.name, provider=backend.provider,
-                  endpoint_host=backend.endpoint_host, api=cfg.api)
+    journal = open_run(run_dir, identity, backend, keys=RESUME_KEYS, defaults=RESUME_DEFAULTS, salvage=salvage,
+                       kind="a run", advice="use a new --run-dir (or --backend replay to re-sieve its responses)",
+                       config=cfg.to_dict(), api=cfg.api)
     started = _iso(journal.state.starts[0]["time"])  # a resumed run's window opens with its first session
     answerer = response_backend or backend
     driver = (StagedDriver(cfg, seeds.tasks, stage_templates, journal.state) if cfg.method == "self-instruct"
@@ -281,16 +276,6 @@ async def drain_in_flight(in_flight: dict, journal: Journal) -> None:
     for task in done:
         if not task.cancelled() and task.exception() is None:
             journal.write("response", **task.result())
-
-
-def _check_resumable(state: JournalState, identity: dict, path: Path) -> None:
-    if not state.starts:
-        return
-    first = state.starts[0]
-    changed = [k for k in RESUME_KEYS if first.get(k, RESUME_DEFAULTS.get(k)) != identity[k]]
-    if changed:
-        raise SelfInstructError(f"{path} belongs to a run with a different {', '.join(changed)}; "
-                                "use a new --run-dir (or --backend replay to re-sieve its responses)")
 
 
 def _describe(backend: Backend | None) -> dict | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from selfinstruct.accounting import Usage
+from selfinstruct.accounting import Usage, journaled_usage
 from selfinstruct.config import GenerateConfig
 from selfinstruct.journal import JournalState
 from selfinstruct.pricing import Price, load_pricing, price_for
@@ -79,10 +79,8 @@ def resieve(cfg: GenerateConfig, state: JournalState, inputs: RunInputs, *, deci
     With `decide`, a fresh in-process sieve decides them (replay, plan); without, the caller feeds
     `received` to its own sieve (generate's child process)."""
     received = [(state.requests[r["id"]], r) for r in state.responses]
-    usage = Usage()
-    for request, response in received:
-        usage.add(response, request["prompts"], inputs.price_of(request, separate_responder=separate_responder),
-                  inputs.counter)
+    usage = journaled_usage(state, lambda request: inputs.price_of(request, separate_responder=separate_responder),
+                            inputs.counter)
     sieve = None
     if decide:
         sieve = new_sieve(cfg, [t.instruction for t in inputs.seeds.tasks])
