@@ -15,12 +15,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from evaluation.prompt_format import PromptFormat, resolve_format
+from records.timestamps import iso_utc
 from selfinstruct.accounting import Usage, journaled_usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
 from selfinstruct.errors import SelfInstructError
@@ -186,7 +185,7 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
         "set": {"path": str(set_path), "sha256": set_sha256, "instructions": len(items)},
         "prompt_format": fmt.describe(), "decoding": asdict(decoding),
         "answered": len(outputs), "truncated": truncated, "stopped_by": stopped_by, "usage": usage.to_dict(),
-        "time_window": {"started": _iso(started), "finished": _iso(time.time())}, "run_dir": str(run_dir),
+        "time_window": {"started": iso_utc(started), "finished": iso_utc()}, "run_dir": str(run_dir),
     }
     (Path(run_dir) / "summary.json").write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n")
     return result
@@ -207,7 +206,3 @@ def write_outputs(path: str | Path, outputs: list[dict]) -> None:
     """A JSON list, as AlpacaEval writes model_outputs.json."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(outputs, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _iso(unix_time: float) -> str:
-    return datetime.fromtimestamp(unix_time, timezone.utc).isoformat(timespec="seconds")

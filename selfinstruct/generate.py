@@ -15,11 +15,11 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from records.files import write_records
 from records.redact import redact
+from records.timestamps import iso_utc
 from records.schema import RECORD_FIELDS
 from selfinstruct.accounting import Usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
@@ -75,7 +75,7 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
     journal = open_run(run_dir, identity, backend, keys=RESUME_KEYS, defaults=RESUME_DEFAULTS, salvage=salvage,
                        kind="a run", advice="use a new --run-dir (or --backend replay to re-sieve its responses)",
                        config=cfg.to_dict(), api=cfg.api)
-    started = _iso(journal.state.starts[0]["time"])  # a resumed run's window opens with its first session
+    started = iso_utc(journal.state.starts[0]["time"])  # a resumed run's window opens with its first session
     answerer = response_backend or backend
     driver = (StagedDriver(cfg, seeds.tasks, stage_templates, journal.state) if cfg.method == "self-instruct"
               else _AlpacaDriver(cfg, seeds.tasks, template, journal.state,
@@ -178,7 +178,7 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
             result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
                                Path(run_dir), stopped_by)
             result.lineage = build_lineage(cfg, backend.provider, backend.endpoint_host, seeds, template, result,
-                                           started, _iso(time.time()), stage_templates=stage_templates,
+                                           started, iso_utc(), stage_templates=stage_templates,
                                            response=_describe(response_backend))
             try:  # summary.json and dropped.jsonl on every exit; a failure here never hides the run's own error
                 write_run_files(result, cfg, sieve.seed_instructions)
@@ -230,10 +230,6 @@ def decoding_for(cfg: GenerateConfig, request: dict) -> Decoding:
     temperature = {"instructions": cfg.temperature, "classify": 0.0}.get(stage, cfg.instance_temperature)
     return Decoding(temperature, cfg.top_p, stage_max_tokens(stage, cfg.max_tokens),
                     stage_stops(request, cfg.num_tasks_per_prompt, raw=cfg.api == "completions"), cfg.seed)
-
-
-def _iso(unix_time: float) -> str:
-    return datetime.fromtimestamp(unix_time, timezone.utc).isoformat(timespec="seconds")
 
 
 def _enough_in_flight(cfg: GenerateConfig, sieve, in_flight: dict, unsieved_prompts: int) -> bool:
@@ -335,7 +331,7 @@ def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Pa
     Keeps up to `cfg.num_instructions` records, or with `everything` every one that passes (and
     `cfg.num_instructions` becomes that count); kept.jsonl in `audit_dir` holds every one that passed.
     """
-    started = _iso(time.time())
+    started = iso_utc()
     inputs = load_run_inputs(cfg, offline=True)
     seeds, template, stage_templates = inputs.seeds, inputs.template, inputs.stage_templates
     resieved = resieve(cfg, recorded, inputs)  # in arrival order, as the run decided them
@@ -345,7 +341,7 @@ def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Pa
         cfg.num_instructions = max(1, len(sieve.kept))
     result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
                        Path(audit_dir))
-    finished = _iso(time.time())
+    finished = iso_utc()
     result.lineage = build_lineage(cfg, first.get("provider", "replay"), first.get("endpoint_host", "unknown"),
                                    seeds, template, result, started, finished, stage_templates=stage_templates)
     result.lineage["replayed_from"] = str(source_run_dir)
