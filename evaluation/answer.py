@@ -15,18 +15,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from evaluation.prompt_format import PromptFormat, resolve_format
-from selfinstruct.accounting import Usage, max_request_cost
+from records.timestamps import iso_utc
+from selfinstruct.accounting import Usage, journaled_usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
-from records.errors import InputError
 from selfinstruct.errors import SelfInstructError
 from selfinstruct.generate import complete_timed, drain_in_flight
-from selfinstruct.journal import Journal
+from selfinstruct.journal import open_run
 from selfinstruct.pricing import load_pricing, price_for
 from selfinstruct.tokens import get_counter
 
@@ -131,23 +129,13 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
     decoding = cfg.decoding()
     price = price_for(cfg.model, load_pricing(cfg.pricing))
     counter = get_counter(cfg.model, offline=not cfg.base_url)
-    journal = Journal(run_dir)
     identity = {"model": cfg.model, "set_sha256": set_sha256, "prompt_sha256": fmt.sha256,
                 "decoding": json.loads(json.dumps(asdict(decoding)))}  # as the journal holds it
-    try:
-        _check_resumable(journal, identity)
-    except (InputError, SelfInstructError):
-        journal.close()
-        raise
-    journal.write("start", operation="answer", **identity, set_path=str(set_path), prompt_format=fmt.describe(),
-                  config=asdict(cfg), backend=backend.name, provider=backend.provider,
-                  endpoint_host=backend.endpoint_host)
+    journal = open_run(run_dir, identity, backend, keys=RESUME_KEYS, kind="answers", advice="use a new --run-dir",
+                       operation="answer", set_path=str(set_path), prompt_format=fmt.describe(), config=asdict(cfg))
     started = journal.state.starts[0]["time"]
-    usage = Usage()
-    answered: dict[int, dict] = {}
-    for response in journal.state.responses:
-        answered[response["id"]] = response
-        usage.add(response, journal.state.requests[response["id"]]["prompts"], price, counter)
+    usage = journaled_usage(journal.state, lambda _: price, counter)
+    answered: dict[int, dict] = {r["id"]: r for r in journal.state.responses}
     prompts = [fmt.render(item["instruction"], item["input"]) for item in items]
     todo = [i for i in range(len(items)) if i not in answered]
     if not cfg.base_url:  # in-process: similar lengths share a batch, so less of it is padding
@@ -197,7 +185,7 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
         "set": {"path": str(set_path), "sha256": set_sha256, "instructions": len(items)},
         "prompt_format": fmt.describe(), "decoding": asdict(decoding),
         "answered": len(outputs), "truncated": truncated, "stopped_by": stopped_by, "usage": usage.to_dict(),
-        "time_window": {"started": _iso(started), "finished": _iso(time.time())}, "run_dir": str(run_dir),
+        "time_window": {"started": iso_utc(started), "finished": iso_utc()}, "run_dir": str(run_dir),
     }
     (Path(run_dir) / "summary.json").write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n")
     return result
@@ -218,17 +206,3 @@ def write_outputs(path: str | Path, outputs: list[dict]) -> None:
     """A JSON list, as AlpacaEval writes model_outputs.json."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(outputs, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _check_resumable(journal: Journal, identity: dict) -> None:
-    if not journal.state.starts:
-        return
-    first = journal.state.starts[0]
-    changed = [k for k in RESUME_KEYS if first.get(k) != identity[k]]
-    if changed:
-        raise SelfInstructError(f"{journal.path} belongs to answers with a different {', '.join(changed)}; "
-                                "use a new --run-dir")
-
-
-def _iso(unix_time: float) -> str:
-    return datetime.fromtimestamp(unix_time, timezone.utc).isoformat(timespec="seconds")

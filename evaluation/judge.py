@@ -14,18 +14,18 @@ import asyncio
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from selfinstruct.accounting import Usage, max_request_cost
+from selfinstruct.accounting import Usage, journaled_usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
-from records.errors import InputError
 from selfinstruct.errors import SelfInstructError
 from selfinstruct.generate import complete_timed, drain_in_flight
-from selfinstruct.journal import JOURNAL, Journal, JournalState, read_journal
+from selfinstruct.journal import JOURNAL, JournalState, check_resumable, open_run, read_journal
 from selfinstruct.pricing import load_pricing, price_for
 from selfinstruct.tokens import get_counter
 
 from evaluation.verdicts import A_FIRST, B_FIRST, JudgeTemplate
 
 RESUME_KEYS = ("judge_model", "prompt_sha256", "a_sha256", "b_sha256", "temperature", "max_tokens")
+RESUME = {"keys": RESUME_KEYS, "kind": "a judge run", "advice": "use a new --output directory"}
 
 
 @dataclass
@@ -81,30 +81,12 @@ def plan_requests(pairs: list[dict], template: JudgeTemplate) -> list[dict]:
     return requests
 
 
-def check_resumable(state: JournalState, identity: dict, path: Path) -> None:
-    if not state.starts:
-        return
-    changed = [k for k in RESUME_KEYS if state.starts[0].get(k) != identity.get(k)]
-    if changed:
-        raise SelfInstructError(f"{path} belongs to a judge run with a different {', '.join(changed)}; "
-                                "use a new --output directory")
-
-
 async def judge(cfg: JudgeConfig, backend: Backend, requests: list[dict], identity: dict, *,
                 run_dir: str | Path) -> JudgeRun:
     """Send every planned request that has no journaled reply, at most `cfg.concurrency` at a time."""
     price, counter = price_for(cfg.judge_model, load_pricing(cfg.pricing)), get_counter(cfg.judge_model)
-    journal = Journal(run_dir)
-    try:
-        check_resumable(journal.state, identity, journal.path)
-    except (InputError, SelfInstructError):
-        journal.close()
-        raise
-    journal.write("start", **identity, config=cfg.to_dict(), backend=backend.name, provider=backend.provider,
-                  endpoint_host=backend.endpoint_host)
-    usage = Usage()
-    for response in journal.state.responses:
-        usage.add(response, journal.state.requests[response["id"]]["prompts"], price, counter)
+    journal = open_run(run_dir, identity, backend, **RESUME, config=cfg.to_dict())
+    usage = journaled_usage(journal.state, lambda _: price, counter)
     answered = {r["id"] for r in journal.state.responses}
     todo = [r for r in requests if r["id"] not in answered]
     decoding = Decoding(temperature=cfg.temperature, top_p=1.0, max_tokens=cfg.max_tokens, seed=cfg.seed)
@@ -145,11 +127,9 @@ def replay(cfg: JudgeConfig, requests: list[dict], identity: dict, *, run_dir: s
     if not path.exists():
         raise SelfInstructError(f"{path}: no judge journal to replay (is --output the directory of an earlier run?)")
     state = read_journal(path)
-    check_resumable(state, identity, path)
+    check_resumable(state, identity, path, **RESUME)
     price, counter = price_for(cfg.judge_model, load_pricing(cfg.pricing)), get_counter(cfg.judge_model, offline=True)
-    usage = Usage()
-    for response in state.responses:
-        usage.add(response, state.requests[response["id"]]["prompts"], price, counter)
+    usage = journaled_usage(state, lambda _: price, counter)
     return JudgeRun(requests, state, usage, Path(run_dir), None, identity)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 
 from finetune.batching import padding_stats, plan_epoch, total_steps
@@ -19,6 +18,7 @@ from finetune.metrics import MetricsLog
 from finetune.prepare import prepare_data
 from finetune.step import evaluate, train_step
 from finetune.templates import TEMPLATE_FILE, save_template
+from records.timestamps import iso_utc
 
 
 def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
@@ -33,7 +33,7 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
     from finetune.flops import detect_device, flops_per_token, shape_of
     from finetune.model import load_model
 
-    started = _now()
+    started = iso_utc()
     data = prepare_data(config)  # every input error surfaces here, before any model loads
     accelerator, precision = build_accelerator(config)
     output = Path(config.output)
@@ -114,7 +114,7 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
         "eval_loss": eval_loss, "accumulation": len(plans[min(plans)][0][0]), "processes": procs,
         "precision": precision, "train_examples": len(data.train), "eval_examples": len(data.eval),
         "padded_share": sum(epoch_padding.values()) / max(len(epoch_padding), 1),
-        "device": device, "started": started, "finished": _now(),
+        "device": device, "started": started, "finished": iso_utc(),
     }
     if accelerator.is_main_process:
         (output / "README.md").write_text(render_model_card(config, run))
@@ -213,10 +213,6 @@ def finish_use(use: dict, run: dict, config: FinetuneConfig) -> None:
 
         logging.getLogger(__name__).warning("the model is exported, but marking its use of %s finished failed: %s",
                                             use["version"].ref, exc)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _flat(d: dict) -> dict:

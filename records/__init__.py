@@ -1,5 +1,6 @@
 """The instruction record, below every other package: its fields, the one reader, writer and
-validator, its hashes, the NAME@VERSION reference grammar, the input error and credential redaction.
+validator, its hashes, the NAME@VERSION reference grammar, the input error, credential redaction,
+and the text measures and clock both sides share (ROUGE-L, MinHash, ISO time).
 
 It imports nothing from the project, so selfinstruct, registry, finetune, evaluation and webapp can
 all build on it.

@@ -8,7 +8,8 @@ Reading them (`current_aliases`, `alias_events`) is part of resolving a referenc
 from __future__ import annotations
 
 from registry.errors import CommitConflictError
-from registry.manifest import now_iso, sealed
+from records.timestamps import iso_utc
+from registry.manifest import sealed
 from registry.names import check_alias
 from registry.versions import alias_events, as_store, current_aliases, dataset_dir, dumps, resolve
 
@@ -26,7 +27,7 @@ def set_alias(ref: str, alias: str, *, root=None, remove: bool = False) -> dict:
         previous = current_aliases(store, version.name).get(alias)
         seq = (int(events[-1]["seq"]) + 1) if events else 1
         event = {"seq": seq, "alias": alias, "version": None if remove else version.number,
-                 "previous": previous, "time": now_iso()}
+                 "previous": previous, "time": iso_utc()}
         if store.put_if_absent(f"{folder}/{seq:08d}.json", dumps(sealed(event))):
             return event
     raise CommitConflictError(f"could not move alias {alias!r} of {version.name}: too many concurrent moves")

@@ -15,10 +15,10 @@ import polars as pl
 
 from records.hashing import content_hash, row_digests
 from records.schema import RECORD_FIELDS
+from records.timestamps import iso_utc
 from registry.errors import CommitConflictError, RegistryError
 from registry.leases import commit_lease
-from registry.manifest import (FORMAT, Version, now_iso, sealed, software_versions,
-                               version_from_manifest)
+from registry.manifest import FORMAT, Version, sealed, software_versions, version_from_manifest
 from records.redact import redact  # credentials never enter manifests
 from registry.fs import Store
 from registry.names import check_name
@@ -63,7 +63,7 @@ def _commit(store: Store, frame: pl.DataFrame, name: str, lineage: dict, parents
         "name": name,
         "number": None,
         "hash": version_hash,
-        "created": now_iso(),
+        "created": iso_utc(),
         "rows": frame.height,
         "columns": frame.columns,
         "schema": {c: str(t) for c, t in frame.schema.items()},

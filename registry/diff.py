@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from records.hashing import row_digests
+from records.minhash import MinHashIndex
 from records.schema import RECORD_FIELDS
 from registry.errors import RegistryError
 from registry.manifest import Version
@@ -206,22 +207,16 @@ def _words(frame: dict, i: int) -> set[str]:
 def pair_near_duplicates(fa, fb, gone, new) -> list[tuple[int, int]]:
     if not gone or not new:
         return []
-    from datasketch import MinHash, MinHashLSH
-
-    lsh = MinHashLSH(threshold=NEAR_DUP_THRESHOLD, num_perm=64)
+    index = MinHashIndex(NEAR_DUP_THRESHOLD, num_perm=64)
     words_b = {}
     for j in new:
         words_b[j] = _words(fb, j)
-        m = MinHash(num_perm=64)
-        m.update_batch([w.encode() for w in words_b[j]])
-        lsh.insert(j, m)
+        index.insert(j, index.signature(w.encode() for w in words_b[j]))
     candidates = []
     for i in gone:
         wa = _words(fa, i)
-        m = MinHash(num_perm=64)
-        m.update_batch([w.encode() for w in wa])
-        for j in lsh.query(m):
-            jac = len(wa & words_b[j]) / max(1, len(wa | words_b[j]))
+        for j in index.candidates(index.signature(w.encode() for w in wa)):
+            jac = len(wa & words_b[j]) / max(1, len(wa | words_b[j]))  # confirmed exactly, not estimated
             if jac >= NEAR_DUP_THRESHOLD:
                 candidates.append((jac, i, j))
     used_a, used_b, out = set(), set(), []

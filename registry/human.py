@@ -7,7 +7,8 @@ parents' answers for any section it has not answered itself, so answers carry to
 from __future__ import annotations
 
 from registry.errors import RegistryError
-from registry.manifest import Version, now_iso
+from records.timestamps import iso_utc
+from registry.manifest import Version
 from registry.versions import as_store, dataset_dir, dumps, resolve, walk_ancestry
 
 # Questions from Gebru et al., "Datasheets for Datasets" (arXiv 1803.09010), that only a person can answer.
@@ -57,6 +58,6 @@ def set_sections(ref: str, updates: dict[str, str], *, root=None) -> dict[str, s
             current["sections"][key] = text.strip()
         else:
             current["sections"].pop(key, None)
-        current["history"].append({"section": key, "time": now_iso(), "chars": len(text.strip())})
+        current["history"].append({"section": key, "time": iso_utc(), "chars": len(text.strip())})
     store.write_atomic(path, dumps(current))
     return current["sections"]

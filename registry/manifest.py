@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import platform
@@ -46,10 +45,6 @@ class Version:
     @property
     def created(self) -> str:
         return self.manifest["created"]
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def software_versions() -> dict:

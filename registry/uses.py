@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from registry.manifest import Version, now_iso
+from records.timestamps import iso_utc
+from registry.manifest import Version
 from registry.versions import as_store, dataset_dir, dumps, resolve
 
 
@@ -21,7 +22,7 @@ def record_use(ref, use: dict, *, root=None) -> None:
         raise TypeError("use must be a dict")
     store = as_store(root)
     version = ref if isinstance(ref, Version) else resolve(ref, root=store)
-    entry = {"recorded": now_iso(), "version": version.ref, "hash": version.hash, **use}
+    entry = {"recorded": iso_utc(), "version": version.ref, "hash": version.hash, **use}
     folder = dataset_dir(store, version.name, "uses", f"{version.number:08d}")
     stamp = entry["recorded"].replace(":", "").replace("-", "").replace("+", "Z")
     store.put_if_absent(f"{folder}/{stamp}-{uuid.uuid4().hex[:12]}.json", dumps(entry))

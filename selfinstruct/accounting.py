@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from selfinstruct.pricing import Price
@@ -32,6 +33,15 @@ class Usage:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "dollars": round(self.dollars, 6)}
+
+
+def journaled_usage(state, price_of: Callable[[dict], Price], counter: TokenCounter) -> Usage:
+    """What the responses in a journal's state were paid, each priced by `price_of(request)`."""
+    usage = Usage()
+    for response in state.responses:
+        request = state.requests[response["id"]]
+        usage.add(response, request["prompts"], price_of(request), counter)
+    return usage
 
 
 def max_request_cost(prompts: list[str], max_tokens: int, price: Price, counter: TokenCounter) -> float:

@@ -15,34 +15,29 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from records.files import write_records
 from records.redact import redact
+from records.timestamps import iso_utc
 from records.schema import RECORD_FIELDS
 from selfinstruct.accounting import Usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
 from selfinstruct.concurrency import AdaptiveLimit
 from selfinstruct.config import GenerateConfig
 from selfinstruct.errors import SelfInstructError
-from selfinstruct.journal import Journal, JournalState
+from selfinstruct.journal import Journal, JournalState, open_run
 from selfinstruct.payloads import make_request, stops_for
-from selfinstruct.pricing import load_pricing, price_for
-from selfinstruct.prompts import load_shipped, load_template
-from selfinstruct.seeds import load_seeds
-from selfinstruct.sieve import Sieve, SieveStats, annotate_nearest
+from selfinstruct.resieve import ANSWERING, load_run_inputs, resieve, sieve_options
+from selfinstruct.sieve import SieveStats, annotate_nearest
 from selfinstruct.sieve_worker import SieveWorker
-from selfinstruct.staged import (ANSWER_TEMPLATE, StagedDriver, StagePrompts, answer_request, load_stage_templates,
-                                 stage_max_tokens, stage_stops)
-from selfinstruct.tokens import get_counter
+from selfinstruct.staged import StagedDriver, answer_request, stage_max_tokens, stage_stops
 
 log = logging.getLogger(__name__)
 
 # What must match for a run directory to be resumed: mixing models or prompts would blur lineage.
 RESUME_KEYS = ("model", "prompt_sha256", "seeds_sha256", "seed", "method", "response_model")
 RESUME_DEFAULTS = {"method": "alpaca"}  # journals written before the key existed
-ANSWERING = ("instances", "answers")  # the stages a --response-model answers
 MAX_BARREN_RESPONSES = 20
 
 
@@ -71,42 +66,34 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                    salvage: bool = False, response_backend: Backend | None = None) -> RunResult:
     """Run (or resume) a generation. `response_backend`, when given, answers the instructions
     (self-instruct's instance stage); `backend` writes them."""
-    seeds, template, stage_templates = load_seeds(cfg.seeds), *method_templates(cfg)
-    price = price_for(cfg.model, load_pricing(cfg.pricing))
-    response_price = price_for(cfg.response_model or cfg.model, load_pricing(cfg.pricing))
-    counter = get_counter(cfg.model)
+    inputs = load_run_inputs(cfg)
+    seeds, template, stage_templates = inputs.seeds, inputs.template, inputs.stage_templates
+    counter = inputs.counter
     progress = progress or Progress()
-    journal = Journal(run_dir, salvage=salvage)
     identity = {"model": cfg.model, "prompt_sha256": template.sha256, "seeds_sha256": seeds.sha256, "seed": cfg.seed,
                 "method": cfg.method, "response_model": cfg.response_model}
-    try:
-        _check_resumable(journal.state, identity, journal.path)
-    except BaseException:
-        journal.close()
-        raise
-    journal.write("start", **identity, config=cfg.to_dict(), backend=backend.name, provider=backend.provider,
-                  endpoint_host=backend.endpoint_host, api=cfg.api)
-    started = _iso(journal.state.starts[0]["time"])  # a resumed run's window opens with its first session
+    journal = open_run(run_dir, identity, backend, keys=RESUME_KEYS, defaults=RESUME_DEFAULTS, salvage=salvage,
+                       kind="a run", advice="use a new --run-dir (or --backend replay to re-sieve its responses)",
+                       config=cfg.to_dict(), api=cfg.api)
+    started = iso_utc(journal.state.starts[0]["time"])  # a resumed run's window opens with its first session
     answerer = response_backend or backend
     driver = (StagedDriver(cfg, seeds.tasks, stage_templates, journal.state) if cfg.method == "self-instruct"
               else _AlpacaDriver(cfg, seeds.tasks, template, journal.state,
                                  stage_templates and stage_templates.get("answer")))
 
     def cost_of(request):
-        return response_price if response_backend is not None and request.get("stage") in ANSWERING else price
+        return inputs.price_of(request, separate_responder=response_backend is not None)
 
     sieve = await SieveWorker.start([t.instruction for t in seeds.tasks], **sieve_options(cfg))
-    usage = Usage()
-    received = [(journal.state.requests[r["id"]], r) for r in journal.state.responses]
+    journaled = resieve(cfg, journal.state, inputs, decide=False, separate_responder=response_backend is not None)
+    usage = journaled.usage
     in_flight: dict[asyncio.Task, tuple[dict, float]] = {}
     # Over the network, latency near --timeout means the server queues requests: send fewer at once.
     limit = AdaptiveLimit(cfg.concurrency, cfg.timeout_s if backend.name == "openai" else None)
     stopped_by = None
     sieving: asyncio.Task | None = None
     try:
-        await sieve.admit(received)  # resume: re-sieve what was already paid for
-        for request, response in received:
-            usage.add(response, request["prompts"], cost_of(request), counter)
+        await sieve.admit(journaled.received)  # resume: re-sieve what was already paid for
 
         pending = journal.state.unanswered
         next_id = journal.state.next_request_id
@@ -191,23 +178,13 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
             result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
                                Path(run_dir), stopped_by)
             result.lineage = build_lineage(cfg, backend.provider, backend.endpoint_host, seeds, template, result,
-                                           started, _iso(time.time()), stage_templates=stage_templates,
+                                           started, iso_utc(), stage_templates=stage_templates,
                                            response=_describe(response_backend))
             try:  # summary.json and dropped.jsonl on every exit; a failure here never hides the run's own error
                 write_run_files(result, cfg, sieve.seed_instructions)
             except OSError as e:
                 log.warning("could not write the run files in %s: %s", run_dir, e)
     return result
-
-
-def method_templates(cfg: GenerateConfig):
-    """(the template whose hash identifies the run, the stage templates or None)."""
-    if cfg.method == "self-instruct":
-        stages = load_stage_templates()
-        return StagePrompts(stages), stages
-    if cfg.response_model or cfg.response_base_url:
-        return load_template(cfg.prompt_file), {"answer": load_shipped(ANSWER_TEMPLATE)}
-    return load_template(cfg.prompt_file), None
 
 
 class _AlpacaDriver:
@@ -255,19 +232,6 @@ def decoding_for(cfg: GenerateConfig, request: dict) -> Decoding:
                     stage_stops(request, cfg.num_tasks_per_prompt, raw=cfg.api == "completions"), cfg.seed)
 
 
-def _iso(unix_time: float) -> str:
-    return datetime.fromtimestamp(unix_time, timezone.utc).isoformat(timespec="seconds")
-
-
-def sieve_options(cfg: GenerateConfig) -> dict:
-    return {"profile": cfg.filters, "language": cfg.language, "rouge_threshold": cfg.rouge_threshold,
-            "rouge_tokenizer": cfg.rouge_tokenizer, "minhash_threshold": cfg.minhash_threshold}
-
-
-def new_sieve(cfg: GenerateConfig, seed_instructions: list[str]) -> Sieve:
-    return Sieve(seed_instructions, **sieve_options(cfg))
-
-
 def _enough_in_flight(cfg: GenerateConfig, sieve, in_flight: dict, unsieved_prompts: int) -> bool:
     """Stop issuing once the prompts in flight and those awaiting the sieve should, at the yield
     seen so far, fill the gap."""
@@ -308,16 +272,6 @@ async def drain_in_flight(in_flight: dict, journal: Journal) -> None:
     for task in done:
         if not task.cancelled() and task.exception() is None:
             journal.write("response", **task.result())
-
-
-def _check_resumable(state: JournalState, identity: dict, path: Path) -> None:
-    if not state.starts:
-        return
-    first = state.starts[0]
-    changed = [k for k in RESUME_KEYS if first.get(k, RESUME_DEFAULTS.get(k)) != identity[k]]
-    if changed:
-        raise SelfInstructError(f"{path} belongs to a run with a different {', '.join(changed)}; "
-                                "use a new --run-dir (or --backend replay to re-sieve its responses)")
 
 
 def _describe(backend: Backend | None) -> dict | None:
@@ -377,20 +331,17 @@ def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Pa
     Keeps up to `cfg.num_instructions` records, or with `everything` every one that passes (and
     `cfg.num_instructions` becomes that count); kept.jsonl in `audit_dir` holds every one that passed.
     """
-    seeds, (template, stage_templates) = load_seeds(cfg.seeds), method_templates(cfg)
-    price, counter = price_for(cfg.model, load_pricing(cfg.pricing)), get_counter(cfg.model, offline=True)
-    sieve, usage = new_sieve(cfg, [t.instruction for t in seeds.tasks]), Usage()
-    started = _iso(time.time())
-    for response in recorded.responses:  # in arrival order, as the run decided them
-        request = recorded.requests[response["id"]]
-        sieve.admit_response(request, response)
-        usage.add(response, request["prompts"], price, counter)
+    started = iso_utc()
+    inputs = load_run_inputs(cfg, offline=True)
+    seeds, template, stage_templates = inputs.seeds, inputs.template, inputs.stage_templates
+    resieved = resieve(cfg, recorded, inputs)  # in arrival order, as the run decided them
+    sieve, usage = resieved.sieve, resieved.usage
     first = recorded.starts[0] if recorded.starts else {}
     if everything:
         cfg.num_instructions = max(1, len(sieve.kept))
     result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
                        Path(audit_dir))
-    finished = _iso(time.time())
+    finished = iso_utc()
     result.lineage = build_lineage(cfg, first.get("provider", "replay"), first.get("endpoint_host", "unknown"),
                                    seeds, template, result, started, finished, stage_templates=stage_templates)
     result.lineage["replayed_from"] = str(source_run_dir)

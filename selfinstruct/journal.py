@@ -119,6 +119,34 @@ class Journal:
             self._lock.close()  # closing the descriptor releases the flock
 
 
+def check_resumable(state: JournalState, identity: dict, path: Path, *, keys: tuple[str, ...], kind: str,
+                    advice: str, defaults: dict | None = None) -> None:
+    """A journal may be resumed only by the same run: every key of `identity` named in `keys` must
+    match the first start's (`defaults` stand in for keys that older journals lack)."""
+    if not state.starts:
+        return
+    first, defaults = state.starts[0], defaults or {}
+    changed = [k for k in keys if first.get(k, defaults.get(k)) != identity.get(k)]
+    if changed:
+        raise SelfInstructError(f"{path} belongs to {kind} with a different {', '.join(changed)}; {advice}")
+
+
+def open_run(run_dir: str | Path, identity: dict, backend, *, keys: tuple[str, ...], kind: str, advice: str,
+             defaults: dict | None = None, salvage: bool = False, **start) -> Journal:
+    """Open a run's journal for writing: refuse one that belongs to another run (closing it again),
+    then journal this session's start with `identity`, `start` and where `backend` sends requests."""
+    journal = Journal(run_dir, salvage=salvage)
+    try:
+        check_resumable(journal.state, identity, journal.path, keys=keys, kind=kind, advice=advice,
+                        defaults=defaults)
+    except BaseException:
+        journal.close()
+        raise
+    journal.write("start", **identity, **start, backend=backend.name, provider=backend.provider,
+                  endpoint_host=backend.endpoint_host)
+    return journal
+
+
 def lock_run_dir(run_dir: Path):
     """Hold an exclusive flock on RUN_DIR/run.lock for this process's life; refuse if taken."""
     f = open(run_dir / LOCK, "a+", encoding="utf-8")

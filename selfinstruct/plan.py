@@ -8,10 +8,8 @@ from pathlib import Path
 from selfinstruct.config import GenerateConfig
 from selfinstruct.journal import JOURNAL, read_journal
 from selfinstruct.payloads import make_request
-from selfinstruct.pricing import load_pricing, price_for
-from selfinstruct.prompts import load_template, render_example
-from selfinstruct.seeds import load_seeds
-from selfinstruct.tokens import get_counter
+from selfinstruct.prompts import render_example
+from selfinstruct.resieve import load_run_inputs, resieve
 
 SAMPLE_REQUESTS = 20
 
@@ -39,12 +37,12 @@ def plan_run(cfg: GenerateConfig, run_dir: str | Path | None = None) -> dict:
     the run directory's own when it has one, else `cfg.expected_yield`. `worst_case_dollars` prices
     every reply at max_tokens: it is what --max-cost reserves.
     """
-    seeds, template = load_seeds(cfg.seeds), load_template(cfg.prompt_file)
-    counter = get_counter(cfg.model)
-    price = price_for(cfg.model, load_pricing(cfg.pricing))
-    sample = [make_request(i, cfg, seeds.tasks, template) for i in range(SAMPLE_REQUESTS)]
+    inputs = load_run_inputs(cfg)
+    seeds, counter, price = inputs.seeds, inputs.counter, inputs.price
     if cfg.method == "self-instruct":
         sample = staged_sample(cfg, seeds.tasks)
+    else:
+        sample = [make_request(i, cfg, seeds.tasks, inputs.template) for i in range(SAMPLE_REQUESTS)]
     prompts = [p for r in sample for p in r["prompts"]]
     prompt_tokens = sum(counter.count(p) for p in prompts) / len(prompts)
     per_task = sum(counter.count(render_example(0, t.example)) for t in seeds.tasks) / len(seeds.tasks)
@@ -55,12 +53,7 @@ def plan_run(cfg: GenerateConfig, run_dir: str | Path | None = None) -> dict:
     already, yield_source, per_prompt = 0, "assumed (--expected-yield)", cfg.expected_yield
     journal = Path(run_dir) / JOURNAL if run_dir else None
     if journal is not None and journal.exists():
-        from selfinstruct.generate import new_sieve
-
-        state = read_journal(journal)
-        sieve = new_sieve(cfg, [t.instruction for t in seeds.tasks])
-        for response in state.responses:
-            sieve.admit_response(state.requests[response["id"]], response)
+        sieve = resieve(cfg, read_journal(journal), inputs).sieve
         already = len(sieve.kept)
         if sieve.stats.prompts:
             per_prompt, yield_source = already / sieve.stats.prompts, f"measured in {journal}"

@@ -8,7 +8,6 @@ Preferences are stored AlpacaEval's way: 1 = system 1 better, 2 = system 2 bette
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -16,6 +15,8 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from records.timestamps import iso_utc
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,10 +35,6 @@ CREATE TABLE IF NOT EXISTS votes (
 """
 CHOICES = ("1", "2", "tie")
 MAX_NAME, MAX_COMMENT = 80, 2000
-
-
-def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -89,7 +86,7 @@ class Studies:
         """A new open study over `items` ({instruction, input, output_1, output_2}), in that order."""
         with self._db() as db:
             cur = db.execute("INSERT INTO studies (key, secret, name, system_1, system_2, created) VALUES (?,?,?,?,?,?)",
-                             (secrets.token_urlsafe(18), secrets.token_hex(32), name[:MAX_NAME], system_1, system_2, now()))
+                             (secrets.token_urlsafe(18), secrets.token_hex(32), name[:MAX_NAME], system_1, system_2, iso_utc()))
             sid = cur.lastrowid
             db.executemany("INSERT INTO items VALUES (?,?,?,?,?,?)",
                            [(sid, k + 1, it["instruction"], it.get("input") or "", it["output_1"], it["output_2"])
@@ -110,7 +107,7 @@ class Studies:
 
     def close(self, study_id: int) -> None:
         with self._db() as db:
-            db.execute("UPDATE studies SET closed=? WHERE id=? AND closed IS NULL", (now(), study_id))
+            db.execute("UPDATE studies SET closed=? WHERE id=? AND closed IS NULL", (iso_utc(), study_id))
 
     def attach_judge(self, study_id: int, annotations_json: str) -> None:
         with self._db() as db:
@@ -131,7 +128,7 @@ class Studies:
     def add_rater(self, study_id: int, name: str) -> str:
         rater_id = secrets.token_urlsafe(12)
         with self._db() as db:
-            db.execute("INSERT INTO raters VALUES (?,?,?,?)", (rater_id, study_id, name.strip()[:MAX_NAME], now()))
+            db.execute("INSERT INTO raters VALUES (?,?,?,?)", (rater_id, study_id, name.strip()[:MAX_NAME], iso_utc()))
         return rater_id
 
     def rater(self, study_id: int, rater_id: str) -> dict | None:
@@ -148,7 +145,7 @@ class Studies:
             raise ValueError(f"choice must be one of {CHOICES}")
         swapped = is_swapped(study, rater_id, item)
         preference = 1.5 if choice == "tie" else (1.0 if (choice == "1") != swapped else 2.0)
-        stamp = now()
+        stamp = iso_utc()
         with self._db() as db:
             db.execute(
                 "INSERT INTO votes VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (study_id, rater_id, item) DO UPDATE SET "
