@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import polars as pl
 import pytest
 
@@ -13,6 +16,13 @@ def make_frame(n: int, *, tag: str = "", start: int = 0) -> pl.DataFrame:
         "input": [f"context {i}" if i % 3 == 0 else "" for i in range(start, start + n)],
         "output": [f"A note about topic {i}: " + "word " * (i % 17) for i in range(start, start + n)],
     })
+
+
+def wait_for(path: Path, proc) -> None:
+    """Wait until a child process has created `path` (its signal that it reached a point); fail if it died."""
+    while not path.exists():
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.01)
 
 
 @pytest.fixture

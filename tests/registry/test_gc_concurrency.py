@@ -15,7 +15,7 @@ from registry.fs import open_store
 from registry.gc import gc
 from registry.verify import verify
 
-from .conftest import make_frame
+from .conftest import make_frame, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,12 +50,6 @@ def child(tmp_path, tag, module, point, body, *args):
     proc = subprocess.Popen([sys.executable, str(script), str(ready), str(go), module, point, *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return proc, ready, go
-
-
-def wait_for(path: Path, proc) -> None:
-    while not path.exists():
-        assert proc.poll() is None, proc.stderr.read()
-        time.sleep(0.01)
 
 
 def stderr_line_with(proc, word: str) -> str:

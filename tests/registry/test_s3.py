@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import fsspec
@@ -21,7 +20,7 @@ from registry.fs import Store, open_store
 from registry.gc import gc
 from registry.verify import verify
 
-from .conftest import make_frame
+from .conftest import make_frame, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -58,12 +57,6 @@ def start(tmp_path, root, tag, pause=False):
     proc = subprocess.Popen([sys.executable, str(script), root, tag, str(ready), str(go), "1" if pause else "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return proc, ready, go
-
-
-def wait_for(path: Path, proc) -> None:
-    while not path.exists():
-        assert proc.poll() is None, proc.stderr.read()
-        time.sleep(0.01)
 
 
 def test_commit_open_alias_verify_gc_export_on_s3(s3_root, tmp_path):
