@@ -14,12 +14,15 @@ from registry.cli_common import current_root, friendly_errors, json_option, prin
 def report_version(version, as_json: bool) -> None:
     """Print a derived version: its reference, rows and parents (or the JSON summary)."""
     counts = version.manifest["lineage"].get("counts", {})
+    drops = version.manifest["lineage"].get("drops", {})
     if as_json:
         print_json({"ref": version.ref, "hash": version.hash, "rows": version.rows, "parents": version.parents,
-                    "counts": counts, "drops": version.manifest["lineage"].get("drops", {})})
+                    "counts": counts, "drops": drops})
     else:
         click.echo(f"{version.ref}  {version.rows:,} rows from {', '.join(version.parents)}  "
                    f"({counts.get('before', '?'):,} before)")
+        if drops:
+            click.echo("dropped: " + ", ".join(f"{reason} {n:,}" for reason, n in drops.items()))
 
 
 @click.command("sample")

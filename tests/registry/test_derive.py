@@ -45,6 +45,21 @@ def test_filter_uses_engine_rules(root):
     assert set(v.manifest["lineage"]["drops"]) == expected and v.rows <= 8
 
 
+def test_filter_command_prints_its_drops_per_rule(root):
+    import polars as pl
+    from click.testing import CliRunner
+
+    from selfinstruct.cli import cli
+
+    frame = make_frame(6).to_dicts()
+    frame[1]["output"] = frame[4]["output"] = ""
+    registry.commit(pl.DataFrame(frame), name="raw", lineage={}, root=root)
+    result = CliRunner().invoke(cli, ["registry", "filter", "raw@1", "--into", "clean", "--registry", root])
+    assert result.exit_code == 0, result.output
+    assert "clean@1  4 rows from raw@1  (6 before)" in result.output
+    assert "dropped: empty_output 2" in result.output
+
+
 def test_dedup_uses_engine_dedup(root):
     pytest.importorskip("selfinstruct.dedup", reason="needs the generation engine's dedup")
     import polars as pl
