@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 from records.errors import InputError
-from records.files import read_json_objects
+from records.files import read_json_objects, write_text_atomic
 
 REQUIRED = ("instruction", "output_1", "output_2")
 
@@ -68,15 +67,7 @@ def read_annotations(path: str | Path) -> list[dict]:
 
 def write_annotations(rows: list[dict], path: str | Path) -> None:
     """Write rows as a JSON list (AlpacaEval's layout), atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(rows, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
 
 
 def annotation_scores(rows: list[dict]) -> list[float]:

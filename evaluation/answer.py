@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from evaluation.prompt_format import PromptFormat, resolve_format
+from records.files import write_text_atomic
 from records.timestamps import iso_utc
 from selfinstruct.accounting import Usage, journaled_usage, max_request_cost
 from selfinstruct.backends.base import Backend, Decoding
@@ -203,6 +204,5 @@ def to_model_output(item: dict, output: str, generator: str) -> dict:
 
 
 def write_outputs(path: str | Path, outputs: list[dict]) -> None:
-    """A JSON list, as AlpacaEval writes model_outputs.json."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(outputs, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    """A JSON list, as AlpacaEval writes model_outputs.json (written whole or not at all)."""
+    write_text_atomic(path, json.dumps(outputs, indent=2, ensure_ascii=False) + "\n")

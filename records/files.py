@@ -209,22 +209,26 @@ def read_parquet(path: str | Path):
         raise InputError(path, f"is not a readable Parquet file ({str(e).splitlines()[0][:200]})") from None
 
 
-def write_records(path: str | Path, records: Iterable[dict], fields: tuple[str, ...] = RECORD_FIELDS) -> int:
-    """Write records atomically: Alpaca's JSON list for `.json`, JSON Lines otherwise."""
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all: a temp file beside it, fsynced, then renamed."""
     path = Path(path)
-    rows = [{k: r.get(k, "") for k in fields} for r in records]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        if path.suffix == ".json":
-            json.dump(rows, f, indent=4, ensure_ascii=False)
-            f.write("\n")
-        else:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def write_records(path: str | Path, records: Iterable[dict], fields: tuple[str, ...] = RECORD_FIELDS) -> int:
+    """Write records atomically: Alpaca's JSON list for `.json`, JSON Lines otherwise."""
+    rows = [{k: r.get(k, "") for k in fields} for r in records]
+    if Path(path).suffix == ".json":
+        text = json.dumps(rows, indent=4, ensure_ascii=False) + "\n"
+    else:
+        text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    write_text_atomic(path, text)
     return len(rows)
 
 
