@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import sys
 
 import click
 
+from evaluation.cli_answer import answer_command
+from evaluation.cli_common import emit, input_errors, stats_options
+from evaluation.cli_judge import compare_cmd, judge_cmd, record_answers_cmd
 from registry.cli_common import root_option
-
-
-def input_errors(f):
-    """Bad input files and refused settings end with one line on stderr and exit status 2."""
-
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        from records.errors import InputError
-        from registry.errors import RegistryError
-        from selfinstruct.errors import SelfInstructError
-
-        try:
-            return f(*args, **kwargs)
-        except (InputError, SelfInstructError, RegistryError, ValueError) as e:
-            click.echo(f"Error: {e}", err=True)
-            sys.exit(2)
-
-    return wrapper
-
-
-def stats_options(f):
-    f = click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")(f)
-    f = click.option("--n-boot", type=int, default=2000, show_default=True, help="Bootstrap resamples.")(f)
-    return f
-
-
-def emit(results: dict, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(results, indent=2, ensure_ascii=False))
-    else:
-        from evaluation.report import print_results
-
-        print_results(results)
 
 
 @click.group("eval")
@@ -116,12 +84,5 @@ def sets_cmd(sources, into, as_json):
             click.echo(f"{d['ref']}: {d['rows']:,} rows (registry)")
 
 
-def _add_commands() -> None:
-    # Commands kept in their own modules attach themselves to eval_group when imported.
-    import evaluation.cli_judge  # noqa: F401
-    from evaluation.cli_answer import add_answer_commands
-
-    add_answer_commands(eval_group)
-
-
-_add_commands()
+for command in (judge_cmd, compare_cmd, record_answers_cmd, answer_command):
+    eval_group.add_command(command)

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from records.errors import InputError
+from records.exits import bad_input, fail
 from registry.cli_common import current_root, root_option
 from selfinstruct.errors import ConfigError, SelfInstructError
 from selfinstruct.journal import JournalError, RunLocked
@@ -60,9 +61,8 @@ def answer_command(set_path, output, api_key, run_dir, as_json, quiet, **options
     if not local and not options["base_url"]:
         options["base_url"] = os.environ.get("OPENAI_BASE_URL")
         if not options["base_url"] and not (api_key or os.environ.get("OPENAI_API_KEY")):
-            click.echo(f"Error: {options['model']} is not a local checkpoint folder and no endpoint is configured: "
-                       "pass --base-url (or set OPENAI_BASE_URL / OPENAI_API_KEY)", err=True)
-            sys.exit(2)
+            raise bad_input(f"{options['model']} is not a local checkpoint folder and no endpoint is configured: "
+                            "pass --base-url (or set OPENAI_BASE_URL / OPENAI_API_KEY)")
         options["base_url"] = options["base_url"] or "https://api.openai.com/v1"
     cfg = AnswerConfig(**options)
     run_dir = run_dir or str(Path(output).with_suffix("")) + ".run"
@@ -74,10 +74,9 @@ def answer_command(set_path, output, api_key, run_dir, as_json, quiet, **options
                        f"{fmt.name} ({fmt.source})", err=True)
         result = _run(answer, cfg, backend, fmt, items, run_dir, set_path, quiet or as_json)
     except (InputError, ConfigError, JournalError, RunLocked, ValueError) as e:
-        click.echo(f"Error: {e}", err=True)
-        sys.exit(2)
+        raise bad_input(e) from None
     except SelfInstructError as e:
-        raise click.ClickException(str(e)) from None
+        raise fail(e) from None
     except KeyboardInterrupt:
         click.echo(f"interrupted: every answer received is in {run_dir}/journal.jsonl; run the same command "
                    "to resume", err=True)
@@ -158,20 +157,13 @@ def chat_command(model, base_url, model_name, api_key, template, system, max_new
     from evaluation.chat import open_chat, run_terminal
 
     if bool(model) == bool(base_url):
-        click.echo("Error: pass either --model PATH (a local checkpoint) or --base-url URL", err=True)
-        sys.exit(2)
+        raise bad_input("pass either --model PATH (a local checkpoint) or --base-url URL")
     try:
         session = open_chat(model=model, base_url=base_url, model_name=model_name, template=template, system=system,
                             max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
                             api_key=api_key)
         run_terminal(session)
     except (ConfigError, ValueError) as e:
-        click.echo(f"Error: {e}", err=True)
-        sys.exit(2)
+        raise bad_input(e) from None
     except (InputError, SelfInstructError) as e:
-        raise click.ClickException(str(e)) from None
-
-
-def add_answer_commands(group: click.Group) -> None:
-    """Register `answer` on the `eval` group."""
-    group.add_command(answer_command)
+        raise fail(e) from None

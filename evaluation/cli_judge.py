@@ -8,7 +8,8 @@ import sys
 
 import click
 
-from evaluation.cli import emit, eval_group, input_errors, stats_options
+from evaluation.cli_common import emit, input_errors, stats_options
+from records.exits import bad_input, fail
 from registry.cli_common import current_root, root_option
 
 
@@ -51,10 +52,9 @@ def judging_errors(f):
         try:
             return f(*args, **kwargs)
         except (RunLocked, ConfigError) as e:
-            click.echo(f"Error: {e}", err=True)
-            sys.exit(2)
+            raise bad_input(e) from None
         except BackendError as e:
-            raise click.ClickException(f"{e} (every reply received is journaled in {out_dir}/judge.run; "
+            raise fail(f"{e} (every reply received is journaled in {out_dir}/judge.run; "
                                        "run the same command to resume)") from None
         except KeyboardInterrupt:
             click.echo(f"interrupted: every reply received is in {out_dir}/judge.run; run the same command to "
@@ -84,7 +84,7 @@ def print_plan(p: dict, as_json: bool) -> None:
                f"worst case ${p['worst_case_dollars']:.4f}{price}")
 
 
-@eval_group.command("judge")
+@click.command("judge")
 @click.option("--a", "a_path", required=True, type=click.Path(exists=True, dir_okay=False), help="Answers of model A.")
 @click.option("--b", "b_path", required=True, type=click.Path(exists=True, dir_okay=False), help="Answers of model B.")
 @judge_options
@@ -127,7 +127,7 @@ def judge_cmd(a_path, b_path, out_dir, api_key, dry_run, from_journal, as_json, 
     finish(results, cfg, as_json)
 
 
-@eval_group.command("compare")
+@click.command("compare")
 @click.argument("ref_a")
 @click.argument("ref_b")
 @judge_options
@@ -151,7 +151,7 @@ def compare_cmd(ref_a, ref_b, out_dir, api_key, as_json, **options):
     finish(results, cfg, as_json)
 
 
-@eval_group.command("record-answers")
+@click.command("record-answers")
 @click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("answers", type=click.Path(exists=True, dir_okay=False))
 @click.option("--set-name", help="Name of the evaluation set the answers respond to.")

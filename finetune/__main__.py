@@ -6,6 +6,6 @@ It runs through the top-level command group, so exit statuses (130 on Ctrl-C) ar
 
 import sys
 
-from selfinstruct.cli import cli
+from commands.main import cli
 
 cli(args=["finetune", *sys.argv[1:]], prog_name="python -m")

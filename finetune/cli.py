@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from records.exits import bad_input, fail
 from records.schema import RECORD_FIELDS
 
 
@@ -31,13 +32,6 @@ def _common(f):
     return f
 
 
-def _bad_input(exc: Exception) -> click.ClickException:
-    """A bad recipe, override, dataset, model or output: one line, exit status 2."""
-    failure = click.ClickException(str(exc))
-    failure.exit_code = 2
-    return failure
-
-
 def _config(recipe, overrides, **fields):
     from finetune.config import load_config
 
@@ -48,12 +42,12 @@ def _config(recipe, overrides, **fields):
         try:
             fields["model"] = str(ensure_local_model())
         except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise fail(exc) from None
 
     try:
         return load_config(recipe, list(overrides), **fields)
     except ValueError as exc:
-        raise _bad_input(exc) from None
+        raise bad_input(exc) from None
 
 
 def _recipes_and_keys() -> str:
@@ -99,7 +93,7 @@ def run_command(dataset, model, recipe, registry, overrides, output, overwrite):
     try:
         out = train(config, overwrite=overwrite)
     except ValueError as exc:
-        raise _bad_input(exc) from None
+        raise bad_input(exc) from None
     click.echo(f"model, tokenizer, model card and metrics written to {out}")
 
 
@@ -131,7 +125,7 @@ def plan_command(dataset, model, recipe, registry, overrides, gpu, gpus, mfu, as
     try:
         result = plan(config, gpu=gpu, gpus=gpus, mfu=mfu)
     except ValueError as exc:
-        raise _bad_input(exc) from None
+        raise bad_input(exc) from None
     click.echo(json.dumps(result, indent=2) if as_json else format_plan(result))
 
 
@@ -158,7 +152,7 @@ def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, se
         check_writable(output, folder=True)
         records, _ = load_records(dataset, registry)
     except (ValueError, InputError) as exc:
-        raise _bad_input(exc) from None
+        raise bad_input(exc) from None
     import torch
 
     from finetune.tiny import save_tiny_model

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 
+from registry.cli_browse import diff_cmd, list_cmd, log_cmd, show_cmd
 from registry.cli_common import current_root, friendly_errors, json_option, print_json, root_option
+from registry.cli_datasheet import datasheet_cmd
+from registry.cli_derive import merge_cmd, sample_cmd
 
 
 @click.group()
@@ -149,13 +152,5 @@ def gc_cmd(dry_run, keep_last, grace_s, as_json):
         click.echo(f"  kept {v} (aliased)")
 
 
-def _add_commands() -> None:
-    from registry.cli_browse import diff_cmd, list_cmd, log_cmd, show_cmd
-    from registry.cli_datasheet import datasheet_cmd
-    from registry.cli_derive import merge_cmd, sample_cmd
-
-    for cmd in (list_cmd, show_cmd, log_cmd, diff_cmd, datasheet_cmd, sample_cmd, merge_cmd):
-        registry.add_command(cmd)
-
-
-_add_commands()
+for command in (list_cmd, show_cmd, log_cmd, diff_cmd, datasheet_cmd, sample_cmd, merge_cmd):
+    registry.add_command(command)

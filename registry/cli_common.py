@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
 
 import click
+
+from records.exits import bad_input_on
+from registry.errors import RegistryError
 
 
 def _store_root(ctx: click.Context, _param, value):
@@ -28,29 +30,9 @@ def current_root() -> str | None:
     return click.get_current_context().meta.get("registry_root")
 
 
-class UserError(click.ClickException):
-    """A one-line error the user can act on: bad input, a damaged registry, an unusable path (exit 2)."""
-
-    exit_code = 2
-
-
 def friendly_errors(f):
-    """Turn registry, input and file-system errors into one line on stderr, exit status 2, no stack trace."""
-
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        from registry.errors import RegistryError
-        from records.errors import InputError
-
-        try:
-            return f(*args, **kwargs)
-        except (RegistryError, InputError) as e:  # InputError: a malformed record or seed file
-            raise UserError(str(e)) from None
-        except OSError as e:  # a path that cannot be written or read, found only while working
-            where = e.filename if getattr(e, "filename", None) else ""
-            raise UserError(f"{where}: {e.strerror or e}" if where else f"{e.strerror or e}") from None
-
-    return wrapper
+    """Registry, input and file-system errors end the command with one line and exit status 2."""
+    return bad_input_on(RegistryError)(f)
 
 
 def print_json(data) -> None:

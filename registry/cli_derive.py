@@ -1,7 +1,7 @@
 """Derivation commands that need only the registry: sample, merge (each makes a child version with --into NAME).
 
 `registry filter` and `registry dedup` run the generation engine, so they live at the CLI layer
-(selfinstruct/cli_derive.py) and reuse `report_version`.
+(commands/derive.py) and reuse `report_version`.
 """
 
 from __future__ import annotations

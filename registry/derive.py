@@ -1,7 +1,7 @@
 """Derivations: child versions made from registered versions, with the operation recorded.
 
 `sample` and `merge` need only the registry. Derivations that run the generation engine (`filter`,
-`dedup`) are composed above the registry, in selfinstruct/cli_derive.py.
+`dedup`) are composed above the registry, in commands/derive.py.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from selfinstruct.cli import cli
+from commands.main import cli
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):

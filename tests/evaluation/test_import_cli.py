@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from selfinstruct.cli import cli
+from commands.main import cli
 
 
 @pytest.mark.shared

@@ -18,7 +18,7 @@ from evaluation.pairwise import judge_answer_files
 from evaluation.verdicts import A_FIRST, parse_verdict, score_of_a
 from selfinstruct.backends.openai_backend import OpenAIBackend
 from selfinstruct.backends.ratelimit import RetryPolicy
-from selfinstruct.cli import cli
+from commands.main import cli
 from selfinstruct.journal import read_journal
 from tests.judge_server import JudgeServer
 

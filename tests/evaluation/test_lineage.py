@@ -15,7 +15,7 @@ from finetune.export import render_model_card
 from finetune.dataset import DatasetSource
 from finetune.train import finish_use, start_use
 from registry.datasheet import render_markdown
-from selfinstruct.cli import cli
+from commands.main import cli
 from tests.evaluation.test_judge import write_answers
 from tests.judge_server import JudgeServer
 

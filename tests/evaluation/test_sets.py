@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from evaluation.sets import commit_set, load_set
 from records.errors import InputError
-from selfinstruct.cli import cli
+from commands.main import cli
 
 USER_ORIENTED = [
     {"id": "user_oriented_task_0", "motivation_app": "Grammarly", "instruction": "Fix the grammar.",

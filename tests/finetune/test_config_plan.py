@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from finetune.config import load_config, parse_overrides
 from finetune.prepare import check_fsdp_fields
-from selfinstruct.cli import cli
+from commands.main import cli
 
 RECIPES = sorted(p.name[:-5] for p in (resources.files("finetune") / "recipes").iterdir()
                  if p.name.endswith(".yaml") and not p.name.endswith(".accelerate.yaml"))

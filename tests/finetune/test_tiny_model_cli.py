@@ -4,7 +4,7 @@ import json
 
 from click.testing import CliRunner
 
-from selfinstruct.cli import cli
+from commands.main import cli
 
 
 def test_tiny_model_command_builds_a_loadable_model(tmp_path):

@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 
 from finetune.config import load_config
 from finetune.train import train
-from selfinstruct.cli import cli
+from commands.main import cli
 
 FAST = ["max_length=128", "learning_rate=3e-3", "warmup_ratio=0", "progress_bar=false",
         "precision=fp32"]

@@ -31,7 +31,7 @@ def test_merge_drops_exact_duplicates(root):
 
 def test_filter_uses_engine_rules(root):
     filters = pytest.importorskip("selfinstruct.filters", reason="needs the generation engine's filters")
-    from selfinstruct.cli_derive import filter_version
+    from commands.derive import filter_version
 
     frame = make_frame(10).to_dicts()
     frame[3]["instruction"] = "Draw a picture of a cat for me please."  # Alpaca blacklist word
@@ -49,7 +49,7 @@ def test_filter_command_prints_its_drops_per_rule(root):
     import polars as pl
     from click.testing import CliRunner
 
-    from selfinstruct.cli import cli
+    from commands.main import cli
 
     frame = make_frame(6).to_dicts()
     frame[1]["output"] = frame[4]["output"] = ""
@@ -64,7 +64,7 @@ def test_dedup_uses_engine_dedup(root):
     pytest.importorskip("selfinstruct.dedup", reason="needs the generation engine's dedup")
     import polars as pl
 
-    from selfinstruct.cli_derive import dedup_version
+    from commands.derive import dedup_version
 
     rows = [{"instruction": "Write a poem about the sea.", "input": "", "output": "Waves."},
             {"instruction": "Write a poem about the sea!", "input": "", "output": "Tides."},

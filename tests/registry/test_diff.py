@@ -55,7 +55,7 @@ def test_diff_rows_and_cli_show_output_agree(root, tmp_path):
     from click.testing import CliRunner
 
     from registry.diff import compare, diff_rows
-    from selfinstruct.cli import cli
+    from commands.main import cli
 
     base = make_frame(30)
     rows = base.to_dicts()

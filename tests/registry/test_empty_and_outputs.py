@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import registry
 from registry.errors import RegistryError
-from selfinstruct.cli_derive import registry as registry_group
+from commands.derive import registry as registry_group
 
 from .conftest import make_frame
 

@@ -11,7 +11,7 @@ import registry
 from registry.datasheet import render_markdown
 
 pytest.importorskip("selfinstruct.generate", reason="needs the generation engine")
-from selfinstruct.cli import cli  # noqa: E402
+from commands.main import cli  # noqa: E402
 from tests.loopback_server import LoopbackServer  # noqa: E402
 
 

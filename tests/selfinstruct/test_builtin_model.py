@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from selfinstruct import local_model
-from selfinstruct.cli import cli
+from commands.main import cli
 from selfinstruct.filters import filter_reason
 from selfinstruct.journal import read_journal
 

@@ -7,7 +7,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from selfinstruct.cli import cli
+from commands.main import cli
 from tests.loopback_server import LoopbackServer
 
 

@@ -2,7 +2,7 @@ import json
 
 from click.testing import CliRunner
 
-from selfinstruct.cli import cli
+from commands.main import cli
 
 
 def test_dedup_command_keeps_input_order_and_reports_collisions(tmp_path, test_data):

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from selfinstruct.backends import build_backend
-from selfinstruct.cli import cli
+from commands.main import cli
 from selfinstruct.config import GenerateConfig
 from selfinstruct.journal import Journal, read_journal
 from tests.loopback_server import LoopbackServer

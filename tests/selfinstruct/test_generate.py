@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from selfinstruct.backends import build_backend
-from selfinstruct.cli import cli
+from commands.main import cli
 from selfinstruct.config import GenerateConfig
 from selfinstruct.errors import SelfInstructError
 from selfinstruct.generate import generate

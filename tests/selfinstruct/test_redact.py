@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from records.redact import REDACTED, is_secret_key, redact, redact_text, redact_url
 from registry.commit import commit
-from selfinstruct.cli import cli
+from commands.main import cli
 from tests.loopback_server import LoopbackServer
 
 SECRET_KEYS = ["api_key", "apikey", "API-KEY", "OPENAI_API_KEY", "X-Api-Key", "Authorization",

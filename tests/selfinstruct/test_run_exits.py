@@ -29,7 +29,7 @@ def _env(server):
 def test_the_format_error_stop_still_writes_the_summary(test_data, tmp_path):
     from click.testing import CliRunner
 
-    from selfinstruct.cli import cli
+    from commands.main import cli
 
     out = tmp_path / "o.jsonl"
     with LoopbackServer(script=["garbage"] * 60) as server:

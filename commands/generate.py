@@ -1,4 +1,8 @@
-"""The `selfinstruct` command line: a thin click layer over the library."""
+"""The generator's commands (`generate`, `dedup`, `backends`): a thin click layer over selfinstruct.
+
+They sit above the packages because `generate --dataset NAME` composes two of them: the run's
+records become a registry version, with the run's lineage, in the same command.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,9 @@ import click
 from click.core import ParameterSource
 
 from records.errors import InputError
+from records.exits import bad_input, fail
 from records.schema import RECORD_FIELDS
-from selfinstruct import __version__
-from selfinstruct.errors import BackendError, ConfigError, SelfInstructError
+from selfinstruct.errors import ConfigError, SelfInstructError
 from selfinstruct.journal import RunLocked
 
 CREDENTIALS_HELP = """\
@@ -27,48 +31,7 @@ or use --backend transformers --model /path/to/checkpoint for a local model in-p
 This is the plan and price for the command you ran (--dry-run):"""
 
 
-class _CLI(click.Group):
-    """The top-level group: one place that turns Ctrl-C into exit status 130 for every command."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            ctx.exit(130)
-
-
-@click.group(cls=_CLI, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="selfinstruct")
-def cli() -> None:
-    """Grow instruction datasets from seed tasks, version them, fine-tune on them.
-
-    \b
-        selfinstruct generate -n 200 --base-url http://localhost:8000/v1 --model my-model -o data/regen.jsonl
-        selfinstruct registry import data/regen.jsonl --name mine
-        selfinstruct finetune run --dataset mine@1 --model ./my-base-model --recipe llama-1b
-
-    \b
-    Exit status: 0 done, 1 failed (endpoint refused, run error), 2 bad input or configuration
-    (nothing sent), 3 stopped short (--max-cost or a stalled model; rerun to continue), 130 interrupted.
-    """
-
-
-def _fail(error: Exception, code: int = 1) -> click.ClickException:
-    """One line on stderr, no traceback; URLs in the message lose their credentials."""
-    from records.redact import redact_text
-
-    failure = click.ClickException(redact_text(str(error)))
-    failure.exit_code = code
-    return failure
-
-
-def _bad_input(error: Exception) -> click.ClickException:
-    """Bad input or configuration: exit status 2."""
-    return _fail(error, 2)
-
-
-@cli.command()
+@click.command()
 @click.option("--seeds", type=click.Path(dir_okay=False), help="Seed tasks (default: the shipped seeds/default.jsonl).")
 @click.option("--seeds-licence", help="Licence of --seeds (SPDX id), recorded in lineage and datasheets.")
 @click.option("-n", "--num-instructions", type=int, default=100, show_default=True,
@@ -181,11 +144,11 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         responder = build_response_backend(cfg, api_key=api_key, count_tokens=get_counter(cfg.model).count)
         result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json, salvage, responder)
     except (ConfigError, InputError, RunLocked) as e:  # InputError covers a corrupt journal (JournalError)
-        raise _bad_input(e) from None
+        raise bad_input(e) from None
     except (SelfInstructError, ValueError) as e:
-        raise _fail(e) from None
+        raise fail(e) from None
     except OSError as e:  # a full disk or a folder removed under the run: the journal keeps what was received
-        raise _fail(f"{e.strerror or e}{f': {e.filename}' if e.filename else ''}; every response received "
+        raise fail(f"{e.strerror or e}{f': {e.filename}' if e.filename else ''}; every response received "
                     f"before it is in {run_dir}/journal.jsonl: free space and run the same command to resume") from None
     except KeyboardInterrupt:
         click.echo(f"{'terminated' if terminated else 'interrupted'}: every response received is in "
@@ -221,7 +184,7 @@ def _check_before_sending(cfg, output, run_dir, dataset) -> None:
         if cfg.prompt_file is not None:
             load_template(cfg.prompt_file)
     except (InputError, SelfInstructError, RegistryError) as e:  # or the registry's UnsafeNameError
-        raise _bad_input(e) from None
+        raise bad_input(e) from None
 
 
 STAGED_NEW_TASKS = 8  # Self-Instruct asked for at most 8 new instructions after 8 examples
@@ -301,9 +264,9 @@ def _replay(cfg, run_dir, output, dataset, registry_root, as_json):
         audit_dir = str(Path(output).with_suffix("")) + ".replay"
         result = replay(cfg, recorded, run_dir, audit_dir=audit_dir, everything=everything)
     except InputError as e:  # a corrupt journal
-        raise _bad_input(e) from None
+        raise bad_input(e) from None
     except SelfInstructError as e:
-        raise _fail(e) from None
+        raise fail(e) from None
     _finish(result, cfg, output, dataset, registry_root, as_json)
 
 
@@ -344,7 +307,7 @@ def _commit(result, dataset, registry_root, output) -> str:
         version = registry.commit(frame, name=dataset, lineage=result.lineage, root=registry_root)
     except Exception as e:
         where = f"written to {output}" if output else f"kept in {result.run_dir}/kept.jsonl"
-        raise _fail(f"generated {len(result.records)} records ({where}), but the registry commit failed: {e}; "
+        raise fail(f"generated {len(result.records)} records ({where}), but the registry commit failed: {e}; "
                     "`selfinstruct registry import` can commit them") from None
     return version.ref
 
@@ -374,7 +337,7 @@ def _print_plan(cfg, run_dir, as_json) -> None:
     try:
         plan = plan_run(cfg, run_dir)
     except (InputError, SelfInstructError) as e:
-        raise _fail(e) from None
+        raise fail(e) from None
     if as_json:
         click.echo(json.dumps(plan, indent=2))
         return
@@ -389,7 +352,7 @@ def _print_plan(cfg, run_dir, as_json) -> None:
         f"  expected cost    ${plan['dollars']:.4f}   worst case (every reply at --max-tokens) ${plan['worst_case_dollars']:.4f}{price}")
 
 
-@cli.command()
+@click.command()
 @click.argument("input_path", metavar="IN", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Kept records, in input order.")
 @click.option("--seeds", type=click.Path(dir_okay=False), help="Seed tasks whose instructions join the pool first.")
@@ -421,7 +384,7 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
         records = read_records(input_path)
         seed_texts = [t.instruction for t in load_seeds(seeds).tasks] if seeds else []
     except InputError as e:
-        raise _bad_input(e) from None
+        raise bad_input(e) from None
     # Decisions only (report_floor = threshold): kept records are written without a nearest neighbour.
     decisions = dedup_records(records, seeds=seed_texts, rouge_threshold=rouge_threshold, tokenizer=rouge_tokenizer,
                               minhash_threshold=minhash_threshold, report_floor=rouge_threshold)
@@ -449,33 +412,10 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
                    + (f" (listed in {dropped})" if dropped else ""))
 
 
-@cli.command()
+@click.command()
 def backends():
     """List the generation backends. Example: selfinstruct backends"""
     from selfinstruct.backends import BACKENDS
 
     for name, what in BACKENDS.items():
         click.echo(f"{name:13} {what}")
-
-
-def _add_subgroups() -> None:
-    # registry and finetune keep their heavy imports inside command bodies,
-    # so importing their click groups here stays cheap.
-    from evaluation.cli import eval_group
-    from evaluation.cli_answer import chat_command
-    from finetune.cli import finetune
-    from selfinstruct.cli_derive import registry  # the registry group with filter and dedup mounted
-    from webapp.cli import serve
-
-    cli.add_command(registry)
-    cli.add_command(finetune)
-    cli.add_command(eval_group)
-    cli.add_command(chat_command, "chat")
-    cli.add_command(serve)
-
-
-_add_subgroups()
-
-
-def main() -> None:
-    cli()

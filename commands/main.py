@@ -1,0 +1,56 @@
+"""The top-level `selfinstruct` group: the generator's commands (commands/generate.py), then `registry` (with the
+compositions of commands/derive.py), `finetune`, `eval`, `chat` and `serve`.
+
+    selfinstruct = "commands.main:main"   (pyproject.toml; `python -m selfinstruct` runs it too)
+"""
+
+from __future__ import annotations
+
+import click
+
+from commands.derive import registry  # the registry group with filter and dedup mounted
+from commands.generate import backends, dedup, generate
+from evaluation.cli import eval_group
+from evaluation.cli_answer import chat_command
+from finetune.cli import finetune
+from records import __version__
+from records.exits import INTERRUPTED
+from webapp.cli import serve
+
+
+class _CLI(click.Group):
+    """The top-level group: one place that turns Ctrl-C into exit status 130 for every command."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(INTERRUPTED)
+
+
+@click.group(cls=_CLI, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="selfinstruct")
+def cli() -> None:
+    """Grow instruction datasets from seed tasks, version them, fine-tune on them.
+
+    \b
+        selfinstruct generate -n 200 --base-url http://localhost:8000/v1 --model my-model -o data/regen.jsonl
+        selfinstruct registry import data/regen.jsonl --name mine
+        selfinstruct finetune run --dataset mine@1 --model ./my-base-model --recipe llama-1b
+
+    \b
+    Exit status: 0 done, 1 failed (endpoint refused, run error), 2 bad input or configuration
+    (nothing sent), 3 stopped short (--max-cost or a stalled model; rerun to continue), 130 interrupted.
+    """
+
+
+# Every group keeps its heavy imports (torch, transformers, polars) inside command bodies,
+# so importing the whole tree here stays cheap.
+for command in (generate, dedup, backends, registry, finetune, eval_group, serve):
+    cli.add_command(command)
+cli.add_command(chat_command, "chat")
+
+
+def main() -> None:
+    cli()
