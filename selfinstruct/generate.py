@@ -66,125 +66,190 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
                    salvage: bool = False, response_backend: Backend | None = None) -> RunResult:
     """Run (or resume) a generation. `response_backend`, when given, answers the instructions
     (self-instruct's instance stage); `backend` writes them."""
-    inputs = load_run_inputs(cfg)
-    seeds, template, stage_templates = inputs.seeds, inputs.template, inputs.stage_templates
-    counter = inputs.counter
-    progress = progress or Progress()
-    identity = {"model": cfg.model, "prompt_sha256": template.sha256, "seeds_sha256": seeds.sha256, "seed": cfg.seed,
-                "method": cfg.method, "response_model": cfg.response_model}
-    journal = open_run(run_dir, identity, backend, keys=RESUME_KEYS, defaults=RESUME_DEFAULTS, salvage=salvage,
-                       kind="a run", advice="use a new --run-dir (or --backend replay to re-sieve its responses)",
-                       config=cfg.to_dict(), api=cfg.api)
-    started = iso_utc(journal.state.starts[0]["time"])  # a resumed run's window opens with its first session
-    answerer = response_backend or backend
-    driver = (StagedDriver(cfg, seeds.tasks, stage_templates, journal.state) if cfg.method == "self-instruct"
-              else _AlpacaDriver(cfg, seeds.tasks, template, journal.state,
-                                 stage_templates and stage_templates.get("answer")))
+    return await _Run(cfg, backend, run_dir, progress or Progress(), salvage, response_backend).run()
 
-    def cost_of(request):
-        return inputs.price_of(request, separate_responder=response_backend is not None)
 
-    sieve = await SieveWorker.start([t.instruction for t in seeds.tasks], **sieve_options(cfg))
-    journaled = resieve(cfg, journal.state, inputs, decide=False, separate_responder=response_backend is not None)
-    usage = journaled.usage
-    in_flight: dict[asyncio.Task, tuple[dict, float]] = {}
-    # Over the network, latency near --timeout means the server queues requests: send fewer at once.
-    limit = AdaptiveLimit(cfg.concurrency, cfg.timeout_s if backend.name == "openai" else None)
-    stopped_by = None
-    sieving: asyncio.Task | None = None
-    try:
-        await sieve.admit(journaled.received)  # resume: re-sieve what was already paid for
+class _Run:
+    """One generation while it runs: the requests in flight, the responses waiting for the sieve or
+    being sieved, and the counters that stop it. Each method is one step of `run()`'s loop."""
 
-        pending = journal.state.unanswered
-        next_id = journal.state.next_request_id
-        queued: list[tuple[dict, dict]] = []  # journaled responses waiting for the sieve, in arrival order
-        batch: list[tuple[dict, dict]] = []  # the responses the sieve is deciding now
-        barren = 0  # consecutive responses that gave no parseable task: a model ignoring the format
-        idle = 0  # consecutive responses that kept nothing new: a model repeating itself
-        while True:
-            unsieved = sum(len(req["prompts"]) for req, _ in queued + batch)
-            # With machine examples, a new prompt waits until every response received has been
-            # sieved, so it samples from all records kept so far: prompts do not depend on timing.
-            sieve_busy = cfg.machine_examples > 0 and bool(queued or batch) and not pending
-            while len(in_flight) < limit.value and stopped_by is None and not sieve_busy:
-                request = driver.next(next_id, sieve, in_flight, unsieved, pending)
-                if request is None:
-                    break
-                reserve = max_request_cost(request["prompts"], cfg.max_tokens, cost_of(request), counter)
-                reserved = sum(r for _, r in in_flight.values())
-                if cfg.max_cost is not None and usage.dollars + reserved + reserve > cfg.max_cost:
-                    stopped_by = "max_cost"
-                    break
-                if pending and request is pending[0]:
-                    pending.pop(0)
-                else:
-                    journal.write("request", **request)
-                    driver.issued(request)
-                    next_id += 1
-                target = answerer if request.get("stage") in ANSWERING else backend
-                in_flight[asyncio.create_task(complete_timed(target, request, decoding_for(cfg, request)))] = (request, reserve)
-            progress.update(kept=len(sieve.kept), target=cfg.num_instructions, in_flight=len(in_flight),
-                            requests=usage.requests, dollars=usage.dollars)
-            if sieving is None and queued:
-                # The sieve runs in a child process, one batch at a time in arrival order, while
-                # requests keep going out and coming back.
-                batch, queued = queued, []
-                sieving = asyncio.create_task(sieve.admit(batch))
-            if not in_flight and sieving is None:
-                break
-            done, _ = await asyncio.wait([*in_flight, *([sieving] if sieving else [])],
-                                         return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                if task is sieving:
-                    for (request, _), (kept, dropped, parsed, accepted) in zip(batch, task.result()):
-                        journal.write("decisions", id=request["id"], kept=[r["instruction"] for r in kept],
-                                      dropped=[{"instruction": r["instruction"], "reason": r["drop_reason"],
-                                                "collided_with": r["collided_with"]} for r in dropped],
-                                      **({"accepted": [t["instruction"] for t in accepted]} if accepted else {}))
-                        barren = 0 if parsed else barren + 1
-                        if request.get("stage") in (None, *ANSWERING) and not request.get("answered_elsewhere"):
-                            idle = 0 if kept else idle + 1
-                    sieving, batch = None, []
-                    if cfg.stall_responses and idle >= cfg.stall_responses and stopped_by is None:
-                        stopped_by = "stalled"
-                        log.warning("the last %d responses kept nothing new (see the drop counts); stopping", idle)
-                    continue
-                request, _ = in_flight.pop(task)
-                response = task.result()  # a BackendError ends the run; the finally below drains the rest
-                journal.write("response", **response)
-                limit.observe(response["latency_s"])
-                driver.answered(request, response)
-                usage.add(response, request["prompts"], cost_of(request), counter)
-                queued.append((request, response))
-            if barren >= max(MAX_BARREN_RESPONSES, 2 * cfg.concurrency):
-                raise SelfInstructError(
-                    f"the last {barren} responses held no task in the numbered format; the model does not follow "
-                    f"the prompt (read the replies in {journal.path}); try another model, --method self-instruct "
-                    "or --prompt-file")
-    except BaseException as e:
-        stopped_by = "interrupted" if isinstance(e, (KeyboardInterrupt, asyncio.CancelledError)) else "error"
-        raise
-    finally:
+    sieve: SieveWorker  # started by run()
+    usage: Usage  # what the journal already paid, then every response as it arrives
+
+    def __init__(self, cfg: GenerateConfig, backend: Backend, run_dir: str | Path, progress: Progress,
+                 salvage: bool, response_backend: Backend | None):
+        self.cfg, self.backend, self.response_backend, self.progress = cfg, backend, response_backend, progress
+        self.run_dir = run_dir
+        self.inputs = inputs = load_run_inputs(cfg)
+        identity = {"model": cfg.model, "prompt_sha256": inputs.template.sha256, "seeds_sha256": inputs.seeds.sha256,
+                    "seed": cfg.seed, "method": cfg.method, "response_model": cfg.response_model}
+        self.journal = open_run(run_dir, identity, backend, keys=RESUME_KEYS, defaults=RESUME_DEFAULTS,
+                                salvage=salvage, kind="a run",
+                                advice="use a new --run-dir (or --backend replay to re-sieve its responses)",
+                                config=cfg.to_dict(), api=cfg.api)
+        # a resumed run's window opens with its first session
+        self.started = iso_utc(self.journal.state.starts[0]["time"])
+        self.answerer = response_backend or backend
+        self.driver = _driver_for(cfg, inputs, self.journal.state)
+        self.in_flight: dict[asyncio.Task, tuple[dict, float]] = {}  # task -> (request, dollars reserved)
+        # Over the network, latency near --timeout means the server queues requests: send fewer at once.
+        self.limit = AdaptiveLimit(cfg.concurrency, cfg.timeout_s if backend.name == "openai" else None)
+        self.stopped_by: str | None = None
+        self.sieving: asyncio.Task | None = None
+        self.pending = self.journal.state.unanswered  # journaled requests that never got a response
+        self.next_id = self.journal.state.next_request_id
+        self.queued: list[tuple[dict, dict]] = []  # journaled responses waiting for the sieve, in arrival order
+        self.batch: list[tuple[dict, dict]] = []  # the responses the sieve is deciding now
+        self.barren = 0  # consecutive responses that gave no parseable task: a model ignoring the format
+        self.idle = 0  # consecutive responses that kept nothing new: a model repeating itself
+
+    async def run(self) -> RunResult:
+        """Issue, wait, sieve, until N records are kept or the run is stopped; clean up on every exit."""
+        seed_instructions = [t.instruction for t in self.inputs.seeds.tasks]
+        self.sieve = await SieveWorker.start(seed_instructions, **sieve_options(self.cfg))
+        journaled = resieve(self.cfg, self.journal.state, self.inputs, decide=False,
+                            separate_responder=self.response_backend is not None)
+        self.usage = journaled.usage
         try:
-            await drain_in_flight(in_flight, journal)
+            await self.sieve.admit(journaled.received)  # resume: re-sieve what was already paid for
+            while True:
+                self.fill()
+                self.report()
+                self.start_sieving()
+                if not self.in_flight and self.sieving is None:
+                    break
+                await self.take_next()
+                self.check_barren()
+        except BaseException as e:
+            self.stopped_by = "interrupted" if isinstance(e, (KeyboardInterrupt, asyncio.CancelledError)) else "error"
+            raise
         finally:
-            journal.close()
-            if sieving is not None:
-                await asyncio.wait([sieving])  # decisions are derived: a rerun recomputes them from the journal
-            await sieve.close()
-            await backend.aclose()
-            if response_backend is not None:
-                await response_backend.aclose()
-            result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
-                               Path(run_dir), stopped_by)
-            result.lineage = build_lineage(cfg, backend.provider, backend.endpoint_host, seeds, template, result,
-                                           started, iso_utc(), stage_templates=stage_templates,
-                                           response=_describe(response_backend))
+            result = await self.finish()
+        return result
+
+    def fill(self) -> None:
+        """Issue requests up to the concurrency limit, until the driver has none to give or the next
+        could take the run past --max-cost."""
+        cfg = self.cfg
+        unsieved = sum(len(req["prompts"]) for req, _ in self.queued + self.batch)
+        # With machine examples, a new prompt waits until every response received has been
+        # sieved, so it samples from all records kept so far: prompts do not depend on timing.
+        sieve_busy = cfg.machine_examples > 0 and bool(self.queued or self.batch) and not self.pending
+        while len(self.in_flight) < self.limit.value and self.stopped_by is None and not sieve_busy:
+            request = self.driver.next(self.next_id, self.sieve, self.in_flight, unsieved, self.pending)
+            if request is None:
+                break
+            reserve = max_request_cost(request["prompts"], cfg.max_tokens, self.cost_of(request), self.inputs.counter)
+            reserved = sum(r for _, r in self.in_flight.values())
+            if cfg.max_cost is not None and self.usage.dollars + reserved + reserve > cfg.max_cost:
+                self.stopped_by = "max_cost"
+                break
+            self.send(request, reserve)
+
+    def send(self, request: dict, reserve: float) -> None:
+        """Journal a new request (one sent again is in the journal already) and start its completion."""
+        if self.pending and request is self.pending[0]:
+            self.pending.pop(0)
+        else:
+            self.journal.write("request", **request)
+            self.driver.issued(request)
+            self.next_id += 1
+        target = self.answerer if request.get("stage") in ANSWERING else self.backend
+        task = asyncio.create_task(complete_timed(target, request, decoding_for(self.cfg, request)))
+        self.in_flight[task] = (request, reserve)
+
+    def report(self) -> None:
+        self.progress.update(kept=len(self.sieve.kept), target=self.cfg.num_instructions, in_flight=len(self.in_flight),
+                             requests=self.usage.requests, dollars=self.usage.dollars)
+
+    def start_sieving(self) -> None:
+        """Hand the queued responses to the sieve, unless it is still deciding the last batch."""
+        if self.sieving is None and self.queued:
+            # The sieve runs in a child process, one batch at a time in arrival order, while
+            # requests keep going out and coming back.
+            self.batch, self.queued = self.queued, []
+            self.sieving = asyncio.create_task(self.sieve.admit(self.batch))
+
+    async def take_next(self) -> None:
+        """Wait for a response or the sieve's decisions, and take in everything that is done."""
+        waiting = [*self.in_flight, *([self.sieving] if self.sieving else [])]
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is self.sieving:
+                self.on_sieved(task.result())
+            else:
+                self.on_response(task)
+
+    def on_sieved(self, outcomes: list[tuple[list, list, int, list]]) -> None:
+        """Journal the sieve's decisions on the batch, count barren and idle responses, stop a stalled run."""
+        for (request, _), (kept, dropped, parsed, accepted) in zip(self.batch, outcomes):
+            self.journal.write("decisions", id=request["id"], kept=[r["instruction"] for r in kept],
+                               dropped=[{"instruction": r["instruction"], "reason": r["drop_reason"],
+                                         "collided_with": r["collided_with"]} for r in dropped],
+                               **({"accepted": [t["instruction"] for t in accepted]} if accepted else {}))
+            self.barren = 0 if parsed else self.barren + 1
+            if request.get("stage") in (None, *ANSWERING) and not request.get("answered_elsewhere"):
+                self.idle = 0 if kept else self.idle + 1
+        self.sieving, self.batch = None, []
+        stall = self.cfg.stall_responses
+        if stall and self.idle >= stall and self.stopped_by is None:
+            self.stopped_by = "stalled"
+            log.warning("the last %d responses kept nothing new (see the drop counts); stopping", self.idle)
+
+    def on_response(self, task: asyncio.Task) -> None:
+        """Journal a response, tell the limit and the driver, count its cost, queue it for the sieve."""
+        request, _ = self.in_flight.pop(task)
+        response = task.result()  # a BackendError ends the run; finish() drains the rest
+        self.journal.write("response", **response)
+        self.limit.observe(response["latency_s"])
+        self.driver.answered(request, response)
+        self.usage.add(response, request["prompts"], self.cost_of(request), self.inputs.counter)
+        self.queued.append((request, response))
+
+    def check_barren(self) -> None:
+        if self.barren >= max(MAX_BARREN_RESPONSES, 2 * self.cfg.concurrency):
+            raise SelfInstructError(
+                f"the last {self.barren} responses held no task in the numbered format; the model does not follow "
+                f"the prompt (read the replies in {self.journal.path}); try another model, --method self-instruct "
+                "or --prompt-file")
+
+    async def finish(self) -> RunResult:
+        """On every exit: journal what is still in flight, close the journal, the sieve and the backends,
+        and write the run files; returns the run's result (unless draining was interrupted)."""
+        try:
+            await drain_in_flight(self.in_flight, self.journal)
+        finally:
+            self.journal.close()
+            if self.sieving is not None:
+                await asyncio.wait([self.sieving])  # decisions are derived: a rerun recomputes them from the journal
+            await self.sieve.close()
+            await self.backend.aclose()
+            if self.response_backend is not None:
+                await self.response_backend.aclose()
+            sieve, inputs = self.sieve, self.inputs
+            result = RunResult(sieve.kept[: self.cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats,
+                               self.usage, Path(self.run_dir), self.stopped_by)
+            result.lineage = build_lineage(self.cfg, self.backend.provider, self.backend.endpoint_host, inputs.seeds,
+                                           inputs.template, result, self.started, iso_utc(),
+                                           stage_templates=inputs.stage_templates,
+                                           response=_describe(self.response_backend))
             try:  # summary.json and dropped.jsonl on every exit; a failure here never hides the run's own error
-                write_run_files(result, cfg, sieve.seed_instructions)
+                write_run_files(result, self.cfg, sieve.seed_instructions)
             except OSError as e:
-                log.warning("could not write the run files in %s: %s", run_dir, e)
-    return result
+                log.warning("could not write the run files in %s: %s", self.run_dir, e)
+        return result
+
+    def cost_of(self, request: dict):
+        return self.inputs.price_of(request, separate_responder=self.response_backend is not None)
+
+
+def _driver_for(cfg: GenerateConfig, inputs, state: JournalState):
+    """Self-Instruct's staged pipeline, or Alpaca's batched prompts (with an answer stage when a
+    response model answers the tasks)."""
+    if cfg.method == "self-instruct":
+        return StagedDriver(cfg, inputs.seeds.tasks, inputs.stage_templates, state)
+    return _AlpacaDriver(cfg, inputs.seeds.tasks, inputs.template, state,
+                         inputs.stage_templates and inputs.stage_templates.get("answer"))
 
 
 class _AlpacaDriver:
