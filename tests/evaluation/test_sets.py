@@ -133,3 +133,14 @@ def test_uploaded_answer_bytes_read_as_the_file_would_with_the_label_in_errors(t
     assert str(on_disk.value) == f"{path}:6: field 'output' must be a string, got int"
     with pytest.raises(InputError, match=r"^answers \(x\):2: is not UTF-8"):
         decode_utf8(b'{"instruction": "a"}\n{"output": "caf\xe9"}', "answers (x)")
+
+
+def test_an_answer_file_that_answers_a_request_twice_is_refused_naming_both_lines():
+    from evaluation.outputs import parse_model_outputs
+
+    text = "\n".join(json.dumps(r) for r in [{"instruction": "Name a river.", "output": "Nile"},
+                                             {"instruction": "Name a sea.", "output": "Baltic"},
+                                             {"instruction": "Name a river.", "output": "Congo"}])
+    with pytest.raises(InputError) as e:
+        parse_model_outputs(text, "answers_2 (dup.jsonl)", default_generator="system 2")
+    assert str(e.value) == "answers_2 (dup.jsonl):3: field 'instruction' repeats the instruction (and input) of line 1"
