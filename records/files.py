@@ -154,8 +154,6 @@ def detect_format(path: Path) -> str:
 def read_frame(path: str | Path, fmt: str = "auto"):
     """Records of `path` as a polars frame of text: instruction, input, output first (missing input = ""),
     then any other fields (non-text values of JSON records as JSON text)."""
-    import polars as pl
-
     path = Path(path)
     if not path.exists():
         raise InputError(path, "no such file")
@@ -165,8 +163,7 @@ def read_frame(path: str | Path, fmt: str = "auto"):
     if fmt == "parquet":
         return check_columns(path, read_parquet(path), first_line=1)
     if fmt == "csv":
-        frame = pl.read_csv(path, infer_schema=False, empty_string_is_null=False)
-        return check_columns(path, frame, first_line=2)
+        return check_columns(path, read_csv(path), first_line=2)
     raise InputError(path, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
@@ -216,6 +213,16 @@ def read_parquet(path: str | Path):
         return pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as e:
         raise InputError(path, f"is not a readable Parquet file ({str(e).splitlines()[0][:200]})") from None
+
+
+def read_csv(path: str | Path):
+    """A CSV file as a polars frame of text (empty cells stay ""), or an InputError naming the file."""
+    import polars as pl
+
+    try:
+        return pl.read_csv(path, infer_schema=False, empty_string_is_null=False)
+    except (pl.exceptions.PolarsError, OSError) as e:
+        raise InputError(path, f"is not a readable CSV file ({str(e).splitlines()[0][:200]})") from None
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
