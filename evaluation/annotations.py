@@ -16,7 +16,7 @@ import math
 from pathlib import Path
 
 from records.errors import InputError
-from records.files import read_json_objects, write_text_atomic
+from records.files import parse_json_objects, read_text_utf8, write_text_atomic
 
 REQUIRED = ("instruction", "output_1", "output_2")
 
@@ -48,20 +48,25 @@ def preference_score(value) -> float | None:
 
 def read_annotations(path: str | Path) -> list[dict]:
     """Rows of an annotations file (JSON list or JSON Lines), checked field by field."""
+    return parse_annotations(read_text_utf8(path), path)
+
+
+def parse_annotations(text: str, source) -> list[dict]:
+    """Rows of an annotations file's text, checked field by field; errors name `source`."""
     rows = []
-    for line, obj in read_json_objects(path):
+    for line, obj in parse_json_objects(text, source):
         for name in REQUIRED:
             if name not in obj:
-                raise InputError(path, "is missing", line=line, field=name)
+                raise InputError(source, "is missing", line=line, field=name)
             if not isinstance(obj[name], str):
-                raise InputError(path, f"must be a string, got {type(obj[name]).__name__}", line=line, field=name)
+                raise InputError(source, f"must be a string, got {type(obj[name]).__name__}", line=line, field=name)
         try:
             preference_score(obj.get("preference"))
         except ValueError as e:
-            raise InputError(path, str(e), line=line, field="preference") from None
+            raise InputError(source, str(e), line=line, field="preference") from None
         rows.append(obj)
     if not rows:
-        raise InputError(path, "holds no annotations")
+        raise InputError(source, "holds no annotations")
     return rows
 
 

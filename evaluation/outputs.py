@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from records.errors import InputError
-from records.files import read_json_objects
+from records.files import parse_json_objects, read_text_utf8
 
 
 @dataclass
@@ -37,17 +37,26 @@ def request_key(row: dict) -> str:
 
 def read_model_outputs(path: str | Path) -> ModelOutputs:
     """Answers from a model_outputs.json (or JSON Lines); the generator is the rows' own, else the file name."""
+    return parse_model_outputs(read_text_utf8(path), path, default_generator=Path(path).name.split(".")[0])
+
+
+def parse_model_outputs(text: str, source, *, default_generator: str) -> ModelOutputs:
+    """Answers from the text of a model_outputs.json (or JSON Lines), errors naming `source`.
+
+    Every answer needs a text instruction and output; a request answered twice, or answers of
+    several generators in one file, are refused. The generator is the rows' own, else `default_generator`.
+    """
     rows, generators, seen = [], set(), {}
-    for line, obj in read_json_objects(path):
+    for line, obj in parse_json_objects(text, source):
         for name in ("instruction", "output"):
             if name not in obj:
-                raise InputError(path, "is missing", line=line, field=name)
+                raise InputError(source, "is missing", line=line, field=name)
         for name in ("instruction", "output", "input", "generator", "dataset", "category"):
             if obj.get(name) is not None and not isinstance(obj[name], str):
-                raise InputError(path, f"must be a string, got {type(obj[name]).__name__}", line=line, field=name)
+                raise InputError(source, f"must be a string, got {type(obj[name]).__name__}", line=line, field=name)
         key = request_key(obj)
         if key in seen:
-            raise InputError(path, f"repeats the instruction (and input) of line {seen[key]}", line=line,
+            raise InputError(source, f"repeats the instruction (and input) of line {seen[key]}", line=line,
                              field="instruction")
         seen[key] = line
         if obj.get("generator"):
@@ -55,12 +64,11 @@ def read_model_outputs(path: str | Path) -> ModelOutputs:
         rows.append({"instruction": obj["instruction"], "input": obj.get("input") or "", "output": obj["output"],
                      "category": obj.get("dataset") or obj.get("category")})
     if not rows:
-        raise InputError(path, "holds no answers")
+        raise InputError(source, "holds no answers")
     if len(generators) > 1:
-        raise InputError(path, f"mixes answers of several generators ({', '.join(sorted(generators))})",
+        raise InputError(source, f"mixes answers of several generators ({', '.join(sorted(generators))})",
                          field="generator")
-    name = generators.pop() if generators else Path(path).name.split(".")[0]
-    return ModelOutputs(str(path), name, rows)
+    return ModelOutputs(str(source), generators.pop() if generators else default_generator, rows)
 
 
 def pair_outputs(a: ModelOutputs, b: ModelOutputs) -> tuple[list[dict], dict]:

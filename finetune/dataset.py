@@ -1,4 +1,9 @@
-"""Load instruction records from the registry (`NAME@V`) or from a local file."""
+"""Load instruction records from the registry (`NAME@V`) or from a local file.
+
+Files (JSON, JSON Lines, Parquet, CSV) are read and registry versions checked by `records.files`,
+the one validator of the project, so a bad record is named by file (or version), line and field.
+The one rule that is finetune's own: a dataset with no records cannot be trained on.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from records.errors import InputError
-from records.files import read_frame, read_json_objects, read_parquet
+from records.files import check_columns, read_frame
 from records.hashing import frame_hash
 from records.refs import is_versioned_ref
-
-REQUIRED = ("instruction", "output")
+from records.schema import RECORD_FIELDS
 
 
 @dataclass
@@ -33,7 +37,8 @@ def registry_root(root: str | None) -> str | None:
 
 
 def load_records(dataset: str, root: str | None = None) -> tuple[list[dict], DatasetSource]:
-    """Records with instruction/input/output strings, and their source."""
+    """Records with instruction/input/output strings, and their source; bad input is a ValueError
+    carrying the InputError's one line (file or version, line, field)."""
     if is_registry_ref(dataset):
         import registry
 
@@ -46,53 +51,43 @@ def load_records(dataset: str, root: str | None = None) -> tuple[list[dict], Dat
             raise ValueError(str(exc)) from None
         except (KeyError, FileNotFoundError, LookupError) as exc:
             raise ValueError(f"{dataset}: cannot be opened ({exc})") from None
-        rows = frame.to_dicts()
-        check_fields(rows, dataset, list(frame.columns))
-        return normalise(rows), DatasetSource(version.ref, str(version.hash), True)
+        try:
+            frame = check_columns(version.ref, frame, first_line=1)
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+        return to_records(frame, version.ref), DatasetSource(version.ref, str(version.hash), True)
     path = Path(dataset)
     if not path.exists():
         raise ValueError(f"dataset {dataset!r} is neither a NAME@V reference nor an existing file")
-    rows = read_file(path)
-    check_fields(rows, str(path), list(rows[0]) if rows else [])
-    return normalise(rows), DatasetSource(str(path), file_content_hash(path), False)
+    frame = read_file(path)
+    return to_records(frame, str(path)), DatasetSource(str(path), _file_hash(frame), False)
 
 
-def read_file(path: Path) -> list[dict]:
-    """JSON (a list), JSONL (one object a line) or Parquet; a malformed file is a ValueError naming it."""
-    try:
-        if path.suffix == ".parquet":
-            return read_parquet(path).to_dicts()
-        return [obj for _, obj in read_json_objects(path)]
-    except InputError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def check_fields(rows: list[dict], where: str, columns: list[str]) -> None:
-    if not rows:
+def to_records(frame, where: str) -> list[dict]:
+    """The validated frame's instruction, input and output as dicts; no records is a ValueError."""
+    if frame.height == 0:
         raise ValueError(f"{where}: the dataset has no records")
-    missing = [f for f in REQUIRED if f not in columns]
-    if missing:
-        raise ValueError(f"{where}: records lack the field(s) {', '.join(missing)} "
-                         f"(found: {', '.join(columns)})")
-    for n, row in enumerate(rows, 1):
-        for f in REQUIRED:
-            if not isinstance(row.get(f), str):
-                raise ValueError(f"{where}: record {n}: field {f!r} is not a string")
-
-
-def normalise(rows: list[dict]) -> list[dict]:
-    return [{"instruction": r["instruction"], "input": r.get("input") or "",
-             "output": r["output"]} for r in rows]
+    return frame.select(RECORD_FIELDS).to_dicts()
 
 
 def file_content_hash(path: Path) -> str:
     """The dataset content hash of the file's records: the hash it gets as a registry version once
     imported, so a model card naming a file can be matched to the version made from that file
     (`sha256:<hash>`, the prefix marking a file source)."""
+    return _file_hash(read_file(path))
+
+
+def read_file(path: Path):
+    """A JSON, JSON Lines, Parquet or CSV file as a validated frame; a bad file is a ValueError
+    carrying the InputError's one line (file, line, field)."""
     try:
-        return "sha256:" + frame_hash(read_frame(path))
+        return read_frame(path)
     except InputError as exc:
-        raise ValueError(str(exc)) from exc
+        raise ValueError(str(exc)) from None
+
+
+def _file_hash(frame) -> str:
+    return "sha256:" + frame_hash(frame)
 
 
 def split_eval(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:

@@ -22,23 +22,32 @@ TOO_DEEP = "invalid JSON: nested too deeply to be a record"
 
 def read_text_utf8(path: str | Path) -> str:
     """The file's text, or an InputError that names the first byte that is not UTF-8."""
-    data = Path(path).read_bytes()
+    return decode_utf8(Path(path).read_bytes(), path)
+
+
+def decode_utf8(data: bytes, source) -> str:
+    """`data` as text (a leading BOM dropped), or an InputError naming `source` and the first byte
+    that is not UTF-8: the rule for files on disk and for uploaded bytes alike."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise InputError(path, f"is not UTF-8 (byte {e.start}: {data[e.start:e.start + 1]!r})", line=line) from None
+        raise InputError(source, f"is not UTF-8 (byte {e.start}: {data[e.start:e.start + 1]!r})", line=line) from None
 
 
 def read_json_objects(path: str | Path) -> Iterator[tuple[int, dict]]:
-    """Yield (line, object) from a JSON list file or a JSON Lines file, parsing each object once.
+    """Yield (line, object) from a JSON list file or a JSON Lines file, parsing each object once."""
+    yield from parse_json_objects(read_text_utf8(path), path)
+
+
+def parse_json_objects(text: str, source) -> Iterator[tuple[int, dict]]:
+    """Yield (line, object) from the text of a JSON list or of JSON Lines; errors name `source`.
 
     For a JSON list the line is where each object starts, so errors still point at the right place.
     Lines split on newline only: a raw U+2028 inside a JSON string is text, not a line break.
     """
-    text = read_text_utf8(path)
     if text.lstrip().startswith("["):
-        yield from _json_list_objects(path, text)
+        yield from _json_list_objects(source, text)
         return
     for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
@@ -46,10 +55,10 @@ def read_json_objects(path: str | Path) -> Iterator[tuple[int, dict]]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
-            raise InputError(path, f"invalid JSON: {e.msg} (column {e.colno})", line=lineno) from None
+            raise InputError(source, f"invalid JSON: {e.msg} (column {e.colno})", line=lineno) from None
         except RecursionError:
-            raise InputError(path, TOO_DEEP, line=lineno) from None
-        yield lineno, _object(obj, path, lineno)
+            raise InputError(source, TOO_DEEP, line=lineno) from None
+        yield lineno, _object(obj, source, lineno)
 
 
 def _json_list_objects(path, text: str) -> Iterator[tuple[int, dict]]:
@@ -145,8 +154,6 @@ def detect_format(path: Path) -> str:
 def read_frame(path: str | Path, fmt: str = "auto"):
     """Records of `path` as a polars frame of text: instruction, input, output first (missing input = ""),
     then any other fields (non-text values of JSON records as JSON text)."""
-    import polars as pl
-
     path = Path(path)
     if not path.exists():
         raise InputError(path, "no such file")
@@ -156,8 +163,7 @@ def read_frame(path: str | Path, fmt: str = "auto"):
     if fmt == "parquet":
         return check_columns(path, read_parquet(path), first_line=1)
     if fmt == "csv":
-        frame = pl.read_csv(path, infer_schema=False, empty_string_is_null=False)
-        return check_columns(path, frame, first_line=2)
+        return check_columns(path, read_csv(path), first_line=2)
     raise InputError(path, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
@@ -207,6 +213,16 @@ def read_parquet(path: str | Path):
         return pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as e:
         raise InputError(path, f"is not a readable Parquet file ({str(e).splitlines()[0][:200]})") from None
+
+
+def read_csv(path: str | Path):
+    """A CSV file as a polars frame of text (empty cells stay ""), or an InputError naming the file."""
+    import polars as pl
+
+    try:
+        return pl.read_csv(path, infer_schema=False, empty_string_is_null=False)
+    except (pl.exceptions.PolarsError, OSError) as e:
+        raise InputError(path, f"is not a readable CSV file ({str(e).splitlines()[0][:200]})") from None
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

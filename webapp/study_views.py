@@ -12,6 +12,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from evaluation.annotations import parse_annotations
+from evaluation.outputs import parse_model_outputs
+from records.files import decode_utf8
 from webapp import results, study_files
 from webapp.security import read_form
 from webapp.studies import CHOICES, MAX_COMMENT, is_swapped
@@ -46,30 +49,26 @@ def routes(app) -> list[Route]:
         data = await upload.read(MAX_FILE + 1)
         if len(data) > MAX_FILE:
             raise HTTPException(413, f"{field}: file over {MAX_FILE:,} bytes")
-        return data, f"{field} ({upload.filename})"
+        label = f"{field} ({upload.filename})"
+        return decode_utf8(data, label), label
 
     async def create(request):
         owner_only(request)
         form = await read_form(request)
         name = str(form.get("name") or "").strip() or "study"
         if "judged" in form:  # the pairs an LLM judge saw: the study rates the same ones, the judge attached
-            rows = study_files.parse_annotations(*await read_upload(form, "judged"))
-            items = study_files.pairs_from_annotations(rows, "judged")
-            study = studies.create(name, study_files.generator([{"generator": r.get("generator_1")} for r in rows],
-                                                               "system 1"),
-                                   study_files.generator([{"generator": r.get("generator_2")} for r in rows],
-                                                         "system 2"), items)
-            keep = ("instruction", "input", "generator_1", "generator_2", "preference")
-            studies.attach_judge(study.id, json.dumps([{k: r.get(k) for k in keep} for r in rows]))
+            rows = parse_annotations(*await read_upload(form, "judged"))
+            study = studies.create(name, study_files.generator((r.get("generator_1") for r in rows), "system 1"),
+                                   study_files.generator((r.get("generator_2") for r in rows), "system 2"),
+                                   study_files.pairs_from_annotations(rows))
+            studies.attach_judge(study.id, study_files.judge_rows(rows))
             return RedirectResponse(f"/studies/{study.id}", status_code=303)
-        uploads = []
-        for field in ("answers_1", "answers_2"):
-            uploads.append(study_files.parse_outputs(*await read_upload(form, field)))
-        items, unpaired = study_files.pair(*uploads)
+        answers = [parse_model_outputs(*await read_upload(form, field), default_generator=fallback)
+                   for field, fallback in (("answers_1", "system 1"), ("answers_2", "system 2"))]
+        items, unpaired = study_files.items_from_answers(*answers)
         if not items:
             raise HTTPException(400, "the two files share no instruction: nothing to rate")
-        study = studies.create(name, study_files.generator(uploads[0], "system 1"),
-                               study_files.generator(uploads[1], "system 2"), items)
+        study = studies.create(name, answers[0].generator, answers[1].generator, items)
         return RedirectResponse(f"/studies/{study.id}?unpaired={unpaired}", status_code=303)
 
     async def study_page(request):
@@ -90,9 +89,8 @@ def routes(app) -> list[Route]:
     async def attach_judge(request):
         study = study_of(request)
         form = await read_form(request)
-        rows = study_files.parse_annotations(*await read_upload(form, "annotations"))
-        keep = ("instruction", "input", "generator_1", "generator_2", "preference")
-        studies.attach_judge(study.id, json.dumps([{k: r.get(k) for k in keep} for r in rows]))
+        rows = parse_annotations(*await read_upload(form, "annotations"))
+        studies.attach_judge(study.id, study_files.judge_rows(rows))
         return RedirectResponse(f"/studies/{study.id}/results", status_code=303)
 
     async def results_page(request):

@@ -56,3 +56,14 @@ def test_reproduces_alpaca_eval_2_weighted(shared_data):
     rows = read_annotations(shared_data / "alpaca_eval" / "alpaca-7b.weighted_alpaca_eval_gpt4_turbo.annotations.json")
     r = pairwise_stats(annotation_scores(rows), n_boot=200)
     assert r.n == 805 and round(100 * r.win_rate, 2) == 2.59
+
+
+def test_annotations_text_reads_as_the_file_does(tmp_path):
+    from evaluation.annotations import parse_annotations
+
+    text = json.dumps([row(2, 0), row("1.25", 1)], indent=2)
+    path = tmp_path / "a.json"
+    path.write_text(text)
+    assert parse_annotations(text, "upload") == read_annotations(path)
+    with pytest.raises(InputError, match=r"^upload:1: field 'output_2' is missing"):
+        parse_annotations('{"instruction": "q", "output_1": "a"}', "upload")

@@ -115,3 +115,32 @@ def test_user_oriented_set_pairs_with_alpaca_eval_selfinstruct_items(shared_data
     mine = type(answers)("mine", "mine", [{**i, "output": "x", "category": i["category"]} for i in uo.items])
     pairs, unmatched = pair_outputs(mine, answers)
     assert len(pairs) == 252 and unmatched == {"only_a": 0, "only_b": 805 - 252}
+
+
+def test_uploaded_answer_bytes_read_as_the_file_would_with_the_label_in_errors(tmp_path):
+    from evaluation.outputs import parse_model_outputs, read_model_outputs
+    from records.files import decode_utf8
+
+    rows = [{"instruction": "Name a river.", "output": "Nile"}, {"instruction": "Name a sea.", "output": 3}]
+    data = b"\xef\xbb\xbf" + json.dumps(rows, indent=2).encode()
+    path = tmp_path / "bad.json"
+    path.write_bytes(data)
+    with pytest.raises(InputError) as on_disk:
+        read_model_outputs(path)
+    with pytest.raises(InputError) as uploaded:
+        parse_model_outputs(decode_utf8(data, "answers (bad.json)"), "answers (bad.json)", default_generator="x")
+    assert str(uploaded.value) == "answers (bad.json):6: field 'output' must be a string, got int"
+    assert str(on_disk.value) == f"{path}:6: field 'output' must be a string, got int"
+    with pytest.raises(InputError, match=r"^answers \(x\):2: is not UTF-8"):
+        decode_utf8(b'{"instruction": "a"}\n{"output": "caf\xe9"}', "answers (x)")
+
+
+def test_an_answer_file_that_answers_a_request_twice_is_refused_naming_both_lines():
+    from evaluation.outputs import parse_model_outputs
+
+    text = "\n".join(json.dumps(r) for r in [{"instruction": "Name a river.", "output": "Nile"},
+                                             {"instruction": "Name a sea.", "output": "Baltic"},
+                                             {"instruction": "Name a river.", "output": "Congo"}])
+    with pytest.raises(InputError) as e:
+        parse_model_outputs(text, "answers_2 (dup.jsonl)", default_generator="system 2")
+    assert str(e.value) == "answers_2 (dup.jsonl):3: field 'instruction' repeats the instruction (and input) of line 1"

@@ -129,7 +129,7 @@ def _not_causal(tmp_path):
 @pytest.mark.parametrize("case, message", [
     ("missing_file", "neither a NAME@V reference nor an existing file"),
     ("not_causal", "not a causal LM"),
-    ("no_output_field", "lack the field"),
+    ("no_output_field", r"bad\.jsonl:1: field 'output' is missing"),
     ("max_length", "below the template length"),
 ])
 def test_bad_input_fails_before_training(tmp_path, records_file, tiny_model, case, message):

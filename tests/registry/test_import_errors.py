@@ -52,3 +52,10 @@ def test_csv_names_the_line(tmp_path, root):
         import_file(path, name="bad", root=root)
     assert (info.value.line, info.value.field) == (3, "instruction")
     assert registry.list_datasets(root=root) == ["fine"]
+
+
+@pytest.mark.parametrize("text", ["", 'instruction,output\n"Say hi.,Hi.\n'])
+def test_a_csv_that_cannot_be_parsed_is_named_not_a_traceback(tmp_path, root, text):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    assert_refused(path, root, None, None, "is not a readable CSV file")

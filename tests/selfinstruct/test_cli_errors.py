@@ -119,13 +119,13 @@ def test_malformed_seed_files_name_the_file(test_data, tmp_path, content, needle
 
 
 def test_a_file_that_is_not_parquet_is_named(tmp_path):
-    from finetune.dataset import read_file
+    from finetune.dataset import load_records
     from records.errors import InputError as ImportFormatError
     from records.files import read_frame as read_records
 
     fake = tmp_path / "d.parquet"
     fake.write_text('{"instruction": "Name a river.", "output": "Nile"}\n')
     with pytest.raises(ValueError, match=r"d\.parquet: is not a readable Parquet file"):
-        read_file(fake)
+        load_records(str(fake))
     with pytest.raises(ImportFormatError, match=r"d\.parquet: is not a readable Parquet file"):
         read_records(fake)

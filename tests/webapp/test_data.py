@@ -25,18 +25,33 @@ def test_a_version_of_zero_rows_keeps_its_columns_for_the_records_page_and_diff(
 
 
 def test_a_study_pairs_answers_with_a_separate_input_and_published_outputs_that_fold_it_in():
-    from webapp.study_files import pair
+    import json
+
+    from evaluation.outputs import parse_model_outputs
+    from webapp.study_files import items_from_answers
 
     ours = [{"instruction": "Fix the grammar.", "input": "He go home.", "output": "He goes home."},
             {"instruction": "Name a river.", "output": "Nile"}]
     published = [{"instruction": "Name a river.", "output": "Congo"},
                  {"instruction": "Fix the grammar.\n\nHe go home.", "output": "He went home."},
                  {"instruction": "Something else.", "output": "x"}]
-    items, unpaired = pair(ours, published)
+    a, b = (parse_model_outputs(json.dumps(rows), label, default_generator=fallback)
+            for rows, label, fallback in ((ours, "answers_1", "system 1"), (published, "answers_2", "system 2")))
+    items, unpaired = items_from_answers(a, b)
     assert items == [{"instruction": "Fix the grammar.", "input": "He go home.", "output_1": "He goes home.",
                       "output_2": "He went home."},
                      {"instruction": "Name a river.", "input": "", "output_1": "Nile", "output_2": "Congo"}]
-    assert unpaired == 1
+    assert unpaired == 1 and (a.generator, b.generator) == ("system 1", "system 2")
+
+
+def test_judgments_kept_for_a_study_hold_numeric_preferences():
+    import json
+
+    from webapp.study_files import judge_rows
+
+    rows = [{"instruction": f"q{k}", "output_1": "a", "output_2": "b", "preference": p}
+            for k, p in enumerate(["1.75", 0, None, 2])]
+    assert [r["preference"] for r in json.loads(judge_rows(rows))] == [1.75, 1.5, None, 2.0]
 
 
 def test_judge_agreement_tells_apart_items_with_one_instruction_and_different_inputs(tmp_path):

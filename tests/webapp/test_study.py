@@ -115,7 +115,7 @@ def test_a_rater_completes_a_study_across_a_server_kill(server, site, browser):
     assert not browser.find_elements(By.ID, "vote")
 
 
-def test_a_malformed_answer_file_is_refused_naming_item_and_field(server, site, browser):
+def test_a_malformed_answer_file_is_refused_naming_file_line_and_field(server, site, browser):
     first, _ = answer_files(site / "answers")
     bad = site / "answers" / "bad.json"
     bad.write_text('[{"instruction": "a", "output": "b"}, {"instruction": "c", "output": 3}]')
@@ -124,7 +124,8 @@ def test_a_malformed_answer_file_is_refused_naming_item_and_field(server, site, 
     browser.find_element(By.NAME, "answers_1").send_keys(str(first))
     browser.find_element(By.NAME, "answers_2").send_keys(str(bad))
     submit(browser, browser.find_element(By.CSS_SELECTOR, "#new-study button"))
-    assert "answers_2 (bad.json): item 1: field 'output' must be text" in browser.find_element(By.CLASS_NAME, "error").text
+    assert "answers_2 (bad.json):1: field 'output' must be a string, got int" in \
+        browser.find_element(By.CLASS_NAME, "error").text
     browser.get(f"{server.url}/studies")
     assert "broken" not in browser.find_element(By.TAG_NAME, "main").text  # nothing was created
 
