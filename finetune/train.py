@@ -61,65 +61,70 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
         saved = load_checkpoint(accelerator, find_checkpoint(output, config.resume_from))
         step, run_id = saved["step"], saved.get("run_id")
     use = start_use(config, data.source, output, started, run_id) if accelerator.is_main_process else None
-    run_id = use["entry"]["run_id"] if use else run_id
-    device, peak = detect_device()
-    shape = shape_of(accelerator.unwrap_model(model).config)
-    context = sum(n * n for n in lengths) / sum(lengths)  # token-weighted mean example length
-    log = MetricsLog(accelerator, output / "metrics.jsonl", total, step,
-                     flops_per_token(shape, context), config.peak_tflops or peak,
-                     config.progress_bar)
-    if accelerator.is_main_process:
-        save_config(config, output / "finetune_config.yaml")
-        save_template(data.template, output / TEMPLATE_FILE)  # what eval answer and chat prompt with
-        if config.trackers:
-            accelerator.init_trackers(output.name, config=_flat(config.to_dict()))
-    pad_id = data.tokenizer.pad_token_id
-    model.train()
-    loss = eval_loss = None
-    epoch_padding: dict[int, float] = {}
-    while step < total:
-        epoch, k = divmod(step, steps_per_epoch)
-        if epoch not in plans:
-            plans = {epoch: plan_epoch(lengths, config, procs, epoch)}
-        if epoch not in epoch_padding:
-            epoch_padding[epoch] = padding_stats(plans[epoch], lengths)["padded_share"]
-        figures = train_step(accelerator, model, plans[epoch][k][accelerator.process_index],
-                             data.train, pad_id, config.packing, config.loss_averaging)
-        grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
-        loss = figures["loss"]
-        log.add_step(figures)
-        if step % config.log_every == 0 or step == total:
-            log.write({"step": step, "epoch": step / steps_per_epoch, "loss": loss,
-                       "learning_rate": scheduler.get_last_lr()[0],
-                       "grad_norm": float(grad_norm), "epoch_padded_share": epoch_padding[epoch]})
-        if config.eval_every and step % config.eval_every == 0 and step < total and data.eval:
+    try:
+        run_id = use["entry"]["run_id"] if use else run_id
+        device, peak = detect_device()
+        shape = shape_of(accelerator.unwrap_model(model).config)
+        context = sum(n * n for n in lengths) / sum(lengths)  # token-weighted mean example length
+        log = MetricsLog(accelerator, output / "metrics.jsonl", total, step,
+                         flops_per_token(shape, context), config.peak_tflops or peak,
+                         config.progress_bar)
+        if accelerator.is_main_process:
+            save_config(config, output / "finetune_config.yaml")
+            save_template(data.template, output / TEMPLATE_FILE)  # what eval answer and chat prompt with
+            if config.trackers:
+                accelerator.init_trackers(output.name, config=_flat(config.to_dict()))
+        pad_id = data.tokenizer.pad_token_id
+        model.train()
+        loss = eval_loss = None
+        epoch_padding: dict[int, float] = {}
+        while step < total:
+            epoch, k = divmod(step, steps_per_epoch)
+            if epoch not in plans:
+                plans = {epoch: plan_epoch(lengths, config, procs, epoch)}
+            if epoch not in epoch_padding:
+                epoch_padding[epoch] = padding_stats(plans[epoch], lengths)["padded_share"]
+            figures = train_step(accelerator, model, plans[epoch][k][accelerator.process_index],
+                                 data.train, pad_id, config.packing, config.loss_averaging)
+            grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            loss = figures["loss"]
+            log.add_step(figures)
+            if step % config.log_every == 0 or step == total:
+                log.write({"step": step, "epoch": step / steps_per_epoch, "loss": loss,
+                           "learning_rate": scheduler.get_last_lr()[0],
+                           "grad_norm": float(grad_norm), "epoch_padded_share": epoch_padding[epoch]})
+            if config.eval_every and step % config.eval_every == 0 and step < total and data.eval:
+                eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
+                log.append({"step": step, "eval_loss": eval_loss})
+            if (config.save_every and step % config.save_every == 0):
+                save_checkpoint(accelerator, output, step, {"total_steps": total, "run_id": run_id},
+                                keep=config.keep_checkpoints)
+        log.close()
+        if data.eval:
             eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
             log.append({"step": step, "eval_loss": eval_loss})
-        if (config.save_every and step % config.save_every == 0):
-            save_checkpoint(accelerator, output, step, {"total_steps": total, "run_id": run_id},
-                            keep=config.keep_checkpoints)
-    log.close()
-    if data.eval:
-        eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
-        log.append({"step": step, "eval_loss": eval_loss})
 
-    export_model(accelerator, model, data.tokenizer, output, lora=bool(config.lora))
-    run = {
-        "dataset": data.source.ref, "content_hash": data.source.content_hash,
-        "from_registry": data.source.from_registry, "steps": step, "final_loss": loss,
-        "eval_loss": eval_loss, "accumulation": len(plans[min(plans)][0][0]), "processes": procs,
-        "precision": precision, "train_examples": len(data.train), "eval_examples": len(data.eval),
-        "padded_share": sum(epoch_padding.values()) / max(len(epoch_padding), 1),
-        "device": device, "started": started, "finished": iso_utc(),
-    }
-    if accelerator.is_main_process:
-        (output / "README.md").write_text(render_model_card(config, run))
+        export_model(accelerator, model, data.tokenizer, output, lora=bool(config.lora))
+        run = {
+            "dataset": data.source.ref, "content_hash": data.source.content_hash,
+            "from_registry": data.source.from_registry, "steps": step, "final_loss": loss,
+            "eval_loss": eval_loss, "accumulation": len(plans[min(plans)][0][0]), "processes": procs,
+            "precision": precision, "train_examples": len(data.train), "eval_examples": len(data.eval),
+            "padded_share": sum(epoch_padding.values()) / max(len(epoch_padding), 1),
+            "device": device, "started": started, "finished": iso_utc(),
+        }
+        if accelerator.is_main_process:
+            (output / "README.md").write_text(render_model_card(config, run))
+            if use is not None:
+                finish_use(use, run, config)
+    except BaseException as exc:  # the version's log must not say a dead run is still running
         if use is not None:
-            finish_use(use, run, config)
+            end_use(use, exc)
+        raise
     # Tear the process group down together: a rank that leaves while another still writes
     # the model card can leave that one waiting in gloo's shutdown.
     accelerator.wait_for_everyone()
@@ -213,6 +218,22 @@ def finish_use(use: dict, run: dict, config: FinetuneConfig) -> None:
 
         logging.getLogger(__name__).warning("the model is exported, but marking its use of %s finished failed: %s",
                                             use["version"].ref, exc)
+
+
+def end_use(use: dict, exc: BaseException) -> None:
+    """Mark the use recorded at the start failed (or interrupted), with the error's first line; a
+    registry failure here only warns, so the run's own error is the one the user sees."""
+    import registry
+
+    status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+    reason = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+    entry = {**use["entry"], "status": status, "seq": 1, "ended": iso_utc(), "error": reason}
+    try:
+        registry.record_use(use["version"], entry, root=use["root"])
+    except Exception as err:  # noqa: BLE001 - must not hide the run's own error
+        import logging
+
+        logging.getLogger(__name__).warning("marking the use of %s %s failed: %s", use["version"].ref, status, err)
 
 
 def _flat(d: dict) -> dict:

@@ -21,7 +21,7 @@ def trained_models(version, *, root=None) -> list[dict]:
         folder = run.get("output")
         models.append({
             "output": folder, "base_model": run.get("model"), "recipe": run.get("recipe"),
-            "finished": run.get("finished"),
+            "finished": run.get("finished"), "status": run.get("status"), "error": run.get("error"),
             "answers": [u for u in by_kind.get("answers", []) if u.get("model_output") == folder],
             "evaluations": [u for u in by_kind.get("evaluation", []) if u.get("model_output") == folder],
         })
@@ -35,6 +35,8 @@ def evaluation_rows(models: list[dict]) -> list[list[str]]:
         label = m["output"] or "(output folder not recorded)"
         if m.get("base_model"):
             label += f" ({m['base_model']})"
+        if m.get("status") in ("running", "failed", "interrupted"):
+            label += f" [training {m['status']}]"  # recorded at start: no finish was recorded yet, or the run died
         if not m["evaluations"]:
             rows.append([label, "", "not evaluated", "", ""])
         for e in m["evaluations"]:

@@ -79,3 +79,27 @@ def test_model_card_hash_of_a_file_equals_the_version_made_from_it(tmp_path, rec
     version = import_file(records_file, name="fromfile", root=str(tmp_path / "registry"))
     assert card_hash == f"sha256:{version.hash}"
     assert registry.import_hash(records_file) == version.hash
+
+
+def test_a_run_that_dies_is_marked_failed_not_left_running(tmp_path, tiny_registry, tiny_model, monkeypatch):
+    import importlib
+
+    from registry.evaluations import evaluation_rows, trained_models
+
+    root, version = tiny_registry
+    train_module = importlib.import_module("finetune.train")
+
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB\nmore detail")
+
+    monkeypatch.setattr(train_module, "train_step", out_of_memory)
+    cfg = load_config(None, ["max_length=128", "max_steps=2", "global_batch_size=8", "per_device_batch_size=4",
+                             "progress_bar=false"], dataset="tiny@1", model=str(tiny_model),
+                      output=str(tmp_path / "out"), registry=root)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        train(cfg)
+    [use] = registry.list_uses(version, root=root)
+    assert use["status"] == "failed" and use["error"] == "CUDA out of memory. Tried to allocate 2.00 GiB"
+    [model] = trained_models(version, root=root)
+    assert model["status"] == "failed"
+    assert evaluation_rows([model])[0][0].endswith("[training failed]")
