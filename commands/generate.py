@@ -112,7 +112,7 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         raise click.UsageError("give --output (a .jsonl or .json path) or --dataset NAME, or use --dry-run")
     run_dir = run_dir or _default_run_dir(output, dataset)
     if cfg.backend == "replay":
-        _check_before_sending(cfg, output, None, dataset)
+        _check_before_sending(cfg, output, None, dataset, registry_root)
         return _replay(cfg, run_dir, output, dataset, registry_root, as_json)
     no_endpoint = cfg.backend == "openai" and not (api_key or os.environ.get("OPENAI_API_KEY")
                                                    or cfg.base_url or os.environ.get("OPENAI_BASE_URL"))
@@ -127,7 +127,7 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         if no_endpoint and not dry_run:
             sys.exit(2)
         return
-    _check_before_sending(cfg, output, run_dir, dataset)
+    _check_before_sending(cfg, output, run_dir, dataset, registry_root)
     from selfinstruct.backends import build_backend, build_response_backend
     from selfinstruct.generate import generate as run_generation
     from selfinstruct.tokens import get_counter
@@ -166,7 +166,7 @@ def _default_run_dir(output: str | None, dataset: str | None) -> str | None:
     return f"{dataset}.run" if dataset else None
 
 
-def _check_before_sending(cfg, output, run_dir, dataset) -> None:
+def _check_before_sending(cfg, output, run_dir, dataset, registry_root) -> None:
     """Everything that would fail after a paid run, checked before the first request: exit 2."""
     from registry.errors import RegistryError
     from records.files import RECORD_SUFFIXES, check_writable
@@ -174,9 +174,9 @@ def _check_before_sending(cfg, output, run_dir, dataset) -> None:
 
     try:
         if dataset is not None:
-            from registry.names import check_name
+            from registry import check_committable
 
-            check_name(dataset)
+            check_committable(dataset, registry_root)
         if output is not None:
             check_writable(output, suffixes=RECORD_SUFFIXES)
         if run_dir is not None:

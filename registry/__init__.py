@@ -6,7 +6,7 @@
 """
 
 from registry.aliases import set_alias
-from registry.commit import commit
+from registry.commit import check_committable, commit
 from registry.importing import import_hash
 from registry.errors import (
     CommitConflictError,
@@ -20,6 +20,7 @@ from registry.uses import list_uses, record_use
 from registry.versions import current_aliases, list_datasets, list_versions, open, resolve
 
 __all__ = [
+    "check_committable",
     "CommitConflictError", "NotFoundError", "RegistryError", "UnsafeNameError",
     "Version", "commit", "current_aliases", "default_root", "list_datasets", "list_uses",
     "import_hash", "list_versions", "open", "record_use", "resolve", "set_alias",

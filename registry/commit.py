@@ -29,6 +29,22 @@ DEFAULT_SHARD_ROWS = 100_000
 MAX_ATTEMPTS = 100
 
 
+def check_committable(name: str, root: str | Store | None = None) -> None:
+    """Before long work whose result becomes a version of `name`: the name is valid, the root opens
+    and, on a local disk, can be written (a RegistryError saying which). Object stores are checked
+    at the commit itself, where their conditional writes are probed."""
+    from records.errors import InputError
+    from records.files import check_writable
+
+    check_name(name)
+    store = as_store(root)
+    if store.is_local:
+        try:
+            check_writable(store.path("datasets"), folder=True)
+        except InputError as e:
+            raise RegistryError(f"registry root {store.url} cannot be written: {e.message}") from None
+
+
 def commit(frame: pl.DataFrame, *, name: str, lineage: dict, parents: Sequence[str] = (),
            root=None, shard_rows: int = DEFAULT_SHARD_ROWS) -> Version:
     """Store `frame` as the next version of `name` with `lineage`; returns the new Version."""

@@ -37,3 +37,15 @@ def test_generate_commits_version_with_lineage(server, test_data, tmp_path, root
     md = render_markdown(v, root=root)
     assert "annotations_creators:\n- machine-generated" in md
     assert "Novelty: ROUGE-L F" in md and "loopback-model" in md  # the lineage's seed file is found
+
+
+def test_a_registry_root_that_cannot_be_written_is_refused_before_any_request(server, test_data, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.url}
+    r = CliRunner().invoke(cli, ["generate", "-n", "5", "--model", "loopback-model", "-o", str(tmp_path / "g.jsonl"),
+                                 "--seeds", str(test_data / "seeds_tiny.jsonl"), "--dataset", "grown",
+                                 "--registry", str(blocker / "reg"), "-q"], env=env)
+    assert r.exit_code == 2, r.output
+    assert f"registry root {blocker / 'reg'}" in r.output and "Traceback" not in r.output
+    assert server.requests == [] and not (tmp_path / "g.run").exists()
