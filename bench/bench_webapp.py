@@ -84,6 +84,13 @@ def main() -> None:
                 wall = statistics.median(w[1] for w in warm)
                 flag = "ok" if median < target * 1000 else "OVER"
                 print(f"{label:48} {cold:9.1f} {median:9.1f} {target * 1000:10.0f}  {wall:8.1f}  {flag}")
+            # The way users arrive: the version page (which starts building the records table in the
+            # background), then, a second later, a click on Records.
+            server_ms(base + "/v/alpaca@2")
+            time.sleep(1.0)
+            first, _ = server_ms(base + "/v/alpaca@2/records")
+            flag = "ok" if first < 150 else "OVER"
+            print(f"{'records page 1 of alpaca@2, 1 s after its page':48} {first:9.1f} {'':>9} {150:10.0f}  {'':>8}  {flag}")
         finally:
             proc.kill()
             proc.wait()

@@ -111,6 +111,20 @@ def verb_object(instruction: str) -> tuple[str | None, str | None]:
     return verb, None
 
 
+_FIRST_TWO = rf"^[^A-Za-z\n]*({_WORD.pattern})(?:[^A-Za-z\n]*({_WORD.pattern}))?"
+
+
+def leading_verb(expr: pl.Expr) -> pl.Expr:
+    """`verb_object(text)[0]` for a whole column at once, in polars (about twice as fast on 52K rows):
+    the first word of the first line's first 300 characters, after an opening "please", unless it
+    opens a question or a clause."""
+    head = expr.fill_null("").str.slice(0, 300)
+    first = head.str.extract(_FIRST_TWO, 1).str.to_lowercase()
+    second = head.str.extract(_FIRST_TWO, 2).str.to_lowercase()
+    verb = pl.when(first == "please").then(second).otherwise(first)
+    return pl.when(verb.is_in(sorted(_NOT_VERBS))).then(None).otherwise(verb)
+
+
 def verb_analysis(frame: pl.DataFrame, top_verbs: int = 20, objects_per_verb: int = 4) -> dict:
     """Top leading verbs and their top objects, with the share of instructions that parse."""
     pairs = [verb_object(t or "") for t in frame.get_column("instruction").to_list()]

@@ -35,6 +35,7 @@ def routes(app) -> list[Route]:
     def version_page(request):
         v = version_of(request)
         diffs.warm(v, store)
+        records.warm(v, store)
         info = show(v.ref, root=store, sample=0)
         models = evaluation_rows(trained_models(v, root=store))
         return app.page(request, "version.html", v=info, graph=lineage.graph(v, store),

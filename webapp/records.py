@@ -7,13 +7,14 @@ version hash; versions are immutable, so a cached table is never stale.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from records.schema import RECORD_FIELDS
-from registry.stats import verb_object, word_count
+from registry.stats import leading_verb, word_count
 from registry.versions import open_version
 from webapp.cache import LRU
 
@@ -27,13 +28,18 @@ def table(version, store) -> pl.DataFrame:
     """Rows of `version` plus `row`, `words`, `verb` and `_text` (for search), cached by version hash."""
     def build():
         frame = open_version(version, root=store)
-        verbs = [verb_object(t or "")[0] or "" for t in frame.get_column("instruction").to_list()]
         return frame.with_row_index("row").with_columns(
             sum(word_count(pl.col(c).fill_null("")) for c in RECORD_FIELDS).alias("words"),
-            pl.Series("verb", verbs, dtype=pl.String),
+            leading_verb(pl.col("instruction")).fill_null("").alias("verb"),
             pl.concat_str([pl.col(c).fill_null("") for c in RECORD_FIELDS], separator="\n").str.to_lowercase().alias("_text"),
         )
     return _tables.get(version.hash, build)
+
+
+def warm(version, store) -> None:
+    """Build the version's table in the background (from its page), so its records page opens warm."""
+    if version.hash not in _tables:
+        threading.Thread(target=table, args=(version, store), daemon=True).start()
 
 
 @dataclass(frozen=True)
