@@ -131,23 +131,29 @@ def judge_cmd(a_path, b_path, out_dir, api_key, dry_run, from_journal, as_json, 
 @click.argument("ref_a")
 @click.argument("ref_b")
 @judge_options
+@click.option("--model-a", type=click.Path(file_okay=False),
+              help="The model folder trained on REF_A to use (default: the newest with answers to a common set).")
+@click.option("--model-b", type=click.Path(file_okay=False), help="The same for REF_B.")
 @root_option
 @input_errors
 @judging_errors
-def compare_cmd(ref_a, ref_b, out_dir, api_key, as_json, **options):
+def compare_cmd(ref_a, ref_b, out_dir, api_key, as_json, model_a, model_b, **options):
     """Judge a model trained on REF_A against one trained on REF_B, on a set both have answered.
 
     \b
         selfinstruct eval compare alpaca@1 alpaca@2 --judge-model gpt-4o-mini -o cmp-1-2/
 
-    The models come from the fine-tune runs recorded on each version, their answers from
-    `eval record-answers`; when something is missing the command says what and exits 2.
+    The models come from the fine-tune runs recorded on each version (the newest with answers to a
+    set both sides answered, or the folders given by --model-a / --model-b), their answers from
+    `eval answer` or `eval record-answers`; when something is missing the command says what and
+    exits 2.
     """
     from evaluation.compare import compare_versions
     from evaluation.judge import JudgeConfig
 
     cfg = JudgeConfig(**options)
-    results = compare_versions(ref_a, ref_b, cfg, out_dir, root=current_root(), api_key=api_key)
+    results = compare_versions(ref_a, ref_b, cfg, out_dir, root=current_root(), api_key=api_key,
+                               model_a=model_a, model_b=model_b)
     finish(results, cfg, as_json)
 
 

@@ -22,8 +22,9 @@ class MissingForComparison(SelfInstructError):
     """A side of the comparison lacks a trained model, recorded answers, or a set in common."""
 
 
-def _answered(ref: str, root) -> tuple[str, list[tuple[dict, dict]]]:
-    """(resolved ref, [(model, answers use)] newest first) for one version."""
+def _answered(ref: str, root, model: str | None = None) -> tuple[str, list[tuple[dict, dict]]]:
+    """(resolved ref, [(model, answers use)] newest first) for one version; only the model whose
+    output folder is `model` when one is named."""
     import registry
     from registry.evaluations import trained_models
 
@@ -33,6 +34,13 @@ def _answered(ref: str, root) -> tuple[str, list[tuple[dict, dict]]]:
         raise MissingForComparison(
             f"no model trained on {version.ref} is recorded: fine-tune one with "
             f"`selfinstruct finetune run --dataset {version.ref} ...` (the run records itself in the registry)")
+    if model is not None:
+        wanted = str(Path(model).resolve())
+        chosen = [m for m in models if m["output"] and str(Path(m["output"]).resolve()) == wanted]
+        if not chosen:
+            raise MissingForComparison(f"{model} is not a model recorded as trained on {version.ref}; recorded: "
+                                       + ", ".join(str(m["output"]) for m in models))
+        models = chosen
     found = [(m, a) for m in reversed(models) for a in reversed(m["answers"]) if Path(a["answers"]).exists()]
     if not found:
         folders = ", ".join(m["output"] for m in models)
@@ -48,9 +56,10 @@ def _sets(found: list[tuple[dict, dict]]) -> str:
     return ", ".join(sorted({f"{a.get('set_name') or 'unnamed'} ({a['set_sha256'][:12]})" for _, a in found}))
 
 
-def find_pair(ref_a: str, ref_b: str, *, root=None) -> dict:
-    """The newest models on each side with answers to a common set, and those answer files."""
-    (va, found_a), (vb, found_b) = _answered(ref_a, root), _answered(ref_b, root)
+def find_pair(ref_a: str, ref_b: str, *, root=None, model_a: str | None = None, model_b: str | None = None) -> dict:
+    """The newest models on each side (or the ones named) with answers to a common set, and those
+    answer files."""
+    (va, found_a), (vb, found_b) = _answered(ref_a, root, model_a), _answered(ref_b, root, model_b)
     for model_a, answers_a in found_a:
         for model_b, answers_b in found_b:
             if answers_a["set_sha256"] == answers_b["set_sha256"]:
@@ -64,10 +73,11 @@ def find_pair(ref_a: str, ref_b: str, *, root=None) -> dict:
 
 
 def compare_versions(ref_a: str, ref_b: str, cfg: JudgeConfig, out_dir, *, root=None, api_key=None,
-                     backend=None) -> dict:
+                     backend=None, model_a: str | None = None, model_b: str | None = None) -> dict:
     """Judge the answers of a model trained on `ref_a` (A) against one trained on `ref_b` (B), and
-    record the result against both training runs."""
-    pair = find_pair(ref_a, ref_b, root=root)
+    record the result against both training runs. Each side's newest model with answers to a set
+    both answered, unless `model_a` / `model_b` name the model folder to use."""
+    pair = find_pair(ref_a, ref_b, root=root, model_a=model_a, model_b=model_b)
     results = judge_answer_files(pair["answers"]["a"], pair["answers"]["b"], cfg, out_dir, api_key=api_key,
                                  backend=backend)
     results_path = Path(out_dir) / "results.json"

@@ -101,3 +101,29 @@ def test_a_model_trained_on_a_file_has_no_version_to_record_against(tmp_path):
     answers = write_answers(tmp_path / "a.json", "m", [1, 2])
     r = invoke("eval", "record-answers", folder, answers)
     assert r.exit_code == 2 and "trained on a file" in r.output
+
+
+def test_compare_uses_the_model_named_on_each_side(tmp_path, two_versions):
+    root = two_versions
+    old_1 = finetuned_model(tmp_path, "ds@1", root, "old1")
+    model_2 = finetuned_model(tmp_path, "ds@2", root, "m2")
+    new_1 = finetuned_model(tmp_path, "ds@1", root, "new1")
+    n = 6
+    for folder, generator, answer in ((old_1, "old1", [3] * n), (new_1, "new1", [1] * n), (model_2, "m2", [2] * n)):
+        r = invoke("eval", "record-answers", folder, write_answers(tmp_path / f"{generator}.json", generator, answer),
+                   "--set-name", "toy", "--registry", root)
+        assert r.exit_code == 0, r.output
+    args = ["eval", "compare", "ds@1", "ds@2", "--judge-model", "j", "--registry", root, "--json", "--n-boot", "100"]
+    with JudgeServer() as server:
+        server_args = ["--base-url", server.url, "--api-key", "sk-test"]
+        runs = {folder: invoke(*args, "-o", tmp_path / folder.name, "--model-a", folder, "--model-b", model_2,
+                               *server_args) for folder in (old_1, new_1)}
+    for folder, r in runs.items():
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.output)["models"] == {"a": str(folder.resolve()), "b": str(model_2.resolve())}
+    # the judge prefers the higher quality: old1's answers (3) beat m2's (2), new1's (1) lose to them
+    assert json.loads(runs[old_1].output)["win_rate"] > json.loads(runs[new_1].output)["win_rate"]
+
+    stray = invoke(*args, "-o", tmp_path / "c3", "--model-b", tmp_path / "nowhere")
+    assert stray.exit_code == 2 and "is not a model recorded as trained on ds@2" in stray.output
+    assert str(model_2.resolve()) in stray.output  # names the models that are recorded
