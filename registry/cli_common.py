@@ -47,12 +47,13 @@ def console():
 
 def rich_table(title: str | None, columns: list[str], rows: list[list], **kw):
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=title, **kw)
     for c in columns:
-        table.add_column(c)
-    for r in rows:
-        table.add_row(*("" if v is None else str(v) for v in r))
+        table.add_column(c, overflow="fold")  # a long path or hash wraps onto more lines; never cut to "…"
+    for r in rows:  # cells as plain Text: "[training failed]" or a record's "[b]" is data, not rich markup
+        table.add_row(*(Text("" if v is None else str(v)) for v in r))
     return table
 
 

@@ -126,3 +126,19 @@ def test_datasheet_edit_in_editor(cli, data_file, tmp_path, monkeypatch):
     cli("datasheet", "notes@1", "--edit")
     md = cli("datasheet", "notes@1")
     assert "A research grant." in md and "me@example.org" in md
+
+
+def test_tables_keep_brackets_and_long_values_whole():
+    from rich.console import Console
+
+    from registry.cli_common import rich_table
+
+    def shown(value: str, width: int) -> str:  # one column, so its folded lines join back in order
+        console = Console(width=width, record=True)
+        console.print(rich_table(None, ["value"], [[value]]))
+        lines = console.export_text().splitlines()[3:-1]  # the cell's lines, between header and bottom rule
+        return "".join(line.strip().strip("│").strip() for line in lines)
+
+    path = "/home/user/projects/alpaca/runs/alpaca-7b-cleaned-v2"
+    assert shown(path, 20) == path  # folded over lines, not cut to "…"
+    assert shown("[training failed] [b]bold?[/b]", 80) == "[training failed] [b]bold?[/b]"
