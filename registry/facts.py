@@ -52,6 +52,16 @@ def find_seeds(version: Version, store, seeds_path: str | Path | None) -> Path |
 def collect_facts(version: Version, *, root=None, frame: pl.DataFrame | None = None,
                   seeds_path: str | Path | None = None, novelty_sample: int = DEFAULT_SAMPLE) -> dict:
     store = as_store(root)
+    return content_facts(version, root=store, frame=frame, seeds_path=seeds_path,
+                         novelty_sample=novelty_sample) | side_facts(version, root=store)
+
+
+def content_facts(version: Version, *, root=None, frame: pl.DataFrame | None = None,
+                  seeds_path: str | Path | None = None, novelty_sample: int = DEFAULT_SAMPLE) -> dict:
+    """The facts fixed by the version itself (its manifest, rows and ancestors): they never change,
+    so a long-running reader may keep them by content hash. Novelty is measured against the seed
+    file the lineage names, as it is when this is called."""
+    store = as_store(root)
     m = version.manifest
     frame = open_version(version, root=store) if frame is None else frame
     facts: dict = {
@@ -62,10 +72,6 @@ def collect_facts(version: Version, *, root=None, frame: pl.DataFrame | None = N
         "stats": basic_stats(frame), "lengths": length_summary(frame),
         "length_values": {c: word_lengths(frame, c) for c in RECORD_FIELDS},
         "verbs": verb_analysis(frame),
-        "aliases": sorted(a for a, n in current_aliases(store, version.name).items() if n == version.number),
-        "uses": list_uses(version, root=store),
-        "trained_models": trained_models(version, root=store),
-        "human": human_sections(version, root=store),
         "machine_generated": is_machine_generated(version, store),
         # Where the rows were collected: this version or its nearest ancestor that records it.
         "origin": _origin(version, store),
@@ -77,11 +83,23 @@ def collect_facts(version: Version, *, root=None, frame: pl.DataFrame | None = N
     facts["conditions"] = [c.__dict__ for c in conditions]
     facts["use_class"] = effective_class(conditions)
     facts["hub_licence"] = hub_licence(m, conditions)
-    facts["children"] = children_of(store, version)
     seeds = find_seeds(version, store, seeds_path)
     facts["novelty"] = (nearest_seed_rouge(frame.get_column("instruction").to_list(), load_seed_instructions(seeds),
                                            sample=novelty_sample) | {"seed_file": str(seeds)}) if seeds else None
     return facts
+
+
+def side_facts(version: Version, *, root=None) -> dict:
+    """The facts that grow after the commit, read from the side logs: aliases, uses, models trained
+    on the version and their scores, human answers, and later versions naming it as a parent."""
+    store = as_store(root)
+    return {
+        "aliases": sorted(a for a, n in current_aliases(store, version.name).items() if n == version.number),
+        "uses": list_uses(version, root=store),
+        "trained_models": trained_models(version, root=store),
+        "human": human_sections(version, root=store),
+        "children": children_of(store, version),
+    }
 
 
 def parent_share(store, version: Version, frame: pl.DataFrame) -> list[dict]:

@@ -18,7 +18,7 @@ from registry.browse import list_summary, show
 from registry.diff import KINDS
 from registry.evaluations import EVALUATION_COLUMNS, evaluation_rows, trained_models
 from registry.versions import resolve
-from webapp import diffs, lineage, records
+from webapp import datasheets, diffs, lineage, records
 
 DIFF_PAGE = 50
 
@@ -44,12 +44,8 @@ def routes(app) -> list[Route]:
                         others=[x["ref"] for d in list_summary(root=store) for x in d["versions"] if x["ref"] != v.ref])
 
     def datasheet(request):
-        from registry.datasheet_html import render_html
-        from registry.facts import collect_facts
-
         v = version_of(request)
-        frame = records.table(v, store).drop("row", "words", "verb", "_text")
-        return HTMLResponse(render_html(collect_facts(v, root=store, frame=frame), v))
+        return HTMLResponse(datasheets.page(v, store))
 
     def records_page(request):
         v = version_of(request)

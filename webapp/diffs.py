@@ -16,7 +16,8 @@ _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 
 
 def comparison(a, b, store) -> dict:
-    """{"summary": ..., "rows": {kind: [row, ...]}} for resolved versions a and b, cached by their hashes."""
+    """{"summary": ..., "rows": {kind: [row, ...]}} for resolved versions a and b, cached by their
+    references and content hashes (the summary names the references)."""
     def build():
         c = compare(a.ref, b.ref, root=store)
         rows = diff_rows(c, KINDS)
@@ -24,7 +25,11 @@ def comparison(a, b, store) -> dict:
         summary = {"a": a.ref, "b": b.ref, "unchanged": c.unchanged, "pairing": c.notes,
                    **{k: len(v) for k, v in by_kind.items()}}  # the page shows counts, not statistic deltas
         return {"summary": summary, "rows": by_kind}
-    return _comparisons.get((a.hash, b.hash), build)
+    return _comparisons.get(_key(a, b), build)
+
+
+def _key(a, b) -> tuple:
+    return a.ref, a.hash, b.ref, b.hash
 
 
 def warm(version, store) -> None:
@@ -34,7 +39,7 @@ def warm(version, store) -> None:
             parent = resolve(ref, root=store)
         except RegistryError:
             continue
-        if (parent.hash, version.hash) not in _comparisons:
+        if _key(parent, version) not in _comparisons:
             threading.Thread(target=comparison, args=(parent, version, store), daemon=True).start()
 
 

@@ -75,3 +75,29 @@ def test_judge_agreement_tells_apart_items_with_one_instruction_and_different_in
     studies.attach_judge(study.id, json.dumps(judge))
     r = results.results(studies, studies.get(study.id))
     assert r["judge"]["matched_items"] == 2 and r["judge"]["agreement"] == 1.0
+
+
+def test_datasheet_page_computes_the_rows_facts_once_and_shows_new_uses(tmp_path, monkeypatch):
+    from registry import facts
+    from webapp import datasheets
+
+    root = str(tmp_path / "reg")
+    frame = pl.DataFrame({"instruction": ["Write a poem.", "List three colours."], "input": ["", ""],
+                          "output": ["Roses.", "Red, green, blue."]})
+    v = registry.commit(frame, name="sheet", lineage={"operation": "import"}, root=root)
+    store = as_store(root)
+    calls = []
+    original = facts.content_facts
+
+    def counted(*args, **kwargs):
+        calls.append(args[0].ref)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(datasheets, "content_facts", counted)
+    first = datasheets.page(v, store)
+    assert datasheets.page(v, store) == first
+    registry.record_use(v, {"kind": "finetune", "output": "/models/poet", "model": "tiny", "run_id": "r1",
+                            "status": "finished"}, root=root)
+    third = datasheets.page(v, store)
+    assert "/models/poet" in third and "/models/poet" not in first  # the side logs are read every time
+    assert calls == ["sheet@1"]  # the rows' facts were computed once
