@@ -38,6 +38,7 @@ PAGES = [  # (label, path, target seconds)
     ("diff alpaca@1 -> alpaca@2, changed", "/diff?a=alpaca@1&b=alpaca@2&show=changed", 1.5),
     ("diff page 20 of changed", "/diff?a=alpaca@1&b=alpaca@2&show=changed&page=20", 1.5),
     ("diff removed", "/diff?a=alpaca@1&b=alpaca@2&show=removed", 1.5),
+    ("datasheet alpaca@1 (statistics, plots, novelty)", "/v/alpaca@1/datasheet", 1.5),
 ]
 
 
