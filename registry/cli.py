@@ -130,17 +130,19 @@ def tag_cmd(ref, alias, delete, as_json):
               "per dataset (aliased versions are always kept).")
 @click.option("--grace", "grace_s", type=float, default=3600, show_default=True,
               help="Seconds an unreferenced object must be old before it is removed.")
+@click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=600, show_default=True,
+              help="Seconds to wait for commits in flight to finish before giving up (0: do not wait).")
 @root_option
 @json_option
 @friendly_errors
-def gc_cmd(dry_run, keep_last, grace_s, as_json):
+def gc_cmd(dry_run, keep_last, grace_s, wait_s, as_json):
     """Remove objects no live version references (and, with --keep-last, old untagged versions).
 
     Example: selfinstruct registry gc --dry-run
     """
     from registry.gc import gc
 
-    plan = gc(root=current_root(), dry_run=dry_run, keep_last=keep_last, grace_s=grace_s)
+    plan = gc(root=current_root(), dry_run=dry_run, keep_last=keep_last, grace_s=grace_s, wait_s=wait_s)
     if as_json:
         print_json({"dry_run": dry_run, **plan.to_json()})
         return

@@ -137,3 +137,16 @@ def test_gc_skips_a_temporary_file_that_vanishes_during_its_scan(root, monkeypat
     monkeypatch.setattr(store.fs, "find", find_then_rename)
     plan = gc(root=store, dry_run=False)
     assert plan.objects == [] and verify(root=root).ok
+
+
+def test_gc_wait_0_gives_up_at_once_on_a_commit_in_flight(root):
+    from click.testing import CliRunner
+
+    from commands.main import cli
+    from registry.leases import commit_lease
+    from registry.versions import as_store
+
+    with commit_lease(as_store(root)):  # this process is a committer that has not finished
+        r = CliRunner().invoke(cli, ["registry", "--registry", root, "gc", "--no-dry-run", "--wait", "0"])
+    assert r.exit_code == 2, r.output
+    assert "gave up after 0 s waiting for a commit in flight" in r.output and "Traceback" not in r.output
