@@ -14,10 +14,13 @@ def _pct(x) -> str:
     return "n/a" if x is None else f"{100 * x:.2f}%"
 
 
-def _interval(r: dict, low: str, high: str) -> str:
-    """`a% - b%`, or n/a when the result has no such interval (no lengths, or written before it existed)."""
+def _interval(r: dict, low: str, high: str, *, compact: bool = False) -> str:
+    """`a% - b%`, or `a-b%` to one decimal when compact (the per-category table fits 80 columns); n/a when
+    the result has no such interval (no lengths, or written before the interval existed)."""
     if r.get(low) is None or r.get(high) is None:
         return "n/a"
+    if compact:
+        return f"{100 * r[low]:.1f}-{100 * r[high]:.1f}%"
     return f"{_pct(r[low])} - {_pct(r[high])}"
 
 
@@ -75,10 +78,10 @@ def print_results(r: dict, console=None) -> None:
     console.print(head)
     if r.get("per_category"):
         cats = Table(title="per category")
-        for c in ("category", "n", "win rate", "interval", "W / L / T", "LC", "LC interval"):
+        for c in ("category", "n", "win rate", "interval", "W/L/T", "LC", "LC interval"):
             cats.add_column(c, justify="left" if c == "category" else "right")
         for name, c in r["per_category"].items():
-            cats.add_row(name, str(c["n"]), _pct(c["win_rate"]), _interval(c, "ci_low", "ci_high"),
-                         f"{c['wins']:g} / {c['losses']:g} / {c['ties']:g}", _pct(c["lc_win_rate"]),
-                         _interval(c, "lc_ci_low", "lc_ci_high"))
+            cats.add_row(name, str(c["n"]), _pct(c["win_rate"]), _interval(c, "ci_low", "ci_high", compact=True),
+                         f"{c['wins']:g}/{c['losses']:g}/{c['ties']:g}", _pct(c["lc_win_rate"]),
+                         _interval(c, "lc_ci_low", "lc_ci_high", compact=True))
         console.print(cats)
