@@ -60,12 +60,32 @@ def _newton_step(grad: np.ndarray, hess) -> np.ndarray:
     return np.column_stack([h11 * grad[:, 0] - h01 * grad[:, 1], h00 * grad[:, 1] - h01 * grad[:, 0]]) / det[:, None]
 
 
+def _damped_step(beta: np.ndarray, step: np.ndarray, loss: np.ndarray, y: np.ndarray, f: np.ndarray):
+    """beta - t * step with t = 1, halved per row until that row's loss does not rise; returns the new
+    coefficients with their loss, gradient and Hessian. The tolerance of 1e-12 of the loss lets a step
+    near the optimum through, where the change is below rounding."""
+    trial = beta - step
+    new_loss, new_grad, new_hess = _objective(trial, y, f)
+    t = np.ones(len(beta))
+    for _ in range(MAX_HALVINGS):
+        worse = np.flatnonzero(new_loss > loss + 1e-12 * np.abs(loss))
+        if not worse.size:
+            break
+        t[worse] /= 2
+        trial[worse] = beta[worse] - t[worse, None] * step[worse]
+        new_loss[worse], new_grad[worse], hess = _objective(trial[worse], y[worse], f[worse])
+        for full, part in zip(new_hess, hess):
+            full[worse] = part
+    return trial, new_loss, new_grad, new_hess
+
+
 def fit_length_models(scores, feature, start=(0.0, 0.0)) -> np.ndarray:
     """(skill, slope) per row, minimising the penalised soft-label loss by damped Newton steps.
 
     A step that would raise a row's loss is halved until it does not, so rows where one side wins
     every item walk to the optimum the ridge bounds instead of overshooting. `start` is where every
-    row begins (the point estimate, for bootstrap resamples: they converge in a few steps).
+    row begins (the point estimate, for bootstrap resamples: they converge in a few steps). Rows
+    leave the iteration as they converge.
     """
     y, f = np.atleast_2d(np.asarray(scores, dtype=float)), np.atleast_2d(np.asarray(feature, dtype=float))
     beta = np.tile(np.asarray(start, dtype=float), (y.shape[0], 1))
@@ -80,21 +100,8 @@ def fit_length_models(scores, feature, start=(0.0, 0.0)) -> np.ndarray:
         if done.any():
             keep = ~done
             rows, step, loss, grad, hess = rows[keep], step[keep], loss[keep], grad[keep], tuple(h[keep] for h in hess)
-        y_rows, f_rows = (y, f) if rows.size == y.shape[0] else (y[rows], f[rows])
-        trial = beta[rows] - step
-        new_loss, new_grad, new_hess = _objective(trial, y_rows, f_rows)
-        t = np.ones(rows.size)
-        for _ in range(MAX_HALVINGS):
-            worse = np.flatnonzero(new_loss > loss + 1e-12 * np.abs(loss))
-            if not worse.size:
-                break
-            t[worse] /= 2
-            trial[worse] = beta[rows[worse]] - t[worse, None] * step[worse]
-            new_loss[worse], g, h = _objective(trial[worse], y_rows[worse], f_rows[worse])
-            new_grad[worse] = g
-            for full, part in zip(new_hess, h):
-                full[worse] = part
-        beta[rows], loss, grad, hess = trial, new_loss, new_grad, new_hess
+            y, f = y[keep], f[keep]
+        beta[rows], loss, grad, hess = _damped_step(beta[rows], step, loss, y, f)
     return beta
 
 
