@@ -64,7 +64,10 @@ def evaluation_use(results: dict, side: str, *, model_output: str, results_path:
         "n": results["n"], "win_rate": view(results["win_rate"]),
         "ci_low": view(results["ci_high"] if flip else results["ci_low"]),
         "ci_high": view(results["ci_low"] if flip else results["ci_high"]),
-        "lc_win_rate": view(results.get("lc_win_rate")), "p_value": results["p_value"],
+        "lc_win_rate": view(results.get("lc_win_rate")),
+        "lc_ci_low": view(results.get("lc_ci_high") if flip else results.get("lc_ci_low")),
+        "lc_ci_high": view(results.get("lc_ci_low") if flip else results.get("lc_ci_high")),
+        "p_value": results["p_value"],
         "position_consistency": results.get("position_consistency"),
         "results": str(Path(results_path).resolve()),
     }

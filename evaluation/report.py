@@ -14,6 +14,16 @@ def _pct(x) -> str:
     return "n/a" if x is None else f"{100 * x:.2f}%"
 
 
+def _interval(r: dict, low: str, high: str, *, compact: bool = False) -> str:
+    """`a% - b%`, or `a-b%` to one decimal when compact (the per-category table fits 80 columns); n/a when
+    the result has no such interval (no lengths, or written before the interval existed)."""
+    if r.get(low) is None or r.get(high) is None:
+        return "n/a"
+    if compact:
+        return f"{100 * r[low]:.1f}-{100 * r[high]:.1f}%"
+    return f"{_pct(r[low])} - {_pct(r[high])}"
+
+
 def _len(x) -> str:
     return "n/a" if x is None else f"{x:,.0f}"
 
@@ -22,10 +32,11 @@ def summary_rows(r: dict) -> list[list[str]]:
     level = r.get("level", 0.95)
     rows = [
         ["win rate of A (ties half)", _pct(r["win_rate"])],
-        [f"{level:.0%} interval (bootstrap over {r['n']} items)", f"{_pct(r['ci_low'])} - {_pct(r['ci_high'])}"],
+        [f"{level:.0%} interval (bootstrap over {r['n']} items)", _interval(r, "ci_low", "ci_high")],
         ["wins / losses / ties of A", f"{r['wins']:g} / {r['losses']:g} / {r['ties']:g}"],
         ["sign test p (ties dropped)", f"{r['p_value']:.3g}"],
         ["length-controlled win rate", _pct(r["lc_win_rate"])],
+        [f"{level:.0%} interval, refitted on the same resamples", _interval(r, "lc_ci_low", "lc_ci_high")],
         ["mean length A / B (chars)", f"{_len(r['mean_len_a'])} / {_len(r['mean_len_b'])}"],
     ]
     if "missing" in r:
@@ -67,9 +78,10 @@ def print_results(r: dict, console=None) -> None:
     console.print(head)
     if r.get("per_category"):
         cats = Table(title="per category")
-        for c in ("category", "n", "win rate", "interval", "W / L / T", "LC"):
+        for c in ("category", "n", "win rate", "interval", "W/L/T", "LC", "LC interval"):
             cats.add_column(c, justify="left" if c == "category" else "right")
         for name, c in r["per_category"].items():
-            cats.add_row(name, str(c["n"]), _pct(c["win_rate"]), f"{_pct(c['ci_low'])} - {_pct(c['ci_high'])}",
-                         f"{c['wins']:g} / {c['losses']:g} / {c['ties']:g}", _pct(c["lc_win_rate"]))
+            cats.add_row(name, str(c["n"]), _pct(c["win_rate"]), _interval(c, "ci_low", "ci_high", compact=True),
+                         f"{c['wins']:g}/{c['losses']:g}/{c['ties']:g}", _pct(c["lc_win_rate"]),
+                         _interval(c, "lc_ci_low", "lc_ci_high", compact=True))
         console.print(cats)

@@ -4,16 +4,17 @@
 
 A score is A's share of one item's win: 1 when A won, 0 when B won, 0.5 for a tie, and the mean of
 the two verdicts when an item was judged in both orders. Because an item's orders are averaged into
-one score before resampling, the bootstrap over items keeps them together (a paired bootstrap).
+one score before resampling, the bootstrap over items keeps them together (a paired bootstrap). The
+length-controlled win rate's interval comes from the same resamples as the win rate's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from evaluation.length_control import length_controlled_win_rate
+from evaluation.length_control import fit_length_model, length_feature, resampled_win_rates, sigmoid
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,18 @@ class PairwiseResult:
     """Exact two-sided sign test of wins against losses (ties dropped); 1.0 with no decided item."""
     lc_win_rate: float | None
     """Length-controlled win rate (see evaluation.length_control); None without lengths."""
+    lc_ci_low: float | None
+    lc_ci_high: float | None
+    """Bootstrap percentile interval of the length-controlled win rate, refitted on the same resamples
+    as the win rate's interval; None without lengths."""
     mean_len_a: float | None
     mean_len_b: float | None
     per_category: dict[str, "PairwiseResult"] = field(default_factory=dict)
     """The same statistics within each category (empty when no categories were given)."""
 
     def to_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in ("n", "wins", "losses", "ties", "win_rate", "ci_low", "ci_high",
-                                              "p_value", "lc_win_rate", "mean_len_a", "mean_len_b")}
+        out = {k: getattr(self, k) for k in ("n", "wins", "losses", "ties", "win_rate", "ci_low", "ci_high", "p_value",
+                                              "lc_win_rate", "lc_ci_low", "lc_ci_high", "mean_len_a", "mean_len_b")}
         out["per_category"] = {k: v.to_dict() for k, v in self.per_category.items()}
         return out
 
@@ -61,18 +66,32 @@ def check_scores(scores) -> np.ndarray:
     return s
 
 
-def bootstrap_interval(scores: np.ndarray, *, n_boot: int, seed: int, level: float) -> tuple[float, float]:
-    """Percentile interval of the mean over `n_boot` resamples of the items, with replacement."""
+def resample_indices(n_items: int, *, n_boot: int, seed: int) -> Iterator[np.ndarray]:
+    """`n_boot` resamples of the items with replacement, as index matrices (resamples x items) of
+    at most ~2M entries (~16 MB) each; the same seed gives the same resamples."""
     rng = np.random.default_rng(seed)
-    means = np.empty(n_boot)
-    chunk = max(1, 2_000_000 // scores.size)  # bound the index matrix to ~16 MB
+    chunk = max(1, 2_000_000 // n_items)
     for start in range(0, n_boot, chunk):
-        stop = min(n_boot, start + chunk)
-        idx = rng.integers(0, scores.size, size=(stop - start, scores.size))
-        means[start:stop] = scores[idx].mean(axis=1)
+        yield rng.integers(0, n_items, size=(min(n_boot, start + chunk) - start, n_items))
+
+
+def bootstrap_interval(statistic: Callable[[np.ndarray], np.ndarray], n_items: int, *, n_boot: int, seed: int,
+                       level: float) -> tuple[float, float]:
+    """Percentile interval of `statistic` (an index matrix -> one value per resample) over `n_boot` resamples."""
+    values = np.concatenate([statistic(idx) for idx in resample_indices(n_items, n_boot=n_boot, seed=seed)])
     tail = (1 - level) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
+    low, high = np.quantile(values, [tail, 1 - tail])
     return float(low), float(high)
+
+
+def length_control(s: np.ndarray, len_a, len_b, *, n_boot: int, seed: int, level: float) -> tuple[float, float, float]:
+    """(length-controlled win rate, interval low, interval high); each resample is refitted from the
+    point estimate's coefficients."""
+    len_a, len_b = np.asarray(len_a, dtype=float), np.asarray(len_b, dtype=float)
+    start = fit_length_model(s, length_feature(len_a, len_b))
+    low, high = bootstrap_interval(lambda idx: resampled_win_rates(s, len_a, len_b, idx, start), s.size,
+                                   n_boot=n_boot, seed=seed, level=level)
+    return float(sigmoid(start[0])), low, high
 
 
 def sign_test(wins: int, losses: int) -> float:
@@ -87,7 +106,7 @@ def sign_test(wins: int, losses: int) -> float:
 def pairwise_stats(scores, *, len_a: Sequence[float] | None = None, len_b: Sequence[float] | None = None,
                    categories: Sequence[str] | None = None, n_boot: int = 2000, seed: int = 0,
                    level: float = 0.95) -> PairwiseResult:
-    """Win rate of A over B with its interval, sign test, length control and per-category split."""
+    """Win rate of A over B and the length-controlled rate, each with its interval; sign test; per category."""
     s = check_scores(scores)
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
@@ -99,8 +118,10 @@ def pairwise_stats(scores, *, len_a: Sequence[float] | None = None, len_b: Seque
     if (len_a is None) != (len_b is None):
         raise ValueError("give both len_a and len_b, or neither")
     wins, losses = int((s > 0.5).sum()), int((s < 0.5).sum())
-    low, high = bootstrap_interval(s, n_boot=n_boot, seed=seed, level=level)
+    low, high = bootstrap_interval(lambda idx: s[idx].mean(axis=1), s.size, n_boot=n_boot, seed=seed, level=level)
     lengths = len_a is not None
+    lc, lc_low, lc_high = (length_control(s, len_a, len_b, n_boot=n_boot, seed=seed, level=level) if lengths
+                           else (None, None, None))
     per_category = {}
     if categories is not None:
         labels = np.asarray([str(c) for c in categories])
@@ -112,6 +133,6 @@ def pairwise_stats(scores, *, len_a: Sequence[float] | None = None, len_b: Seque
     return PairwiseResult(
         n=int(s.size), wins=float(wins), losses=float(losses), ties=float(s.size - wins - losses),
         win_rate=float(s.mean()), ci_low=low, ci_high=high, p_value=sign_test(wins, losses),
-        lc_win_rate=length_controlled_win_rate(s, len_a, len_b) if lengths else None,
+        lc_win_rate=lc, lc_ci_low=lc_low, lc_ci_high=lc_high,
         mean_len_a=float(np.mean(len_a)) if lengths else None, mean_len_b=float(np.mean(len_b)) if lengths else None,
         per_category=per_category)

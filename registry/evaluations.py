@@ -28,6 +28,20 @@ def trained_models(version, *, root=None) -> list[dict]:
     return models
 
 
+def percent_interval(low, high) -> str:
+    """` [2.0, 5.4]` for an interval in [0, 1]; empty when either end is missing (older entries have none)."""
+    return "" if low is None or high is None else f" [{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def lc_label(evaluation: dict, *, interval: bool = True) -> str:
+    """`, LC 19.8% [12.5, 28.6]` for an evaluation with a length-controlled rate, else empty; entries
+    recorded before the LC interval existed show the rate alone."""
+    if evaluation.get("lc_win_rate") is None:
+        return ""
+    text = f", LC {100 * evaluation['lc_win_rate']:.1f}%"
+    return text + percent_interval(evaluation.get("lc_ci_low"), evaluation.get("lc_ci_high")) if interval else text
+
+
 def evaluation_rows(models: list[dict]) -> list[list[str]]:
     """One row per evaluation (or per model without one): model, set, score, against, judge."""
     rows = []
@@ -40,12 +54,10 @@ def evaluation_rows(models: list[dict]) -> list[list[str]]:
         if not m["evaluations"]:
             rows.append([label, "", "not evaluated", "", ""])
         for e in m["evaluations"]:
-            score = f"{100 * e['win_rate']:.1f}% [{100 * e['ci_low']:.1f}, {100 * e['ci_high']:.1f}]"
-            if e.get("lc_win_rate") is not None:
-                score += f", LC {100 * e['lc_win_rate']:.1f}%"
+            score = f"{100 * e['win_rate']:.1f}%" + percent_interval(e.get("ci_low"), e.get("ci_high")) + lc_label(e)
             rows.append([label, f"{e.get('set_name') or ''} ({e.get('n', '?')} items)", score,
                          str(e.get("against", "")), f"{e.get('judge', '')} (prompt {str(e.get('judge_prompt_sha256', ''))[:12]})"])
     return rows
 
 
-EVALUATION_COLUMNS = ["model", "evaluation set", "win rate [95% interval]", "against", "judged by"]
+EVALUATION_COLUMNS = ["model", "evaluation set", "win rate, LC rate [95% intervals]", "against", "judged by"]

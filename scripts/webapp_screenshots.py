@@ -75,7 +75,8 @@ def build(tmp: Path) -> None:
     registry.record_use("tasks@2", {"kind": "evaluation", "model_output": "/runs/tiny-llama", "set_name": "user-252",
                                     "n": 252, "against": "text_davinci_003", "judge": "a-judge-model",
                                     "judge_prompt_sha256": "33504ff028ae", "win_rate": 0.412, "ci_low": 0.361,
-                                    "ci_high": 0.466, "lc_win_rate": 0.447}, root=root)
+                                    "ci_high": 0.466, "lc_win_rate": 0.447, "lc_ci_low": 0.389, "lc_ci_high": 0.505},
+                        root=root)
     run = tmp / "run"
     run.mkdir()
     kept = [dict(r, most_similar=TASKS[(i + 1) % len(TASKS)][0], rouge_l=0.31) for i, r in enumerate(demo_rows(12))]

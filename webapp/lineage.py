@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from registry.errors import RegistryError
+from registry.evaluations import lc_label, percent_interval
 from registry.versions import list_datasets, list_versions, resolve
 from registry.uses import list_uses
 
@@ -84,15 +85,12 @@ def graph(version, store) -> dict:
 
 
 def score_label(evaluation: dict) -> str:
-    """`win 3.6% [2.0, 5.4], LC 1.2%`: an evaluation's win rate with its 95% interval."""
+    """`win 3.6% [2.0, 5.4], LC 1.2%`: an evaluation's win rate with its 95% interval, and the LC rate
+    without its interval, which would not fit the box; the models table below the graph shows it."""
     if evaluation.get("win_rate") is None:
         return "no score"
-    text = f"win {100 * evaluation['win_rate']:.1f}%"
-    if evaluation.get("ci_low") is not None and evaluation.get("ci_high") is not None:
-        text += f" [{100 * evaluation['ci_low']:.1f}, {100 * evaluation['ci_high']:.1f}]"
-    if evaluation.get("lc_win_rate") is not None:
-        text += f", LC {100 * evaluation['lc_win_rate']:.1f}%"
-    return text
+    interval = percent_interval(evaluation.get("ci_low"), evaluation.get("ci_high"))
+    return f"win {100 * evaluation['win_rate']:.1f}%{interval}" + lc_label(evaluation, interval=False)
 
 
 def layout(nodes: list[dict], edges: list[tuple[str, str]]) -> dict:

@@ -67,3 +67,18 @@ def test_annotations_text_reads_as_the_file_does(tmp_path):
     assert parse_annotations(text, "upload") == read_annotations(path)
     with pytest.raises(InputError, match=r"^upload:1: field 'output_2' is missing"):
         parse_annotations('{"instruction": "q", "output_1": "a"}', "upload")
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("name, lc, interval", [
+    ("alpaca-7b.alpaca_eval_gpt4.annotations.json", 25.68, (22.29, 28.96)),
+    ("alpaca-7b.weighted_alpaca_eval_gpt4_turbo.annotations.json", 19.82, (12.52, 28.59)),
+])
+def test_length_controlled_rate_and_its_interval_on_alpaca_eval(shared_data, name, lc, interval):
+    rows = read_annotations(shared_data / "alpaca_eval" / name)
+    kept = scored_rows(rows)
+    r = pairwise_stats(annotation_scores(rows), len_a=[len(k["output_2"]) for k in kept],
+                       len_b=[len(k["output_1"]) for k in kept], n_boot=2000, seed=0)
+    assert r.lc_ci_low < r.lc_win_rate < r.lc_ci_high
+    assert round(100 * r.lc_win_rate, 2) == lc
+    assert (round(100 * r.lc_ci_low, 2), round(100 * r.lc_ci_high, 2)) == interval

@@ -20,6 +20,8 @@ def test_import_reproduces_alpaca_eval_1_as_json(shared_data):
     assert (data["wins"], data["losses"], data["ties"], data["missing"]) == (205, 584, 16, 0)
     assert f"{100 * data['win_rate']:.2f}" == "26.46"
     assert set(data["per_category"]) == {"helpful_base", "koala", "oasst", "selfinstruct", "vicuna"}
+    assert data["lc_ci_low"] < data["lc_win_rate"] < data["lc_ci_high"]
+    assert all(c["lc_ci_low"] <= c["lc_win_rate"] <= c["lc_ci_high"] for c in data["per_category"].values())
 
 
 def test_bad_annotation_file_exits_2_with_one_line(tmp_path):

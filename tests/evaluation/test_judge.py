@@ -185,6 +185,7 @@ def test_length_bias_of_the_judge_is_reported_and_the_table_prints(tmp_path):
     assert results["longer_preferred"] == 1.0 and results["longer_preferred_over"] == 4
     assert table.exit_code == 0, table.output
     assert "win rate of A" in table.output and "50.00%" in table.output and "longer answer" in table.output
+    assert "refitted on the same resamples" in table.output
 
 
 def test_custom_judge_prompt_is_used_hashed_and_checked(tmp_path):

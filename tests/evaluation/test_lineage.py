@@ -86,6 +86,9 @@ def test_compare_says_what_is_missing_then_judges_and_records(tmp_path, two_vers
     assert e2["win_rate"] == pytest.approx(1 - 1 / n) and e2["against"] == "m1" and e2["judge"] == "judge-x"
     assert e2["ci_low"] <= e2["win_rate"] <= e2["ci_high"] and e2["set_name"] == "toy"
     assert e2["model_output"] == str(model_2.resolve())
+    e1 = evals["ds@1"][0]  # the same result from the other side: both intervals mirrored
+    assert e2["lc_ci_low"] <= e2["lc_win_rate"] <= e2["lc_ci_high"]
+    assert (e1["lc_ci_low"], e1["lc_ci_high"]) == pytest.approx((1 - e2["lc_ci_high"], 1 - e2["lc_ci_low"]))
 
     sheet = render_markdown(registry.resolve("ds@2", root=root), root=root)
     section = sheet.split("## Models trained on this version")[1].split("\n## ")[0]

@@ -85,3 +85,45 @@ def test_length_control_keeps_a_real_quality_gap():
 def test_length_control_stays_finite_when_one_side_wins_everything():
     r = pairwise_stats([1.0] * 20, len_a=list(range(20)), len_b=[10] * 20, n_boot=20)
     assert 0.9 < r.lc_win_rate <= 1.0
+
+
+def test_length_control_interval_uses_the_win_rate_resamples():
+    # With lengths given, the raw interval is the one computed without them: the same resamples.
+    scores = [1, 0.5, 0, 1, 1, 0, 0.75, 1]
+    with_lengths = pairwise_stats(scores, len_a=[9, 3, 5, 8, 7, 2, 6, 9], len_b=[5] * 8, n_boot=300, seed=4)
+    without = pairwise_stats(scores, n_boot=300, seed=4)
+    assert (with_lengths.ci_low, with_lengths.ci_high) == (without.ci_low, without.ci_high)
+    assert without.lc_ci_low is None and without.lc_ci_high is None
+    assert with_lengths.to_dict()["lc_ci_high"] == with_lengths.lc_ci_high
+
+
+def _length_biased_items(n, seed):
+    rng = np.random.default_rng(seed)
+    len_a, len_b = rng.normal(600, 200, n).clip(20), rng.normal(450, 200, n).clip(20)
+    scores = (rng.random(n) < expit(0.5 + 1.5 * length_feature(len_a, len_b))).astype(float)
+    return scores, len_a, len_b
+
+
+def test_length_control_interval_holds_the_estimate_and_narrows_with_more_items():
+    widths = []
+    for n in (100, 400, 1600):
+        scores, len_a, len_b = _length_biased_items(n, seed=11)
+        r = pairwise_stats(scores, len_a=len_a, len_b=len_b, n_boot=500, seed=0)
+        assert r.lc_ci_low < r.lc_win_rate < r.lc_ci_high
+        widths.append(r.lc_ci_high - r.lc_ci_low)
+    assert widths[0] > widths[1] > widths[2]
+    assert widths[0] > 3 * widths[2]  # about 1/sqrt(n): a factor of 4 from 100 to 1600 items
+
+
+def test_length_control_interval_stays_finite_when_one_side_wins_everything():
+    r = pairwise_stats([1.0] * 20, len_a=list(range(20)), len_b=[10] * 20, n_boot=200)
+    assert 0.9 < r.lc_ci_low <= r.lc_win_rate <= r.lc_ci_high < 1.0
+    r = pairwise_stats([0.0] * 30, len_a=[5] * 30, len_b=[5] * 30, n_boot=200)  # and with no length difference
+    assert 0.0 < r.lc_ci_low <= r.lc_ci_high < 0.01
+
+
+def test_per_category_results_carry_their_own_length_control_interval():
+    scores, len_a, len_b = _length_biased_items(200, seed=5)
+    r = pairwise_stats(scores, len_a=len_a, len_b=len_b, categories=["x", "y"] * 100, n_boot=200)
+    for c in r.per_category.values():
+        assert c.lc_ci_low <= c.lc_win_rate <= c.lc_ci_high

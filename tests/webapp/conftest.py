@@ -112,6 +112,11 @@ def make_registry(root: Path) -> None:
                     root=str(root))
     registry.record_use("demo@2", {"kind": "finetune", "model": "tiny-model", "output": "/runs/tiny",
                                    "final_loss": 1.25}, root=str(root))
+    score = {"kind": "evaluation", "model_output": "/runs/tiny", "set_name": "toy", "n": 40, "judge": "judge-x",
+             "win_rate": 0.45, "ci_low": 0.3, "ci_high": 0.6, "lc_win_rate": 0.41}
+    registry.record_use("demo@2", {**score, "against": "old-entry"}, root=str(root))  # recorded before the LC interval
+    registry.record_use("demo@2", {**score, "against": "new-entry", "lc_ci_low": 0.28, "lc_ci_high": 0.55},
+                        root=str(root))
 
 
 def answer_files(folder: Path, n: int = 10) -> tuple[Path, Path]:

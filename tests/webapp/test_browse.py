@@ -68,6 +68,14 @@ def test_diff_in_the_browser_and_as_jsonl(server, browser):
     assert rows[1]["a_row"] == 40 and rows[2]["fields"] == ["output"]
 
 
+def test_version_page_shows_evaluations_with_and_without_the_lc_interval(server):
+    status, page = server.get("/v/demo@2")
+    assert status == 200
+    assert "45.0% [30.0, 60.0], LC 41.0% [28.0, 55.0]</td><td>new-entry" in page
+    assert "45.0% [30.0, 60.0], LC 41.0%</td><td>old-entry" in page
+    assert "vs new-entry" in page and "win 45.0% [30.0, 60.0], LC 41.0%" in page
+
+
 def test_generated_version_shows_nearest_instruction_and_drops_by_rule(server):
     status, page = server.get("/v/gen@1/records/0")
     assert status == 200 and "List three uses of a teapot." in page and "0.667" in page

@@ -40,6 +40,7 @@ def test_results_agreement_and_judge(study):
     r = results.results(studies, studies.get(s.id))
     assert r["votes"] == 8
     assert r["overall"]["win_rate"] == pytest.approx((1 + 0.5 + 0 + 0.5) / 4)
+    assert r["overall"]["lc_ci_low"] <= r["overall"]["lc_win_rate"] <= r["overall"]["lc_ci_high"]
     assert {x["rater"]: x["stats"]["win_rate"] for x in r["raters"]} == {"Ann": 0.625, "Bob": 0.375}
     assert r["rater_pairs"][0]["agreement"] == pytest.approx(0.75)
     assert r["fleiss"]["items"] == 4 and r["fleiss"]["raters"] == 2

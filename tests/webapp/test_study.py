@@ -104,6 +104,7 @@ def test_a_rater_completes_a_study_across_a_server_kill(server, site, browser):
     browser.get(f"{server.url}/studies/1/results?token={TOKEN}")
     overall = browser.find_element(By.ID, "overall").text
     assert "75.0%" in overall.splitlines()[1]  # (7 + 0.5) / 10
+    assert overall.splitlines()[1].count("–") == 2  # the win rate's interval and the length-controlled rate's
     assert "Ada <i>Lovelace</i>" in overall
 
     browser.get(f"{server.url}/studies/1")
