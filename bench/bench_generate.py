@@ -25,10 +25,10 @@ sys.path.insert(0, str(ROOT))
 
 import openai  # noqa: E402
 
-from selfinstruct.backends import build_backend  # noqa: E402
+from modelcalls.backends import build_backend  # noqa: E402
 from selfinstruct.config import GenerateConfig  # noqa: E402
 from selfinstruct.generate import generate  # noqa: E402
-from selfinstruct.journal import read_journal  # noqa: E402
+from modelcalls.journal import read_journal  # noqa: E402
 from selfinstruct.prompts import load_template, render_prompt  # noqa: E402
 from selfinstruct.seeds import load_seeds  # noqa: E402
 

@@ -31,7 +31,7 @@ from evaluation.judge import JudgeConfig, plan_requests  # noqa: E402
 from evaluation.outputs import pair_outputs, read_model_outputs  # noqa: E402
 from evaluation.pairwise import judge_answer_files  # noqa: E402
 from evaluation.verdicts import load_judge_template  # noqa: E402
-from selfinstruct.journal import read_journal  # noqa: E402
+from modelcalls.journal import read_journal  # noqa: E402
 
 
 def write_answers(folder: Path, n: int) -> tuple[Path, Path]:

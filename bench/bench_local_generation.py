@@ -87,8 +87,8 @@ def main() -> None:
     import torch
 
     from finetune.templates import load_template
-    from selfinstruct.backends.base import Decoding
-    from selfinstruct.backends.transformers_backend import TransformersBackend
+    from modelcalls.backends.base import Decoding
+    from modelcalls.backends.transformers_backend import TransformersBackend
 
     template = load_template("alpaca")
     items = instructions(args.answers)

@@ -6,10 +6,8 @@ records become a registry version, with the run's lineage, in the same command.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -17,10 +15,8 @@ import click
 from click.core import ParameterSource
 
 from records.errors import InputError
-from records.exits import bad_input, fail
+from records.exits import BAD_INPUT, bad_input, fail, stopped_short
 from records.schema import RECORD_FIELDS
-from selfinstruct.errors import ConfigError, SelfInstructError
-from selfinstruct.journal import RunLocked
 
 CREDENTIALS_HELP = """\
 No endpoint is configured, so nothing was sent. Set one of:
@@ -102,7 +98,7 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
       130  interrupted (Ctrl-C); every response received is journaled
       143  terminated (SIGTERM); the same as 130
     """
-    from selfinstruct.config import GenerateConfig
+    from selfinstruct.config import GenerateConfig, apply_method_defaults
 
     try:
         cfg = GenerateConfig(**options)
@@ -111,51 +107,32 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
     if output is None and dataset is None and not dry_run:
         raise click.UsageError("give --output (a .jsonl or .json path) or --dataset NAME, or use --dry-run")
     run_dir = run_dir or _default_run_dir(output, dataset)
+    given = _given_options()
     if cfg.backend == "replay":
         _check_before_sending(cfg, output, None, dataset, registry_root)
-        return _replay(cfg, run_dir, output, dataset, registry_root, as_json)
+        return _replay(cfg, given, run_dir, output, dataset, registry_root, as_json)
+    apply_method_defaults(cfg, given)
     no_endpoint = cfg.backend == "openai" and not (api_key or os.environ.get("OPENAI_API_KEY")
                                                    or cfg.base_url or os.environ.get("OPENAI_BASE_URL"))
-    if cfg.method == "self-instruct" and not _given("num_tasks_per_prompt"):
-        cfg.num_tasks_per_prompt = STAGED_NEW_TASKS
-    if no_endpoint and not dry_run and not _given("model") and not _given("backend") and _use_local_model(cfg):
-        no_endpoint = False
+    if no_endpoint and not dry_run and not {"model", "backend"} & given:
+        _check_before_sending(cfg, output, run_dir, dataset, registry_root)  # before loading a model
+        no_endpoint = not _use_local_model(cfg, given)
     if dry_run or no_endpoint:
         if no_endpoint and not dry_run:
             click.echo(CREDENTIALS_HELP, err=True)
         _print_plan(cfg, run_dir, as_json)
         if no_endpoint and not dry_run:
-            sys.exit(2)
+            raise click.exceptions.Exit(BAD_INPUT)
         return
     _check_before_sending(cfg, output, run_dir, dataset, registry_root)
-    from selfinstruct.backends import build_backend, build_response_backend
+    from modelcalls.endpoint import build_backend
+    from modelcalls.tokens import get_counter
     from selfinstruct.generate import generate as run_generation
-    from selfinstruct.tokens import get_counter
 
-    terminated = []
-
-    def on_sigterm(signum, frame):  # SIGTERM ends the run as Ctrl-C does: in-flight responses reach the journal
-        terminated.append(signum)
-        signal.raise_signal(signal.SIGINT)
-
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        backend = build_backend(cfg, api_key=api_key, count_tokens=get_counter(cfg.model).count)
-        responder = build_response_backend(cfg, api_key=api_key, count_tokens=get_counter(cfg.model).count)
-        result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json, salvage, responder)
-    except (ConfigError, InputError, RunLocked) as e:  # InputError covers a corrupt journal (JournalError)
-        raise bad_input(e) from None
-    except (SelfInstructError, ValueError) as e:
-        raise fail(e) from None
-    except OSError as e:  # a full disk or a folder removed under the run: the journal keeps what was received
-        raise fail(f"{e.strerror or e}{f': {e.filename}' if e.filename else ''}; every response received "
-                    f"before it is in {run_dir}/journal.jsonl: free space and run the same command to resume") from None
-    except KeyboardInterrupt:
-        click.echo(f"{'terminated' if terminated else 'interrupted'}: every response received is in "
-                   f"{run_dir}/journal.jsonl (summary.json beside it); run the same command to resume", err=True)
-        sys.exit(143 if terminated else 130)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    count = get_counter(cfg.model).count
+    backend = build_backend(cfg, api_key=api_key, count_tokens=count)
+    responder = cfg.response_endpoint() and build_backend(cfg.response_endpoint(), api_key=api_key, count_tokens=count)
+    result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json, salvage, responder)
     _finish(result, cfg, output, dataset, registry_root, as_json)
 
 
@@ -168,34 +145,28 @@ def _default_run_dir(output: str | None, dataset: str | None) -> str | None:
 
 def _check_before_sending(cfg, output, run_dir, dataset, registry_root) -> None:
     """Everything that would fail after a paid run, checked before the first request: exit 2."""
-    from registry.errors import RegistryError
     from records.files import RECORD_SUFFIXES, check_writable
     from selfinstruct.prompts import load_template
 
-    try:
-        if dataset is not None:
-            from registry import check_committable
+    if dataset is not None:
+        from registry import check_committable
 
-            check_committable(dataset, registry_root)
-        if output is not None:
-            check_writable(output, suffixes=RECORD_SUFFIXES)
-        if run_dir is not None:
-            check_writable(run_dir, folder=True)
-        if cfg.prompt_file is not None:
-            load_template(cfg.prompt_file)
-    except (InputError, SelfInstructError, RegistryError) as e:  # or the registry's UnsafeNameError
-        raise bad_input(e) from None
+        check_committable(dataset, registry_root)  # a RegistryError (or its UnsafeNameError): exit 2
+    if output is not None:
+        check_writable(output, suffixes=RECORD_SUFFIXES)  # an InputError: exit 2
+    if run_dir is not None:
+        check_writable(run_dir, folder=True)
+    if cfg.prompt_file is not None:
+        load_template(cfg.prompt_file)
 
 
-STAGED_NEW_TASKS = 8  # Self-Instruct asked for at most 8 new instructions after 8 examples
-LOCAL_MAX_TOKENS = 128  # the built-in model: a list of about 7 instructions, or one short instance
+def _given_options() -> set[str]:
+    """The options typed on the command line (the rest are click's defaults)."""
+    ctx = click.get_current_context()
+    return {name for name in ctx.params if ctx.get_parameter_source(name) != ParameterSource.DEFAULT}
 
 
-def _given(name: str) -> bool:
-    return click.get_current_context().get_parameter_source(name) != ParameterSource.DEFAULT
-
-
-def _use_local_model(cfg) -> bool:
+def _use_local_model(cfg, given: set[str]) -> bool:
     """With no endpoint and no --model/--backend: the built-in SmolLM2 in-process, when installed."""
     from selfinstruct import local_model
 
@@ -204,29 +175,13 @@ def _use_local_model(cfg) -> bool:
     if local_model.local_model_path() is None:
         click.echo("preparing the built-in model once (SmolLM2-135M-Instruct, GGUF -> safetensors, about a minute)",
                    err=True)
-    try:
-        path = local_model.ensure_local_model()
-    except (ConfigError, OSError) as e:
-        click.echo(f"Error: the built-in model could not be prepared: {e}", err=True)
-        sys.exit(2)
-    cfg.backend, cfg.model = "transformers", str(path)
+    local_model.use_builtin_model(cfg, given)
     if "OMP_NUM_THREADS" not in os.environ:
         import torch
 
         # A 135M model's matrices are small: on 2 busy cores one thread wrote 40 tokens in 4-6 s,
         # two threads in 17-23 s. OMP_NUM_THREADS overrides this.
         torch.set_num_threads(1)
-    if not _given("api"):
-        cfg.api = "completions"  # a 135M model continues a few-shot prompt far better than it chats
-    if not _given("max_tokens"):
-        cfg.max_tokens = LOCAL_MAX_TOKENS
-    if not _given("temperature") and not _given("top_p"):
-        cfg.temperature, cfg.top_p = 0.7, 0.9  # at top_p 0.5 (Self-Instruct's) it repeated one item down the list
-        cfg.instance_temperature = 0.7  # greedy, it repeated a phrase until max_tokens
-    if not _given("method"):
-        cfg.method = "self-instruct"
-        if not _given("num_tasks_per_prompt"):
-            cfg.num_tasks_per_prompt = STAGED_NEW_TASKS
     click.echo(f"no endpoint configured: generating with the built-in SmolLM2-135M-Instruct on this machine "
                f"(--method {cfg.method}); a 135M model writes weak data, set OPENAI_API_KEY or OPENAI_BASE_URL "
                "for a real one", err=True)
@@ -234,39 +189,32 @@ def _use_local_model(cfg) -> bool:
 
 
 def _run_with_progress(run_generation, cfg, backend, run_dir, quiet, salvage=False, responder=None):
+    from modelcalls.loop import run_resumable
+
     if quiet or not sys.stderr.isatty():
-        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, salvage=salvage, response_backend=responder))
+        return run_resumable(run_generation(cfg, backend, run_dir=run_dir, salvage=salvage,
+                                            response_backend=responder), run_dir)
     from rich.console import Console
 
     from selfinstruct.progress import LiveProgress
 
     with LiveProgress(cfg.num_instructions, console=Console(stderr=True)) as bar:
-        return asyncio.run(run_generation(cfg, backend, run_dir=run_dir, progress=bar, salvage=salvage,
-                                          response_backend=responder))
+        return run_resumable(run_generation(cfg, backend, run_dir=run_dir, progress=bar, salvage=salvage,
+                                            response_backend=responder), run_dir)
 
 
-def _replay(cfg, run_dir, output, dataset, registry_root, as_json):
-    from selfinstruct.journal import read_recorded_run
-    from selfinstruct.generate import replay
+def _replay(cfg, given, run_dir, output, dataset, registry_root, as_json):
+    from modelcalls.journal import read_recorded_run
+    from selfinstruct.generate import replay, replay_config
 
     if not run_dir:
         raise click.UsageError("--backend replay needs --run-dir (the directory of the run to re-sieve)")
     if output is None:
         raise click.UsageError("--backend replay needs --output (the audit files go beside it)")
-    try:
-        recorded = read_recorded_run(run_dir)
-        first = recorded.starts[0] if recorded.starts else {}
-        if not _given("method") and first.get("method"):
-            cfg.method = first["method"]  # the journal's method decides how its responses are read
-        if not _given("model") and first.get("model"):
-            cfg.model = first["model"]  # the model that produced the journal, for lineage and pricing
-        everything = not _given("num_instructions")
-        audit_dir = str(Path(output).with_suffix("")) + ".replay"
-        result = replay(cfg, recorded, run_dir, audit_dir=audit_dir, everything=everything)
-    except InputError as e:  # a corrupt journal
-        raise bad_input(e) from None
-    except SelfInstructError as e:
-        raise fail(e) from None
+    recorded = read_recorded_run(run_dir)
+    replay_config(cfg, recorded, given)  # the recorded run's settings, unless given here
+    audit_dir = str(Path(output).with_suffix("")) + ".replay"
+    result = replay(cfg, recorded, run_dir, audit_dir=audit_dir, everything="num_instructions" not in given)
     _finish(result, cfg, output, dataset, registry_root, as_json)
 
 
@@ -285,14 +233,13 @@ def _finish(result, cfg, output, dataset, registry_root, as_json):
     else:
         _print_summary(summary)
     if result.stopped_by == "max_cost":
-        click.echo(f"stopped by --max-cost {cfg.max_cost}: kept {n} of {cfg.num_instructions}; raise --max-cost and "
-                   "run the same command to continue", err=True)
-        sys.exit(3)
+        raise stopped_short(f"stopped by --max-cost {cfg.max_cost}: kept {n} of {cfg.num_instructions}; raise "
+                            "--max-cost and run the same command to continue")
     if result.stopped_by == "stalled":
-        click.echo(f"stopped: the last {cfg.stall_responses} responses kept nothing new, so the model is repeating "
-                   f"itself (kept {n} of {cfg.num_instructions}). Try a higher --temperature, --machine-examples, "
-                   "more varied --seeds or another model; running the same command continues the run.", err=True)
-        sys.exit(3)
+        raise stopped_short(f"stopped: the last {cfg.stall_responses} responses kept nothing new, so the model is "
+                            f"repeating itself (kept {n} of {cfg.num_instructions}). Try a higher --temperature, "
+                            "--machine-examples, more varied --seeds or another model; running the same command "
+                            "continues the run.")
     if cfg.backend == "replay" and n < cfg.num_instructions:
         click.echo(f"the journal yields {n} records under these settings (asked for {cfg.num_instructions})", err=True)
 
@@ -334,10 +281,7 @@ def _print_summary(s: dict) -> None:
 def _print_plan(cfg, run_dir, as_json) -> None:
     from selfinstruct.plan import plan_run
 
-    try:
-        plan = plan_run(cfg, run_dir)
-    except (InputError, SelfInstructError) as e:
-        raise fail(e) from None
+    plan = plan_run(cfg, run_dir)
     if as_json:
         click.echo(json.dumps(plan, indent=2))
         return
@@ -415,7 +359,7 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
 @click.command()
 def backends():
     """List the generation backends. Example: selfinstruct backends"""
-    from selfinstruct.backends import BACKENDS
+    from modelcalls.backends import BACKENDS
 
     for name, what in BACKENDS.items():
         click.echo(f"{name:13} {what}")

@@ -14,22 +14,13 @@ from evaluation.cli import eval_group
 from evaluation.cli_answer import chat_command
 from finetune.cli import finetune
 from records import __version__
-from records.exits import INTERRUPTED
+from records.exits import CommandGroup
 from webapp.cli import serve
 
 
-class _CLI(click.Group):
-    """The top-level group: one place that turns Ctrl-C into exit status 130 for every command."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            ctx.exit(INTERRUPTED)
-
-
-@click.group(cls=_CLI, context_settings={"help_option_names": ["-h", "--help"]})
+# CommandGroup applies the one error-to-exit table (records/exits.py) to every command below it, and
+# turns Ctrl-C into 130 and SIGTERM into 143 after a paid run has journaled what was in flight.
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="selfinstruct")
 def cli() -> None:
     """Grow instruction datasets from seed tasks, version them, fine-tune on them.
@@ -41,7 +32,8 @@ def cli() -> None:
 
     \b
     Exit status: 0 done, 1 failed (endpoint refused, run error), 2 bad input or configuration
-    (nothing sent), 3 stopped short (--max-cost or a stalled model; rerun to continue), 130 interrupted.
+    (nothing sent), 3 stopped short (--max-cost or a stalled model; rerun to continue), 130 interrupted,
+    143 terminated (SIGTERM): the same for every command.
     """
 
 

@@ -4,30 +4,30 @@
     backend, fmt = open_backend(AnswerConfig(model="runs/alpaca-tiny"))
     result = asyncio.run(answer(cfg, backend, fmt, items, run_dir="answers.run"))
 
-Requests go through the generator's backends: an OpenAI-compatible endpoint (its rate limits,
-retries and error handling) or a local checkpoint in-process (batched). Every request and response
-is journaled in the run directory exactly as `generate` does; running again on the same run
-directory resumes, sending nothing for instructions already answered.
+Requests go through the request layer (`modelcalls`): an OpenAI-compatible endpoint (its rate
+limits, retries and error handling) or a local checkpoint in-process (batched). Every request and
+response is journaled in the run directory exactly as `generate` does; running again on the same
+run directory resumes, sending nothing for instructions already answered.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from evaluation.prompt_format import PromptFormat, resolve_format
+from modelcalls.accounting import Usage
+from modelcalls.backends.base import Backend, Decoding
+from modelcalls.endpoint import Endpoint, build_backend
+from modelcalls.errors import ConfigError
+from modelcalls.journal import open_run
+from modelcalls.loop import Calls, run_requests
+from modelcalls.pricing import load_pricing, price_for
+from modelcalls.tokens import get_counter
 from records.files import write_text_atomic
 from records.timestamps import iso_utc
-from selfinstruct.accounting import Usage, journaled_usage, max_request_cost
-from selfinstruct.backends.base import Backend, Decoding
-from selfinstruct.errors import SelfInstructError
-from selfinstruct.generate import complete_timed, drain_in_flight
-from selfinstruct.journal import open_run
-from selfinstruct.pricing import load_pricing, price_for
-from selfinstruct.tokens import get_counter
 
 # What must match for a run directory to be resumed: mixing them would mix two evaluations.
 RESUME_KEYS = ("model", "set_sha256", "prompt_sha256", "decoding")
@@ -61,6 +61,20 @@ class AnswerConfig:
     max_cost: float | None = None
     """Stop before the answers could cost more than this many dollars (all sessions of the run)."""
     pricing: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.concurrency is not None and self.concurrency < 1:  # None: the default for the backend
+            raise ValueError(f"concurrency must be at least 1 (got {self.concurrency!r})")
+        self.endpoint()  # the request layer's checks: timeout, base_url, rates, concurrency
+        self.decoding()  # temperature, top_p, max_tokens
+        if self.max_cost is not None and not self.max_cost > 0:
+            raise ValueError(f"max_cost must be positive (got {self.max_cost!r})")
+
+    def endpoint(self) -> Endpoint:
+        """Where the answers are asked: the endpoint at base_url, else the checkpoint in-process."""
+        return Endpoint(model=self.model, backend="openai" if self.base_url else "transformers", api=self.api,
+                        base_url=self.base_url, timeout_s=self.timeout_s, rpm=self.rpm, tpm=self.tpm,
+                        concurrency=self.in_flight, batch_size=self.batch_size)
 
     @property
     def in_flight(self) -> int:
@@ -102,21 +116,14 @@ def load_instructions(source: str | Path, *, root=None) -> list[dict]:
 def open_backend(cfg: AnswerConfig, *, api_key: str | None = None) -> tuple[Backend, PromptFormat]:
     """The backend that answers, and the prompt format the model gets."""
     if cfg.base_url:
-        from selfinstruct.backends import build_backend
-        from selfinstruct.config import GenerateConfig
-
-        gen = GenerateConfig(model=cfg.model, backend="openai", api=cfg.api, base_url=cfg.base_url,
-                             timeout_s=cfg.timeout_s, rpm=cfg.rpm, tpm=cfg.tpm, concurrency=cfg.in_flight)
-        backend = build_backend(gen, api_key=api_key, count_tokens=get_counter(cfg.model).count)
+        backend = build_backend(cfg.endpoint(), api_key=api_key, count_tokens=get_counter(cfg.model).count)
         # A chat endpoint applies the served model's chat template; the completions API takes text.
         fmt = resolve_format(None, cfg.template, has_chat_template=cfg.api == "chat")
         return backend, fmt
-    from selfinstruct.backends.transformers_backend import TransformersBackend
-
-    backend = TransformersBackend(cfg.model, batch_size=cfg.batch_size)
+    backend = build_backend(replace(cfg.endpoint(), api="chat"))  # the prompt format decides the template below
     fmt = resolve_format(cfg.model, cfg.template, has_chat_template=backend.has_chat_template)
     if fmt.kind == "chat" and not backend.has_chat_template:
-        raise SelfInstructError(f"{cfg.model}: --template chat, but the tokenizer has no chat template")
+        raise ConfigError(f"{cfg.model}: --template chat, but the tokenizer has no chat template")
     backend.chat = fmt.kind == "chat"  # the backend wraps each prompt in the chat template itself
     return backend, fmt
 
@@ -135,43 +142,21 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
     journal = open_run(run_dir, identity, backend, keys=RESUME_KEYS, kind="answers", advice="use a new --run-dir",
                        operation="answer", set_path=str(set_path), prompt_format=fmt.describe(), config=asdict(cfg))
     started = journal.state.starts[0]["time"]
-    usage = journaled_usage(journal.state, lambda _: price, counter)
+    calls = Calls(journal, concurrency=cfg.in_flight, max_tokens=cfg.max_tokens, price_of=lambda _: price,
+                  counter=counter, max_cost=cfg.max_cost)
     answered: dict[int, dict] = {r["id"]: r for r in journal.state.responses}
     prompts = [fmt.render(item["instruction"], item["input"]) for item in items]
     todo = [i for i in range(len(items)) if i not in answered]
     if not cfg.base_url:  # in-process: similar lengths share a batch, so less of it is padding
         todo.sort(key=lambda i: len(prompts[i]))
-    in_flight: dict[asyncio.Task, tuple[dict, float]] = {}
-    stopped_by = None
+    requests = [journal.state.requests.get(i) or {"id": i, "prompts": [prompts[i]]} for i in todo]
     try:
-        while True:
-            while todo and len(in_flight) < cfg.in_flight and stopped_by is None:
-                i = todo[0]
-                request = journal.state.requests.get(i) or {"id": i, "prompts": [prompts[i]]}
-                reserve = max_request_cost(request["prompts"], cfg.max_tokens, price, counter)
-                reserved = sum(r for _, r in in_flight.values())
-                if cfg.max_cost is not None and usage.dollars + reserved + reserve > cfg.max_cost:
-                    stopped_by = "max_cost"
-                    break
-                todo.pop(0)
-                if i not in journal.state.requests:
-                    journal.write("request", **request)
-                in_flight[asyncio.create_task(complete_timed(backend, request, decoding))] = (request, reserve)
-            if progress is not None:
-                progress(len(answered), len(items))
-            if not in_flight:
-                break
-            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                request, _ = in_flight.pop(task)
-                response = task.result()  # a BackendError ends the run; the finally drains the rest
-                journal.write("response", **response)
-                usage.add(response, request["prompts"], price, counter)
-                answered[request["id"]] = response
+        await run_requests(calls, requests, backend, decoding,
+                           on_response=lambda request, response: answered.__setitem__(request["id"], response),
+                           progress=progress and (lambda: progress(len(answered), len(items))))
     finally:
-        await drain_in_flight(in_flight, journal)
-        journal.close()
         await backend.aclose()
+    usage, stopped_by = calls.usage, calls.stopped_by
     outputs, truncated = [], 0
     generator = cfg.generator_name
     for i, item in enumerate(items):
@@ -188,7 +173,7 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
         "answered": len(outputs), "truncated": truncated, "stopped_by": stopped_by, "usage": usage.to_dict(),
         "time_window": {"started": iso_utc(started), "finished": iso_utc()}, "run_dir": str(run_dir),
     }
-    (Path(run_dir) / "summary.json").write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(Path(run_dir) / "summary.json", json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n")
     return result
 
 

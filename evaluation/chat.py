@@ -17,8 +17,9 @@ import sys
 from typing import Iterator, TextIO
 
 from evaluation.prompt_format import PromptFormat, resolve_format
-from selfinstruct.backends.base import Decoding
-from selfinstruct.errors import BackendError, ConfigError
+from modelcalls.backends.base import Decoding
+from modelcalls.endpoint import Endpoint, build_backend
+from modelcalls.errors import ConfigError
 
 HELP = """\
 Enter sends a message. End a line with \\ to continue on the next line, or start a block with a
@@ -31,15 +32,20 @@ line of three double quotes (\"\"\") and end it with another. Commands:
 class ChatSession:
     """A conversation with one model. `stream` yields the reply in pieces and remembers the turn."""
 
-    def __init__(self, engine, fmt: PromptFormat, *, system: str | None, decoding: Decoding, name: str):
-        self._engine, self.format, self.decoding, self.name = engine, fmt, decoding, name
+    def __init__(self, backend, fmt: PromptFormat, *, system: str | None, decoding: Decoding, name: str):
+        self._backend, self.format, self.decoding, self.name = backend, fmt, decoding, name
         self.system = system
         self.history: list[tuple[str, str]] = []  # (message, reply) pairs
 
     def stream(self, message: str) -> Iterator[str]:
+        # A chat template takes the turns as messages; a training template is rendered to one text here.
+        if self.format.kind == "chat":
+            prompt = _messages(self.history, message, self.system)
+        else:
+            prompt = self.format.render_conversation(self.history, message, self.system)
         pieces: list[str] = []
         try:
-            for piece in self._engine.stream(self.format, self.history, message, self.system, self.decoding):
+            for piece in self._backend.stream(prompt, self.decoding):
                 pieces.append(piece)
                 yield piece
         finally:  # a reply stopped early is kept as far as it went
@@ -54,7 +60,7 @@ class ChatSession:
     def fork(self, *, system: str | None = None) -> "ChatSession":
         """A new conversation with the same model, prompt format and decoding: many sessions
         (one per user of a web app, say) share one loaded model."""
-        return ChatSession(self._engine, self.format, system=system, decoding=self.decoding, name=self.name)
+        return ChatSession(self._backend, self.format, system=system, decoding=self.decoding, name=self.name)
 
 
 def open_chat(model: str | None = None, base_url: str | None = None, model_name: str | None = None,
@@ -62,22 +68,26 @@ def open_chat(model: str | None = None, base_url: str | None = None, model_name:
               temperature: float = 0.7, top_p: float = 1.0, seed: int | None = None,
               api_key: str | None = None) -> ChatSession:
     """A session with a local checkpoint (`model`, a path) or an OpenAI-compatible endpoint
-    (`base_url`, serving `model_name`). The prompt format is resolved as for `eval answer`."""
+    (`base_url`, serving `model_name`). The prompt format is resolved as for `eval answer`; replies
+    come from the request layer's backends (`Backend.stream`), with their retries and limits."""
     if bool(model) == bool(base_url):
         raise ValueError("give either model (a local checkpoint) or base_url (an endpoint), not both or neither")
     decoding = Decoding(temperature, top_p, max_new_tokens, (), seed)
     if model:
-        from selfinstruct.backends.transformers_backend import TransformersBackend
-
-        backend = TransformersBackend(model, chat_template=False)
+        # completions: the backend applies no template of its own; the session renders the turns
+        backend = build_backend(Endpoint(model=model, backend="transformers", api="completions"))
         fmt = resolve_format(model, template, has_chat_template=backend.has_chat_template)
         if fmt.kind == "chat" and not backend.has_chat_template:
-            raise ValueError(f"{model}: --template chat, but the tokenizer has no chat template")
-        return ChatSession(_LocalEngine(backend), fmt, system=system, decoding=_with_stops(decoding, fmt),
-                           name=model)
-    engine = _EndpointEngine(base_url, model_name, api_key or os.environ.get("OPENAI_API_KEY"))
+            raise ConfigError(f"{model}: --template chat, but the tokenizer has no chat template")
+        return ChatSession(backend, fmt, system=system, decoding=_with_stops(decoding, fmt), name=model)
     fmt = resolve_format(None, template, has_chat_template=True)
-    return ChatSession(engine, fmt, system=system, decoding=_with_stops(decoding, fmt), name=engine.model)
+    # chat messages through Chat Completions; a training template's text through the completions API
+    endpoint = Endpoint(model=model_name or "default", base_url=base_url,
+                        api="chat" if fmt.kind == "chat" else "completions", concurrency=1)
+    backend = build_backend(endpoint, api_key=api_key or os.environ.get("OPENAI_API_KEY"))
+    if not model_name:
+        backend.model = backend.served_model() or "default"  # local servers serve one model
+    return ChatSession(backend, fmt, system=system, decoding=_with_stops(decoding, fmt), name=backend.model)
 
 
 def _with_stops(decoding: Decoding, fmt: PromptFormat) -> Decoding:
@@ -88,60 +98,6 @@ def _with_stops(decoding: Decoding, fmt: PromptFormat) -> Decoding:
     if not lead:
         return decoding
     return Decoding(decoding.temperature, decoding.top_p, decoding.max_tokens, (lead[-1],), decoding.seed)
-
-
-class _LocalEngine:
-    def __init__(self, backend):
-        self.backend = backend
-
-    def stream(self, fmt: PromptFormat, history, message, system, decoding) -> Iterator[str]:
-        if fmt.kind == "chat":
-            text = self.backend.render_chat(_messages(history, message, system))
-            return self.backend.stream(text, decoding, add_special_tokens=False)
-        return self.backend.stream(fmt.render_conversation(history, message, system), decoding)
-
-
-class _EndpointEngine:
-    """Streams from an OpenAI-compatible endpoint: chat messages, or a rendered prompt through
-    the completions API when a training template is in use."""
-
-    def __init__(self, base_url: str, model_name: str | None, api_key: str | None):
-        import openai
-
-        self._openai = openai
-        self._client = openai.OpenAI(base_url=base_url, api_key=api_key or "no-key", max_retries=2, timeout=120)
-        self.base_url = base_url
-        self.model = model_name or self._served_model()
-
-    def _served_model(self) -> str:
-        """The first model the server lists (local servers serve one); "default" when it lists none."""
-        try:
-            return next(iter(self._client.models.list())).id
-        except Exception:
-            return "default"
-
-    def stream(self, fmt: PromptFormat, history, message, system, decoding) -> Iterator[str]:
-        common = {"model": self.model, "temperature": decoding.temperature, "top_p": decoding.top_p,
-                  "max_tokens": decoding.max_tokens, "stream": True}
-        if decoding.stop:
-            common["stop"] = list(decoding.stop)
-        if decoding.seed is not None:
-            common["seed"] = decoding.seed
-        try:
-            if fmt.kind == "chat":
-                chunks = self._client.chat.completions.create(messages=_messages(history, message, system), **common)
-                pieces = (c.choices[0].delta.content if c.choices else None for c in chunks)
-            else:
-                chunks = self._client.completions.create(
-                    prompt=fmt.render_conversation(history, message, system), **common)
-                pieces = (c.choices[0].text if c.choices else None for c in chunks)
-            for piece in pieces:
-                if piece:
-                    yield piece
-        except self._openai.APIConnectionError as e:
-            raise ConfigError(f"cannot reach {self.base_url} ({e}); check --base-url and that the server runs") from None
-        except self._openai.APIStatusError as e:
-            raise BackendError(f"{self.base_url} answered {e.status_code}: {e.message}") from None
 
 
 def _messages(history, message: str, system: str | None) -> list[dict]:

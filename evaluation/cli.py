@@ -6,13 +6,15 @@ import json
 
 import click
 
+from records.exits import CommandGroup
+
 from evaluation.cli_answer import answer_command
-from evaluation.cli_common import emit, input_errors, stats_options
+from evaluation.cli_common import emit, stats_options
 from evaluation.cli_judge import compare_cmd, judge_cmd, record_answers_cmd
 from registry.cli_common import root_option
 
 
-@click.group("eval")
+@click.group("eval", cls=CommandGroup)
 def eval_group() -> None:
     """Evaluate models: judge pairs of answers, read win rates, tie them to dataset versions.
 
@@ -27,7 +29,6 @@ def eval_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @stats_options
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-@input_errors
 def import_annotations_cmd(file, n_boot, seed, as_json):
     """Win rate of generator_2 over generator_1 from an AlpacaEval annotations.json.
 
@@ -45,7 +46,6 @@ def import_annotations_cmd(file, n_boot, seed, as_json):
 @click.option("--into", "into", metavar="NAME", help="Commit the one set given to the registry as a version of NAME.")
 @root_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@input_errors
 def sets_cmd(sources, into, as_json):
     """List evaluation sets: the files or registry references given, and the registry's datasets.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -10,11 +9,10 @@ from pathlib import Path
 
 import click
 
+from modelcalls.loop import run_resumable
 from records.errors import InputError
-from records.exits import bad_input, fail
+from records.exits import bad_input, stopped_short
 from registry.cli_common import current_root, root_option
-from selfinstruct.errors import ConfigError, SelfInstructError
-from selfinstruct.journal import JournalError, RunLocked
 
 
 @click.command("answer")
@@ -66,21 +64,12 @@ def answer_command(set_path, output, api_key, run_dir, as_json, quiet, **options
         options["base_url"] = options["base_url"] or "https://api.openai.com/v1"
     cfg = AnswerConfig(**options)
     run_dir = run_dir or str(Path(output).with_suffix("")) + ".run"
-    try:
-        items = load_instructions(set_path, root=current_root())
-        backend, fmt = open_backend(cfg, api_key=api_key)
-        if not (quiet or as_json):
-            click.echo(f"answering {len(items)} instructions with {cfg.generator_name}; prompt format "
-                       f"{fmt.name} ({fmt.source})", err=True)
-        result = _run(answer, cfg, backend, fmt, items, run_dir, set_path, quiet or as_json)
-    except (InputError, ConfigError, JournalError, RunLocked, ValueError) as e:
-        raise bad_input(e) from None
-    except SelfInstructError as e:
-        raise fail(e) from None
-    except KeyboardInterrupt:
-        click.echo(f"interrupted: every answer received is in {run_dir}/journal.jsonl; run the same command "
-                   "to resume", err=True)
-        sys.exit(130)
+    items = load_instructions(set_path, root=current_root())
+    backend, fmt = open_backend(cfg, api_key=api_key)
+    if not (quiet or as_json):
+        click.echo(f"answering {len(items)} instructions with {cfg.generator_name}; prompt format "
+                   f"{fmt.name} ({fmt.source})", err=True)
+    result = _run(answer, cfg, backend, fmt, items, run_dir, set_path, quiet or as_json)
     write_outputs(output, result.outputs)
     summary = {"output": output, **result.summary}
     if as_json:
@@ -95,8 +84,7 @@ def answer_command(set_path, output, api_key, run_dir, as_json, quiet, **options
         if note and not as_json:
             click.echo(note, err=True)
     if result.stopped_by == "max_cost":
-        click.echo(f"stopped by --max-cost {cfg.max_cost}: raise it and run the same command to continue", err=True)
-        sys.exit(3)
+        raise stopped_short(f"stopped by --max-cost {cfg.max_cost}: raise it and run the same command to continue")
 
 
 def record_if_fine_tuned(model_dir: str, output: str, set_path: str, *, root=None) -> str | None:
@@ -119,7 +107,7 @@ def record_if_fine_tuned(model_dir: str, output: str, set_path: str, *, root=Non
 
 def _run(answer, cfg, backend, fmt, items, run_dir, set_path, quiet):
     if quiet or not sys.stderr.isatty():
-        return asyncio.run(answer(cfg, backend, fmt, items, run_dir=run_dir, set_path=set_path))
+        return run_resumable(answer(cfg, backend, fmt, items, run_dir=run_dir, set_path=set_path), run_dir)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
@@ -130,7 +118,8 @@ def _run(answer, cfg, backend, fmt, items, run_dir, set_path, quiet):
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return asyncio.run(answer(cfg, backend, fmt, items, run_dir=run_dir, set_path=set_path, progress=progress))
+        return run_resumable(answer(cfg, backend, fmt, items, run_dir=run_dir, set_path=set_path,
+                                    progress=progress), run_dir)
 
 
 @click.command("chat")
@@ -158,12 +147,7 @@ def chat_command(model, base_url, model_name, api_key, template, system, max_new
 
     if bool(model) == bool(base_url):
         raise bad_input("pass either --model PATH (a local checkpoint) or --base-url URL")
-    try:
-        session = open_chat(model=model, base_url=base_url, model_name=model_name, template=template, system=system,
-                            max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
-                            api_key=api_key)
-        run_terminal(session)
-    except (ConfigError, ValueError) as e:
-        raise bad_input(e) from None
-    except (InputError, SelfInstructError) as e:
-        raise fail(e) from None
+    session = open_chat(model=model, base_url=base_url, model_name=model_name, template=template, system=system,
+                        max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
+                        api_key=api_key)
+    run_terminal(session)

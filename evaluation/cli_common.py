@@ -1,4 +1,4 @@
-"""Helpers shared by the `selfinstruct eval` commands: the exit-2 errors, statistics options, output."""
+"""Helpers shared by the `selfinstruct eval` commands: statistics options, output."""
 
 from __future__ import annotations
 
@@ -6,14 +6,6 @@ import json
 
 import click
 
-from records.exits import bad_input_on
-from registry.errors import RegistryError
-from selfinstruct.errors import SelfInstructError
-
-
-def input_errors(f):
-    """Bad input files and refused settings end the command with one line and exit status 2."""
-    return bad_input_on(RegistryError, SelfInstructError, ValueError)(f)
 
 
 def stats_options(f):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import sys
 
 import click
 
-from evaluation.cli_common import emit, input_errors, stats_options
-from records.exits import bad_input, fail
+from evaluation.cli_common import emit, stats_options
+from records.exits import stopped_short
 from registry.cli_common import current_root, root_option
 
 
@@ -40,38 +38,14 @@ def judge_options(f):
     return f
 
 
-def judging_errors(f):
-    """Endpoint failures keep what was received: say so and how to resume."""
-
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        from selfinstruct.errors import BackendError, ConfigError
-        from selfinstruct.journal import RunLocked
-
-        out_dir = kwargs.get("out_dir")
-        try:
-            return f(*args, **kwargs)
-        except (RunLocked, ConfigError) as e:
-            raise bad_input(e) from None
-        except BackendError as e:
-            raise fail(f"{e} (every reply received is journaled in {out_dir}/judge.run; "
-                                       "run the same command to resume)") from None
-        except KeyboardInterrupt:
-            click.echo(f"interrupted: every reply received is in {out_dir}/judge.run; run the same command to "
-                       "resume", err=True)
-            sys.exit(130)
-
-    return wrapper
-
-
 def finish(results: dict, cfg, as_json: bool) -> None:
     emit(results, as_json)
     if results.get("recorded_in") and not as_json:
         click.echo(f"recorded in the registry against {', '.join(results['recorded_in'])}")
     if results.get("stopped_by") == "max_cost":
-        click.echo(f"stopped by --max-cost {cfg.max_cost}: {results['items_scored']} of {results['items_paired']} "
-                   "items judged in both orders; raise --max-cost and run the same command to continue", err=True)
-        sys.exit(3)
+        raise stopped_short(f"stopped by --max-cost {cfg.max_cost}: {results['items_scored']} of "
+                            f"{results['items_paired']} items judged in both orders; raise --max-cost and run the "
+                            "same command to continue")
 
 
 def print_plan(p: dict, as_json: bool) -> None:
@@ -95,8 +69,6 @@ def print_plan(p: dict, as_json: bool) -> None:
 @click.option("--b-model", type=click.Path(exists=True, file_okay=False), help="The same for B.")
 @click.option("--set-name", help="Name of the evaluation set, for the registry record.")
 @root_option
-@input_errors
-@judging_errors
 def judge_cmd(a_path, b_path, out_dir, api_key, dry_run, from_journal, as_json, a_model, b_model, set_name,
               **options):
     """Judge answers A against answers B, each item in both orders, and print A's win rate.
@@ -135,8 +107,6 @@ def judge_cmd(a_path, b_path, out_dir, api_key, dry_run, from_journal, as_json, 
               help="The model folder trained on REF_A to use (default: the newest with answers to a common set).")
 @click.option("--model-b", type=click.Path(file_okay=False), help="The same for REF_B.")
 @root_option
-@input_errors
-@judging_errors
 def compare_cmd(ref_a, ref_b, out_dir, api_key, as_json, model_a, model_b, **options):
     """Judge a model trained on REF_A against one trained on REF_B, on a set both have answered.
 
@@ -162,7 +132,6 @@ def compare_cmd(ref_a, ref_b, out_dir, api_key, as_json, model_a, model_b, **opt
 @click.argument("answers", type=click.Path(exists=True, dir_okay=False))
 @click.option("--set-name", help="Name of the evaluation set the answers respond to.")
 @root_option
-@input_errors
 def record_answers_cmd(model_dir, answers, set_name):
     """Record ANSWERS (model_outputs.json) of the fine-tuned model in MODEL_DIR against its training data.
 

@@ -15,11 +15,13 @@ from pathlib import Path
 from evaluation.judge import JudgeConfig
 from evaluation.lineage import record_evaluation
 from evaluation.pairwise import judge_answer_files
-from selfinstruct.errors import SelfInstructError
+from records.errors import BAD_INPUT, SelfInstructError
 
 
 class MissingForComparison(SelfInstructError):
-    """A side of the comparison lacks a trained model, recorded answers, or a set in common."""
+    """A side of the comparison lacks a trained model, recorded answers, or a set in common: exit 2."""
+
+    exit_status = BAD_INPUT
 
 
 def _answered(ref: str, root, model: str | None = None) -> tuple[str, list[tuple[dict, dict]]]:

@@ -2,25 +2,25 @@
 
     run = asyncio.run(judge(cfg, backend, pairs, template, run_dir="cmp.run"))
 
-The generator's request layer does the work: requests go through the same backend (retries, rate
-limits, error classes), every request and raw reply is appended to the same journal, and tokens and
-dollars are counted the same way. Running again on the run directory resumes: a comparison whose
+The request layer (`modelcalls`) does the work, as for generation: requests go through the same
+backend (retries, rate limits, error classes), every request and raw reply is appended to the same
+journal, and tokens and dollars are counted the same way. Running again on the run directory resumes: a comparison whose
 reply is in the journal is never sent again. `replay` reads the journal and sends nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from selfinstruct.accounting import Usage, journaled_usage, max_request_cost
-from selfinstruct.backends.base import Backend, Decoding
-from selfinstruct.errors import SelfInstructError
-from selfinstruct.generate import complete_timed, drain_in_flight
-from selfinstruct.journal import JOURNAL, JournalState, check_resumable, open_run, read_journal
-from selfinstruct.pricing import load_pricing, price_for
-from selfinstruct.tokens import get_counter
+from modelcalls.accounting import Usage, journaled_usage
+from modelcalls.backends.base import Backend, Decoding
+from modelcalls.endpoint import Endpoint
+from modelcalls.errors import RunDirError
+from modelcalls.journal import JOURNAL, JournalState, check_resumable, open_run, read_journal
+from modelcalls.loop import Calls, run_requests
+from modelcalls.pricing import load_pricing, price_for
+from modelcalls.tokens import get_counter
 
 from evaluation.verdicts import A_FIRST, B_FIRST, JudgeTemplate
 
@@ -50,10 +50,18 @@ class JudgeConfig:
     seed: int = 0
 
     def __post_init__(self):
-        if self.concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        if self.max_tokens < 1:
-            raise ValueError("max_tokens must be at least 1")
+        self.endpoint()  # the request layer's checks: concurrency, timeout, base_url, rates
+        self.decoding()  # temperature, max_tokens
+        if self.max_cost is not None and not self.max_cost > 0:
+            raise ValueError(f"max_cost must be positive (got {self.max_cost!r})")
+
+    def endpoint(self) -> Endpoint:
+        """The judge's endpoint: chat API, one prompt per request."""
+        return Endpoint(model=self.judge_model, base_url=self.base_url, timeout_s=self.timeout_s, rpm=self.rpm,
+                        tpm=self.tpm, concurrency=self.concurrency)
+
+    def decoding(self) -> Decoding:
+        return Decoding(temperature=self.temperature, top_p=1.0, max_tokens=self.max_tokens, seed=self.seed)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -86,38 +94,14 @@ async def judge(cfg: JudgeConfig, backend: Backend, requests: list[dict], identi
     """Send every planned request that has no journaled reply, at most `cfg.concurrency` at a time."""
     price, counter = price_for(cfg.judge_model, load_pricing(cfg.pricing)), get_counter(cfg.judge_model)
     journal = open_run(run_dir, identity, backend, **RESUME, config=cfg.to_dict())
-    usage = journaled_usage(journal.state, lambda _: price, counter)
+    calls = Calls(journal, concurrency=cfg.concurrency, max_tokens=cfg.max_tokens, price_of=lambda _: price,
+                  counter=counter, max_cost=cfg.max_cost)
     answered = {r["id"] for r in journal.state.responses}
-    todo = [r for r in requests if r["id"] not in answered]
-    decoding = Decoding(temperature=cfg.temperature, top_p=1.0, max_tokens=cfg.max_tokens, seed=cfg.seed)
-    in_flight: dict[asyncio.Task, tuple[dict, float]] = {}
-    stopped_by = None
     try:
-        while todo or in_flight:
-            while todo and len(in_flight) < cfg.concurrency and stopped_by is None:
-                request = todo[0]
-                reserve = 0.0
-                if cfg.max_cost is not None:  # each request in flight reserves its worst case
-                    reserve = max_request_cost(request["prompts"], cfg.max_tokens, price, counter)
-                    if usage.dollars + sum(r for _, r in in_flight.values()) + reserve > cfg.max_cost:
-                        stopped_by = "max_cost"
-                        break
-                todo.pop(0)
-                if request["id"] not in journal.state.requests:
-                    journal.write("request", **request)
-                in_flight[asyncio.create_task(complete_timed(backend, request, decoding))] = (request, reserve)
-            if not in_flight:
-                break
-            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                request, _ = in_flight.pop(task)
-                response = task.result()  # a BackendError ends the run; the finally below drains the rest
-                journal.write("response", **response)
-                usage.add(response, request["prompts"], price, counter)
+        await run_requests(calls, [r for r in requests if r["id"] not in answered], backend, cfg.decoding())
     finally:
-        await drain_in_flight(in_flight, journal)
-        journal.close()
         await backend.aclose()
+    usage, stopped_by = calls.usage, calls.stopped_by
     return JudgeRun(requests, journal.state, usage, Path(run_dir), stopped_by, identity)
 
 
@@ -125,7 +109,7 @@ def replay(cfg: JudgeConfig, requests: list[dict], identity: dict, *, run_dir: s
     """The replies a judge run journaled, priced as they were; sends nothing."""
     path = Path(run_dir) / JOURNAL
     if not path.exists():
-        raise SelfInstructError(f"{path}: no judge journal to replay (is --output the directory of an earlier run?)")
+        raise RunDirError(f"{path}: no judge journal to replay (is --output the directory of an earlier run?)")
     state = read_journal(path)
     check_resumable(state, identity, path, **RESUME)
     price, counter = price_for(cfg.judge_model, load_pricing(cfg.pricing)), get_counter(cfg.judge_model, offline=True)

@@ -8,7 +8,6 @@ OUT/results.json the statistics; OUT/judge.run/ the journal that makes the run r
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from pathlib import Path
@@ -18,6 +17,7 @@ from evaluation.judge import JudgeConfig, judge, plan_cost, plan_requests, repla
 from evaluation.judge_results import judge_results
 from evaluation.outputs import pair_outputs, read_model_outputs
 from evaluation.verdicts import load_judge_template
+from modelcalls.loop import run_resumable
 
 RUN_DIR = "judge.run"
 
@@ -49,7 +49,7 @@ def judge_answer_files(a_path, b_path, cfg: JudgeConfig, out_dir, *, api_key: st
         run = replay(cfg, requests, identity, run_dir=out / RUN_DIR)
     else:
         backend = backend or build_judge_backend(cfg, api_key)
-        run = asyncio.run(judge(cfg, backend, requests, identity, run_dir=out / RUN_DIR))
+        run = run_resumable(judge(cfg, backend, requests, identity, run_dir=out / RUN_DIR), out / RUN_DIR)
     results, rows = judge_results(run, pairs, cfg, model_a=a.generator, model_b=b.generator, unmatched=unmatched)
     results["answers"] = {"a": str(Path(a_path).resolve()), "b": str(Path(b_path).resolve())}
     write_annotations(rows, out / "annotations.json")
@@ -58,15 +58,13 @@ def judge_answer_files(a_path, b_path, cfg: JudgeConfig, out_dir, *, api_key: st
 
 
 def build_judge_backend(cfg: JudgeConfig, api_key: str | None = None):
-    """The generator's OpenAI-compatible backend, pointed at the judge (chat API, one prompt per request)."""
-    from selfinstruct.backends.openai_backend import OpenAIBackend
-    from selfinstruct.errors import ConfigError
-    from selfinstruct.tokens import get_counter
+    """The request layer's OpenAI-compatible backend, pointed at the judge (chat API, one prompt per request)."""
+    from modelcalls.endpoint import build_backend
+    from modelcalls.errors import ConfigError
+    from modelcalls.tokens import get_counter
 
-    base_url, api_key = cfg.base_url or os.environ.get("OPENAI_BASE_URL"), api_key or os.environ.get("OPENAI_API_KEY")
-    if not (base_url or api_key):
+    if not (cfg.base_url or os.environ.get("OPENAI_BASE_URL") or api_key or os.environ.get("OPENAI_API_KEY")):
         raise ConfigError("no judge endpoint is configured, so nothing was sent: set OPENAI_API_KEY (or --api-key) "
                           "for OpenAI, or --base-url / OPENAI_BASE_URL for a local OpenAI-compatible server; "
                           "--dry-run prices the run without one")
-    return OpenAIBackend(cfg.judge_model, api="chat", base_url=base_url, api_key=api_key, timeout_s=cfg.timeout_s,
-                         rpm=cfg.rpm, tpm=cfg.tpm, count_tokens=get_counter(cfg.judge_model).count)
+    return build_backend(cfg.endpoint(), api_key=api_key, count_tokens=get_counter(cfg.judge_model).count)

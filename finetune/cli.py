@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from records.exits import bad_input, fail
+from records.exits import CommandGroup, bad_input, fail
 from records.schema import RECORD_FIELDS
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def finetune() -> None:
     """Fine-tune a causal LM on a registered dataset version.
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import click
 
+from records.exits import CommandGroup
+
 from registry.cli_browse import diff_cmd, list_cmd, log_cmd, show_cmd
 from registry.cli_common import current_root, friendly_errors, json_option, print_json, root_option
 from registry.cli_datasheet import datasheet_cmd
 from registry.cli_derive import merge_cmd, sample_cmd
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 @click.option("--registry", "registry_root", metavar="PATH", envvar="SELFINSTRUCT_REGISTRY",
               help="Registry root (a folder or fsspec URL such as memory:// or s3://bucket/reg). "
                    "Default: $SELFINSTRUCT_REGISTRY, else the user data folder.")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from records.errors import BAD_INPUT, SelfInstructError
 
-class RegistryError(Exception):
-    """Base class for registry errors shown to users as a one-line message."""
+
+class RegistryError(SelfInstructError):
+    """Base class for registry errors shown to users as a one-line message (exit status 2)."""
+
+    exit_status = BAD_INPUT
 
 
 class UnsafeNameError(RegistryError):

@@ -6,10 +6,14 @@ not a field, so it cannot end up in either.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+
+from modelcalls.backends.base import check_decoding
+from modelcalls.endpoint import BACKENDS, Endpoint
 
 
 METHODS = ("alpaca", "self-instruct")
+STAGED_NEW_TASKS = 8  # Self-Instruct asked for at most 8 new instructions after 8 examples
 
 
 @dataclass
@@ -90,14 +94,10 @@ class GenerateConfig:
             ("machine_examples", self.machine_examples >= 0, "must be >= 0"),
             ("num_tasks_per_prompt", self.num_tasks_per_prompt >= 1, "must be at least 1"),
             ("request_batch_size", self.request_batch_size >= 1, "must be at least 1"),
-            ("concurrency", self.concurrency >= 1, "must be at least 1"),
-            ("temperature", 0 <= self.temperature <= 2, "must be in [0, 2]"),
             ("instance_temperature", 0 <= self.instance_temperature <= 2, "must be in [0, 2]"),
-            ("top_p", 0 < self.top_p <= 1, "must be in (0, 1]"),
-            ("max_tokens", self.max_tokens >= 1, "must be at least 1"),
+            ("backend", self.backend in (*BACKENDS, "replay"), "must be " + ", ".join((*BACKENDS, "replay"))),
             ("filters", self.filters in ("alpaca", "strict"), "must be alpaca or strict"),
             ("method", self.method in METHODS, "must be " + " or ".join(METHODS)),
-            ("api", self.api in ("chat", "completions"), "must be chat or completions"),
             ("rouge_tokenizer", self.rouge_tokenizer in ("rouge", "unicode"), "must be rouge or unicode"),
             ("max_cost", self.max_cost is None or self.max_cost > 0, "must be positive"),
             ("stall_responses", self.stall_responses >= 0, "must be >= 0"),
@@ -105,7 +105,23 @@ class GenerateConfig:
         for name, ok, message in checks:
             if not ok:
                 raise ValueError(f"{name} {message} (got {getattr(self, name)!r})")
+        check_decoding(self.temperature, self.top_p, self.max_tokens)
+        self.endpoint()  # the endpoint's own checks (timeout, base_url, rates, concurrency)
         check_dedup_thresholds(self.rouge_threshold, self.minhash_threshold)
+
+    def endpoint(self) -> Endpoint:
+        """Where the run's requests go (the request layer's view of this config)."""
+        batched = self.api == "completions" or self.backend == "transformers"
+        return Endpoint(model=self.model, backend="openai" if self.backend == "replay" else self.backend,
+                        api=self.api, base_url=self.base_url, timeout_s=self.timeout_s, rpm=self.rpm, tpm=self.tpm,
+                        concurrency=self.concurrency, prompts_per_request=self.request_batch_size if batched else 1)
+
+    def response_endpoint(self) -> Endpoint | None:
+        """The endpoint of --response-model / --response-base-url, or None when the main model answers too."""
+        if not (self.response_model or self.response_base_url):
+            return None
+        return replace(self.endpoint(), model=self.response_model or self.model,
+                       base_url=self.response_base_url or self.base_url)
 
     @property
     def prompts_per_request(self) -> int:
@@ -124,3 +140,19 @@ def check_dedup_thresholds(rouge_threshold: float, minhash_threshold: float | No
         raise ValueError(f"rouge_threshold must be in (0, 1] (got {rouge_threshold!r})")
     if minhash_threshold is not None and not 0 < minhash_threshold <= 1:
         raise ValueError(f"minhash_threshold must be in (0, 1] (got {minhash_threshold!r})")
+
+
+def given_fields(cfg: GenerateConfig) -> set[str]:
+    """The fields of `cfg` that differ from their defaults: what a Python caller chose. (The command
+    line knows exactly which options were typed and passes that set instead.)"""
+    defaults = GenerateConfig()
+    return {f for f in asdict(cfg) if getattr(cfg, f) != getattr(defaults, f)}
+
+
+def apply_method_defaults(cfg: GenerateConfig, given: set[str] | None = None) -> GenerateConfig:
+    """The method's own defaults for fields the caller left alone: Self-Instruct's staged method asks
+    for 8 new instructions per prompt, not Alpaca's 20."""
+    given = given_fields(cfg) if given is None else given
+    if cfg.method == "self-instruct" and "num_tasks_per_prompt" not in given:
+        cfg.num_tasks_per_prompt = STAGED_NEW_TASKS
+    return cfg

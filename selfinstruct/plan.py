@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 from selfinstruct.config import GenerateConfig
-from selfinstruct.journal import JOURNAL, read_journal
+from modelcalls.journal import JOURNAL, read_journal
 from selfinstruct.payloads import make_request
 from selfinstruct.prompts import render_example
 from selfinstruct.resieve import load_run_inputs, resieve

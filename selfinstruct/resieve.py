@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from selfinstruct.accounting import Usage, journaled_usage
+from modelcalls.accounting import Usage, journaled_usage
 from selfinstruct.config import GenerateConfig
-from selfinstruct.journal import JournalState
-from selfinstruct.pricing import Price, load_pricing, price_for
+from modelcalls.journal import JournalState
+from modelcalls.pricing import Price, load_pricing, price_for
 from selfinstruct.prompts import load_shipped, load_template
 from selfinstruct.seeds import load_seeds
 from selfinstruct.sieve import Sieve
 from selfinstruct.staged import ANSWER_TEMPLATE, StagePrompts, load_stage_templates
-from selfinstruct.tokens import TokenCounter, get_counter
+from modelcalls.tokens import TokenCounter, get_counter
 
 ANSWERING = ("instances", "answers")  # the stages a --response-model answers
 

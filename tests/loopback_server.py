@@ -2,9 +2,10 @@
 
 Tests and benchmarks drive it through the real `openai` client. Replies are synthetic tasks in the
 numbered format, distinct enough that most survive dedup. A script of faults (429 with
-Retry-After, 500, 401, 404, dropped connections, hangs, stalls, cut replies, garbage) is consumed one
-entry per request, in order. `reply=f` answers each prompt (the last message's content) with
-`f(prompt)` instead, and `"stream": true` requests get server-sent events, a few words per chunk.
+Retry-After, 500, 401, 404, dropped connections, hangs, stalls, cut replies, garbage, flood: a reply
+that ignores max_tokens) is consumed one entry per request, in order. `reply=f` answers each prompt
+(the last message's content) with `f(prompt)` instead, and `"stream": true` requests get server-sent
+events, a few words per chunk.
 
     with LoopbackServer(latency_s=0.2) as server:
         client = OpenAI(base_url=server.url, api_key="test")
@@ -110,6 +111,8 @@ class LoopbackServer:
             text = text.replace("Input:", "Input \ud800:", 1)
         if action == "garbage":
             return "I would rather talk about something else.", "stop"
+        if action == "flood":  # a broken server that ignores max_tokens and sends megabytes
+            return text, "stop"
         if action == "cut" or len(text) // 4 > max_tokens:
             return text[: max(10, min(len(text) * 2 // 3, max_tokens * 4))], "length"
         return text, "stop"

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from evaluation.answer import AnswerConfig, answer, load_instructions, open_backend
 from evaluation.prompt_format import resolve_format, user_message
 from commands.main import cli
-from selfinstruct.journal import read_journal
+from modelcalls.journal import read_journal
 from tests.evaluation.tiny_alpaca import tiny_alpaca
 from tests.loopback_server import LoopbackServer
 

@@ -72,8 +72,8 @@ def test_a_chat_template_model_gets_role_messages_in_chat_and_answers(model, tmp
     import asyncio
     import shutil
 
-    from selfinstruct.backends.base import Decoding
-    from selfinstruct.backends.transformers_backend import TransformersBackend
+    from modelcalls.backends.base import Decoding
+    from modelcalls.backends.transformers_backend import TransformersBackend
 
     chatty = tmp_path / "chatty"
     shutil.copytree(model, chatty)
@@ -87,7 +87,7 @@ def test_a_chat_template_model_gets_role_messages_in_chat_and_answers(model, tmp
     reply = session.ask("Name a river.")
     answered = asyncio.run(TransformersBackend(str(chatty)).complete(["Name a river."], Decoding(0.0, max_tokens=6)))
     assert answered.completions[0].text == reply  # eval answer and chat prompt a chat model the same way
-    assert session._engine.backend.render_chat([{"role": "system", "content": "S"}]).startswith("<system>S")
+    assert session._backend.render_chat([{"role": "system", "content": "S"}]).startswith("<system>S")
 
 
 def test_forked_sessions_share_the_endpoint_but_not_the_conversation():

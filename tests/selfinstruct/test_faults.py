@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from selfinstruct.backends import build_backend
+from modelcalls.backends import build_backend
 from commands.main import cli
 from selfinstruct.config import GenerateConfig
-from selfinstruct.journal import Journal, read_journal
+from modelcalls.journal import Journal, read_journal
 from tests.loopback_server import LoopbackServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from selfinstruct.backends import build_backend
+from modelcalls.backends import build_backend
 from commands.main import cli
 from selfinstruct.config import GenerateConfig
 from selfinstruct.errors import SelfInstructError
 from selfinstruct.generate import generate
-from selfinstruct.journal import read_journal
+from modelcalls.journal import read_journal
 from tests.loopback_server import LoopbackServer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from selfinstruct.journal import Journal, JournalError, RunLocked, read_journal
+from modelcalls.journal import Journal, JournalError, RunLocked, read_journal
 
 
 def _journal(tmp_path, middle: bytes) -> bytes:

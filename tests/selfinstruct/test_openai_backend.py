@@ -4,9 +4,9 @@ import asyncio
 
 import pytest
 
-from selfinstruct.backends.base import Decoding
-from selfinstruct.backends.openai_backend import OpenAIBackend
-from selfinstruct.backends.ratelimit import RateLimiter, RetryPolicy
+from modelcalls.backends.base import Decoding
+from modelcalls.backends.openai_backend import OpenAIBackend
+from modelcalls.backends.ratelimit import RateLimiter, RetryPolicy
 from selfinstruct.errors import BackendError
 
 FAST_RETRY = RetryPolicy(max_attempts=4, base_s=0.01, cap_s=0.05)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from selfinstruct.concurrency import AdaptiveLimit
-from selfinstruct.journal import read_journal
+from modelcalls.concurrency import AdaptiveLimit
+from modelcalls.journal import read_journal
 from tests.loopback_server import LoopbackServer
 
 ROOT = Path(__file__).resolve().parents[2]

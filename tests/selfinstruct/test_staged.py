@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from selfinstruct.backends import build_backend, build_response_backend
+from modelcalls.backends import build_backend
 from selfinstruct.config import GenerateConfig
 from selfinstruct.generate import generate
-from selfinstruct.journal import read_journal
+from modelcalls.journal import read_journal
 from selfinstruct.staged import parse_instance, parse_instruction_list, parse_yes_no
 from tests.loopback_server import LoopbackServer
 
@@ -126,7 +126,7 @@ def test_a_response_model_answers_on_its_own_endpoint(test_data, tmp_path):
         cfg = staged_config(writer, test_data, num_instructions=4, response_model="answerer-model",
                             response_base_url=answerer.url)
         result = asyncio.run(generate(cfg, build_backend(cfg, api_key="k"), run_dir=tmp_path / "run",
-                                      response_backend=build_response_backend(cfg, api_key="k")))
+                                      response_backend=build_backend(cfg.response_endpoint(), api_key="k")))
         wrote = [r["body"] for r in writer.requests]
         answered = [r["body"] for r in answerer.requests]
     assert len(result.records) == 4
@@ -145,7 +145,7 @@ def test_under_alpaca_a_response_model_rewrites_every_output(test_data, tmp_path
         cfg = GenerateConfig(num_instructions=6, model="writer", base_url=writer.url, seeds=str(test_data / "seeds_tiny.jsonl"),
                              concurrency=2, response_model="answerer-model", response_base_url=answerer.url)
         result = asyncio.run(generate(cfg, build_backend(cfg, api_key="k"), run_dir=tmp_path / "run",
-                                      response_backend=build_response_backend(cfg, api_key="k")))
+                                      response_backend=build_backend(cfg.response_endpoint(), api_key="k")))
         asked = [r["body"]["messages"][0]["content"] for r in answerer.requests]
     assert len(result.records) == 6
     for record in result.records:

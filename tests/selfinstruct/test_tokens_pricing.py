@@ -3,9 +3,9 @@ import json
 import pytest
 
 from records.errors import InputError
-from selfinstruct import tokens
-from selfinstruct.accounting import Usage, max_request_cost
-from selfinstruct.pricing import FREE, load_pricing, price_for
+from modelcalls import tokens
+from modelcalls.accounting import Usage, max_request_cost
+from modelcalls.pricing import FREE, load_pricing, price_for
 
 
 def test_offline_counter_uses_the_bundled_cl100k():

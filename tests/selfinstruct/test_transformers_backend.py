@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from selfinstruct.backends.base import Decoding
+from modelcalls.backends.base import Decoding
 from selfinstruct.errors import BackendError
 
 CORPUS = ["Name a river in Africa.", "Add the two numbers.", "Instruction: Input: Output: ###",
@@ -33,7 +33,7 @@ def tiny_checkpoint(tmp_path_factory):
 
 
 def test_generates_one_completion_per_prompt(tiny_checkpoint):
-    from selfinstruct.backends.transformers_backend import TransformersBackend
+    from modelcalls.backends.transformers_backend import TransformersBackend
 
     backend = TransformersBackend(str(tiny_checkpoint), prompts_per_request=2)
     response = asyncio.run(backend.complete(["Name a river.", "Add the two numbers please."],
@@ -45,7 +45,7 @@ def test_generates_one_completion_per_prompt(tiny_checkpoint):
 
 
 def test_refuses_anything_but_a_local_checkpoint(tmp_path):
-    from selfinstruct.backends.transformers_backend import TransformersBackend
+    from modelcalls.backends.transformers_backend import TransformersBackend
 
     with pytest.raises(BackendError, match="never downloads"):
         TransformersBackend("meta-llama/Llama-3.2-1B")
@@ -56,7 +56,7 @@ PROMPTS = ["Name a river.", "Add the two numbers please, then explain how long t
 
 
 def test_concurrent_requests_share_batches_and_match_one_at_a_time(tiny_checkpoint):
-    from selfinstruct.backends.transformers_backend import TransformersBackend
+    from modelcalls.backends.transformers_backend import TransformersBackend
 
     greedy = Decoding(temperature=0.0, max_tokens=12)
     batched = TransformersBackend(str(tiny_checkpoint), batch_size=4)
@@ -79,7 +79,7 @@ def test_concurrent_requests_share_batches_and_match_one_at_a_time(tiny_checkpoi
 def test_rows_end_at_stop_strings_eos_and_the_cap(tiny_checkpoint, tmp_path):
     import shutil
 
-    from selfinstruct.backends.transformers_backend import TransformersBackend
+    from modelcalls.backends.transformers_backend import TransformersBackend
 
     backend = TransformersBackend(str(tiny_checkpoint))
     free = backend.generate_batch(PROMPTS[:2], Decoding(temperature=0.0, max_tokens=10))
@@ -100,7 +100,7 @@ def test_rows_end_at_stop_strings_eos_and_the_cap(tiny_checkpoint, tmp_path):
 
 
 def test_sampling_is_reproducible_with_a_seed(tiny_checkpoint):
-    from selfinstruct.backends.transformers_backend import TransformersBackend
+    from modelcalls.backends.transformers_backend import TransformersBackend
 
     backend = TransformersBackend(str(tiny_checkpoint))
     sampled = Decoding(temperature=1.0, max_tokens=10, seed=3)
@@ -108,7 +108,7 @@ def test_sampling_is_reproducible_with_a_seed(tiny_checkpoint):
 
 
 def test_stream_yields_the_greedy_reply_piece_by_piece(tiny_checkpoint):
-    from selfinstruct.backends.transformers_backend import TransformersBackend, cut_at_stops
+    from modelcalls.backends.transformers_backend import TransformersBackend, cut_at_stops
 
     backend = TransformersBackend(str(tiny_checkpoint), chat_template=False)
     greedy = Decoding(temperature=0.0, max_tokens=10)

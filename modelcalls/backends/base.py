@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Iterator, Protocol
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,26 @@ class Decoding:
     stop: tuple[str, ...] = ()
     seed: int | None = None
 
+    def __post_init__(self) -> None:
+        check_decoding(self.temperature, self.top_p, self.max_tokens)
+
+
+def check_decoding(temperature: float, top_p: float, max_tokens: int) -> None:
+    """The decoding values every API accepts: a ValueError naming the first one that is not."""
+    checks = [("temperature", 0 <= temperature <= 2, "must be in [0, 2]", temperature),
+              ("top_p", 0 < top_p <= 1, "must be in (0, 1]", top_p),
+              ("max_tokens", max_tokens >= 1, "must be at least 1", max_tokens)]
+    for name, ok, message, value in checks:
+        if not ok:
+            raise ValueError(f"{name} {message} (got {value!r})")
+
 
 class Backend(Protocol):
     """Turns prompts into completions, one per prompt, in order.
 
     `complete` is one request: the legacy Completions API sends all prompts in one call, the chat
-    API takes one prompt per request. Retries, rate limits and error classification live inside.
+    API takes one prompt per request. `stream` is one chat reply as it is made. Retries, rate limits
+    and error classification live inside.
     """
 
     name: str
@@ -50,5 +64,10 @@ class Backend(Protocol):
     prompts_per_request: int
 
     async def complete(self, prompts: list[str], decoding: Decoding) -> Response: ...
+
+    def stream(self, prompt: str | list[dict], decoding: Decoding) -> Iterator[str]:
+        """One reply in pieces as it is made, for chat: to a list of chat messages ({"role", "content"}),
+        or to a text used as given (a prompt already in the model's training format)."""
+        ...
 
     async def aclose(self) -> None: ...

@@ -14,9 +14,9 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from selfinstruct.backends.base import Completion, Decoding, Response
-from selfinstruct.backends.microbatch import MicroBatcher, Row
-from selfinstruct.errors import BackendError
+from modelcalls.backends.base import Completion, Decoding, Response
+from modelcalls.backends.microbatch import MicroBatcher, Row
+from modelcalls.errors import BackendError, ConfigError
 
 DEFAULT_BATCH_SIZE = 16
 
@@ -31,7 +31,7 @@ class TransformersBackend:
                  chat_template: bool | None = None, batch_size: int = DEFAULT_BATCH_SIZE):
         path = Path(model_path)
         if not (path / "config.json").exists():
-            raise BackendError(f"{model_path}: not a local transformers checkpoint (no config.json); "
+            raise ConfigError(f"{model_path}: not a local transformers checkpoint (no config.json); "
                                "the transformers backend never downloads from a hub")
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -154,12 +154,17 @@ class TransformersBackend:
 
     # -- streaming --------------------------------------------------------------------------
 
-    def stream(self, text: str, decoding: Decoding, *, add_special_tokens: bool = True) -> Iterator[str]:
-        """Pieces of the reply to `text` (used as given: no template is applied) as they are generated.
+    def stream(self, prompt: str | list[dict], decoding: Decoding, *, add_special_tokens: bool = True) -> Iterator[str]:
+        """Pieces of the reply as they are generated: to chat messages (rendered with the checkpoint's
+        chat template) or to a text, used as given (no template is applied).
 
         Closing the iterator early stops generation at the next token.
         """
         from transformers import StoppingCriteria, TextIteratorStreamer
+
+        if isinstance(prompt, list):
+            prompt, add_special_tokens = self.render_chat(prompt), False  # the template holds the special tokens
+        text = prompt
 
         torch = self._torch
         stop = threading.Event()

@@ -25,7 +25,7 @@ FREE = Price(0.0, 0.0, known=False)
 
 def load_pricing(path: str | Path | None = None) -> dict[str, Price]:
     """The shipped table, updated with the entries of a user's JSON file of the same shape."""
-    table = json.loads(resources.files("selfinstruct").joinpath("pricing.json").read_text())
+    table = json.loads(resources.files("modelcalls").joinpath("pricing.json").read_text())
     if path is not None:
         try:
             user = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from dataclasses import dataclass
 
@@ -37,24 +38,35 @@ class RateLimiter:
         self._tokens = _Bucket(tpm) if tpm else None
         self._resume_at = 0.0
         self._lock = asyncio.Lock()
+        self._thread_lock = threading.Lock()
 
     def pause_until(self, monotonic_deadline: float) -> None:
         self._resume_at = max(self._resume_at, monotonic_deadline)
 
     async def acquire(self, tokens: int) -> None:
         async with self._lock:  # FIFO: requests leave in the order they asked
-            while True:
-                now = time.monotonic()
-                wait = max(self._resume_at - now,
-                           self._requests.wait_time(1, now) if self._requests else 0.0,
-                           self._tokens.wait_time(tokens, now) if self._tokens else 0.0)
-                if wait <= 0:
-                    break
+            while (wait := self._wait_s(tokens)) > 0:
                 await asyncio.sleep(wait)
-            if self._requests:
-                self._requests.take(1)
-            if self._tokens:
-                self._tokens.take(tokens)
+            self._take(tokens)
+
+    def acquire_blocking(self, tokens: int) -> None:
+        """`acquire` for a caller outside an event loop (a streamed chat reply)."""
+        with self._thread_lock:
+            while (wait := self._wait_s(tokens)) > 0:
+                time.sleep(wait)
+            self._take(tokens)
+
+    def _wait_s(self, tokens: int) -> float:
+        now = time.monotonic()
+        return max(self._resume_at - now,
+                   self._requests.wait_time(1, now) if self._requests else 0.0,
+                   self._tokens.wait_time(tokens, now) if self._tokens else 0.0)
+
+    def _take(self, tokens: int) -> None:
+        if self._requests:
+            self._requests.take(1)
+        if self._tokens:
+            self._tokens.take(tokens)
 
 
 @dataclass(frozen=True)

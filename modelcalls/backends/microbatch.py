@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
-from selfinstruct.backends.base import Decoding
+from modelcalls.backends.base import Decoding
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from selfinstruct.pricing import Price
-from selfinstruct.tokens import TokenCounter
+from modelcalls.pricing import Price
+from modelcalls.tokens import TokenCounter
 
 
 @dataclass

@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from modelcalls.errors import JournalWriteFailed, RunDirError, RunLocked
 from records.errors import InputError
-from selfinstruct.errors import SelfInstructError
 
 JOURNAL = "journal.jsonl"
 LOCK = "run.lock"
@@ -25,14 +25,6 @@ LOCK = "run.lock"
 
 class JournalError(InputError):
     """A journal line that is not the torn last one is unreadable: nothing is cut, the run stops."""
-
-
-class RunLocked(SelfInstructError):
-    """Another process holds the run directory."""
-
-
-class JournalWriteFailed(SelfInstructError):
-    """The journal could not be appended to (a full disk): the run stops, every line before stays."""
 
 
 FSYNC_EVERY_S = 1.0  # flush() already survives a killed process; fsync guards against power loss
@@ -128,7 +120,7 @@ def check_resumable(state: JournalState, identity: dict, path: Path, *, keys: tu
     first, defaults = state.starts[0], defaults or {}
     changed = [k for k in keys if first.get(k, defaults.get(k)) != identity.get(k)]
     if changed:
-        raise SelfInstructError(f"{path} belongs to {kind} with a different {', '.join(changed)}; {advice}")
+        raise RunDirError(f"{path} belongs to {kind} with a different {', '.join(changed)}; {advice}")
 
 
 def open_run(run_dir: str | Path, identity: dict, backend, *, keys: tuple[str, ...], kind: str, advice: str,
@@ -185,7 +177,7 @@ def read_recorded_run(run_dir: str | Path) -> JournalState:
     responses in arrival order. Replay re-sieves paid-for output with new settings at no cost."""
     path = Path(run_dir) / JOURNAL
     if not path.exists():
-        raise SelfInstructError(f"{path}: no journal to replay (is --run-dir the directory of an earlier run?)")
+        raise RunDirError(f"{path}: no journal to replay (is --run-dir the directory of an earlier run?)")
     return read_journal(path)
 
 
