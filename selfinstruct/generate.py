@@ -26,11 +26,12 @@ from modelcalls.journal import JournalState, open_run
 from modelcalls.loop import Calls
 from selfinstruct.config import GenerateConfig
 from selfinstruct.errors import SelfInstructError
-from selfinstruct.payloads import make_request, stops_for
+from selfinstruct.methods import driver_for
+from selfinstruct.payloads import stops_for
 from selfinstruct.resieve import ANSWERING, load_run_inputs, resieve, sieve_options
 from selfinstruct.sieve import SieveStats, annotate_nearest
 from selfinstruct.sieve_worker import SieveWorker
-from selfinstruct.staged import StagedDriver, answer_request, stage_max_tokens, stage_stops
+from selfinstruct.staged import stage_max_tokens, stage_stops
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class _Run:
         # a resumed run's window opens with its first session
         self.started = iso_utc(self.journal.state.starts[0]["time"])
         self.answerer = response_backend or backend
-        self.driver = _driver_for(cfg, inputs, self.journal.state)
+        self.driver = driver_for(cfg, inputs, self.journal.state)
         self.stopped_by: str | None = None
         self.sieving: asyncio.Task | None = None
         self.pending = self.journal.state.unanswered  # journaled requests that never got a response
@@ -236,50 +237,6 @@ class _Run:
         return self.inputs.price_of(request, separate_responder=self.response_backend is not None)
 
 
-def _driver_for(cfg: GenerateConfig, inputs, state: JournalState):
-    """Self-Instruct's staged pipeline, or Alpaca's batched prompts (with an answer stage when a
-    response model answers the tasks)."""
-    if cfg.method == "self-instruct":
-        return StagedDriver(cfg, inputs.seeds.tasks, inputs.stage_templates, state)
-    return _AlpacaDriver(cfg, inputs.seeds.tasks, inputs.template, state,
-                         inputs.stage_templates and inputs.stage_templates.get("answer"))
-
-
-class _AlpacaDriver:
-    """Alpaca's method: every request is a batch of prompts that each ask for whole tasks. With a
-    response model, the tasks' outputs are set aside and each accepted task is answered by it."""
-
-    def __init__(self, cfg: GenerateConfig, seeds, template, state, answer_template=None):
-        self.cfg, self.seeds, self.template, self.answer_template = cfg, seeds, template, answer_template
-        self.answering: set[str] = set()
-        for request in state.requests.values():
-            self.issued(request)
-
-    def next(self, request_id, sieve, in_flight, unsieved, pending) -> dict | None:
-        if self.answer_template is not None:
-            if pending and pending[0].get("stage") == "answers":
-                return pending[0]
-            for task in sieve.tasks:
-                if task["id"] not in self.answering and len(sieve.kept) < self.cfg.num_instructions:
-                    return answer_request(request_id, task, self.answer_template)
-            # tasks waiting for their answer count towards the records wanted
-            if len(sieve.kept) + len(sieve.tasks) - sieve.stats.instances >= self.cfg.num_instructions:
-                return None
-        if _enough_in_flight(self.cfg, sieve, in_flight, unsieved):
-            return None
-        if pending:
-            return pending[0]
-        request = make_request(request_id, self.cfg, self.seeds, self.template, sieve.kept)
-        return {**request, "answered_elsewhere": True} if self.answer_template is not None else request
-
-    def issued(self, request) -> None:
-        if request.get("stage") == "answers":
-            self.answering.add(request["task"]["id"])
-
-    def answered(self, request, response) -> None:
-        pass
-
-
 def decoding_for(cfg: GenerateConfig, request: dict) -> Decoding:
     stage = request.get("stage")
     if stage is None:  # Alpaca's batched prompts
@@ -288,17 +245,6 @@ def decoding_for(cfg: GenerateConfig, request: dict) -> Decoding:
     temperature = {"instructions": cfg.temperature, "classify": 0.0}.get(stage, cfg.instance_temperature)
     return Decoding(temperature, cfg.top_p, stage_max_tokens(stage, cfg.max_tokens),
                     stage_stops(request, cfg.num_tasks_per_prompt, raw=cfg.api == "completions"), cfg.seed)
-
-
-def _enough_in_flight(cfg: GenerateConfig, sieve, in_flight: dict, unsieved_prompts: int) -> bool:
-    """Stop issuing once the prompts in flight and those awaiting the sieve should, at the yield
-    seen so far, fill the gap."""
-    need = cfg.num_instructions - len(sieve.kept)
-    if need <= 0:
-        return True
-    per_prompt = len(sieve.kept) / sieve.stats.prompts if sieve.stats.prompts else cfg.expected_yield
-    expected = per_prompt * (sum(len(req["prompts"]) for req, _ in in_flight.values()) + unsieved_prompts)
-    return expected >= need
 
 
 def _describe(backend: Backend | None) -> dict | None:
