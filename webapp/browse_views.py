@@ -18,7 +18,7 @@ from registry.browse import list_summary, show
 from registry.diff import KINDS
 from registry.evaluations import EVALUATION_COLUMNS, evaluation_rows, trained_models
 from registry.versions import resolve
-from webapp import datasheets, diffs, lineage, records
+from webapp import datasheets, diffs, lineage, records, urls  # noqa: F401 - urls registers `num`
 
 DIFF_PAGE = 50
 
@@ -121,7 +121,7 @@ def routes(app) -> list[Route]:
 
     return [
         Route("/", index), Route("/v/{ref}", version_page), Route("/v/{ref}/datasheet", datasheet),
-        Route("/v/{ref}/records", records_page), Route("/v/{ref}/records/{row:int}", record_page),
+        Route("/v/{ref}/records", records_page), Route("/v/{ref}/records/{row:num}", record_page),
         Route("/v/{ref}/drops", drops_page), Route("/diff", diff_page), Route("/diff.jsonl", diff_download),
     ]
 

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from evaluation.annotations import parse_annotations
 from evaluation.outputs import parse_model_outputs
 from records.files import decode_utf8
-from webapp import results, study_files
+from webapp import results, study_files, urls  # noqa: F401 - urls registers the `num` path type
 from webapp.security import read_form
 from webapp.studies import CHOICES, MAX_COMMENT, is_swapped
 
@@ -185,14 +185,14 @@ def routes(app) -> list[Route]:
 
     return [
         Route("/studies", list_page), Route("/studies", create, methods=["POST"]),
-        Route("/studies/{sid:int}", study_page), Route("/studies/{sid:int}/close", close, methods=["POST"]),
-        Route("/studies/{sid:int}/judge", attach_judge, methods=["POST"]),
-        Route("/studies/{sid:int}/results", results_page), Route("/studies/{sid:int}/results.json", results_json),
-        Route("/studies/{sid:int}/annotations.json", annotations_json),
+        Route("/studies/{sid:num}", study_page), Route("/studies/{sid:num}/close", close, methods=["POST"]),
+        Route("/studies/{sid:num}/judge", attach_judge, methods=["POST"]),
+        Route("/studies/{sid:num}/results", results_page), Route("/studies/{sid:num}/results.json", results_json),
+        Route("/studies/{sid:num}/annotations.json", annotations_json),
         Route("/rate/{key}", rate_start, name="rate_start"), Route("/rate/{key}/join", rate_join, methods=["POST"]),
         Route("/rate/{key}/{rater}/done", rate_done),
-        Route("/rate/{key}/{rater}/{item:int}", rate_item),
-        Route("/rate/{key}/{rater}/{item:int}", rate_vote, methods=["POST"]),
+        Route("/rate/{key}/{rater}/{item:num}", rate_item),
+        Route("/rate/{key}/{rater}/{item:num}", rate_vote, methods=["POST"]),
     ]
 
 
