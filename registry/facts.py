@@ -16,7 +16,7 @@ from registry.novelty import DEFAULT_SAMPLE, load_seed_instructions, nearest_see
 from registry.stats import arrow_bytes, basic_stats, length_summary, verb_analysis, word_lengths
 from registry.uses import list_uses
 from registry.versions import current_aliases
-from registry.versions import as_store, list_datasets, list_versions, open_version, resolve, walk_ancestry
+from registry.versions import as_store, open_version, readable_versions, resolve, walk_ancestry
 
 
 def size_category(n: int) -> str:
@@ -122,12 +122,7 @@ def parent_share(store, version: Version, frame: pl.DataFrame) -> list[dict]:
 
 def children_of(store, version: Version) -> list[str]:
     """Later versions anywhere in the registry that name this one as a parent (errata, updates)."""
-    out = []
-    for name in list_datasets(store):
-        for v in list_versions(name, root=store):
-            if version.ref in v.parents:
-                out.append(v.ref)
-    return out
+    return [v.ref for v in readable_versions(store) if version.ref in v.parents]
 
 
 def _origin(version: Version, store) -> dict | None:
