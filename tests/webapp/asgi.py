@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 
 @dataclass
@@ -41,3 +42,31 @@ def request(app, path: str, *, method: str = "GET", host: str = "127.0.0.1:8000"
 
     asyncio.run(app(scope, receive, send))
     return Reply(out["status"], out["headers"], out["body"].decode("utf-8", "replace"))
+
+
+class Client:
+    """One browser against `app`: keeps its cookies, sends same-origin POSTs with the page's form token."""
+
+    def __init__(self, app, host: str = "127.0.0.1:8000"):
+        self.app, self.host, self.cookies = app, host, {}
+
+    def get(self, path: str) -> Reply:
+        return self._keep(request(self.app, path, host=self.host, headers=self._cookie_header()))
+
+    def post(self, path: str, form: dict, *, token_from: str) -> Reply:
+        """POST `form` as the page at `token_from` would submit it (its CSRF token added)."""
+        page = self.get(token_from).text
+        token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        body = urlencode({**form, "csrf_token": token}).encode()
+        headers = {**self._cookie_header(), "origin": f"http://{self.host}",
+                   "content-type": "application/x-www-form-urlencoded"}
+        return self._keep(request(self.app, path, method="POST", host=self.host, headers=headers, body=body))
+
+    def _cookie_header(self) -> dict:
+        return {"cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+
+    def _keep(self, reply: Reply) -> Reply:
+        for line in reply.headers.get("set-cookie", "").splitlines():
+            name, _, rest = line.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return reply
