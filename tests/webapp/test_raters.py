@@ -75,6 +75,8 @@ def test_personal_links_only(app):
     results = json.loads(owner.get(f"/studies/{study.id}/results.json").text)
     assert results["rater_list"] == [{"rater": "carol", "joined_through": "personal link", "votes": 1, "joins": 1,
                                       "flagged": False}]
+    listing = owner.get("/studies").text  # the study list shows the item count (it once showed dict.items)
+    assert '">issued</a></td><td class="num">4</td>' in listing and "built-in method" not in listing
     opened = owner.post(f"/studies/{study.id}/joining", {"joining": "shared"}, token_from=f"/studies/{study.id}")
     assert opened.status == 303 and studies_of(app).get(study.id).joining == "shared"
     assert stranger.post(f"{start}/join", {"name": "dave"}, token_from=start).status == 303
