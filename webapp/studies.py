@@ -157,7 +157,7 @@ class Studies:
 
     def rater_of_browser(self, study_id: int, browser: str) -> dict | None:
         """The rater this browser joined this study as (the first, should there be several)."""
-        row = self._db().execute("SELECT * FROM raters WHERE study_id=? AND browser=? ORDER BY created, id LIMIT 1",
+        row = self._db().execute("SELECT * FROM raters WHERE study_id=? AND browser=? ORDER BY rowid LIMIT 1",
                                  (study_id, browser)).fetchone()
         return dict(row) if row else None
 
@@ -171,7 +171,7 @@ class Studies:
         return dict(row) if row else None
 
     def raters(self, study_id: int) -> list[dict]:
-        return [dict(r) for r in self._db().execute("SELECT * FROM raters WHERE study_id=? ORDER BY created, id",
+        return [dict(r) for r in self._db().execute("SELECT * FROM raters WHERE study_id=? ORDER BY rowid",
                                                     (study_id,))]
 
     def vote(self, study: Study, rater_id: str, item: int, choice: str, comment: str = "") -> None:
