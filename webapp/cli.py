@@ -55,11 +55,12 @@ def serve(host, port, registry_root, studies_path, token, max_body, chat_model, 
         app = create_app(registry_root, studies_path, token=token, loopback_only=loopback, max_body=max_body,
                          chat=chat)
     except (OSError, sqlite3.Error) as e:
-        where = studies_path or "the studies database"
+        where = f"--studies {studies_path}" if studies_path else \
+            "the studies database beside the registry (choose another with --studies)"
         reason = describe_os_error(e) if isinstance(e, OSError) else str(e)
-        raise bad_input(f"--studies {where}: cannot open or create it ({reason})") from None
+        raise bad_input(f"{where}: cannot open or create it ({reason})") from None
     sock = bind(host, port)  # before the URL is printed: a busy port is one line, not a URL that never answers
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
     click.echo(f"selfinstruct serve: http://{shown}:{port}/" + (f"?token={token}" if token else ""), err=True)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
     uvicorn.Server(config).run(sockets=[sock])
