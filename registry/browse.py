@@ -9,11 +9,14 @@ from registry.versions import alias_events, current_aliases
 from registry.versions import as_store, list_datasets, list_versions, open_version, resolve
 
 
-def list_summary(*, root=None) -> list[dict]:
+def list_summary(*, root=None, skipped: list[str] | None = None) -> list[dict]:
+    """Each dataset with its versions. A foreign folder or a damaged manifest is left out and
+    described in `skipped` (a list to fill), so one bad entry does not hide the rest."""
     store = as_store(root)
+    skipped = [] if skipped is None else skipped
     out = []
-    for name in list_datasets(store):
-        versions = list_versions(name, root=store)
+    for name in list_datasets(store, skipped=skipped):
+        versions = list_versions(name, root=store, skipped=skipped)
         if not versions:
             continue
         aliases = current_aliases(store, name)

@@ -19,7 +19,10 @@ def list_cmd(as_json):
     """Datasets with their versions, rows, creation times and aliases. Example: selfinstruct registry list"""
     from registry.browse import list_summary
 
-    data = list_summary(root=current_root())
+    skipped: list[str] = []
+    data = list_summary(root=current_root(), skipped=skipped)
+    for line in skipped:
+        click.echo(f"warning: skipped {line}", err=True)
     if as_json:
         return print_json(data)
     if not data:

@@ -13,10 +13,10 @@ from registry.human import human_sections
 from registry.licence import effective_class, hub_licence, inherited_conditions
 from registry.manifest import Version
 from registry.novelty import DEFAULT_SAMPLE, load_seed_instructions, nearest_seed_rouge
-from registry.stats import basic_stats, length_summary, verb_analysis, word_lengths
+from registry.stats import arrow_bytes, basic_stats, length_summary, verb_analysis, word_lengths
 from registry.uses import list_uses
 from registry.versions import current_aliases
-from registry.versions import as_store, list_datasets, list_versions, open_version, resolve, walk_ancestry
+from registry.versions import as_store, open_version, readable_versions, resolve, walk_ancestry
 
 
 def size_category(n: int) -> str:
@@ -76,7 +76,7 @@ def content_facts(version: Version, *, root=None, frame: pl.DataFrame | None = N
         # Where the rows were collected: this version or its nearest ancestor that records it.
         "origin": _origin(version, store),
         "size_category": size_category(version.rows),
-        "arrow_bytes": int(frame.to_arrow().nbytes),  # the Hub's splits.num_bytes: the rows as Arrow
+        "arrow_bytes": arrow_bytes(frame),  # the Hub's splits.num_bytes: the rows as Arrow
     }
     facts["parent_share"] = parent_share(store, version, frame)
     conditions = inherited_conditions(m, lambda ref: resolve(ref, root=store).manifest)
@@ -122,12 +122,7 @@ def parent_share(store, version: Version, frame: pl.DataFrame) -> list[dict]:
 
 def children_of(store, version: Version) -> list[str]:
     """Later versions anywhere in the registry that name this one as a parent (errata, updates)."""
-    out = []
-    for name in list_datasets(store):
-        for v in list_versions(name, root=store):
-            if version.ref in v.parents:
-                out.append(v.ref)
-    return out
+    return [v.ref for v in readable_versions(store) if version.ref in v.parents]
 
 
 def _origin(version: Version, store) -> dict | None:

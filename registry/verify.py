@@ -17,7 +17,8 @@ from registry.manifest import Version
 from registry.names import parse_ref
 from registry.shards import layout_hash, read_layout, read_shard
 from registry.versions import alias_events
-from registry.versions import as_store, list_datasets, manifest_path, read_version, resolve, version_numbers
+from registry.versions import FOREIGN, as_store, foreign_folders, list_datasets, manifest_path, read_version
+from registry.versions import resolve, version_numbers
 
 
 @dataclass
@@ -62,6 +63,8 @@ def verify(ref: str | None = None, *, root=None) -> VerifyReport:
             targets = []
     else:
         names = list_datasets(store) if ref is None else [ref]
+        if ref is None:
+            report.problems.extend(Problem("<registry>", path, FOREIGN) for path in foreign_folders(store))
         if ref is not None and not version_numbers(store, ref):
             resolve(ref, root=store)  # a clear error for an unknown name
         targets = [(n, k) for n in names for k in version_numbers(store, n)]

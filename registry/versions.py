@@ -7,7 +7,7 @@ import json
 import polars as pl
 
 from records.hashing import frame_hash
-from records.refs import is_hash_prefix
+from records.refs import is_hash_prefix, is_name
 from records.schema import RECORD_FIELDS
 from registry.errors import CorruptError, NotFoundError, RegistryError
 from registry.fs import Store, open_store
@@ -28,9 +28,22 @@ def manifest_path(store: Store, name: str, number: int) -> str:
     return dataset_dir(store, name, "versions", f"{number:08d}.json")
 
 
-def list_datasets(root: str | Store | None = None) -> list[str]:
+FOREIGN = "not a dataset: a dataset name has only letters, digits, '.', '_' or '-'; left out"
+
+
+def list_datasets(root: str | Store | None = None, *, skipped: list[str] | None = None) -> list[str]:
+    """Dataset names, sorted. A folder no dataset could be named after (`base copy`, a file manager's
+    duplicate) is not a dataset: it is left out, and described in `skipped` when a list is given."""
     store = as_store(root)
-    return [n for n in store.listdir(store.path("datasets")) if not n.startswith(".")]
+    if skipped is not None:
+        skipped.extend(f"{path}: {FOREIGN}" for path in foreign_folders(store))
+    return [n for n in store.listdir(store.path("datasets")) if not n.startswith(".") and is_name(n)]
+
+
+def foreign_folders(store: Store) -> list[str]:
+    """Paths of entries under datasets/ whose names no dataset may have (hidden ones aside)."""
+    return [store.path("datasets", n) for n in store.listdir(store.path("datasets"))
+            if not n.startswith(".") and not is_name(n)]
 
 
 def version_numbers(store: Store, name: str, *, include_removed: bool = False) -> list[int]:
@@ -78,9 +91,28 @@ def read_version(store: Store, name: str, number: int) -> Version:
     return version_from_manifest(check_manifest(store.read_json(path), path, name=name, number=number))
 
 
-def list_versions(name: str, *, root: str | Store | None = None) -> list[Version]:
+def list_versions(name: str, *, root: str | Store | None = None, skipped: list[str] | None = None) -> list[Version]:
+    """Every version of `name`, ascending. A manifest that cannot be read raises, or, when `skipped`
+    is a list, is left out and described there (so one damaged entry does not hide the others)."""
     store = as_store(root)
-    return [read_version(store, name, n) for n in version_numbers(store, name)]
+    out = []
+    for n in version_numbers(store, name):
+        try:
+            out.append(read_version(store, name, n))
+        except RegistryError as e:
+            if skipped is None:
+                raise
+            skipped.append(f"{name}@{n}: {e}")
+    return out
+
+
+def readable_versions(root: str | Store | None = None, *, skipped: list[str] | None = None) -> list[Version]:
+    """Every version in the registry that can be read, for scans such as "which versions name this
+    one as a parent"; what is left out is described in `skipped` (`registry verify` reports it too)."""
+    store = as_store(root)
+    skipped = [] if skipped is None else skipped
+    return [v for name in list_datasets(store, skipped=skipped) for v in list_versions(name, root=store,
+                                                                                       skipped=skipped)]
 
 
 def resolve(ref: str, *, root: str | Store | None = None) -> Version:

@@ -18,7 +18,7 @@ from registry.browse import list_summary, show
 from registry.diff import KINDS
 from registry.evaluations import EVALUATION_COLUMNS, evaluation_rows, trained_models
 from registry.versions import resolve
-from webapp import datasheets, diffs, lineage, records
+from webapp import datasheets, diffs, lineage, records, urls  # noqa: F401 - urls registers `num`
 
 DIFF_PAGE = 50
 
@@ -26,8 +26,14 @@ DIFF_PAGE = 50
 def routes(app) -> list[Route]:
     store = app.store
 
+    def summary():
+        """The registry's datasets, and a line per entry left out (shown in a banner)."""
+        skipped: list[str] = []
+        return list_summary(root=store, skipped=skipped), skipped
+
     def index(request):
-        return app.page(request, "index.html", datasets=list_summary(root=store))
+        datasets, skipped = summary()
+        return app.page(request, "index.html", datasets=datasets, skipped=skipped)
 
     def version_of(request):
         return resolve(request.path_params["ref"], root=store)  # validates the name; RegistryError -> 404
@@ -38,10 +44,11 @@ def routes(app) -> list[Route]:
         records.warm(v, store)
         info = show(v.ref, root=store, sample=0)
         models = evaluation_rows(trained_models(v, root=store))
+        datasets, skipped = summary()
         return app.page(request, "version.html", v=info, graph=lineage.graph(v, store),
                         models=models, model_columns=EVALUATION_COLUMNS,
-                        has_run=records.run_dir(v) is not None,
-                        others=[x["ref"] for d in list_summary(root=store) for x in d["versions"] if x["ref"] != v.ref])
+                        has_run=records.run_dir(v) is not None, skipped=skipped,
+                        others=[x["ref"] for d in datasets for x in d["versions"] if x["ref"] != v.ref])
 
     def datasheet(request):
         v = version_of(request)
@@ -90,9 +97,10 @@ def routes(app) -> list[Route]:
 
     def diff_page(request):
         va, vb, comp = diff_of(request)
-        choices = [x["ref"] for d in list_summary(root=store) for x in d["versions"]]
+        datasets, skipped = summary()
+        choices = [x["ref"] for d in datasets for x in d["versions"]]
         if comp is None:
-            return app.page(request, "diff.html", comp=None, choices=choices, a="", b="")
+            return app.page(request, "diff.html", comp=None, choices=choices, a="", b="", skipped=skipped)
         show_kind = request.query_params.get("show", "changed")
         show_kind = show_kind if show_kind in KINDS else "changed"
         rows = comp["rows"][show_kind]
@@ -102,6 +110,7 @@ def routes(app) -> list[Route]:
             if r["kind"] == "changed":
                 r["marked"] = {f: diffs.mark_words(r["before"][f], r["after"][f]) for f in r["fields"]}
         return app.page(request, "diff.html", comp=comp, s=comp["summary"], choices=choices, a=va.ref, b=vb.ref,
+                        skipped=skipped,
                         show=show_kind, rows=shown, page=page, pages=max(1, -(-len(rows) // DIFF_PAGE)), kinds=KINDS)
 
     def diff_download(request):
@@ -121,7 +130,7 @@ def routes(app) -> list[Route]:
 
     return [
         Route("/", index), Route("/v/{ref}", version_page), Route("/v/{ref}/datasheet", datasheet),
-        Route("/v/{ref}/records", records_page), Route("/v/{ref}/records/{row:int}", record_page),
+        Route("/v/{ref}/records", records_page), Route("/v/{ref}/records/{row:num}", record_page),
         Route("/v/{ref}/drops", drops_page), Route("/diff", diff_page), Route("/diff.jsonl", diff_download),
     ]
 

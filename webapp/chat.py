@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from registry.errors import RegistryError
-from registry.versions import list_datasets, list_versions
+from registry.versions import readable_versions
 from registry.uses import list_uses
 
 MAX_SESSIONS = 200
@@ -55,11 +55,10 @@ class ChatService:
         folder = str(Path(model).resolve())
         out = []
         try:
-            for name in list_datasets(store):
-                for v in list_versions(name, root=store):
-                    for use in list_uses(v, root=store):
-                        if str(use.get("output", "")) == folder:
-                            out.append({"ref": v.ref, "use": use})
+            for v in readable_versions(store):
+                for use in list_uses(v, root=store):
+                    if str(use.get("output", "")) == folder:
+                        out.append({"ref": v.ref, "use": use})
         except RegistryError:
             return out
         return out

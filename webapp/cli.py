@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import socket
+import sqlite3
 
 import click
+
+from records.exits import bad_input, describe_os_error
 
 
 @click.command("serve")
@@ -47,7 +51,34 @@ def serve(host, port, registry_root, studies_path, token, max_body, chat_model, 
         token = token or secrets.token_urlsafe(24)
     chat = ChatService(model=chat_model, base_url=chat_endpoint, model_name=chat_model_name, template=chat_template,
                        max_new_tokens=chat_max_tokens)
-    app = create_app(registry_root, studies_path, token=token, loopback_only=loopback, max_body=max_body, chat=chat)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    try:
+        app = create_app(registry_root, studies_path, token=token, loopback_only=loopback, max_body=max_body,
+                         chat=chat)
+    except (OSError, sqlite3.Error) as e:
+        where = f"--studies {studies_path}" if studies_path else \
+            "the studies database beside the registry (choose another with --studies)"
+        reason = describe_os_error(e) if isinstance(e, OSError) else str(e)
+        raise bad_input(f"{where}: cannot open or create it ({reason})") from None
+    sock = bind(host, port)  # before the URL is printed: a busy port is one line, not a URL that never answers
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
     click.echo(f"selfinstruct serve: http://{shown}:{port}/" + (f"?token={token}" if token else ""), err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or exit 2 naming why (port in use, address not on this machine)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as e:
+        raise bad_input(f"cannot listen on {host}:{port}: {e.strerror or e} "
+                        "(another server on that port? choose one with --port)") from None
+    sock.set_inheritable(True)
+    return sock

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from registry.errors import RegistryError
 from registry.evaluations import lc_label, percent_interval
-from registry.versions import list_datasets, list_versions, resolve
+from registry.versions import readable_versions, resolve
 from registry.uses import list_uses
 
 BOX_W, BOX_H, GAP_X, GAP_Y = 260, 58, 60, 18
@@ -56,11 +56,10 @@ def graph(version, store) -> dict:
                 todo.append(versions[p])
             except RegistryError:
                 versions[p] = None
-    for name in list_datasets(store):
-        for v in list_versions(name, root=store):
-            if version.ref in v.parents and v.ref not in depth:
-                depth[v.ref], versions[v.ref] = 1, v
-                edges.append((version.ref, v.ref))
+    for v in readable_versions(store):
+        if version.ref in v.parents and v.ref not in depth:
+            depth[v.ref], versions[v.ref] = 1, v
+            edges.append((version.ref, v.ref))
     nodes = []
     for ref, d in depth.items():
         v = versions[ref]

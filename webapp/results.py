@@ -1,6 +1,7 @@
 """A study's results: win rate with its interval (evaluation.stats), per rater, agreement, judge agreement.
 
-Each item's score is system 1's share of the votes on it (1 won, 0 lost, 0.5 tie; the mean over
+Votes are listed per rater, with how each joined (the shared link or a personal one) and a flag on
+a rater whose browser joined more than once. Each item's score is system 1's share of the votes on it (1 won, 0 lost, 0.5 tie; the mean over
 raters when several rated it), so raters who overlap do not count an item twice in the interval.
 """
 
@@ -24,7 +25,8 @@ def results(studies, study) -> dict:
     from evaluation.stats import pairwise_stats
 
     items = {it["item"]: it for it in studies.items(study.id)}
-    names = {r["id"]: r["name"] for r in studies.raters(study.id)}
+    raters = studies.raters(study.id)
+    names = {r["id"]: r["name"] for r in raters}
     votes = studies.votes(study.id)
     by_item: dict[int, list[dict]] = defaultdict(list)
     by_rater: dict[str, dict[int, str]] = defaultdict(dict)
@@ -46,6 +48,7 @@ def results(studies, study) -> dict:
         "votes": len(votes), "items_rated": len(rated),
         "overall": stats(rated, lambda i: sum(2 - v["preference"] for v in by_item[i]) / len(by_item[i])),
         "raters": [],
+        "rater_list": [rater_entry(r, by_rater) for r in raters],
     }
     for rid, labels in by_rater.items():
         own = {v["item"]: v for v in votes if v["rater_id"] == rid}
@@ -66,6 +69,12 @@ def results(studies, study) -> dict:
                      if len(everyone) >= 2 else None)
     out["judge"] = judge_agreement(study, items, by_item, cohen_kappa, percent_agreement)
     return finite(out)
+
+
+def rater_entry(rater: dict, by_rater: dict) -> dict:
+    """One rater: name, how they joined, votes cast, and how often their browser joined (flagged above once)."""
+    return {"rater": rater["name"], "joined_through": "personal link" if rater["issued"] else "shared link",
+            "votes": len(by_rater.get(rater["id"], {})), "joins": rater["joins"], "flagged": rater["joins"] > 1}
 
 
 def finite(value):

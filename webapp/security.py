@@ -1,8 +1,9 @@
 """Request guard: access token, Host check, request size bound, session cookie and CSRF tokens.
 
 One ASGI middleware in front of every route:
-- Bound to a loopback address, requests must name a loopback Host (a DNS-rebinding page cannot
-  reach the app). With a token (required off loopback), every request carries it as a cookie, an
+- Bound to a loopback address, requests must name a loopback Host: exactly `localhost`, an IPv4
+  literal in 127.0.0.0/8 or `[::1]`, each with an optional port (a DNS-rebinding page, whose Host
+  is its own name, cannot reach the app). With a token (required off loopback), every request carries it as a cookie, an
   `Authorization: Bearer` or `X-Token` header, or once as `?token=`, which sets the cookie and
   redirects to the same URL without it. A rater link (`/rate/<study key>/...`) admits its own
   study's pages only.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 from http.cookies import SimpleCookie
@@ -27,7 +29,6 @@ from starlette.requests import Request
 SESSION_COOKIE = "si_session"
 TOKEN_COOKIE = "si_token"
 CSRF_FIELD = "csrf_token"
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _RATER_PATH = re.compile(r"^/rate/([A-Za-z0-9_-]{16,64})(/|$)")
 
@@ -36,8 +37,31 @@ class BodyTooLarge(Exception):
     pass
 
 
+# A Host header is `name[:port]` or `[ipv6][:port]`; anything else (userinfo, a path, two ports) is refused.
+_HOST_HEADER = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^:\[\]]+)(?::([0-9]{1,5}))?")
+
+
 def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+    """True for exactly `localhost` or an IP literal in the loopback range (127.0.0.0/8, ::1), without a port.
+
+    `127.evil.com` and `127.0.0.1.nip.io` are names that any DNS server may point anywhere: refused.
+    """
+    if host.lower() == "localhost":
+        return True
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_host_header(header: str) -> bool:
+    """True when a Host header (`host[:port]`) names this machine; see is_loopback."""
+    m = _HOST_HEADER.fullmatch(header)
+    if m is None or (m.group(2) is not None and int(m.group(2)) > 65535):
+        return False
+    return is_loopback(m.group(1))
 
 
 def csrf_token(secret: bytes, session: str) -> str:
@@ -58,7 +82,7 @@ class Guard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         cookies = _cookies(headers.get("cookie", ""))
         host = headers.get("host", "")
-        if self.loopback_only and not is_loopback(_hostname(host)):
+        if self.loopback_only and not is_loopback_host_header(host):
             return await _plain(send, 403, "forbidden: this server answers only to a loopback Host")
         role = await self._role(scope, headers, cookies, send)
         if role is None:
@@ -149,12 +173,6 @@ def _same_origin(headers: dict, host: str) -> bool:
     if not origin or origin == "null":
         return False
     return urlsplit(origin).netloc.lower() == host.lower()
-
-
-def _hostname(host: str) -> str:
-    if host.startswith("["):
-        return host[: host.find("]") + 1]
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def _cookies(raw: str) -> dict[str, str]:

@@ -78,10 +78,13 @@ def test_object_paths_outside_the_root_are_refused_everywhere(two_versions, bad,
     report = verify(root=root)
     assert [(p.version, p.path) for p in report.problems] == [("notes@1", str(path))]
     for args in (["show", "notes@1"], ["export", "notes@1", "--format", "jsonl", "--output", str(tmp_path / "x")],
-                 ["datasheet", "notes@1"], ["list"]):
+                 ["datasheet", "notes@1"]):
         result = cli(root, *args)
         assert result.exit_code == 2 and "refusing object path" in result.output, (args, result.output)
         assert "root:" not in result.output  # nothing of /etc/passwd was read or printed
+    listed = cli(root, "list")  # the damaged version is named and skipped; the others are listed
+    assert listed.exit_code == 0 and "warning: skipped notes@1: " in listed.output
+    assert "refusing object path" in listed.output and "root:" not in listed.output
     layout_bad = edit_manifest(root, "notes", 2, lambda m: m["layout"].update(path=bad), reseal=True)
     assert any(p.path == str(layout_bad) for p in verify(root=root).problems)
 
