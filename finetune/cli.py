@@ -141,7 +141,8 @@ def plan_command(dataset, model, recipe, template, registry, overrides, gpu, gpu
 @click.option("--hidden", default=64, show_default=True, type=int)
 @click.option("--layers", default=2, show_default=True, type=int)
 @click.option("--seed", default=0, show_default=True, type=int)
-def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, seed):
+@click.option("--chat", is_flag=True, help="Give the tokenizer a ChatML chat template, to try --template chat.")
+def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, seed, chat):
     """Build a small random Llama and a BPE tokenizer trained on DATASET, to try the loop on a CPU.
 
     \b
@@ -163,5 +164,6 @@ def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, se
 
     texts = [" ".join(str(r.get(k) or "") for k in RECORD_FIELDS) for r in records]
     torch.manual_seed(seed)
-    save_tiny_model(Path(output), texts, vocab_size=vocab_size, hidden=hidden, layers=layers)
-    click.echo(f"random {layers}-layer Llama (hidden {hidden}) and a {vocab_size}-token tokenizer in {output}")
+    save_tiny_model(Path(output), texts, vocab_size=vocab_size, hidden=hidden, layers=layers, chat=chat)
+    kind = "a chat" if chat else "a"
+    click.echo(f"random {layers}-layer Llama (hidden {hidden}) and {kind} {vocab_size}-token tokenizer in {output}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from records.files import FORMATS
 from registry.cli_browse import diff_cmd, list_cmd, log_cmd, show_cmd
 from registry.cli_common import current_root, friendly_errors, json_option, print_json, root_option
 from registry.cli_datasheet import datasheet_cmd
@@ -28,7 +29,7 @@ def registry(ctx: click.Context, registry_root: str | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--name", required=True, help="Dataset name; the import becomes its next version.")
 @click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", "alpaca-json", "jsonl", "messages", "sharegpt", "parquet", "csv"]),
+              type=click.Choice(FORMATS),
               help="auto: from the suffix; a JSON line holding `messages` or `conversations` is read as a chat.")
 @click.option("--parent", "parents", multiple=True, help="Parent version(s), e.g. alpaca@1.")
 @click.option("--licence", "--license", "licence", help="Licence id of the data, e.g. cc-by-nc-4.0.")
