@@ -10,8 +10,8 @@ token (ChatML's newline) is not trained: generation stops at EOS.
 
 from __future__ import annotations
 
-from records.conversations import record_messages
 from finetune.templates import ChatTemplate
+from records.conversations import record_messages
 
 
 def chat_template_of(tokenizer, model: str) -> ChatTemplate:

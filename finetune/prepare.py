@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from finetune.chat_template import chat_template_of
 from finetune.config import FinetuneConfig
 from finetune.dataset import DatasetSource, load_records, split_eval
 from finetune.encode import Encoded, encode_records
 from finetune.model import add_missing_tokens, check_model_path, load_tokenizer
-from finetune.chat_template import chat_template_of
 from finetune.templates import ChatTemplate, Template, load_template
 
 
