@@ -16,6 +16,9 @@ the turns they answer.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from records.errors import InputError
 
 CHAT_FORMATS = ("messages", "sharegpt")
@@ -64,6 +67,20 @@ def chat_shape(obj: dict) -> str | None:
     if "instruction" in obj:
         return None
     return next((fmt for fmt, (key, _, _) in _KEYS.items() if key in obj), None)
+
+
+def sniff_chat_format(path: str | Path) -> str | None:
+    """`messages` or `sharegpt` when the first line of a JSON Lines file is a conversation (only
+    that line is read); None otherwise, for JSON lists and for anything unreadable."""
+    with open(path, "rb") as f:
+        for raw in f:
+            if raw.strip():
+                try:
+                    first = json.loads(raw.decode("utf-8-sig"))
+                except (ValueError, RecursionError):
+                    return None
+                return chat_shape(first) if isinstance(first, dict) else None
+    return None
 
 
 def chat_record(obj: dict, source, line: int, fmt: str = "auto") -> dict:

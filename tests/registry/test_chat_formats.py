@@ -145,3 +145,11 @@ def test_hf_messages_column_loads_with_datasets(tmp_path, root):
     assert loaded[0]["messages"] == [{"role": "system", "content": "S"},
                                      {"role": "user", "content": RECORDS[0]["instruction"]},
                                      {"role": "assistant", "content": RECORDS[0]["output"]}]
+
+
+def test_the_lineage_names_the_chat_format_found_in_a_jsonl_file(tmp_path, root):
+    lines = [to_chat_line(r, "sharegpt") for r in RECORDS]
+    version = import_file(write_lines(tmp_path / "sg.jsonl", lines), name="sg", root=root)
+    assert version.manifest["lineage"]["parameters"] == {"format": "sharegpt"}
+    plain = import_file(write_lines(tmp_path / "plain.jsonl", RECORDS), name="plain", root=root)
+    assert plain.manifest["lineage"]["parameters"] == {"format": "jsonl"}
