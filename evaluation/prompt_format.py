@@ -73,25 +73,34 @@ def resolve_format(model_dir: str | None, template: str | None = None, *, has_ch
     """The prompt format for a model: `template` when given (a finetune template name or YAML file,
     or `chat` / `plain`), else the template recorded by finetune in `model_dir`, else the chat
     template when the model has one, else plain text."""
-    if template in ("chat", "plain"):
-        return PromptFormat(template, template, "--template")
-    if template:
+    if template == "plain":
+        return PromptFormat("plain", "plain", "--template")
+    if template and template != "chat":
         try:
-            return PromptFormat("template", (t := load_template(template)).name, "--template", t)
+            return _trained_with(load_template(template), "--template")
         except ValueError as e:
             raise ValueError(f"--template: {e}") from None
-    if model_dir:
-        recorded = Path(model_dir) / TEMPLATE_FILE
-        if recorded.exists():
-            return _trained_with(load_template(str(recorded)), str(recorded))
-        config = Path(model_dir) / "finetune_config.yaml"  # models trained before the template was recorded
-        if config.exists():
-            name = (yaml.safe_load(config.read_text()) or {}).get("template")
-            if name:
-                return _trained_with(load_template(name), str(config))
+    trained = _recorded_format(Path(model_dir)) if model_dir else None
+    if template == "chat":  # a model trained here with its chat template keeps its user turn
+        return trained if trained and trained.kind == "chat" else PromptFormat("chat", "chat", "--template")
+    if trained:
+        return trained
     if has_chat_template:
         return PromptFormat("chat", "chat_template", "the model's chat template")
     return PromptFormat("plain", "plain", "default (no recorded template, no chat template)")
+
+
+def _recorded_format(model_dir: Path) -> PromptFormat | None:
+    """The format finetune recorded in `model_dir`, if any."""
+    recorded = model_dir / TEMPLATE_FILE
+    if recorded.exists():
+        return _trained_with(load_template(str(recorded)), str(recorded))
+    config = model_dir / "finetune_config.yaml"  # models trained before the template was recorded
+    if config.exists():
+        name = (yaml.safe_load(config.read_text()) or {}).get("template")
+        if name:
+            return _trained_with(load_template(name), str(config))
+    return None
 
 
 def _trained_with(template: Template | ChatTemplate, source: str) -> PromptFormat:

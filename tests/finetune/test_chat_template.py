@@ -77,6 +77,9 @@ def test_chat_training_packs_and_records_the_template_for_eval(tmp_path, tiny_ch
     fmt = resolve_format(str(out), has_chat_template=False)
     assert (fmt.kind, fmt.source) == ("chat", str(out / TEMPLATE_FILE))
     assert fmt.render("Sort.", "b a") == "Sort.\n\nInput:\nb a"  # the user turn training saw
+    for given in ("chat", str(out / TEMPLATE_FILE)):  # naming it again keeps the user turn of training
+        assert resolve_format(str(out), given, has_chat_template=True).render("Sort.", "b a") == "Sort.\n\nInput:\nb a"
+    assert resolve_format(str(tmp_path), "chat", has_chat_template=True).render("Sort.", "b a") == "Sort.\n\nb a"
     assert "own chat template" in (out / "README.md").read_text()
     loss = [json.loads(line)["loss"] for line in (out / "metrics.jsonl").read_text().splitlines() if "loss" in line]
     assert len(loss) == 2 and all(v == v for v in loss)
