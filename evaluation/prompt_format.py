@@ -1,10 +1,13 @@
 """How an instruction becomes the text a model sees.
 
 A model fine-tuned here is prompted with the template it was trained on (finetune writes it to
-`prompt_template.yaml` in the model folder); other checkpoints with a chat template get the
-instruction as a user message; anything else gets the plain instruction. `--template` overrides.
+`prompt_template.yaml` in the model folder; a model trained with `--template chat` records its chat
+template there); other checkpoints with a chat template get the instruction as a user message;
+anything else gets the plain instruction. `--template` overrides.
 The input, when there is one, follows the instruction after a blank line (AlpacaEval joins
-Self-Instruct's instruction and input the same way).
+Self-Instruct's instruction and input the same way), except for a model trained here with its chat
+template: it gets the user turn it was trained on (records/conversations.py: a blank line, `Input:`,
+the input).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from finetune.templates import TEMPLATE_FILE, Template, load_template
+from finetune.templates import TEMPLATE_FILE, ChatTemplate, Template, load_template
+from records.conversations import user_turn
 
 KINDS = ("template", "chat", "plain")
 
@@ -29,11 +33,15 @@ class PromptFormat:
     source: str
     """Where the choice came from: the recorded template file, --template, the tokenizer, or the default."""
     template: Template | None = None
+    labelled_input: bool = False
+    """True for a model trained here with its chat template: the user turn is built as in training."""
 
     def render(self, instruction: str, input: str = "") -> str:
         """The prompt text for one instruction: the filled template, or the user message."""
         if self.template is not None:
             return self.template.render(instruction, input or None)
+        if self.labelled_input:
+            return user_turn(instruction, input)
         return user_message(instruction, input)
 
     def render_conversation(self, turns: list[tuple[str, str]], message: str, system: str | None = None) -> str:
@@ -49,6 +57,8 @@ class PromptFormat:
         body = {"kind": self.kind, "name": self.name}
         if self.template is not None:
             body.update(with_input=self.template.with_input, without_input=self.template.without_input)
+        if self.labelled_input:
+            body.update(labelled_input=True)
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
     def describe(self) -> dict:
@@ -63,24 +73,38 @@ def resolve_format(model_dir: str | None, template: str | None = None, *, has_ch
     """The prompt format for a model: `template` when given (a finetune template name or YAML file,
     or `chat` / `plain`), else the template recorded by finetune in `model_dir`, else the chat
     template when the model has one, else plain text."""
-    if template in ("chat", "plain"):
-        return PromptFormat(template, template, "--template")
-    if template:
+    if template == "plain":
+        return PromptFormat("plain", "plain", "--template")
+    if template and template != "chat":
         try:
-            return PromptFormat("template", (t := load_template(template)).name, "--template", t)
+            return _trained_with(load_template(template), "--template")
         except ValueError as e:
             raise ValueError(f"--template: {e}") from None
-    if model_dir:
-        recorded = Path(model_dir) / TEMPLATE_FILE
-        if recorded.exists():
-            t = load_template(str(recorded))
-            return PromptFormat("template", t.name, str(recorded), t)
-        config = Path(model_dir) / "finetune_config.yaml"  # models trained before the template was recorded
-        if config.exists():
-            name = (yaml.safe_load(config.read_text()) or {}).get("template")
-            if name:
-                t = load_template(name)
-                return PromptFormat("template", t.name, str(config), t)
+    trained = _recorded_format(Path(model_dir)) if model_dir else None
+    if template == "chat":  # a model trained here with its chat template keeps its user turn
+        return trained if trained and trained.kind == "chat" else PromptFormat("chat", "chat", "--template")
+    if trained:
+        return trained
     if has_chat_template:
         return PromptFormat("chat", "chat_template", "the model's chat template")
     return PromptFormat("plain", "plain", "default (no recorded template, no chat template)")
+
+
+def _recorded_format(model_dir: Path) -> PromptFormat | None:
+    """The format finetune recorded in `model_dir`, if any."""
+    recorded = model_dir / TEMPLATE_FILE
+    if recorded.exists():
+        return _trained_with(load_template(str(recorded)), str(recorded))
+    config = model_dir / "finetune_config.yaml"  # models trained before the template was recorded
+    if config.exists():
+        name = (yaml.safe_load(config.read_text()) or {}).get("template")
+        if name:
+            return _trained_with(load_template(name), str(config))
+    return None
+
+
+def _trained_with(template: Template | ChatTemplate, source: str) -> PromptFormat:
+    """The format of a model fine-tuned here: its Alpaca-style template, or its own chat template."""
+    if isinstance(template, ChatTemplate):
+        return PromptFormat("chat", template.name, source, labelled_input=True)
+    return PromptFormat("template", template.name, source, template)

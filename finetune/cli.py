@@ -22,6 +22,9 @@ def finetune() -> None:
 def _common(f):
     f = click.argument("overrides", nargs=-1, metavar="[KEY=VALUE]...")(f)
     f = click.option("--registry", help="Registry root (default: $SELFINSTRUCT_REGISTRY).")(f)
+    f = click.option("--template", default=None,
+                     help="Prompt template: alpaca, chat (the model's own chat template), or a YAML file "
+                          "(default: the recipe's, else alpaca).")(f)
     f = click.option("--recipe", default="alpaca-7b", show_default=True,
                      help="Bundled recipe name or a YAML file.")(f)
     f = click.option("--model", required=True,
@@ -59,7 +62,7 @@ def _recipes_and_keys() -> str:
 
     recipes = sorted(p.name[:-5] for p in (resources.files("finetune") / "recipes").iterdir()
                      if p.name.endswith(".yaml") and not p.name.endswith(".accelerate.yaml"))
-    fixed = {"dataset", "model", "output", "registry", "recipe"}  # options of their own
+    fixed = {"dataset", "model", "output", "registry", "recipe", "template"}  # options of their own
     keys = [f.name for f in dataclasses.fields(FinetuneConfig) if f.name not in fixed]
     lines, line = [], ""
     for key in keys:
@@ -77,19 +80,20 @@ def _recipes_and_keys() -> str:
 @click.option("--output", help="Output directory (default: runs/finetune).")
 @click.option("--overwrite", is_flag=True,
               help="Replace a finished model already in the output directory.")
-def run_command(dataset, model, recipe, registry, overrides, output, overwrite):
+def run_command(dataset, model, recipe, template, registry, overrides, output, overwrite):
     """Fine-tune MODEL on DATASET with a recipe; KEY=VALUE pairs override recipe fields.
 
     \b
         selfinstruct finetune run --dataset alpaca@1 --model ./llama-7b \\
             --recipe alpaca-7b --output runs/alpaca-7b epochs=1 packing=true
+        selfinstruct finetune run --dataset chats@1 --model smollm2 --template chat
         accelerate launch --config_file finetune/recipes/alpaca-7b.accelerate.yaml \\
             -m finetune run --dataset alpaca@1 --model ./llama-7b --recipe alpaca-7b
     """
     from finetune.train import train
 
     config = _config(recipe, overrides, dataset=dataset, model=model, registry=registry,
-                     output=output)
+                     output=output, template=template)
     try:
         out = train(config, overwrite=overwrite)
     except ValueError as exc:
@@ -106,7 +110,7 @@ def run_command(dataset, model, recipe, registry, overrides, output, overwrite):
 @click.option("--mfu", default=0.40, show_default=True, type=float,
               help="Model-FLOPs utilisation assumed for the time estimate.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-def plan_command(dataset, model, recipe, registry, overrides, gpu, gpus, mfu, as_json):
+def plan_command(dataset, model, recipe, template, registry, overrides, gpu, gpus, mfu, as_json):
     """Estimate tokens, padding, steps, FLOPs, memory and time of a run, without training.
 
     \b
@@ -121,7 +125,7 @@ def plan_command(dataset, model, recipe, registry, overrides, gpu, gpus, mfu, as
     if gpu == "cpu" and click.get_current_context().get_parameter_source("gpus") == ParameterSource.DEFAULT:
         gpus = 1
 
-    config = _config(recipe, overrides, dataset=dataset, model=model, registry=registry)
+    config = _config(recipe, overrides, dataset=dataset, model=model, registry=registry, template=template)
     try:
         result = plan(config, gpu=gpu, gpus=gpus, mfu=mfu)
     except ValueError as exc:
@@ -137,7 +141,8 @@ def plan_command(dataset, model, recipe, registry, overrides, gpu, gpus, mfu, as
 @click.option("--hidden", default=64, show_default=True, type=int)
 @click.option("--layers", default=2, show_default=True, type=int)
 @click.option("--seed", default=0, show_default=True, type=int)
-def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, seed):
+@click.option("--chat", is_flag=True, help="Give the tokenizer a ChatML chat template, to try --template chat.")
+def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, seed, chat):
     """Build a small random Llama and a BPE tokenizer trained on DATASET, to try the loop on a CPU.
 
     \b
@@ -159,5 +164,6 @@ def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, se
 
     texts = [" ".join(str(r.get(k) or "") for k in RECORD_FIELDS) for r in records]
     torch.manual_seed(seed)
-    save_tiny_model(Path(output), texts, vocab_size=vocab_size, hidden=hidden, layers=layers)
-    click.echo(f"random {layers}-layer Llama (hidden {hidden}) and a {vocab_size}-token tokenizer in {output}")
+    save_tiny_model(Path(output), texts, vocab_size=vocab_size, hidden=hidden, layers=layers, chat=chat)
+    kind = "a chat" if chat else "a"
+    click.echo(f"random {layers}-layer Llama (hidden {hidden}) and {kind} {vocab_size}-token tokenizer in {output}")

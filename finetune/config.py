@@ -36,7 +36,8 @@ class FinetuneConfig:
     """Name or path of the recipe this config came from (recorded in the model card)."""
 
     template: str = "alpaca"
-    """Prompt template: a name in finetune/templates/ or a path to a YAML file."""
+    """Prompt template: a name in finetune/templates/, a path to a YAML file, or `chat`: the base
+    tokenizer's own chat template, with the loss on the assistant's reply and its end token only."""
     train_on_prompt: bool = False
     """False: labels are -100 on prompt tokens, loss on response + EOS (Alpaca)."""
     max_length: int = 512

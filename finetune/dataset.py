@@ -11,6 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
+from records.conversations import SYSTEM_FIELD
 from records.errors import InputError
 from records.files import check_columns, read_frame
 from records.hashing import frame_hash
@@ -64,10 +67,12 @@ def load_records(dataset: str, root: str | None = None) -> tuple[list[dict], Dat
 
 
 def to_records(frame, where: str) -> list[dict]:
-    """The validated frame's instruction, input and output as dicts; no records is a ValueError."""
+    """The validated frame's instruction, input and output (and `system`, which a chat template
+    uses, when the dataset has one) as dicts; no records is a ValueError."""
     if frame.height == 0:
         raise ValueError(f"{where}: the dataset has no records")
-    return frame.select(RECORD_FIELDS).to_dicts()
+    system = [SYSTEM_FIELD] if SYSTEM_FIELD in frame.columns and frame.schema[SYSTEM_FIELD] == pl.String else []
+    return frame.select([*RECORD_FIELDS, *system]).to_dicts()
 
 
 def file_content_hash(path: Path) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from finetune.templates import Template
+from finetune.chat_template import chat_pairs
+from finetune.templates import ChatTemplate, Template
 
 IGNORE_INDEX = -100  # positions torch's cross_entropy skips (Alpaca's IGNORE_INDEX)
 
@@ -28,22 +29,34 @@ class EncodedSet:
     """Drop reason -> count (e.g. prompt_fills_max_length)."""
 
 
-def template_length(tokenizer, template: Template) -> int:
-    """Tokens of the longer empty prompt (with input) plus EOS: the least max_length can be."""
-    empty = template.render("", "x")
-    return len(tokenizer(empty)["input_ids"]) + 1
+def template_length(tokenizer, template: Template | ChatTemplate) -> int:
+    """Tokens of the longer empty prompt (with input) plus the end of an empty reply (EOS): the
+    least max_length can be."""
+    ((prompt, reply),) = prompt_reply_ids([{"instruction": "", "input": "x", "output": ""}], tokenizer, template)
+    return len(prompt) + len(reply)
 
 
-def encode_records(records: list[dict], tokenizer, template: Template, max_length: int,
-                   train_on_prompt: bool = False) -> EncodedSet:
-    """Tokenise prompt and response separately, so the -100 span is exactly the prompt.
+def prompt_reply_ids(records: list[dict], tokenizer, template: Template | ChatTemplate) -> list[tuple[list, list]]:
+    """(prompt ids, response ids ending with EOS) per record, for either kind of template.
 
-    Alpaca tokenised prompt+response together and masked the prompt's length, which can be off
-    by one when a token merges across the boundary (stanford_alpaca PR #229); encoding the two
-    parts separately avoids that, as litgpt does. EOS is appended as an id, not as text.
+    Prompt and response are tokenised separately, so the -100 span is exactly the prompt. Alpaca
+    tokenised prompt+response together and masked the prompt's length, which can be off by one
+    when a token merges across the boundary (stanford_alpaca PR #229); encoding the two parts
+    separately avoids that, as litgpt does. EOS is appended as an id, not as text.
     """
-    eos = tokenizer.eos_token_id
-    if eos is None:
+    if isinstance(template, ChatTemplate):
+        return chat_pairs(records, tokenizer)
+    prompts = [template.render(r["instruction"], r.get("input")) for r in records]
+    prompt_ids = tokenizer(prompts, verbose=False)["input_ids"]
+    response_ids = tokenizer([r["output"] for r in records], add_special_tokens=False, verbose=False)["input_ids"]
+    return [(p, r + [tokenizer.eos_token_id]) for p, r in zip(prompt_ids, response_ids)]
+
+
+def encode_records(records: list[dict], tokenizer, template: Template | ChatTemplate, max_length: int,
+                   train_on_prompt: bool = False) -> EncodedSet:
+    """Token ids and labels per record: -100 on the prompt (unless `train_on_prompt`), the
+    response and its EOS taught; an example whose prompt fills max_length is dropped."""
+    if tokenizer.eos_token_id is None:
         raise ValueError("the tokenizer has no EOS token; set one before fine-tuning")
     minimum = template_length(tokenizer, template)
     if max_length < minimum:
@@ -52,19 +65,15 @@ def encode_records(records: list[dict], tokenizer, template: Template, max_lengt
     out = EncodedSet([])
     if not records:
         return out
-    prompts = [template.render(r["instruction"], r.get("input")) for r in records]
-    prompt_ids = tokenizer(prompts, verbose=False)["input_ids"]
-    response_ids = tokenizer([r["output"] for r in records], add_special_tokens=False,
-                             verbose=False)["input_ids"]
-    for p, r in zip(prompt_ids, response_ids):
+    for p, r in prompt_reply_ids(records, tokenizer, template):
         if len(p) >= max_length and not train_on_prompt:
             # Nothing of the response would survive truncation: an all -100 example only
             # dilutes per-micro-batch means (or yields NaN when alone), so it is dropped.
             out.dropped["prompt_fills_max_length"] += 1
             continue
-        ids = (p + r + [eos])[:max_length]
+        ids = (p + r)[:max_length]
         masked = [IGNORE_INDEX] * len(p) if not train_on_prompt else list(p)
-        labels = (masked + r + [eos])[:max_length]
+        labels = (masked + r)[:max_length]
         out.examples.append(Encoded(ids, labels))
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from finetune.config import FinetuneConfig
+from finetune.templates import CHAT
 from registry.escape import md_code, md_table, md_text, yaml_block
 
 
@@ -67,9 +68,19 @@ def render_model_card(config: FinetuneConfig, run: dict) -> str:
         f"with `selfinstruct finetune run`. The resolved configuration is in "
         f"`finetune_config.yaml`; per-step metrics are in `metrics.jsonl`.\n\n"
         f"{table}\n"
-        f"## Prompt format\n\nPrompts use the {md_code(config.template)} template (one form for "
-        f"records with an input, one without); the response is generated right after the rendered prompt.\n"
+        f"## Prompt format\n\n{prompt_format_note(config)}\n"
     )
+
+
+def prompt_format_note(config: FinetuneConfig) -> str:
+    """How the model is prompted, for the card: its own chat template, or an Alpaca-style template."""
+    if config.template == CHAT:
+        loss = "every token" if config.train_on_prompt else "the reply and its end token only"
+        return ("Prompts use the base model's own chat template (saved with the tokenizer and in "
+                "`prompt_template.yaml`): each record is a user turn (the instruction, then the input after "
+                f"a line `Input:`) and the reply is the assistant turn; the loss was on {loss}.")
+    return (f"Prompts use the {md_code(config.template)} template (one form for records with an input, one without); "
+            "the response is generated right after the rendered prompt.")
 
 
 def _fmt(value) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from finetune.chat_template import chat_template_of
 from finetune.config import FinetuneConfig
 from finetune.dataset import DatasetSource, load_records, split_eval
 from finetune.encode import Encoded, encode_records
 from finetune.model import add_missing_tokens, check_model_path, load_tokenizer
-from finetune.templates import Template, load_template
+from finetune.templates import ChatTemplate, Template, load_template
 
 
 @dataclass
@@ -18,7 +19,8 @@ class PreparedData:
     eval: list[Encoded]
     source: DatasetSource
     tokenizer: object
-    template: Template
+    template: Template | ChatTemplate
+    """The template trained with; a chat template holds the tokenizer's own text."""
     architecture: str
     added_tokens: list[str]
     dropped: Counter
@@ -42,6 +44,8 @@ def prepare_data(config: FinetuneConfig, need_weights: bool = True) -> PreparedD
     records, source = load_records(config.dataset, config.registry)
     tokenizer = load_tokenizer(config.model, config.max_length)
     added = add_missing_tokens(tokenizer)
+    if isinstance(template, ChatTemplate):
+        template = chat_template_of(tokenizer, config.model)
     train_idx, eval_idx = split_eval(len(records), config.eval_fraction, config.seed)
     enc_train = encode_records([records[i] for i in train_idx], tokenizer, template,
                                config.max_length, config.train_on_prompt)

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from records.conversations import CHAT_FORMATS, chat_record
 from records.errors import InputError
 from records.schema import RECORD_FIELDS
 
@@ -136,7 +137,7 @@ def check_text(value: str, path, lineno: int, field: str) -> str:
     return value
 
 
-FORMATS = ("auto", "alpaca-json", "jsonl", "parquet", "csv")
+FORMATS = ("auto", "alpaca-json", "jsonl", *CHAT_FORMATS, "parquet", "csv")
 
 
 def detect_format(path: Path) -> str:
@@ -158,8 +159,9 @@ def read_frame(path: str | Path, fmt: str = "auto"):
     if not path.exists():
         raise InputError(path, "no such file")
     fmt = detect_format(path) if fmt == "auto" else fmt
-    if fmt in ("alpaca-json", "jsonl"):
-        return records_to_frame([validate_record(obj, path, lineno) for lineno, obj in read_json_objects(path)])
+    if fmt in ("alpaca-json", "jsonl", *CHAT_FORMATS):  # a conversation line becomes its record first
+        return records_to_frame([validate_record(chat_record(obj, path, lineno, fmt), path, lineno)
+                                 for lineno, obj in read_json_objects(path)])
     if fmt == "parquet":
         return check_columns(path, read_parquet(path), first_line=1)
     if fmt == "csv":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from records.exits import CommandGroup
-
+from records.files import FORMATS
 from registry.cli_browse import diff_cmd, list_cmd, log_cmd, show_cmd
 from registry.cli_common import current_root, friendly_errors, json_option, print_json, root_option
 from registry.cli_datasheet import datasheet_cmd
@@ -29,7 +29,9 @@ def registry(ctx: click.Context, registry_root: str | None) -> None:
 @registry.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--name", required=True, help="Dataset name; the import becomes its next version.")
-@click.option("--format", "fmt", default="auto", type=click.Choice(["auto", "alpaca-json", "jsonl", "parquet", "csv"]))
+@click.option("--format", "fmt", default="auto", show_default=True,
+              type=click.Choice(FORMATS),
+              help="auto: from the suffix; a JSON line holding `messages` or `conversations` is read as a chat.")
 @click.option("--parent", "parents", multiple=True, help="Parent version(s), e.g. alpaca@1.")
 @click.option("--licence", "--license", "licence", help="Licence id of the data, e.g. cc-by-nc-4.0.")
 @click.option("--generator", help="Model that generated the data, if known (e.g. text-davinci-003).")
@@ -39,9 +41,11 @@ def registry(ctx: click.Context, registry_root: str | None) -> None:
 @json_option
 @friendly_errors
 def import_cmd(file, name, fmt, parents, licence, generator, provider, seeds_path, as_json):
-    """Import FILE (Alpaca JSON, JSONL, Parquet or CSV) as a new version of NAME.
+    """Import FILE (Alpaca JSON, JSONL, chat messages, ShareGPT, Parquet or CSV) as a new version of NAME.
 
-    A malformed file is refused with its line and field, and nothing is committed.
+    A malformed file is refused with its line and field, and nothing is committed. A conversation
+    becomes a record when it is one exchange (system turn kept in a `system` field); a multi-turn
+    conversation is refused.
     Example: selfinstruct registry import data.jsonl --name alpaca --licence cc-by-nc-4.0
     """
     from registry.importing import import_file
@@ -58,21 +62,30 @@ def import_cmd(file, name, fmt, parents, licence, generator, provider, seeds_pat
 
 @registry.command("export")
 @click.argument("ref")
-@click.option("--format", "fmt", required=True, type=click.Choice(["jsonl", "alpaca-json", "parquet", "hf"]))
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["jsonl", "alpaca-json", "messages", "sharegpt", "parquet", "hf"]))
 @click.option("--output", required=True, type=click.Path(), help="File (or folder for hf) to write.")
+@click.option("--system", help="System turn for messages/sharegpt lines (and the hf messages column) of rows "
+                               "without a `system` field.")
+@click.option("--messages", "messages_column", is_flag=True, help="hf: add a `messages` column of chat turns.")
 @root_option
 @json_option
 @friendly_errors
-def export_cmd(ref, fmt, output, as_json):
+def export_cmd(ref, fmt, output, system, messages_column, as_json):
     """Write REF out; `hf` writes a folder that datasets.load_dataset reads, with the datasheet as README.md.
 
+    `messages` writes JSON Lines of {"messages": [...]} (OpenAI fine-tuning, TRL), `sharegpt` of
+    {"conversations": [{"from", "value"}]}.
+
+    \b
     Example: selfinstruct registry export alpaca@2 --format hf --output out/alpaca
+             selfinstruct registry export alpaca@2 --format messages --output alpaca.jsonl
     """
     from registry.export import export
     from registry.versions import resolve
 
     version = resolve(ref, root=current_root())
-    path = export(version.ref, fmt, output, root=current_root())
+    path = export(version.ref, fmt, output, root=current_root(), system=system, messages_column=messages_column)
     if as_json:
         print_json({"ref": version.ref, "format": fmt, "output": str(path), "rows": version.rows})
     else:

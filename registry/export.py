@@ -1,4 +1,8 @@
-"""Write a version out as JSON Lines, Alpaca JSON, Parquet, or a Hugging Face dataset folder.
+"""Write a version out as JSON Lines, Alpaca JSON, chat messages, ShareGPT, Parquet, or a Hugging Face
+dataset folder.
+
+`messages` and `sharegpt` are JSON Lines of conversations (records/conversations.py says how a record
+becomes one); they carry instruction, input, output and a `system` field, and no other field.
 
 The output path is checked before any work, and everything is written under a temporary name and
 renamed into place, so a failed export leaves nothing behind (see registry/outputs.py).
@@ -11,17 +15,34 @@ from pathlib import Path
 
 import polars as pl
 
+from records.conversations import CHAT_FORMATS, record_messages, to_chat_line
 from registry.errors import RegistryError
 from registry.outputs import HF_FOLDER_ENTRIES, atomic_output, check_output
 from registry.versions import as_store, open_version, resolve
 
-EXPORT_FORMATS = ("jsonl", "alpaca-json", "parquet", "hf")
+MESSAGES_TYPE = pl.List(pl.Struct({"role": pl.String, "content": pl.String}))
+MESSAGES_FEATURE = {"name": "messages", "list": [{"name": "role", "dtype": "string"},
+                                                 {"name": "content", "dtype": "string"}]}
+"""The hf export's messages column, as polars writes it and as the datasets library's card declares it."""
+
+EXPORT_FORMATS = ("jsonl", "alpaca-json", *CHAT_FORMATS, "parquet", "hf")
 
 
-def export(ref: str, fmt: str, output: str | Path, *, root=None) -> Path:
-    """Write `ref` to `output` in `fmt`; `hf` writes a folder with data/*.parquet and README.md."""
+def export(ref: str, fmt: str, output: str | Path, *, root=None, system: str | None = None,
+           messages_column: bool = False) -> Path:
+    """Write `ref` to `output` in `fmt`; `hf` writes a folder with data/*.parquet and README.md.
+
+    `system` is the system turn of `messages` and `sharegpt` lines (and of the `hf` messages column)
+    for rows without a `system` field of their own; `messages_column` adds a `messages` column to `hf`.
+    """
     if fmt not in EXPORT_FORMATS:
         raise RegistryError(f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    if system is not None and fmt not in (*CHAT_FORMATS, "hf"):
+        raise RegistryError(f"--system applies to the messages, sharegpt and hf formats, not {fmt}")
+    if messages_column and fmt != "hf":
+        raise RegistryError(f"a messages column is for --format hf; {fmt} was asked for")
+    if system is not None and fmt == "hf" and not messages_column:
+        raise RegistryError("--system with --format hf needs the messages column (--messages)")
     output = check_output(output, folder=fmt == "hf", replaceable=HF_FOLDER_ENTRIES)
     store = as_store(root)
     version = resolve(ref, root=store)
@@ -30,9 +51,14 @@ def export(ref: str, fmt: str, output: str | Path, *, root=None) -> Path:
                             "export it with --format jsonl or parquet")
     frame = open_version(version, root=store)
     if fmt == "hf":
-        return write_hf_folder(store, version, frame, output)
+        return write_hf_folder(store, version, frame, output,
+                               messages_series(version, frame, system) if messages_column else None)
     with atomic_output(output) as tmp:
-        if fmt == "parquet":
+        if fmt in CHAT_FORMATS:
+            with tmp.open("w", encoding="utf-8") as f:
+                for row in frame.iter_rows(named=True):
+                    f.write(json.dumps(to_chat_line(row, fmt, system), ensure_ascii=False) + "\n")
+        elif fmt == "parquet":
             frame.write_parquet(tmp, compression="zstd")
         elif fmt == "jsonl":
             with tmp.open("w", encoding="utf-8") as f:
@@ -43,11 +69,29 @@ def export(ref: str, fmt: str, output: str | Path, *, root=None) -> Path:
     return output
 
 
-def write_hf_folder(store, version, frame: pl.DataFrame, output: Path) -> Path:
-    """A folder `datasets.load_dataset(output)` reads: Parquet data plus the datasheet as README.md."""
-    from registry.datasheet import render_markdown
+def messages_series(version, frame: pl.DataFrame, system: str | None) -> pl.Series:
+    """The hf export's `messages` column: each row as [system?, user, assistant] turns."""
+    if "messages" in frame.columns:
+        raise RegistryError(f"{version.ref} already has a messages column; export it without --messages")
+    return pl.Series("messages", [record_messages(row, system) for row in frame.iter_rows(named=True)],
+                     dtype=MESSAGES_TYPE)
 
-    card = render_markdown(version, root=store, frame=frame, hf_configs=True)
+
+def write_hf_folder(store, version, frame: pl.DataFrame, output: Path, messages: pl.Series | None = None) -> Path:
+    """A folder `datasets.load_dataset(output)` reads: Parquet data plus the datasheet as README.md.
+
+    The datasheet describes the version's own columns; a `messages` column added for the export goes
+    after them and into the card's features, so the datasets library reads it with its type."""
+    from registry.datasheet import front_matter, render_body
+    from registry.escape import yaml_block
+    from registry.facts import collect_facts
+
+    facts = collect_facts(version, root=store, frame=frame)
+    meta = front_matter(facts, hf_configs=True)
+    if messages is not None:
+        frame = frame.with_columns(messages)
+        meta["dataset_info"]["features"].append(MESSAGES_FEATURE)
+    card = f"---\n{yaml_block(meta)}---\n" + render_body(facts)
     with atomic_output(output, folder=True) as tmp:
         (tmp / "data").mkdir()
         frame.write_parquet(tmp / "data" / "train-00000-of-00001.parquet", compression="zstd")

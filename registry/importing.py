@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from records.conversations import sniff_chat_format
 from records.files import detect_format, read_frame
 from records.hashing import frame_hash
 from registry.commit import check_frame, commit
@@ -20,10 +21,19 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def import_format(path: Path, fmt: str = "auto") -> str:
+    """`fmt`, or for `auto` the format of `path`: from its suffix and first character, and for
+    JSON Lines whose first line is a conversation, `messages` or `sharegpt` (kept in the lineage)."""
+    if fmt != "auto":
+        return fmt
+    detected = detect_format(path)
+    return (sniff_chat_format(path) or detected) if detected == "jsonl" else detected
+
+
 def import_hash(path, fmt: str = "auto") -> str:
     """The content hash `path` would have as a version once imported (nothing is committed)."""
     path = Path(path)
-    return frame_hash(check_frame(read_frame(path, detect_format(path) if fmt == "auto" else fmt)))
+    return frame_hash(check_frame(read_frame(path, import_format(path, fmt))))
 
 
 def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = (), licence: str | None = None,
@@ -34,7 +44,7 @@ def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = 
 
     root = as_store(root)  # an unusable registry root is refused before the file is read
     path = Path(path)
-    fmt = detect_format(path) if fmt == "auto" else fmt
+    fmt = import_format(path, fmt)
     frame = read_frame(path, fmt)
     lineage: dict = {
         "operation": "import",

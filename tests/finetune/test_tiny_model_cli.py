@@ -24,3 +24,20 @@ def test_tiny_model_command_builds_a_loadable_model(tmp_path):
     assert model.config.vocab_size == len(tok) <= 300
     learned, unseen = tok("The river is near the garden.")["input_ids"], tok("Qzx vbwk plm rtyf hjdq gwpz.")["input_ids"]
     assert len(learned) < len(unseen)  # merges came from the dataset's words
+
+
+def test_tiny_model_chat_has_a_chat_template_ending_turns_with_eos(tmp_path):
+    from transformers import AutoTokenizer
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("\n".join(json.dumps({"instruction": f"Say {w}.", "input": "", "output": w})
+                              for w in "river mountain budget recipe contract planet".split()))
+    out = tmp_path / "tiny-chat"
+    r = CliRunner().invoke(cli, ["finetune", "tiny-model", str(out), "--dataset", str(data), "--vocab-size", "300",
+                                 "--hidden", "32", "--layers", "1", "--chat"])
+    assert r.exit_code == 0, r.output
+    tok = AutoTokenizer.from_pretrained(out)
+    text = tok.apply_chat_template([{"role": "user", "content": "Say river."}, {"role": "assistant", "content": "river"}],
+                                   tokenize=False)
+    assert text == "<|im_start|>user\nSay river.<|im_end|>\n<|im_start|>assistant\nriver<|im_end|>\n"
+    assert tok.eos_token == "<|im_end|>"
