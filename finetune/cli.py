@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from records.exits import CommandGroup, bad_input, fail
+from records.exits import CommandGroup
 from records.schema import RECORD_FIELDS
 
 
@@ -39,18 +39,10 @@ def _config(recipe, overrides, **fields):
     from finetune.config import load_config
 
     if fields.get("model") == "smollm2" and not Path("smollm2").exists():
-        from selfinstruct.errors import ConfigError
         from selfinstruct.local_model import ensure_local_model
 
-        try:
-            fields["model"] = str(ensure_local_model())
-        except ConfigError as exc:
-            raise fail(exc) from None
-
-    try:
-        return load_config(recipe, list(overrides), **fields)
-    except ValueError as exc:
-        raise bad_input(exc) from None
+        fields["model"] = str(ensure_local_model())  # a ConfigError when the component is not installed
+    return load_config(recipe, list(overrides), **fields)
 
 
 def _recipes_and_keys() -> str:
@@ -94,10 +86,7 @@ def run_command(dataset, model, recipe, template, registry, overrides, output, o
 
     config = _config(recipe, overrides, dataset=dataset, model=model, registry=registry,
                      output=output, template=template)
-    try:
-        out = train(config, overwrite=overwrite)
-    except ValueError as exc:
-        raise bad_input(exc) from None
+    out = train(config, overwrite=overwrite)
     click.echo(f"model, tokenizer, model card and metrics written to {out}")
 
 
@@ -126,10 +115,7 @@ def plan_command(dataset, model, recipe, template, registry, overrides, gpu, gpu
         gpus = 1
 
     config = _config(recipe, overrides, dataset=dataset, model=model, registry=registry, template=template)
-    try:
-        result = plan(config, gpu=gpu, gpus=gpus, mfu=mfu)
-    except ValueError as exc:
-        raise bad_input(exc) from None
+    result = plan(config, gpu=gpu, gpus=gpus, mfu=mfu)
     click.echo(json.dumps(result, indent=2) if as_json else format_plan(result))
 
 
@@ -150,14 +136,10 @@ def tiny_model_command(output, dataset, registry, vocab_size, hidden, layers, se
         selfinstruct finetune run --dataset mine@1 --model runs/tiny-llama --recipe tiny-cpu
     """
     from finetune.dataset import load_records
-    from records.errors import InputError
     from records.files import check_writable
 
-    try:
-        check_writable(output, folder=True)
-        records, _ = load_records(dataset, registry)
-    except (ValueError, InputError) as exc:
-        raise bad_input(exc) from None
+    check_writable(output, folder=True)
+    records, _ = load_records(dataset, registry)
     import torch
 
     from finetune.tiny import save_tiny_model
