@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from selfinstruct.sieve_options import SieveOptions
+
 
 METHODS = ("alpaca", "self-instruct")
 
@@ -95,17 +97,21 @@ class GenerateConfig:
             ("instance_temperature", 0 <= self.instance_temperature <= 2, "must be in [0, 2]"),
             ("top_p", 0 < self.top_p <= 1, "must be in (0, 1]"),
             ("max_tokens", self.max_tokens >= 1, "must be at least 1"),
-            ("filters", self.filters in ("alpaca", "strict"), "must be alpaca or strict"),
+            ("filters", self.filters is not None, "must be alpaca or strict (the parser follows the profile)"),
             ("method", self.method in METHODS, "must be " + " or ".join(METHODS)),
             ("api", self.api in ("chat", "completions"), "must be chat or completions"),
-            ("rouge_tokenizer", self.rouge_tokenizer in ("rouge", "unicode"), "must be rouge or unicode"),
             ("max_cost", self.max_cost is None or self.max_cost > 0, "must be positive"),
             ("stall_responses", self.stall_responses >= 0, "must be >= 0"),
         ]
         for name, ok, message in checks:
             if not ok:
                 raise ValueError(f"{name} {message} (got {getattr(self, name)!r})")
-        check_dedup_thresholds(self.rouge_threshold, self.minhash_threshold)
+        self.sieve_options()  # the keep/drop options, validated where every command validates them
+
+    def sieve_options(self) -> SieveOptions:
+        """The run's keep/drop rules (a ValueError names a bad field)."""
+        return SieveOptions(filters=self.filters, language=self.language, rouge_threshold=self.rouge_threshold,
+                            rouge_tokenizer=self.rouge_tokenizer, minhash_threshold=self.minhash_threshold)
 
     @property
     def prompts_per_request(self) -> int:
@@ -117,10 +123,3 @@ class GenerateConfig:
 
         return {**asdict(self), "base_url": redact_url(self.base_url)}
 
-
-def check_dedup_thresholds(rouge_threshold: float, minhash_threshold: float | None) -> None:
-    """The dedup thresholds generate and dedup accept: a ValueError naming the option otherwise."""
-    if not 0 < rouge_threshold <= 1:
-        raise ValueError(f"rouge_threshold must be in (0, 1] (got {rouge_threshold!r})")
-    if minhash_threshold is not None and not 0 < minhash_threshold <= 1:
-        raise ValueError(f"minhash_threshold must be in (0, 1] (got {minhash_threshold!r})")
