@@ -101,10 +101,9 @@ class Sieved:
 
 
 def sieve_records(records: Iterable[dict], options: SieveOptions, *, seeds: Iterable[str] = ()) -> Sieved:
-    """Decide `records` in order against the seed instructions; one pass, one Decider.
-
-    >>> sieve_records(rows, SieveOptions(filters=None, minhash_threshold=0.8), seeds=seed_instructions)
-    """
+    """Decide `records` in order against the seed instructions; one pass, one Decider. For example
+    `sieve_records(rows, SieveOptions(filters=None, minhash_threshold=0.8), seeds=seed_instructions)`
+    is `selfinstruct dedup --minhash-threshold 0.8`."""
     decider, out = Decider(options, seeds), Sieved()
     for i, record in enumerate(records):
         out.total += 1
