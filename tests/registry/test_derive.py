@@ -93,12 +93,10 @@ def test_sieve_version_runs_checks_and_dedup_in_one_pass(root):
     from commands.sieve_version import sieve_version
     from selfinstruct.sieve_options import SieveOptions
 
-    rows = [{"instruction": "Write a poem about the sea.", "input": "", "output": "Waves."},
-            {"instruction": "Write a poem about the sea!", "input": "", "output": "Tides."},
-            {"instruction": "Draw a picture of the sea.", "input": "", "output": "Blue."}]
+    rows = [{"instruction": f"{verb} the sea{mark}", "input": "", "output": "Blue."}
+            for verb, mark in (("Write a poem about", "."), ("Write a poem about", "!"), ("Draw a picture of", "."))]
     registry.commit(pl.DataFrame(rows), name="raw", lineage={}, root=root)
-    v = sieve_version("raw@1", into="clean", options=SieveOptions(filters="strict"), root=root)
-    lineage = v.manifest["lineage"]
+    lineage = sieve_version("raw@1", into="clean", options=SieveOptions(filters="strict"), root=root).manifest["lineage"]
     assert lineage["operation"] == "sieve" and lineage["drops"] == {"rouge_duplicate": 1, "blocked_word": 1}
     assert lineage["parameters"]["profile"] == "strict" and lineage["parameters"]["rouge_threshold"] == 0.7
 
