@@ -1,4 +1,5 @@
-"""Benchmark: indexed ROUGE-L dedup vs Alpaca's exhaustive scan, the full 52K stream, MinHash.
+"""Benchmark: indexed ROUGE-L dedup vs Alpaca's exhaustive scan, the full 52K stream, MinHash, and the
+keep/drop stage over the 52K records as `selfinstruct dedup` runs it.
 
 Run from the repository root:  PYTHONPATH=. python bench/bench_dedup.py [--exhaustive-size 2000]
 Reads ../shared/data/alpaca_data.jsonl (and seed_tasks.jsonl when present); prints figures.
@@ -13,7 +14,9 @@ import sys
 import time
 from pathlib import Path
 
+from selfinstruct.decide import sieve_records
 from selfinstruct.dedup import MinHashIndex, RougeIndex, exhaustive_rouge_decisions, record_text
+from selfinstruct.sieve_options import SieveOptions
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 FILLERS = ["new", "big", "the", "data", "simple", "short", "following", "a"]
@@ -104,6 +107,17 @@ def minhash_throughput(records: list[dict], count: int) -> None:
           f"({len(texts) / seconds:,.0f} records/s), dropped {dropped}")
 
 
+def stage_over_records(records: list[dict], seeds: list[str], threshold: float) -> None:
+    for minhash in (None, 0.8):
+        options = SieveOptions(filters=None, rouge_threshold=threshold, minhash_threshold=minhash)
+        start, cpu = time.perf_counter(), time.process_time()
+        sieved = sieve_records(records, options, seeds=seeds)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        print(f"[4] keep/drop stage (selfinstruct dedup, ROUGE-L {threshold}, MinHash {minhash or 'off'}) over "
+              f"{len(records)} records + {len(seeds)} seeds: {seconds:.2f} s, cpu {cpu:.2f} s, "
+              f"kept {len(sieved.kept)}, drops {dict(sieved.drops)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--exhaustive-size", type=int, default=2000)
@@ -119,6 +133,7 @@ def main() -> None:
     compare_with_exhaustive(instructions, seeds, args.exhaustive_size, args.threshold)
     full_stream(instructions, seeds, args.threshold)
     minhash_throughput(records, args.minhash_records)
+    stage_over_records(records, seeds, args.threshold)
 
 
 if __name__ == "__main__":

@@ -1,62 +1,30 @@
-"""`registry filter` and `registry dedup`: the generation engine's checks and dedup applied to a
-registered version. They are composed here, at the CLI layer (open the version -> run the
-selfinstruct stage -> commit the kept rows as a child), so the registry never imports the engine
-and a derived version is cleaned exactly as a generation run would clean it.
+"""`registry filter` and `registry dedup`: click over commands/sieve_version.py (a version cleaned by
+the generation engine's keep/drop stage, exactly as a generation run would clean it).
 
 Importing this module mounts both commands on the `registry` group; the top-level CLI takes the
-group from here.
+group from here. `sieve_options` is how every command that takes keep/drop options (these two and
+`selfinstruct dedup`) turns them into `SieveOptions`: one validation, exit status 2 on a bad value.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
+from commands.sieve_version import sieve_version
+from records.exits import bad_input
 from registry.cli import registry
 from registry.cli_common import current_root, friendly_errors, json_option, root_option
 from registry.cli_derive import report_version
-from registry.commit import commit
-from registry.manifest import Version
-from registry.versions import as_store, open_version, resolve
+from selfinstruct.sieve_options import SieveOptions
 
-
-def filter_version(ref: str, *, into: str, profile: str = "strict", language: str = "en", root=None) -> Version:
-    """Drop rows the generation engine's filters reject, counting drops per rule."""
-    from selfinstruct.filters import filter_reason
-
-    store = as_store(root)
-    parent = resolve(ref, root=store)
-    frame = open_version(parent, root=store)
-    reasons = [filter_reason(r, profile=profile, language=language) for r in frame.iter_rows(named=True)]
-    keep = [i for i, r in enumerate(reasons) if r is None]
-    lineage = {"operation": "filter", "parameters": {"profile": profile, "language": language},
-               "filters": {"profile": profile, "language": language},
-               "counts": {"before": frame.height, "after": len(keep)},
-               "drops": dict(Counter(r for r in reasons if r is not None).most_common())}
-    return commit(frame[keep], name=into, lineage=lineage, parents=[parent.ref], root=store)
-
-
-def dedup_version(ref: str, *, into: str, seeds: Sequence[str] = (), rouge_threshold: float = 0.7,
-                  tokenizer: str = "rouge", minhash_threshold: float | None = None, seeds_name: str | None = None,
-                  root=None) -> Version:
-    """Drop near-duplicate rows with the generation engine's dedup (ROUGE-L vs seeds and kept rows)."""
-    from selfinstruct.dedup import dedup_records
-
-    store = as_store(root)
-    parent = resolve(ref, root=store)
-    frame = open_version(parent, root=store)
-    decisions = dedup_records(frame.to_dicts(), seeds=seeds, rouge_threshold=rouge_threshold,
-                              tokenizer=tokenizer, minhash_threshold=minhash_threshold)
-    keep = sorted(d.index for d in decisions if d.kept)
-    params = {"rouge_threshold": rouge_threshold, "tokenizer": tokenizer, "minhash_threshold": minhash_threshold,
-              "seeds": len(seeds), "seeds_name": seeds_name}
-    lineage = {"operation": "dedup", "parameters": params, "filters": params,
-               "counts": {"before": frame.height, "after": len(keep)},
-               "drops": dict(Counter(d.reason or "duplicate" for d in decisions if not d.kept).most_common())}
-    return commit(frame[keep], name=into, lineage=lineage, parents=[parent.ref], root=store)
+def sieve_options(**fields) -> SieveOptions:
+    """`SieveOptions(**fields)`, or a bad value ends the command naming the field, with exit status 2."""
+    try:
+        return SieveOptions(**fields)
+    except ValueError as e:
+        raise bad_input(e) from None
 
 
 @click.command("filter")
@@ -73,19 +41,21 @@ def filter_cmd(ref, into, profile, language, as_json):
 
     Example: selfinstruct registry filter alpaca@1 --profile strict --into alpaca-strict
     """
-    report_version(filter_version(ref, into=into, profile=profile, language=language, root=current_root()), as_json)
+    options = sieve_options(filters=profile, language=language, rouge_threshold=None)
+    report_version(sieve_version(ref, into=into, options=options, root=current_root()), as_json)
 
 
 @click.command("dedup")
 @click.argument("ref")
 @click.option("--into", required=True, help="Dataset that receives the child version.")
 @click.option("--seeds", "seeds_path", type=click.Path(exists=True, dir_okay=False),
-              help="Also drop instructions too close to these seed tasks (JSON Lines with `instruction`).")
-@click.option("--rouge-threshold", default=0.7, show_default=True, type=click.FloatRange(0, 1),
-              help="Drop an instruction whose ROUGE-L F to a seed or an earlier kept one exceeds this.")
+              help="Also drop instructions too close to these seed tasks (any seed file `generate` reads, "
+                   "or JSON Lines with `instruction`).")
+@click.option("--rouge-threshold", default=0.7, show_default=True, type=float,
+              help="Drop an instruction whose ROUGE-L F to a seed or an earlier kept one exceeds this (0 < T <= 1).")
 @click.option("--tokenizer", default="rouge", show_default=True, type=click.Choice(["rouge", "unicode"]))
-@click.option("--minhash-threshold", type=click.FloatRange(0, 1),
-              help="Also drop whole records whose estimated Jaccard to an earlier kept one reaches this.")
+@click.option("--minhash-threshold", type=float,
+              help="Also drop whole records whose estimated Jaccard to an earlier kept one reaches this (0 < J <= 1).")
 @root_option
 @json_option
 @friendly_errors
@@ -94,11 +64,12 @@ def dedup_cmd(ref, into, seeds_path, rouge_threshold, tokenizer, minhash_thresho
 
     Example: selfinstruct registry dedup alpaca@1 --rouge-threshold 0.7 --into alpaca-dedup
     """
-    from registry.novelty import load_seed_instructions
+    from records.seeds import read_seed_instructions
 
-    seeds = load_seed_instructions(seeds_path) if seeds_path else []
-    version = dedup_version(ref, into=into, seeds=seeds, rouge_threshold=rouge_threshold, tokenizer=tokenizer,
-                            minhash_threshold=minhash_threshold,
+    options = sieve_options(filters=None, rouge_threshold=rouge_threshold, rouge_tokenizer=tokenizer,
+                            minhash_threshold=minhash_threshold)
+    seeds = read_seed_instructions(seeds_path) if seeds_path else []
+    version = sieve_version(ref, into=into, options=options, seeds=seeds,
                             seeds_name=Path(seeds_path).stem if seeds_path else None, root=current_root())
     report_version(version, as_json)
 

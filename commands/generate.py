@@ -312,40 +312,28 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
         selfinstruct dedup alpaca_data.json -o alpaca_dedup.jsonl --seeds seed_tasks.jsonl
         selfinstruct dedup regen.jsonl -o regen.dedup.jsonl --minhash-threshold 0.8 --dropped gone.jsonl
     """
-    from selfinstruct.config import check_dedup_thresholds
-    from selfinstruct.dedup import dedup_records
+    from commands.derive import sieve_options
     from records.files import RECORD_SUFFIXES, check_writable, read_records, write_records
-    from selfinstruct.seeds import load_seeds
+    from records.seeds import read_seed_instructions
+    from selfinstruct.decide import sieve_records
 
-    try:
-        check_dedup_thresholds(rouge_threshold, minhash_threshold)
-    except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+    options = sieve_options(filters=None, rouge_threshold=rouge_threshold, rouge_tokenizer=rouge_tokenizer,
+                            minhash_threshold=minhash_threshold)
     try:
         for path in (output, dropped):
             if path is not None:
                 check_writable(path, suffixes=RECORD_SUFFIXES)
         records = read_records(input_path)
-        seed_texts = [t.instruction for t in load_seeds(seeds).tasks] if seeds else []
+        seed_texts = read_seed_instructions(seeds) if seeds else []
     except InputError as e:
         raise bad_input(e) from None
-    # Decisions only (report_floor = threshold): kept records are written without a nearest neighbour.
-    decisions = dedup_records(records, seeds=seed_texts, rouge_threshold=rouge_threshold, tokenizer=rouge_tokenizer,
-                              minhash_threshold=minhash_threshold, report_floor=rouge_threshold)
-    kept = [records[d.index] for d in decisions if d.kept]
+    sieved = sieve_records(records, options, seeds=seed_texts)
+    kept = [records[i] for i in sieved.kept]
     write_records(output, kept, RECORD_FIELDS)
-    drops: dict[str, int] = {}
-    for d in decisions:
-        if not d.kept:
-            drops[d.reason] = drops.get(d.reason, 0) + 1
     if dropped:
-        def collided(d):  # MinHash names the kept record by its index
-            return records[int(d.nearest)]["instruction"] if d.reason == "minhash_duplicate" else d.nearest
-
-        write_records(dropped, [{**records[d.index], "drop_reason": d.reason, "collided_with": collided(d),
-                                 "rouge_l": d.score if d.reason == "rouge_duplicate" else None,
-                                 "record_index": d.index} for d in decisions if not d.kept],
-                      (*RECORD_FIELDS, "drop_reason", "collided_with", "rouge_l", "record_index"))
+        write_records(dropped, sieved.dropped, (*RECORD_FIELDS, "drop_reason", "collided_with", "rouge_l",
+                                                "record_index"))
+    drops = dict(sieved.drops)
     if as_json:
         click.echo(json.dumps({"input": len(records), "kept": len(kept), "drops": drops, "output": output,
                                "dropped_file": dropped}))

@@ -1,13 +1,14 @@
 """Derivations: child versions made from registered versions, with the operation recorded.
 
-`sample` and `merge` need only the registry. Derivations that run the generation engine (`filter`,
-`dedup`) are composed above the registry, in commands/derive.py.
+`sample` and `merge` need only the registry. `select_rows` takes the row rule as a function, so
+derivations that run the generation engine (`filter`, `dedup`) pass it from above the registry
+(commands/sieve_version.py) and the registry never imports the engine.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
@@ -16,6 +17,20 @@ from registry.commit import commit
 from registry.errors import RegistryError
 from registry.manifest import Version
 from registry.versions import as_store, open_version, resolve
+
+
+def select_rows(ref: str, *, into: str, select: Callable[[pl.DataFrame], tuple[list[int], dict]],
+                root=None) -> Version:
+    """A child version of `ref` holding the rows `select(frame)` keeps, in their order.
+
+    `select` returns (row positions to keep, the lineage to record); a caller above the registry passes
+    its own rule this way (commands/sieve_version.py passes the generation engine's keep/drop stage).
+    """
+    store = as_store(root)
+    parent = resolve(ref, root=store)
+    frame = open_version(parent, root=store)
+    keep, lineage = select(frame)
+    return commit(frame[keep], name=into, lineage=lineage, parents=[parent.ref], root=store)
 
 
 def sample(ref: str, *, into: str, n: int | None = None, fraction: float | None = None, seed: int = 0,

@@ -8,11 +8,12 @@ import polars as pl
 
 from records.hashing import row_digests
 from records.schema import RECORD_FIELDS
+from records.seeds import read_seed_instructions
 from registry.evaluations import trained_models
 from registry.human import human_sections
 from registry.licence import effective_class, hub_licence, inherited_conditions
 from registry.manifest import Version
-from registry.novelty import DEFAULT_SAMPLE, load_seed_instructions, nearest_seed_rouge
+from registry.novelty import DEFAULT_SAMPLE, nearest_seed_rouge
 from registry.stats import arrow_bytes, basic_stats, length_summary, verb_analysis, word_lengths
 from registry.uses import list_uses
 from registry.versions import current_aliases
@@ -84,7 +85,7 @@ def content_facts(version: Version, *, root=None, frame: pl.DataFrame | None = N
     facts["use_class"] = effective_class(conditions)
     facts["hub_licence"] = hub_licence(m, conditions)
     seeds = find_seeds(version, store, seeds_path)
-    facts["novelty"] = (nearest_seed_rouge(frame.get_column("instruction").to_list(), load_seed_instructions(seeds),
+    facts["novelty"] = (nearest_seed_rouge(frame.get_column("instruction").to_list(), read_seed_instructions(seeds),
                                            sample=novelty_sample) | {"seed_file": str(seeds)}) if seeds else None
     return facts
 

@@ -7,19 +7,11 @@ quadratic, so large versions are sampled; the result says how many rows it used.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
-from records.files import read_json_objects
 from records.rouge import rouge_l, tokenize
 
 DEFAULT_SAMPLE = 500
 BINS = [i / 10 for i in range(11)]
-
-
-def load_seed_instructions(path: str | Path) -> list[str]:
-    """The `instruction` of every object in a seed file (JSON Lines or a JSON list; only the
-    instruction is needed here, so objects without one are skipped). Bad JSON names its line."""
-    return [obj["instruction"] for _, obj in read_json_objects(path) if isinstance(obj.get("instruction"), str)]
 
 
 def nearest_seed_rouge(instructions: list[str], seeds: list[str], *, sample: int = DEFAULT_SAMPLE,

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, replace
 from modelcalls.backends.base import check_decoding
 from modelcalls.endpoint import BACKENDS, Endpoint
 
+from selfinstruct.sieve_options import SieveOptions
+
 
 METHODS = ("alpaca", "self-instruct")
 STAGED_NEW_TASKS = 8  # Self-Instruct asked for at most 8 new instructions after 8 examples
@@ -96,9 +98,8 @@ class GenerateConfig:
             ("request_batch_size", self.request_batch_size >= 1, "must be at least 1"),
             ("instance_temperature", 0 <= self.instance_temperature <= 2, "must be in [0, 2]"),
             ("backend", self.backend in (*BACKENDS, "replay"), "must be " + ", ".join((*BACKENDS, "replay"))),
-            ("filters", self.filters in ("alpaca", "strict"), "must be alpaca or strict"),
+            ("filters", self.filters is not None, "must be alpaca or strict (the parser follows the profile)"),
             ("method", self.method in METHODS, "must be " + " or ".join(METHODS)),
-            ("rouge_tokenizer", self.rouge_tokenizer in ("rouge", "unicode"), "must be rouge or unicode"),
             ("max_cost", self.max_cost is None or self.max_cost > 0, "must be positive"),
             ("stall_responses", self.stall_responses >= 0, "must be >= 0"),
         ]
@@ -107,7 +108,12 @@ class GenerateConfig:
                 raise ValueError(f"{name} {message} (got {getattr(self, name)!r})")
         check_decoding(self.temperature, self.top_p, self.max_tokens)
         self.endpoint()  # the endpoint's own checks (timeout, base_url, rates, concurrency)
-        check_dedup_thresholds(self.rouge_threshold, self.minhash_threshold)
+        self.sieve_options()  # the keep/drop options, validated where every command validates them
+
+    def sieve_options(self) -> SieveOptions:
+        """The run's keep/drop rules (a ValueError names a bad field)."""
+        return SieveOptions(filters=self.filters, language=self.language, rouge_threshold=self.rouge_threshold,
+                            rouge_tokenizer=self.rouge_tokenizer, minhash_threshold=self.minhash_threshold)
 
     def endpoint(self) -> Endpoint:
         """Where the run's requests go (the request layer's view of this config)."""
@@ -132,14 +138,6 @@ class GenerateConfig:
         from records.redact import redact_url
 
         return {**asdict(self), "base_url": redact_url(self.base_url)}
-
-
-def check_dedup_thresholds(rouge_threshold: float, minhash_threshold: float | None) -> None:
-    """The dedup thresholds generate and dedup accept: a ValueError naming the option otherwise."""
-    if not 0 < rouge_threshold <= 1:
-        raise ValueError(f"rouge_threshold must be in (0, 1] (got {rouge_threshold!r})")
-    if minhash_threshold is not None and not 0 < minhash_threshold <= 1:
-        raise ValueError(f"minhash_threshold must be in (0, 1] (got {minhash_threshold!r})")
 
 
 def given_fields(cfg: GenerateConfig) -> set[str]:

@@ -64,12 +64,12 @@ def method_templates(cfg: GenerateConfig):
 
 
 def sieve_options(cfg: GenerateConfig) -> dict:
-    return {"profile": cfg.filters, "language": cfg.language, "rouge_threshold": cfg.rouge_threshold,
-            "rouge_tokenizer": cfg.rouge_tokenizer, "minhash_threshold": cfg.minhash_threshold}
+    """The keyword arguments of `Sieve` and `SieveWorker.start` for a run."""
+    return {"options": cfg.sieve_options()}
 
 
 def new_sieve(cfg: GenerateConfig, seed_instructions: list[str]) -> Sieve:
-    return Sieve(seed_instructions, **sieve_options(cfg))
+    return Sieve(seed_instructions, cfg.sieve_options())
 
 
 def resieve(cfg: GenerateConfig, state: JournalState, inputs: RunInputs, *, decide: bool = True,

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from selfinstruct.dedup import MinHashIndex, RougeIndex, record_text
-from selfinstruct.filters import checks_for, first_reason, instruction_checks
+from selfinstruct.decide import Decider, Decision, dropped_row
+from selfinstruct.dedup import RougeIndex
+from selfinstruct.filters import instruction_checks
 from selfinstruct.parse import parse_completion
+from selfinstruct.sieve_options import SieveOptions
 from selfinstruct.staged import parse_answer, parse_instance, parse_instruction_list
 
 
@@ -28,7 +30,7 @@ class SieveStats:
 
 
 class Sieve:
-    """parse -> filters -> ROUGE-L dedup -> optional MinHash dedup, one response at a time.
+    """parse -> the keep/drop stage (`decide.py`: checks, ROUGE-L, optional MinHash), one response at a time.
 
     Responses of the self-instruct method's stages (the request's `stage`) are decided in two
     steps: an instruction list's candidates meet the instruction checks and ROUGE-L dedup and,
@@ -36,17 +38,12 @@ class Sieve:
     (and MinHash) before it is kept. Classification replies are only counted here.
     """
 
-    def __init__(self, seed_instructions: list[str], *, profile: str = "strict", language: str = "en",
-                 rouge_threshold: float = 0.7, rouge_tokenizer: str = "rouge", minhash_threshold: float | None = None):
-        self.checks = checks_for(profile, language)
-        self.profile = profile
-        # Decisions only on the request path; each kept record's nearest earlier instruction below
-        # the threshold is found afterwards by `annotate_nearest`, in one pass.
-        self.rouge = RougeIndex(threshold=rouge_threshold, tokenizer=rouge_tokenizer, report_floor=rouge_threshold)
+    def __init__(self, seed_instructions: list[str], options: SieveOptions = SieveOptions()):
+        self.options = options
+        self.profile = options.filters
         self.seed_instructions = list(seed_instructions)
-        for text in seed_instructions:
-            self.rouge.add(text)
-        self.minhash = MinHashIndex(minhash_threshold) if minhash_threshold else None
+        self.decider = Decider(options, self.seed_instructions)
+        self.instruction_checks = instruction_checks(self.decider.checks)
         self.kept: list[dict] = []
         self.dropped: list[dict] = []
         self.tasks: list[dict] = []  # self-instruct: accepted instructions awaiting their instance
@@ -104,43 +101,30 @@ class Sieve:
         """Stage 1: the instruction checks and ROUGE-L; an accepted instruction becomes a task."""
         self.stats.candidates += 1
         record = {"instruction": instruction, "input": inp, "output": ""}
-        if reason := first_reason(record, instruction_checks(self.checks)):
-            return self._drop(record, reason, origin)
-        verdict = self.rouge.check(instruction)
-        if verdict.duplicate:
-            return self._drop(record, "rouge_duplicate", origin, verdict.nearest_text, verdict.score)
-        self.rouge.add(instruction)
+        decision = self.decider.decide(record, checks=self.instruction_checks, minhash=False)
+        if not decision.kept:
+            return self._drop(record, decision, origin)
         self.stats.tasks += 1
         task = {"id": task_id, "instruction": instruction, "input": inp}
         self.tasks.append(task)
         return task
 
     def admit(self, record: dict, origin: dict | None = None, *, instruction_deduped: bool = False) -> dict | None:
-        """Keep or drop one candidate; kept records carry their nearest earlier instruction and score."""
+        """Keep or drop one candidate (an instance's instruction was deduplicated as a task already)."""
         origin = origin or {}
         if not instruction_deduped:
             self.stats.candidates += 1
-        if reason := first_reason(record, self.checks):
-            return self._drop(record, reason, origin)
-        if not instruction_deduped and (verdict := self.rouge.check(record["instruction"])).duplicate:
-            return self._drop(record, "rouge_duplicate", origin, verdict.nearest_text, verdict.score)
-        if self.minhash is not None:
-            key = str(len(self.kept))
-            twin = self.minhash.check_and_add(key, record_text(record))
-            if twin is not None:
-                return self._drop(record, "minhash_duplicate", origin, self.kept[int(twin)]["instruction"], None)
-        if not instruction_deduped:
-            self.rouge.add(record["instruction"])
+        decision = self.decider.decide(record, rouge=not instruction_deduped)
+        if not decision.kept:
+            return self._drop(record, decision, origin)
         kept = {**record, **origin}
         self.kept.append(kept)
         return kept
 
-    def _drop(self, record, reason, origin, nearest=None, score=None) -> None:
-        self.stats.drops[reason] += 1
-        self.dropped.append({**record, "drop_reason": reason, "collided_with": nearest,
-                             "rouge_l": None if score is None else round(score, 4), **origin})
+    def _drop(self, record: dict, decision: Decision, origin: dict) -> None:
+        self.stats.drops[decision.reason] += 1
+        self.dropped.append(dropped_row(record, decision, origin))
         return None
-
 
 
 NEAREST_FLOOR = 0.5

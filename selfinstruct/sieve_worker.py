@@ -53,6 +53,7 @@ class SieveWorker:
 
     @classmethod
     async def start(cls, seed_instructions: list[str], **options) -> SieveWorker:
+        """`options` are `Sieve`'s keyword arguments (`resieve.sieve_options(cfg)`: the run's SieveOptions)."""
         # The child sees the same import path as this process (an editable checkout, pytest's rootdir).
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "selfinstruct.sieve_worker",

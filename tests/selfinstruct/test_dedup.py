@@ -9,13 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from selfinstruct import rouge_index
-from selfinstruct.dedup import (
-    DedupDecision,
-    MinHashIndex,
-    RougeIndex,
-    dedup_records,
-    exhaustive_rouge_decisions,
-)
+from selfinstruct.decide import sieve_records
+from selfinstruct.dedup import MinHashIndex, RougeIndex, exhaustive_rouge_decisions
+from selfinstruct.sieve_options import SieveOptions
 from records.rouge import rouge_l, tokenize
 
 # A Zipf-ish vocabulary: a few very common words, as in real instructions.
@@ -207,7 +203,10 @@ def test_minhash_finds_record_copies_and_keeps_distinct_records():
     assert key == "r2" and jaccard == 1.0
 
 
-def test_dedup_records_applies_rouge_then_minhash_in_order():
+DEDUP_ONLY = SieveOptions(filters=None)
+
+
+def test_sieve_records_applies_rouge_then_minhash_in_order():
     copy_with_new_instruction = dict(RECORD, instruction="Give a short summary of this text.")
     records = [
         RECORD,
@@ -216,22 +215,23 @@ def test_dedup_records_applies_rouge_then_minhash_in_order():
         copy_with_new_instruction,  # new instruction, same input/output: MinHash duplicate
         {"instruction": "Write a haiku about the sea.", "input": "", "output": "Waves fold..."},
     ]
-    decisions = dedup_records(records, seeds=["Write a haiku about the sea."], minhash_threshold=0.7)
-    assert [d.index for d in decisions] == list(range(5))
-    assert [(d.kept, d.reason) for d in decisions] == [
-        (True, None), (False, "rouge_duplicate"), (True, None),
-        (False, "minhash_duplicate"), (False, "rouge_duplicate"),
-    ]
-    assert decisions[1].nearest == "Summarize the article." and decisions[1].score == 1.0
-    assert decisions[3].nearest == "0" and decisions[3].score >= 0.7
-    assert decisions[4].nearest == "Write a haiku about the sea."
-    assert isinstance(decisions[0], DedupDecision)
+    sieved = sieve_records(records, SieveOptions(filters=None, minhash_threshold=0.7),
+                           seeds=["Write a haiku about the sea."])
+    assert sieved.kept == [0, 2] and sieved.counts == {"before": 5, "after": 2}
+    assert [(d["record_index"], d["drop_reason"]) for d in sieved.dropped] == [
+        (1, "rouge_duplicate"), (3, "minhash_duplicate"), (4, "rouge_duplicate")]
+    assert sieved.drops == {"rouge_duplicate": 2, "minhash_duplicate": 1}
+    rouge_drop, minhash_drop, seed_drop = sieved.dropped
+    assert rouge_drop["collided_with"] == "Summarize the article." and rouge_drop["rouge_l"] == 1.0
+    # A MinHash collision names the kept record's instruction, as a ROUGE-L one does (not its position).
+    assert minhash_drop["collided_with"] == RECORD["instruction"] and minhash_drop["rouge_l"] is None
+    assert seed_drop["collided_with"] == "Write a haiku about the sea."
 
 
-def test_dedup_records_matches_exhaustive_rule_without_minhash():
+def test_sieve_records_matches_exhaustive_rule_without_minhash():
     seeds = make_stream(4, 20, planted=0.0)
     stream = make_stream(5, 200)
-    decisions = dedup_records(({"instruction": s} for s in stream), seeds=seeds)
+    sieved = sieve_records(({"instruction": s} for s in stream), DEDUP_ONLY, seeds=seeds)
     reference = exhaustive_rouge_decisions(stream, seeds, 0.7)
-    assert [d.kept for d in decisions] == [kept for kept, _ in reference]
-    assert all(d.reason == "rouge_duplicate" for d in decisions if not d.kept)
+    assert sieved.kept == [i for i, (kept, _) in enumerate(reference) if kept]
+    assert all(d["drop_reason"] == "rouge_duplicate" for d in sieved.dropped)

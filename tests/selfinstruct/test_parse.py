@@ -95,6 +95,7 @@ def test_every_instruction_label_starts_a_task_whatever_its_number(test_data):
 
 def test_bullets_are_cleaned_under_strict_but_kept_for_alpacas_checks(test_data):
     from selfinstruct.sieve import Sieve
+    from selfinstruct.sieve_options import SieveOptions
 
     text = (test_data / "small_model" / "bulleted.txt").read_text()
     strict = parse_completion(text, 4)
@@ -103,12 +104,12 @@ def test_bullets_are_cleaned_under_strict_but_kept_for_alpacas_checks(test_data)
     assert _instructions(alpaca)[:2] == ["* Summarize the main idea of the paragraph.", "- Suggest a name for a pet goldfish."]
     request = {"id": 0, "num_examples": [3]}
     response = {"completions": [{"text": text, "finish_reason": "stop"}]}
-    kept = Sieve([], profile="alpaca").admit_response(request, response)
+    kept = Sieve([], SieveOptions(filters="alpaca")).admit_response(request, response)
     assert [r["instruction"] for r in kept] == ["Explain why the sky looks blue during the day."]
-    sieve = Sieve([], profile="alpaca")
+    sieve = Sieve([], SieveOptions(filters="alpaca"))
     sieve.admit_response(request, response)
     assert sieve.stats.drops == {"starts_with_punctuation": 2}
-    assert len(Sieve([], profile="strict").admit_response(request, response)) == 3
+    assert len(Sieve([], SieveOptions(filters="strict")).admit_response(request, response)) == 3
 
 
 def test_alpaca_parser_matches_alpacas_rules(test_data):
