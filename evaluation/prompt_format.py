@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from finetune.templates import TEMPLATE_FILE, Template, load_template
+from records.files import read_text_utf8
 
 KINDS = ("template", "chat", "plain")
 
@@ -77,7 +78,7 @@ def resolve_format(model_dir: str | None, template: str | None = None, *, has_ch
             return PromptFormat("template", t.name, str(recorded), t)
         config = Path(model_dir) / "finetune_config.yaml"  # models trained before the template was recorded
         if config.exists():
-            name = (yaml.safe_load(config.read_text()) or {}).get("template")
+            name = (yaml.safe_load(read_text_utf8(config)) or {}).get("template")
             if name:
                 t = load_template(name)
                 return PromptFormat("template", t.name, str(config), t)

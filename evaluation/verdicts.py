@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from records.errors import InputError
+from records.files import read_text_utf8
 
 PLACEHOLDERS = ("instruction", "input", "output_a", "output_b")
 REQUIRED = ("instruction", "output_a", "output_b")
@@ -39,10 +40,7 @@ def load_judge_template(path: str | Path | None = None) -> JudgeTemplate:
         text = resources.files("evaluation").joinpath("templates/judge_pairwise.txt").read_text(encoding="utf-8")
         where = "evaluation/templates/judge_pairwise.txt"
     else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(path, "no such judge prompt file") from None
+        text = read_text_utf8(path, what="judge prompt file")
         where = str(path)
     missing = [p for p in REQUIRED if "{" + p + "}" not in text]
     if missing:

@@ -6,13 +6,15 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from records.files import detect_format, read_frame
+from records.files import check_input_file, detect_format, read_frame
 from records.hashing import frame_hash
 from registry.commit import check_frame, commit
 from registry.manifest import Version
 
 
 def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, streamed; a device or a file over the input limit is refused first."""
+    check_input_file(path)
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -23,6 +25,7 @@ def file_sha256(path: Path) -> str:
 def import_hash(path, fmt: str = "auto") -> str:
     """The content hash `path` would have as a version once imported (nothing is committed)."""
     path = Path(path)
+    check_input_file(path)
     return frame_hash(check_frame(read_frame(path, detect_format(path) if fmt == "auto" else fmt)))
 
 
@@ -34,6 +37,7 @@ def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = 
 
     root = as_store(root)  # an unusable registry root is refused before the file is read
     path = Path(path)
+    check_input_file(path)  # before detect_format peeks into it
     fmt = detect_format(path) if fmt == "auto" else fmt
     frame = read_frame(path, fmt)
     lineage: dict = {
