@@ -115,3 +115,37 @@ def test_dev_zero_is_refused_in_one_line(tmp_path, command):
     env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
     result = CliRunner().invoke(cli, commands(tmp_path, "/dev/zero")[command], env=env)
     refused(result, command, "/dev/zero", "is a device")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_table_over_the_limit_is_refused_by_its_size(tmp_path, monkeypatch, suffix):
+    import polars as pl
+
+    from registry.importing import import_file
+
+    path = tmp_path / f"big{suffix}"
+    frame = pl.DataFrame({"instruction": [f"Name river number {i}." for i in range(200)], "input": [""] * 200,
+                          "output": ["The Nile."] * 200})
+    frame.write_csv(path) if suffix == ".csv" else frame.write_parquet(path)
+    monkeypatch.setenv(MAX_INPUT_ENV, str(path.stat().st_size - 1))
+    with pytest.raises(InputError, match="over the input limit"):
+        import_file(path, name="big", root=str(tmp_path / "reg"))
+    monkeypatch.setenv(MAX_INPUT_ENV, str(path.stat().st_size))
+    assert import_file(path, name="big", root=str(tmp_path / "reg")).rows == 200
+
+
+def loaders():
+    from evaluation.outputs import read_model_outputs
+    from evaluation.sets import load_file
+    from evaluation.verdicts import load_judge_template
+    from selfinstruct.pricing import load_pricing
+    from selfinstruct.prompts import load_template
+    from selfinstruct.seeds import load_seeds
+
+    return [read_model_outputs, load_file, load_judge_template, load_pricing, load_template, load_seeds]
+
+
+@pytest.mark.parametrize("load", loaders(), ids=lambda f: f.__name__)
+def test_every_reader_refuses_dev_zero(load):
+    with pytest.raises(InputError, match="^/dev/zero: is a device"):
+        load("/dev/zero")
