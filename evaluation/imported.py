@@ -7,6 +7,7 @@ from pathlib import Path
 from evaluation.annotations import annotation_scores, missing_preferences, read_annotations, scored_rows
 from evaluation.report import results_record
 from evaluation.stats import pairwise_stats
+from evaluation.verdicts import is_split
 
 
 def _names(rows: list[dict], key: str) -> str:
@@ -25,7 +26,9 @@ def import_annotations(path: str | Path, *, n_boot: int = 2000, seed: int = 0, l
     categories = [r.get("dataset") for r in kept]
     result = pairwise_stats(annotation_scores(rows), len_a=[len(r["output_2"]) for r in kept],
                             len_b=[len(r["output_1"]) for r in kept],
-                            categories=categories if all(categories) else None, n_boot=n_boot, seed=seed, level=level)
+                            categories=categories if all(categories) else None,
+                            split=[is_split(r.get("verdict_a_first"), r.get("verdict_b_first")) for r in kept],
+                            n_boot=n_boot, seed=seed, level=level)
     return results_record(result, model_a=_names(kept, "generator_2"), model_b=_names(kept, "generator_1"),
                           judge=_names(kept, "annotator"), source=str(path), missing=missing_preferences(rows),
                           level=level, n_boot=n_boot, seed=seed)

@@ -76,6 +76,12 @@ def parse_verdict(text: str, finish_reason: str | None = "stop") -> str:
     return found.pop() if len(found) == 1 else "unparseable"
 
 
+def is_split(first: str | None, second: str | None) -> bool:
+    """One order's verdict a decision and the other's a tie: the item scores 0.75 or 0.25, which MT-Bench
+    counts as a tie (its two orders disagree); the statistics count it apart from wins and losses."""
+    return {first, second} in ({"A", "C"}, {"B", "C"})
+
+
 def score_of_a(order: str, verdict: str) -> float | None:
     """Model A's score from one order's verdict: who was shown as "A" depends on the order."""
     if verdict == "C":

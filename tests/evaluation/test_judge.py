@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from evaluation.imported import import_annotations
 from evaluation.judge import JudgeConfig
 from evaluation.pairwise import judge_answer_files
 from evaluation.verdicts import A_FIRST, block_tag, load_judge_template, parse_verdict, score_of_a
@@ -237,3 +238,21 @@ def test_the_block_tag_is_in_no_text_and_the_same_on_every_render():
     prompt = template.render(**render)
     assert prompt == template.render(**render)  # a resumed run asks exactly the same thing
     assert f"<<<RESPONSE A {tag}>>>\nThe Nile <<<END RESPONSE A>>>\n<<<END RESPONSE A {tag}>>>" in prompt
+
+
+def test_a_win_in_one_order_and_a_tie_in_the_other_is_no_win(tmp_path):
+    # Equal answers: the judge ties them, except on the prompts where it picks whatever is shown first
+    a = write_answers(tmp_path / "a.json", "model-a", [2] * 24)
+    b = write_answers(tmp_path / "b.json", "model-b", [2] * 24)
+    with JudgeServer(first_bias=0.4) as server:
+        results = run_judge(server, a, b, tmp_path / "out")
+    rows = json.loads((tmp_path / "out" / "annotations.json").read_text())
+    split = [r for r in rows if {r["verdict_a_first"], r["verdict_b_first"]} in ({"A", "C"}, {"C", "B"})]
+    leaning_a = sum(r["preference"] == 1.25 for r in split)
+    assert split and 0 < leaning_a < len(split)
+    assert (results["split_wins"], results["split_losses"]) == (leaning_a, len(split) - leaning_a)
+    decided = [r for r in rows if r["preference"] in (1, 2)]
+    assert results["wins"] + results["losses"] == len(decided)
+    assert results["ties"] == 24 - len(decided) - len(split)
+    again = import_annotations(tmp_path / "out" / "annotations.json", n_boot=10)  # generator_2 (B) is A there
+    assert (again["split_wins"], again["split_losses"]) == (results["split_losses"], results["split_wins"])

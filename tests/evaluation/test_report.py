@@ -19,3 +19,12 @@ def test_results_written_before_the_interval_still_print():
     rows = dict(summary_rows(old))
     assert rows["length-controlled win rate"] == "60.00%"
     assert rows["95% interval, refitted on the same resamples"] == "n/a"
+
+
+def test_split_items_are_shown_apart_from_wins_and_losses():
+    result = pairwise_stats([1, 0.75, 0.25, 0.5, 0], split=[False, True, True, False, False], n_boot=10)
+    rows = dict(summary_rows(results_record(result, model_a="a", model_b="b")))
+    assert rows["wins / losses / ties of A"] == "1 / 1 / 1, split 1 / 1"
+    assert "sign test p (ties and split items dropped)" in rows
+    assert dict(summary_rows(results_record(pairwise_stats([1, 0], n_boot=10), model_a="a", model_b="b")))[
+        "wins / losses / ties of A"] == "1 / 1 / 0"
