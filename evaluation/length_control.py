@@ -1,6 +1,7 @@
 """Length-controlled win rate: the win rate a judge would give if both answers had the same length.
 
-Model (AlpacaEval 2's length term, without its per-instruction difficulty or gamed baselines):
+Model (AlpacaEval 2's length term, without its gamed baselines; its per-instruction difficulty
+term when a difficulty is given, as `+ weight * difficulty_i`):
 
     P(A preferred) = sigmoid(skill + slope * tanh(delta / sd))
 
@@ -10,7 +11,8 @@ AlpacaEval's per-model term (a column of ones for the evaluated model): without 
 zero length difference would be 0.5 by construction. The fit maximises the likelihood of the soft
 labels (a score of 0.7 counts as 0.7 of a win and 0.3 of a loss) with a weak ridge penalty that
 keeps the fit finite when one side wins every item. The length-controlled win rate is the
-prediction at delta = 0, sigmoid(skill).
+prediction at delta = 0, sigmoid(skill); with difficulty, the mean over the instructions of
+sigmoid(skill + weight * difficulty_i).
 
 Every function takes one set of items (1-D arrays) or many at once (2-D, one set per row, as the
 bootstrap's resamples are): the fit is a damped Newton method run on all rows together, so 2,000

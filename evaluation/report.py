@@ -31,6 +31,15 @@ def _wlt(r: dict, sep: str = " / ") -> str:
     return text + (f", split {split_wins:g}{sep}{split_losses:g}" if split_wins or split_losses else "")
 
 
+def lc_name(r: dict) -> str:
+    """What the length-controlled rate is: AlpacaEval 2's model with the instructions' difficulty, or our
+    fit on length alone, which is not the leaderboard's LC figure (results written before `lc_model`
+    were fitted on length alone)."""
+    if r.get("lc_model") == "length+difficulty":
+        return "with instruction difficulty"
+    return "our fit (no difficulty)"
+
+
 def _len(x) -> str:
     return "n/a" if x is None else f"{x:,.0f}"
 
@@ -42,7 +51,7 @@ def summary_rows(r: dict) -> list[list[str]]:
         [f"{level:.0%} interval (bootstrap over {r['n']} items)", _interval(r, "ci_low", "ci_high")],
         ["wins / losses / ties of A", _wlt(r)],
         ["sign test p (ties and split items dropped)", f"{r['p_value']:.3g}"],
-        ["length-controlled win rate", _pct(r["lc_win_rate"])],
+        [f"length-controlled, {lc_name(r)}", _pct(r["lc_win_rate"])],
         [f"{level:.0%} interval, refitted on the same resamples", _interval(r, "lc_ci_low", "lc_ci_high")],
         ["mean length A / B (chars)", f"{_len(r['mean_len_a'])} / {_len(r['mean_len_b'])}"],
     ]

@@ -17,7 +17,7 @@ def test_results_written_before_the_interval_still_print():
     old = {"model_a": "a", "model_b": "b", "n": 4, "wins": 2, "losses": 1, "ties": 1, "win_rate": 0.625,
            "ci_low": 0.25, "ci_high": 1.0, "p_value": 1.0, "lc_win_rate": 0.6, "mean_len_a": 10.0, "mean_len_b": 9.0}
     rows = dict(summary_rows(old))
-    assert rows["length-controlled win rate"] == "60.00%"
+    assert rows["length-controlled, our fit (no difficulty)"] == "60.00%"
     assert rows["95% interval, refitted on the same resamples"] == "n/a"
 
 
