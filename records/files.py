@@ -3,6 +3,9 @@
 The one reader of record files for the whole project. Every error is an InputError naming the file,
 the 1-based line (or row) and the field; records come back as dicts (`read_records`) or as a polars
 frame with instruction, input, output first (`read_frame`).
+
+Every file a user gives is read within one size limit ($SELFINSTRUCT_MAX_INPUT_BYTES, 2 GiB by
+default) through `read_bytes_bounded`: a device is refused unread, a pipe is read up to the limit.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from records.schema import RECORD_FIELDS
 
 RECORD_SUFFIXES = (".jsonl", ".json")
 TOO_DEEP = "invalid JSON: nested too deeply to be a record"
-
 
 MAX_INPUT_ENV = "SELFINSTRUCT_MAX_INPUT_BYTES"
 DEFAULT_MAX_INPUT_BYTES = 2 << 30
@@ -83,7 +85,7 @@ def check_input_file(path: str | Path, *, what: str = "file", limit: int | None 
 
 def read_bytes_bounded(path: str | Path, *, what: str = "file", limit: int | None = None) -> bytes:
     """Every byte of an input file, refused with an InputError naming the file and the limit when there
-    are more than `limit` (default `max_input_bytes()`): the one way the project reads a file it is given.
+    are more than `limit` (default `max_input_bytes()`): how the project reads the files users give it.
 
     A regular file's size is checked before reading; a pipe is read in 1 MiB chunks, never past the limit.
     """

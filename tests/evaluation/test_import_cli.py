@@ -68,17 +68,17 @@ def test_instruction_difficulty_enters_the_length_controlled_rate_and_its_name(t
     assert "length-controlled, our fit (no difficulty)" in run().output
 
 
-@pytest.mark.parametrize("text, needle", [
+@pytest.mark.parametrize("text, where", [
     ("index,instruction_difficulty\n0,-1\n1,hard\n", ":3: field 'instruction_difficulty' must be a number"),
     ("index,difficulty\n0,1\n", ":1: has no column 'instruction_difficulty'"),
-    ("index,instruction_difficulty\n0,-1\n1,0.5\n", "has no difficulty for position 2 of the annotations"),
+    ("index,instruction_difficulty\n0,-1\n1,0.5\n", ": has no difficulty for position 2 of the annotations"),
 ])
-def test_a_bad_difficulty_file_exits_2_naming_it(tmp_path, text, needle):
+def test_a_bad_difficulty_file_exits_2_naming_it(tmp_path, text, where):
     ann, csv = annotations_with_difficulty(tmp_path, n=3)
     csv.write_text(text)
     result = CliRunner().invoke(cli, ["eval", "import-annotations", str(ann), "--instruction-difficulty", str(csv)])
     assert result.exit_code == 2 and result.output.strip().count("\n") == 0, result.output
-    assert f"{csv}{needle}" in result.output or (needle.startswith("has") and f"{csv}: {needle}" in result.output)
+    assert f"{csv}{where}" in result.output
 
 
 def test_difficulty_matched_on_the_instruction_text(tmp_path):
