@@ -224,12 +224,16 @@ FORMATS = ("auto", "alpaca-json", "jsonl", "parquet", "csv")
 
 
 def detect_format(path: Path) -> str:
-    """The format of `path` from its suffix, or for JSON from its first character."""
+    """The format of `path` from its suffix, or for JSON from its first character. A pipe is not peeked
+    into, since what is read from it is gone: its JSON is named by suffix (the reader tells a list from
+    lines by itself)."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return "parquet"
     if suffix in (".csv", ".tsv"):
         return "csv"
+    if not stat.S_ISREG(check_input_file(path).st_mode):
+        return "alpaca-json" if suffix == ".json" else "jsonl"
     with path.open("rb") as f:
         head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     return "alpaca-json" if head.startswith(b"[") else "jsonl"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from records.errors import InputError
 from records.files import check_input_file, detect_format, read_frame
 from records.hashing import frame_hash
 from registry.commit import check_frame, commit
@@ -37,7 +39,9 @@ def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = 
 
     root = as_store(root)  # an unusable registry root is refused before the file is read
     path = Path(path)
-    check_input_file(path)  # before detect_format peeks into it
+    if not stat.S_ISREG(check_input_file(path).st_mode):
+        raise InputError(path, "is not a regular file (a pipe?): an import reads its file twice, for the rows "
+                         "and for the hash its lineage records, so save it to a file first")
     fmt = detect_format(path) if fmt == "auto" else fmt
     frame = read_frame(path, fmt)
     lineage: dict = {

@@ -149,3 +149,29 @@ def loaders():
 def test_every_reader_refuses_dev_zero(load):
     with pytest.raises(InputError, match="^/dev/zero: is a device"):
         load("/dev/zero")
+
+
+def test_a_pipe_is_refused_by_registry_import_whose_lineage_hashes_the_file(tmp_path):
+    r, w = os.pipe()
+    os.write(w, json.dumps([RECORD]).encode())
+    os.close(w)
+    try:
+        result = CliRunner().invoke(cli, ["registry", "--registry", str(tmp_path / "reg"), "import", f"/dev/fd/{r}",
+                                          "--name", "piped"])
+    finally:
+        os.close(r)
+    refused(result, "registry import", f"/dev/fd/{r}: is not a regular file (a pipe?)", "save it to a file first")
+
+
+def test_a_json_list_piped_into_read_frame_is_read_whole():
+    from records.files import read_frame
+
+    rows = [{**RECORD, "instruction": f"Name river number {i}."} for i in range(3)]
+    r, w = os.pipe()
+    os.write(w, json.dumps(rows, indent=2).encode())
+    os.close(w)
+    try:
+        frame = read_frame(f"/dev/fd/{r}")  # not peeked into to guess the format: what is read is gone
+    finally:
+        os.close(r)
+    assert frame.get_column("instruction").to_list() == [row["instruction"] for row in rows]
