@@ -27,17 +27,21 @@ def eval_group() -> None:
 
 @eval_group.command("import-annotations")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--instruction-difficulty", "difficulty", type=click.Path(exists=True, dir_okay=False),
+              help="AlpacaEval's instruction_difficulty.csv (from the Hub): the length-controlled rate then "
+                   "has AlpacaEval 2's difficulty term; without it, it is our fit on length alone.")
 @stats_options
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def import_annotations_cmd(file, n_boot, seed, as_json):
+def import_annotations_cmd(file, difficulty, n_boot, seed, as_json):
     """Win rate of generator_2 over generator_1 from an AlpacaEval annotations.json.
 
     \b
         selfinstruct eval import-annotations results/alpaca-7b/alpaca_eval_gpt4/annotations.json
+        selfinstruct eval import-annotations annotations.json --instruction-difficulty instruction_difficulty.csv
     """
     from evaluation.imported import import_annotations
 
-    emit(import_annotations(file, n_boot=n_boot, seed=seed), as_json)
+    emit(import_annotations(file, difficulty=difficulty, n_boot=n_boot, seed=seed), as_json)
 
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from evaluation.report import results_record
 from evaluation.stats import pairwise_stats
-from evaluation.verdicts import A_FIRST, B_FIRST, parse_verdict, score_of_a
+from evaluation.verdicts import A_FIRST, B_FIRST, is_split, parse_verdict, score_of_a
 
 
 def item_verdicts(run, n_items: int) -> list[dict]:
@@ -105,6 +105,7 @@ def judge_results(run, pairs: list[dict], cfg, *, model_a: str, model_b: str, un
     cats = [p["category"] for p, _ in scored]
     result = pairwise_stats([i["score"] for _, i in scored], len_a=[len(p["output_a"]) for p, _ in scored],
                             len_b=[len(p["output_b"]) for p, _ in scored],
-                            categories=cats if all(cats) else None, n_boot=cfg.n_boot, seed=cfg.seed,
-                            level=cfg.level)
+                            categories=cats if all(cats) else None,
+                            split=[is_split(i[A_FIRST], i[B_FIRST]) for _, i in scored], n_boot=cfg.n_boot,
+                            seed=cfg.seed, level=cfg.level)
     return results_record(result, model_a=model_a, model_b=model_b, **extra), rows

@@ -14,15 +14,16 @@ import yaml
 
 from evaluation.outputs import read_model_outputs, set_key
 from records.errors import InputError
+from records.files import read_text_utf8
 
 
 def training_run(model_dir: str | Path) -> dict:
     """{"dataset": "name@N", "content_hash", "from_registry", "output"} from a fine-tuned model's card."""
     card = Path(model_dir) / "README.md"
     try:
-        text = card.read_text(encoding="utf-8")
+        text = read_text_utf8(card) if card.is_file() else ""
         meta = yaml.safe_load(text.split("---")[1]) if text.startswith("---") else None
-    except (FileNotFoundError, IndexError, yaml.YAMLError):
+    except (IndexError, yaml.YAMLError):
         meta = None
     data = (meta or {}).get("training_data") if isinstance(meta, dict) else None
     if not isinstance(data, dict) or not data.get("dataset"):

@@ -21,6 +21,7 @@ import yaml
 
 from finetune.templates import TEMPLATE_FILE, ChatTemplate, Template, load_template
 from records.conversations import user_turn
+from records.files import read_text_utf8
 
 KINDS = ("template", "chat", "plain")
 
@@ -97,7 +98,7 @@ def _recorded_format(model_dir: Path) -> PromptFormat | None:
         return _trained_with(load_template(str(recorded)), str(recorded))
     config = model_dir / "finetune_config.yaml"  # models trained before the template was recorded
     if config.exists():
-        name = (yaml.safe_load(config.read_text()) or {}).get("template")
+        name = (yaml.safe_load(read_text_utf8(config)) or {}).get("template")
         if name:
             return _trained_with(load_template(name), str(config))
     return None

@@ -24,6 +24,22 @@ def _interval(r: dict, low: str, high: str, *, compact: bool = False) -> str:
     return f"{_pct(r[low])} - {_pct(r[high])}"
 
 
+def _wlt(r: dict, sep: str = " / ") -> str:
+    """`W / L / T`, then `, split W / L` when items were won or lost in one order and tied in the other."""
+    text = sep.join(f"{r[k]:g}" for k in ("wins", "losses", "ties"))
+    split_wins, split_losses = r.get("split_wins") or 0, r.get("split_losses") or 0
+    return text + (f", split {split_wins:g}{sep}{split_losses:g}" if split_wins or split_losses else "")
+
+
+def lc_name(r: dict) -> str:
+    """What the length-controlled rate is: AlpacaEval 2's model with the instructions' difficulty, or our
+    fit on length alone, which is not the leaderboard's LC figure (results written before `lc_model`
+    were fitted on length alone)."""
+    if r.get("lc_model") == "length+difficulty":
+        return "with instruction difficulty"
+    return "our fit (no difficulty)"
+
+
 def _len(x) -> str:
     return "n/a" if x is None else f"{x:,.0f}"
 
@@ -33,9 +49,9 @@ def summary_rows(r: dict) -> list[list[str]]:
     rows = [
         ["win rate of A (ties half)", _pct(r["win_rate"])],
         [f"{level:.0%} interval (bootstrap over {r['n']} items)", _interval(r, "ci_low", "ci_high")],
-        ["wins / losses / ties of A", f"{r['wins']:g} / {r['losses']:g} / {r['ties']:g}"],
-        ["sign test p (ties dropped)", f"{r['p_value']:.3g}"],
-        ["length-controlled win rate", _pct(r["lc_win_rate"])],
+        ["wins / losses / ties of A", _wlt(r)],
+        ["sign test p (ties and split items dropped)", f"{r['p_value']:.3g}"],
+        [f"length-controlled, {lc_name(r)}", _pct(r["lc_win_rate"])],
         [f"{level:.0%} interval, refitted on the same resamples", _interval(r, "lc_ci_low", "lc_ci_high")],
         ["mean length A / B (chars)", f"{_len(r['mean_len_a'])} / {_len(r['mean_len_b'])}"],
     ]
@@ -82,6 +98,6 @@ def print_results(r: dict, console=None) -> None:
             cats.add_column(c, justify="left" if c == "category" else "right")
         for name, c in r["per_category"].items():
             cats.add_row(name, str(c["n"]), _pct(c["win_rate"]), _interval(c, "ci_low", "ci_high", compact=True),
-                         f"{c['wins']:g}/{c['losses']:g}/{c['ties']:g}", _pct(c["lc_win_rate"]),
+                         _wlt(c, "/"), _pct(c["lc_win_rate"]),
                          _interval(c, "lc_ci_low", "lc_ci_high", compact=True))
         console.print(cats)

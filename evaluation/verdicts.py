@@ -3,20 +3,28 @@
 A reply is parsed only when exactly one of `[[A]]`, `[[B]]`, `[[C]]` occurs in it (any number of
 times) and the reply was not cut off by the token limit. Anything else is "unparseable" or
 "truncated": counted and reported, never guessed.
+
+The texts are quoted between markers that carry the comparison's tag (`block_tag`), which none of
+the texts contains, so no answer can close its own block and write a forged one after it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
+import json
 import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from records.errors import InputError
+from records.files import read_text_utf8
 
-PLACEHOLDERS = ("instruction", "input", "output_a", "output_b")
+PLACEHOLDERS = ("instruction", "input", "output_a", "output_b", "tag")
 REQUIRED = ("instruction", "output_a", "output_b")
+TAG_LENGTH = 8
+"""Hex digits of a block tag: 32 bits, enough that no text holds it by chance (and one that does gets another)."""
 VERDICT = re.compile(r"\[\[([ABC])\]\]")
 A_FIRST, B_FIRST = "a_first", "b_first"
 
@@ -28,9 +36,22 @@ class JudgeTemplate:
     sha256: str
 
     def render(self, *, instruction: str, input: str, output_a: str, output_b: str) -> str:  # noqa: A002
-        """Fill the four placeholders in one pass, so braces inside answers are left alone."""
+        """Fill the placeholders in one pass, so braces inside answers are left alone; `{tag}` is the
+        comparison's block tag, which none of the four texts contains."""
         values = {"instruction": instruction, "input": input, "output_a": output_a, "output_b": output_b}
+        values["tag"] = block_tag(*values.values())
         return re.sub(r"\{(" + "|".join(PLACEHOLDERS) + r")\}", lambda m: values[m.group(1)], self.text)
+
+
+def block_tag(*texts: str) -> str:
+    """A tag for the markers around one prompt's texts that none of them contains, so that no text can
+    end its block early: an answer holding `<<<END RESPONSE A>>>` stays inside its own block, which
+    ends only at `<<<END RESPONSE A 5d41402a>>>`. Derived from the texts, not drawn at random, so a
+    resumed run renders, and pays for, exactly the prompt it journaled."""
+    for attempt in itertools.count():
+        tag = hashlib.sha256(json.dumps([attempt, *texts]).encode()).hexdigest()[:TAG_LENGTH]
+        if not any(tag in text for text in texts):
+            return tag
 
 
 def load_judge_template(path: str | Path | None = None) -> JudgeTemplate:
@@ -39,10 +60,7 @@ def load_judge_template(path: str | Path | None = None) -> JudgeTemplate:
         text = resources.files("evaluation").joinpath("templates/judge_pairwise.txt").read_text(encoding="utf-8")
         where = "evaluation/templates/judge_pairwise.txt"
     else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(path, "no such judge prompt file") from None
+        text = read_text_utf8(path, what="judge prompt file")
         where = str(path)
     missing = [p for p in REQUIRED if "{" + p + "}" not in text]
     if missing:
@@ -56,6 +74,12 @@ def parse_verdict(text: str, finish_reason: str | None = "stop") -> str:
         return "truncated"
     found = set(VERDICT.findall(text or ""))
     return found.pop() if len(found) == 1 else "unparseable"
+
+
+def is_split(first: str | None, second: str | None) -> bool:
+    """One order's verdict a decision and the other's a tie: the item scores 0.75 or 0.25, which MT-Bench
+    counts as a tie (its two orders disagree); the statistics count it apart from wins and losses."""
+    return {first, second} in ({"A", "C"}, {"B", "C"})
 
 
 def score_of_a(order: str, verdict: str) -> float | None:

@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from records.errors import InputError
+from records.files import read_text_utf8
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,7 @@ def load_pricing(path: str | Path | None = None) -> dict[str, Price]:
     table = json.loads(resources.files("modelcalls").joinpath("pricing.json").read_text())
     if path is not None:
         try:
-            user = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(path, "no such pricing file") from None
+            user = json.loads(read_text_utf8(path, what="pricing file"))
         except json.JSONDecodeError as e:
             raise InputError(path, f"invalid JSON: {e.msg}", line=e.lineno) from None
         table.update(user)

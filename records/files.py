@@ -3,12 +3,18 @@
 The one reader of record files for the whole project. Every error is an InputError naming the file,
 the 1-based line (or row) and the field; records come back as dicts (`read_records`) or as a polars
 frame with instruction, input, output first (`read_frame`).
+
+Every file a user gives is read within one size limit ($SELFINSTRUCT_MAX_INPUT_BYTES, 2 GiB by
+default) through `read_bytes_bounded`: a device is refused unread, a pipe is read up to the limit.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -20,10 +26,88 @@ from records.schema import RECORD_FIELDS
 RECORD_SUFFIXES = (".jsonl", ".json")
 TOO_DEEP = "invalid JSON: nested too deeply to be a record"
 
+MAX_INPUT_ENV = "SELFINSTRUCT_MAX_INPUT_BYTES"
+DEFAULT_MAX_INPUT_BYTES = 2 << 30
+"""2 GiB: Alpaca's 52K records are 22 MB (about 420 bytes a record), so this holds a million records of
+up to 2 KB each, while a runaway input (/dev/zero, a pipe that never ends) stops long before memory does."""
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+_CHUNK = 1 << 20
 
-def read_text_utf8(path: str | Path) -> str:
-    """The file's text, or an InputError that names the first byte that is not UTF-8."""
-    return decode_utf8(Path(path).read_bytes(), path)
+
+def max_input_bytes() -> int:
+    """The most bytes one input file may hold: $SELFINSTRUCT_MAX_INPUT_BYTES (bytes, or with a binary
+    unit: 500M, 4G, 4GiB), else DEFAULT_MAX_INPUT_BYTES."""
+    raw = os.environ.get(MAX_INPUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_INPUT_BYTES
+    m = re.fullmatch(r"(\d+)\s*([kmgt]?)(?:i?b)?", raw.lower())
+    if not m or int(m.group(1)) == 0:
+        raise InputError(f"${MAX_INPUT_ENV}", f"must be a positive number of bytes such as 500000000, 500M or 4G, "
+                         f"got {raw!r}")
+    return int(m.group(1)) * _UNITS[m.group(2)]
+
+
+def human_bytes(n: int) -> str:
+    """1536 -> '1.5 KiB': sizes in error messages, in the binary units the limit is given in."""
+    if n < 1024:
+        return f"{n} B"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        n /= 1024
+        if n < 1024 or unit == "TiB":
+            return f"{n:.1f} {unit}"
+
+
+def over_limit(path, limit: int, size: int | None = None) -> InputError:
+    """The one refusal of an input over the size limit: it names the file, the limit and how to raise it."""
+    held = f"is {human_bytes(size)}" if size is not None else f"holds more than {human_bytes(limit)}"
+    exact = f" ({limit} bytes)" if limit >= 1024 else ""
+    return InputError(path, f"{held}, over the input limit of {human_bytes(limit)}{exact}; "
+                      f"set {MAX_INPUT_ENV} to raise it")
+
+
+def check_input_file(path: str | Path, *, what: str = "file", limit: int | None = None) -> os.stat_result:
+    """Refuse, before reading, a path that is missing, a folder, a device (/dev/zero, /dev/urandom: no end
+    and no size) or a regular file over the limit. Pipes pass: `read_bytes_bounded` stops them at the limit."""
+    limit = max_input_bytes() if limit is None else limit
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(path, f"no such {what}") from None
+    except OSError as e:
+        raise InputError(path, f"cannot be read ({e.strerror or e})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(path, f"is a folder; give a {what}")
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        raise InputError(path, f"is a device, not a {what}")
+    if stat.S_ISREG(st.st_mode) and st.st_size > limit:
+        raise over_limit(path, limit, st.st_size)
+    return st
+
+
+def read_bytes_bounded(path: str | Path, *, what: str = "file", limit: int | None = None) -> bytes:
+    """Every byte of an input file, refused with an InputError naming the file and the limit when there
+    are more than `limit` (default `max_input_bytes()`): how the project reads the files users give it.
+
+    A regular file's size is checked before reading; a pipe is read in 1 MiB chunks, never past the limit.
+    """
+    limit = max_input_bytes() if limit is None else limit
+    check_input_file(path, what=what, limit=limit)
+    chunks, total = [], 0
+    try:
+        with open(path, "rb", buffering=0) as f:  # unbuffered: a pipe is not read ahead past the limit
+            while chunk := f.read(min(_CHUNK, limit + 1 - total)):
+                chunks.append(chunk)
+                total += len(chunk)
+                if total > limit:  # a file that grew since it was checked, or a pipe
+                    raise over_limit(path, limit)
+    except OSError as e:
+        raise InputError(path, f"cannot be read ({e.strerror or e})") from None
+    return b"".join(chunks)
+
+
+def read_text_utf8(path: str | Path, *, what: str = "file") -> str:
+    """The file's text (read within the input limit), or an InputError that names the first byte that is not UTF-8."""
+    return decode_utf8(read_bytes_bounded(path, what=what), path)
 
 
 def decode_utf8(data: bytes, source) -> str:
@@ -141,12 +225,16 @@ FORMATS = ("auto", "alpaca-json", "jsonl", *CHAT_FORMATS, "parquet", "csv")
 
 
 def detect_format(path: Path) -> str:
-    """The format of `path` from its suffix, or for JSON from its first character."""
+    """The format of `path` from its suffix, or for JSON from its first character. A pipe is not peeked
+    into, since what is read from it is gone: its JSON is named by suffix (the reader tells a list from
+    lines by itself)."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return "parquet"
     if suffix in (".csv", ".tsv"):
         return "csv"
+    if not stat.S_ISREG(check_input_file(path).st_mode):
+        return "alpaca-json" if suffix == ".json" else "jsonl"
     with path.open("rb") as f:
         head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     return "alpaca-json" if head.startswith(b"[") else "jsonl"
@@ -156,8 +244,7 @@ def read_frame(path: str | Path, fmt: str = "auto"):
     """Records of `path` as a polars frame of text: instruction, input, output first (missing input = ""),
     then any other fields (non-text values of JSON records as JSON text)."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(path, "no such file")
+    check_input_file(path)
     fmt = detect_format(path) if fmt == "auto" else fmt
     if fmt in ("alpaca-json", "jsonl", *CHAT_FORMATS):  # a conversation line becomes its record first
         return records_to_frame([validate_record(chat_record(obj, path, lineno, fmt), path, lineno)
@@ -207,12 +294,21 @@ def check_columns(path: Path, frame, *, first_line: int):
     return frame.select([*(pl.col(c).cast(pl.String) for c in RECORD_FIELDS), *extras])
 
 
+def _table_source(path: str | Path):
+    """What polars reads: a regular file by its path once its size is checked (polars maps it), anything
+    else (a pipe) as its bytes, read within the input limit."""
+    if stat.S_ISREG(check_input_file(path).st_mode):
+        return path
+    return io.BytesIO(read_bytes_bounded(path))
+
+
 def read_parquet(path: str | Path):
     """A Parquet file as a polars frame, or an InputError naming the file when it is not Parquet."""
     import polars as pl
 
+    source = _table_source(path)
     try:
-        return pl.read_parquet(path)
+        return pl.read_parquet(source)
     except (pl.exceptions.PolarsError, OSError) as e:
         raise InputError(path, f"is not a readable Parquet file ({str(e).splitlines()[0][:200]})") from None
 
@@ -221,8 +317,9 @@ def read_csv(path: str | Path):
     """A CSV file as a polars frame of text (empty cells stay ""), or an InputError naming the file."""
     import polars as pl
 
+    source = _table_source(path)
     try:
-        return pl.read_csv(path, infer_schema=False, empty_string_is_null=False)
+        return pl.read_csv(source, infer_schema=False, empty_string_is_null=False)
     except (pl.exceptions.PolarsError, OSError) as e:
         raise InputError(path, f"is not a readable CSV file ({str(e).splitlines()[0][:200]})") from None
 

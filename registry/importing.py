@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
 from records.conversations import sniff_chat_format
-from records.files import detect_format, read_frame
+from records.errors import InputError
+from records.files import check_input_file, detect_format, read_frame
 from records.hashing import frame_hash
 from registry.commit import check_frame, commit
 from registry.manifest import Version
 
 
 def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, streamed; a device or a file over the input limit is refused first."""
+    check_input_file(path)
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -33,6 +37,7 @@ def import_format(path: Path, fmt: str = "auto") -> str:
 def import_hash(path, fmt: str = "auto") -> str:
     """The content hash `path` would have as a version once imported (nothing is committed)."""
     path = Path(path)
+    check_input_file(path)
     return frame_hash(check_frame(read_frame(path, import_format(path, fmt))))
 
 
@@ -44,6 +49,9 @@ def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = 
 
     root = as_store(root)  # an unusable registry root is refused before the file is read
     path = Path(path)
+    if not stat.S_ISREG(check_input_file(path).st_mode):
+        raise InputError(path, "is not a regular file (a pipe?): an import reads its file twice, for the rows "
+                         "and for the hash its lineage records, so save it to a file first")
     fmt = import_format(path, fmt)
     frame = read_frame(path, fmt)
     lineage: dict = {

@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from records.errors import InputError
+from records.files import read_text_utf8
 
 NOINPUT = "<noinput>"
 
@@ -35,12 +36,7 @@ def load_template(path: str | Path | None = None) -> PromptTemplate:
     if path is None:
         return load_shipped("prompt.txt")
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "no such prompt file") from None
-    except UnicodeDecodeError:
-        raise InputError(path, "is not UTF-8") from None
+    text = read_text_utf8(path, what="prompt file")
     if not text.strip():
         raise InputError(path, "is empty")
     if "{num_tasks}" not in text:

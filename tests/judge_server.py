@@ -14,7 +14,8 @@ import re
 
 from tests.loopback_server import LoopbackServer
 
-RESPONSE = re.compile(r"<<<RESPONSE ([AB])>>>\n(.*?)\n<<<END RESPONSE \1>>>", re.S)
+# A block ends at the END marker with its own tag (the shipped prompt's), or at a bare one (a prompt without tags)
+RESPONSE = re.compile(r"<<<RESPONSE ([AB])((?: \w+)?)>>>\n(.*?)\n<<<END RESPONSE \1\2>>>", re.S)
 QUALITY = re.compile(r"quality (\d+)")
 
 
@@ -39,7 +40,7 @@ class JudgeServer(LoopbackServer):
         return digest % 1000 < self.first_bias * 1000
 
     def verdict(self, prompt: str) -> str:
-        shown = dict(RESPONSE.findall(prompt))
+        shown = {m.group(1): m.group(3) for m in RESPONSE.finditer(prompt)}
         if self.biased(prompt):
             return "A"
         qa, qb = self.score(shown.get("A", "")), self.score(shown.get("B", ""))

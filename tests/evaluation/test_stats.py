@@ -20,6 +20,20 @@ def test_counts_ties_as_half_a_win():
     assert r.lc_win_rate is None and r.mean_len_a is None and r.per_category == {}
 
 
+def test_an_item_won_in_one_order_and_tied_in_the_other_is_counted_apart():
+    # MT-Bench calls such a pair a tie; its 0.75 stays in the win rate, but it is no win in W/L/T or the sign test
+    scores = [1] * 7 + [0] * 2 + [0.75] * 3 + [0.25]
+    split = [False] * 9 + [True] * 4
+    r = pairwise_stats(scores, split=split, categories=["x"] * 6 + ["y"] * 7, n_boot=10)
+    assert (r.wins, r.losses, r.ties, r.split_wins, r.split_losses) == (7, 2, 0, 3, 1)
+    assert r.win_rate == pytest.approx((7 + 0.75 * 3 + 0.25) / 13)
+    assert r.p_value == pytest.approx(pairwise_stats([1] * 7 + [0] * 2, n_boot=10).p_value)
+    y = r.per_category["y"]
+    assert (y.wins, y.losses, y.ties, y.split_wins, y.split_losses) == (1, 2, 0, 3, 1)
+    unmarked = pairwise_stats(scores, n_boot=10)  # one weighted preference per item: AlpacaEval's rule, > 0.5 wins
+    assert (unmarked.wins, unmarked.losses, unmarked.split_wins) == (10, 3, 0)
+
+
 def test_sign_test_equals_a_hand_binomial():
     scores = [1] * 7 + [0] * 2 + [0.5] * 3
     by_hand = 2 * sum(math.comb(9, k) for k in range(3)) / 2 ** 9  # P(X <= 2), X ~ Bin(9, 1/2), two-sided
