@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from commands.sieve_version import sieve_version
+from curation.cli import score_cmd, select_cmd
 from records.exits import bad_input
 from registry.cli import registry
 from registry.cli_common import current_root, friendly_errors, json_option, root_option
@@ -76,3 +77,5 @@ def dedup_cmd(ref, into, seeds_path, rouge_threshold, tokenizer, minhash_thresho
 
 registry.add_command(filter_cmd)
 registry.add_command(dedup_cmd)
+registry.add_command(score_cmd)  # curation: score layers and selections by them
+registry.add_command(select_cmd)

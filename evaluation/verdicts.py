@@ -11,8 +11,6 @@ the texts contains, so no answer can close its own block and write a forged one 
 from __future__ import annotations
 
 import hashlib
-import itertools
-import json
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -20,10 +18,10 @@ from pathlib import Path
 
 from records.errors import InputError
 from records.files import read_text_utf8
+from records.quoting import block_tag
 
 PLACEHOLDERS = ("instruction", "input", "output_a", "output_b", "tag")
 REQUIRED = ("instruction", "output_a", "output_b")
-TAG_LENGTH = 8
 """Hex digits of a block tag: 32 bits, enough that no text holds it by chance (and one that does gets another)."""
 VERDICT = re.compile(r"\[\[([ABC])\]\]")
 A_FIRST, B_FIRST = "a_first", "b_first"
@@ -41,17 +39,6 @@ class JudgeTemplate:
         values = {"instruction": instruction, "input": input, "output_a": output_a, "output_b": output_b}
         values["tag"] = block_tag(*values.values())
         return re.sub(r"\{(" + "|".join(PLACEHOLDERS) + r")\}", lambda m: values[m.group(1)], self.text)
-
-
-def block_tag(*texts: str) -> str:
-    """A tag for the markers around one prompt's texts that none of them contains, so that no text can
-    end its block early: an answer holding `<<<END RESPONSE A>>>` stays inside its own block, which
-    ends only at `<<<END RESPONSE A 5d41402a>>>`. Derived from the texts, not drawn at random, so a
-    resumed run renders, and pays for, exactly the prompt it journaled."""
-    for attempt in itertools.count():
-        tag = hashlib.sha256(json.dumps([attempt, *texts]).encode()).hexdigest()[:TAG_LENGTH]
-        if not any(tag in text for text in texts):
-            return tag
 
 
 def load_judge_template(path: str | Path | None = None) -> JudgeTemplate:

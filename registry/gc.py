@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from registry.layers import layer_objects
 from registry.leases import DEFAULT_WAIT_S, clear_stale, gc_lock
 from registry.versions import current_aliases
 from registry.versions import as_store, dataset_dir, dumps, list_datasets, list_versions, manifest_path
@@ -55,18 +56,22 @@ def gc(*, root=None, dry_run: bool = True, keep_last: int | None = None, grace_s
 
 def _collect(store, dry_run: bool, keep_last: int | None, grace_s: float) -> GcPlan:
     plan, live = GcPlan(), set()
+
+    def keep_alive(v) -> None:  # a kept version's shards, layout and score layers
+        live.update(s["path"] for s in v.manifest["shards"])
+        live.add(v.manifest["layout"]["path"])
+        live.update(layer_objects(v, root=store))
+
     for name in list_datasets(store):
         versions = list_versions(name, root=store)
         aliased = set(current_aliases(store, name).values())
         keep = {v.number for v in versions[-keep_last:]} if keep_last else {v.number for v in versions}
         for v in versions:
             if v.number in keep or v.number == versions[-1].number:
-                live.update(s["path"] for s in v.manifest["shards"])
-                live.add(v.manifest["layout"]["path"])
+                keep_alive(v)
             elif v.number in aliased:
                 plan.kept_for_alias.append(v.ref)
-                live.update(s["path"] for s in v.manifest["shards"])
-                live.add(v.manifest["layout"]["path"])
+                keep_alive(v)
             else:
                 plan.versions.append(v.ref)
                 if not dry_run:

@@ -119,6 +119,14 @@ def check_aliases(store, name: str) -> list[Problem]:
 
 
 def verify_version(store, version: Version, shard_cache: dict) -> list[Problem]:
+    """The version's shards, layout and rows, then its score layers."""
+    from registry.layers import verify_layers
+
+    layers = [Problem(version.ref, path, problem) for path, problem in verify_layers(version, root=store)]
+    return _verify_rows(store, version, shard_cache) + layers
+
+
+def _verify_rows(store, version: Version, shard_cache: dict) -> list[Problem]:
     m, problems = version.manifest, []
     digests_by_shard = []
     for entry in m["shards"]:
