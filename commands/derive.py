@@ -1,9 +1,9 @@
 """`registry filter` and `registry dedup`: click over commands/sieve_version.py (a version cleaned by
 the generation engine's keep/drop stage, exactly as a generation run would clean it).
 
-Importing this module mounts both commands on the `registry` group; the top-level CLI takes the
-group from here. `sieve_options` is how every command that takes keep/drop options (these two and
-`selfinstruct dedup`) turns them into `SieveOptions`: one validation, exit status 2 on a bad value.
+Importing this module mounts both commands on the `registry` group, with curation's `score` and
+`select`; the top-level CLI takes the group from here. Every command that takes keep/drop options (these two and `selfinstruct dedup`) turns
+them into `SieveOptions`: one validation, and a bad value is exit status 2 by the one exit table.
 """
 
 from __future__ import annotations
@@ -14,18 +14,10 @@ import click
 
 from commands.sieve_version import sieve_version
 from curation.cli import score_cmd, select_cmd
-from records.exits import bad_input
 from registry.cli import registry
-from registry.cli_common import current_root, friendly_errors, json_option, root_option
+from registry.cli_common import current_root, json_option, root_option
 from registry.cli_derive import report_version
 from selfinstruct.sieve_options import SieveOptions
-
-def sieve_options(**fields) -> SieveOptions:
-    """`SieveOptions(**fields)`, or a bad value ends the command naming the field, with exit status 2."""
-    try:
-        return SieveOptions(**fields)
-    except ValueError as e:
-        raise bad_input(e) from None
 
 
 @click.command("filter")
@@ -36,13 +28,12 @@ def sieve_options(**fields) -> SieveOptions:
 @click.option("--language", default="en", show_default=True, help="Language of the records.")
 @root_option
 @json_option
-@friendly_errors
 def filter_cmd(ref, into, profile, language, as_json):
     """Drop rows the generation engine's filters reject, counting drops per rule.
 
     Example: selfinstruct registry filter alpaca@1 --profile strict --into alpaca-strict
     """
-    options = sieve_options(filters=profile, language=language, rouge_threshold=None)
+    options = SieveOptions(filters=profile, language=language, rouge_threshold=None)
     report_version(sieve_version(ref, into=into, options=options, root=current_root()), as_json)
 
 
@@ -59,7 +50,6 @@ def filter_cmd(ref, into, profile, language, as_json):
               help="Also drop whole records whose estimated Jaccard to an earlier kept one reaches this (0 < J <= 1).")
 @root_option
 @json_option
-@friendly_errors
 def dedup_cmd(ref, into, seeds_path, rouge_threshold, tokenizer, minhash_threshold, as_json):
     """Drop near-duplicates with the generation engine's dedup (in order, as generation does).
 
@@ -67,7 +57,7 @@ def dedup_cmd(ref, into, seeds_path, rouge_threshold, tokenizer, minhash_thresho
     """
     from records.seeds import read_seed_instructions
 
-    options = sieve_options(filters=None, rouge_threshold=rouge_threshold, rouge_tokenizer=tokenizer,
+    options = SieveOptions(filters=None, rouge_threshold=rouge_threshold, rouge_tokenizer=tokenizer,
                             minhash_threshold=minhash_threshold)
     seeds = read_seed_instructions(seeds_path) if seeds_path else []
     version = sieve_version(ref, into=into, options=options, seeds=seeds,

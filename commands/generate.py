@@ -14,8 +14,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from records.errors import InputError
-from records.exits import BAD_INPUT, bad_input, fail, stopped_short
+from records.exits import BAD_INPUT, fail, stopped_short
 from records.schema import RECORD_FIELDS
 
 CREDENTIALS_HELP = """\
@@ -312,21 +311,19 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
         selfinstruct dedup alpaca_data.json -o alpaca_dedup.jsonl --seeds seed_tasks.jsonl
         selfinstruct dedup regen.jsonl -o regen.dedup.jsonl --minhash-threshold 0.8 --dropped gone.jsonl
     """
-    from commands.derive import sieve_options
     from records.files import RECORD_SUFFIXES, check_writable, read_records, write_records
     from records.seeds import read_seed_instructions
     from selfinstruct.decide import sieve_records
+    from selfinstruct.sieve_options import SieveOptions
 
-    options = sieve_options(filters=None, rouge_threshold=rouge_threshold, rouge_tokenizer=rouge_tokenizer,
-                            minhash_threshold=minhash_threshold)
-    try:
-        for path in (output, dropped):
-            if path is not None:
-                check_writable(path, suffixes=RECORD_SUFFIXES)
-        records = read_records(input_path)
-        seed_texts = read_seed_instructions(seeds) if seeds else []
-    except InputError as e:
-        raise bad_input(e) from None
+    # a bad value (ValueError) or file (InputError) is one line, exit 2, by the one exit table
+    options = SieveOptions(filters=None, rouge_threshold=rouge_threshold, rouge_tokenizer=rouge_tokenizer,
+                           minhash_threshold=minhash_threshold)
+    for path in (output, dropped):
+        if path is not None:
+            check_writable(path, suffixes=RECORD_SUFFIXES)
+    records = read_records(input_path)
+    seed_texts = read_seed_instructions(seeds) if seeds else []
     sieved = sieve_records(records, options, seeds=seed_texts)
     kept = [records[i] for i in sieved.kept]
     write_records(output, kept, RECORD_FIELDS)

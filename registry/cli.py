@@ -7,7 +7,7 @@ import click
 from records.exits import CommandGroup
 from records.files import FORMATS
 from registry.cli_browse import diff_cmd, list_cmd, log_cmd, show_cmd
-from registry.cli_common import current_root, friendly_errors, json_option, print_json, root_option
+from registry.cli_common import current_root, json_option, print_json, root_option
 from registry.cli_datasheet import datasheet_cmd
 from registry.cli_derive import merge_cmd, sample_cmd
 
@@ -39,7 +39,6 @@ def registry(ctx: click.Context, registry_root: str | None) -> None:
 @click.option("--seeds", "seeds_path", type=click.Path(exists=True, dir_okay=False), help="Seed tasks file it grew from.")
 @root_option
 @json_option
-@friendly_errors
 def import_cmd(file, name, fmt, parents, licence, generator, provider, seeds_path, as_json):
     """Import FILE (Alpaca JSON, JSONL, chat messages, ShareGPT, Parquet or CSV) as a new version of NAME.
 
@@ -70,7 +69,6 @@ def import_cmd(file, name, fmt, parents, licence, generator, provider, seeds_pat
 @click.option("--messages", "messages_column", is_flag=True, help="hf: add a `messages` column of chat turns.")
 @root_option
 @json_option
-@friendly_errors
 def export_cmd(ref, fmt, output, system, messages_column, as_json):
     """Write REF out; `hf` writes a folder that datasets.load_dataset reads, with the datasheet as README.md.
 
@@ -96,7 +94,6 @@ def export_cmd(ref, fmt, output, system, messages_column, as_json):
 @click.argument("ref", required=False)
 @root_option
 @json_option
-@friendly_errors
 def verify_cmd(ref, as_json):
     """Rehash shards and rows of REF (NAME@V, NAME, or everything) and name each missing or altered file.
 
@@ -125,7 +122,6 @@ def verify_cmd(ref, as_json):
 @click.option("--delete", is_flag=True, help="Remove ALIAS instead of moving it.")
 @root_option
 @json_option
-@friendly_errors
 def tag_cmd(ref, alias, delete, as_json):
     """Point ALIAS (e.g. stable) at REF; the move is logged. Example: selfinstruct registry tag alpaca@2 stable"""
     from registry.aliases import set_alias
@@ -149,7 +145,6 @@ def tag_cmd(ref, alias, delete, as_json):
               help="Seconds to wait for commits in flight to finish before giving up (0: do not wait).")
 @root_option
 @json_option
-@friendly_errors
 def gc_cmd(dry_run, keep_last, grace_s, wait_s, as_json):
     """Remove objects no live version references (and, with --keep-last, old untagged versions).
 

@@ -7,14 +7,13 @@ import json
 import click
 
 from records.schema import RECORD_FIELDS
-from registry.cli_common import (console, current_root, friendly_errors, json_option, print_json, rich_table,
+from registry.cli_common import (console, current_root, json_option, print_json, rich_table,
                                  root_option, short)
 
 
 @click.command("list")
 @root_option
 @json_option
-@friendly_errors
 def list_cmd(as_json):
     """Datasets with their versions, rows, creation times and aliases. Example: selfinstruct registry list"""
     from registry.browse import list_summary
@@ -41,7 +40,6 @@ def list_cmd(as_json):
 @click.option("--sample", "sample_rows", default=3, show_default=True, help="Sample rows to print.")
 @root_option
 @json_option
-@friendly_errors
 def show_cmd(ref, sample_rows, as_json):
     """Summary, lineage, statistics and sample rows of REF. Example: selfinstruct registry show alpaca@2"""
     from registry.browse import show
@@ -68,7 +66,6 @@ def show_cmd(ref, sample_rows, as_json):
 @click.argument("name")
 @root_option
 @json_option
-@friendly_errors
 def log_cmd(name, as_json):
     """Versions of NAME and alias moves, oldest first. Example: selfinstruct registry log alpaca"""
     from registry.browse import log
@@ -88,7 +85,6 @@ def log_cmd(name, as_json):
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the differing rows as JSON Lines to this file.")
 @root_option
 @json_option
-@friendly_errors
 def diff_cmd(a, b, show, output, as_json):
     """Rows added, removed and changed from A to B (by record hash), statistic and lineage deltas.
 

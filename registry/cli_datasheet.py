@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from registry.cli_common import current_root, friendly_errors, json_option, print_json, root_option
+from registry.cli_common import current_root, json_option, print_json, root_option
 
 
 def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
@@ -47,7 +47,6 @@ def _parse_template(text: str) -> dict[str, str]:
               help="Seed tasks file for the novelty histogram (default: the one the lineage records).")
 @root_option
 @json_option
-@friendly_errors
 def datasheet_cmd(ref, sets, edit, html_out, output, seeds_path, as_json):
     """Render REF's datasheet (Hub YAML + Datasheets for Datasets), or set its human answers.
 
