@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from records.files import read_text_utf8
+
 LOSS_AVERAGING = ("micro_batch", "token")
 BATCHING = ("random", "grouped")
 PACK_UNITS = ("examples", "rows")
@@ -170,7 +172,7 @@ def load_config(recipe: str | None = None, overrides: list[str] | dict | None = 
     values: dict[str, Any] = {}
     if recipe:
         path = recipe_path(recipe)
-        loaded = yaml.safe_load(path.read_text()) or {}
+        loaded = yaml.safe_load(read_text_utf8(path, what="recipe file")) or {}
         if not isinstance(loaded, dict):
             raise ValueError(f"{path}: a recipe must be a mapping of config fields")
         _check_keys(loaded, str(path))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from records.files import read_text_utf8
+
 TEMPLATE_FILE = "prompt_template.yaml"
 """Written into every fine-tuned model's folder: the exact prompt the model was trained on."""
 CHAT = "chat"
@@ -49,7 +51,7 @@ def load_template(name_or_path: str) -> Template | ChatTemplate:
         if not bundled.is_file():
             raise ValueError(f"unknown template {name_or_path!r}: not a bundled name or a YAML file")
         path = Path(str(bundled))
-    data = yaml.safe_load(path.read_text()) or {}
+    data = yaml.safe_load(read_text_utf8(path, what="template file")) or {}
     if data.get("kind") == CHAT:
         return ChatTemplate(data.get("name") or CHAT, data.get("chat_template") or "")
     for key in ("with_input", "without_input"):
