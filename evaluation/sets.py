@@ -19,6 +19,7 @@ from pathlib import Path
 
 from records.errors import InputError
 from records.files import read_json_objects
+from records.lineage import Lineage
 
 CATEGORY_KEYS = ("category", "motivation_app", "dataset")
 ORIGIN_KEYS = ("dataset", "motivation_app")  # kept on each answer, as AlpacaEval and Self-Instruct name them
@@ -145,6 +146,6 @@ def commit_set(eval_set: EvalSet, name: str, *, root=None) -> str:
         "category": [i["category"] or "" for i in eval_set.items],
         **{k: [i.get(k) or "" for i in eval_set.items] for k in ORIGIN_KEYS if any(i.get(k) for i in eval_set.items)},
     })
-    lineage = {"operation": "import", "source": eval_set.source,
-               "parameters": {"kind": "evaluation set", "format": eval_set.format, "set_sha256": eval_set.sha256}}
+    lineage = Lineage(operation="import", source=eval_set.source,
+                      parameters={"kind": "evaluation set", "format": eval_set.format, "set_sha256": eval_set.sha256})
     return registry.commit(frame, name=name, lineage=lineage, root=root).ref

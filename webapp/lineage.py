@@ -18,12 +18,12 @@ BOX_W, BOX_H, GAP_X, GAP_Y = 260, 58, 60, 18
 
 def operation_label(version) -> str:
     """What made a version, in a few words: `import alpaca_data.json`, `generate gpt-4o-mini`, ..."""
-    lin = version.manifest.get("lineage") or {}
-    op = lin.get("operation") or "commit"
-    if op == "import" and isinstance(lin.get("source"), dict):
-        return f"import {Path(str(lin['source'].get('path', ''))).name}"
-    if op == "generate" and isinstance(lin.get("generator"), dict):
-        return f"generate {lin['generator'].get('model') or ''}".strip()
+    lin = version.lineage
+    op = lin.operation or "commit"
+    if op == "import" and isinstance(lin.source, dict):
+        return f"import {Path(str(lin.source.get('path', ''))).name}"
+    if op == "generate" and lin.generator:
+        return f"generate {lin.generator.model or ''}".strip()
     return str(op)
 
 
