@@ -1,8 +1,8 @@
 """Tie evaluations to dataset versions through the fine-tuned model's training run.
 
-A model folder written by `selfinstruct finetune run` names its training data in its model card
-(README.md front matter, `training_data.dataset`), and the run is recorded as a "finetune" use of
-that version. Answers and evaluations of the model are recorded as further uses of the same
+A model folder written by `selfinstruct finetune run` names its training data in
+`training_record.json` (finetune/training_record.py; older folders in their model card's front
+matter), and the run is recorded as a "finetune" use of that version. Answers and evaluations of the model are recorded as further uses of the same
 version, naming the model folder, so `registry show` and the datasheet can list them.
 """
 
@@ -10,28 +10,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from evaluation.outputs import read_model_outputs, set_key
+from finetune.training_record import TRAINING_RECORD, read_training_record, record_file
 from records.errors import InputError
 
 
 def training_run(model_dir: str | Path) -> dict:
-    """{"dataset": "name@N", "content_hash", "from_registry", "output"} from a fine-tuned model's card."""
-    card = Path(model_dir) / "README.md"
-    try:
-        text = card.read_text(encoding="utf-8")
-        meta = yaml.safe_load(text.split("---")[1]) if text.startswith("---") else None
-    except (FileNotFoundError, IndexError, yaml.YAMLError):
-        meta = None
-    data = (meta or {}).get("training_data") if isinstance(meta, dict) else None
-    if not isinstance(data, dict) or not data.get("dataset"):
-        raise InputError(card, "names no training data: not a model folder written by `selfinstruct finetune run`",
-                         field="training_data")
-    if not data.get("from_registry"):
-        raise InputError(card, f"the model was trained on a file ({data['dataset']}), not a registry version, "
-                         "so there is no version to record against", field="training_data.from_registry")
-    return {**data, "output": str(Path(model_dir).resolve())}
+    """{"dataset": "name@N", "content_hash", "from_registry", "output"} of a fine-tuned model trained
+    on a registry version; an InputError naming the file otherwise."""
+    record, path = read_training_record(model_dir), record_file(model_dir)
+    if not record.from_registry:
+        raise InputError(path, f"the model was trained on a file ({record.dataset}), not a registry version, so "
+                         "there is no version to record against",
+                         field="from_registry" if path.name == TRAINING_RECORD else "training_data.from_registry")
+    return {"dataset": record.dataset, "content_hash": record.content_hash, "from_registry": True,
+            "output": str(Path(model_dir).resolve())}
 
 
 def record_answers(model_dir: str | Path, answers_path: str | Path, *, set_name: str | None = None,

@@ -18,6 +18,7 @@ from finetune.metrics import MetricsLog
 from finetune.prepare import prepare_data
 from finetune.step import evaluate, train_step
 from finetune.templates import TEMPLATE_FILE, save_template
+from finetune.training_record import TRAINING_RECORD, TrainingRecord, write_training_record
 from records.timestamps import iso_utc
 
 
@@ -119,6 +120,7 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
         }
         if accelerator.is_main_process:
             (output / "README.md").write_text(render_model_card(config, run))
+            write_training_record(training_record(config, run), output)
             if use is not None:
                 finish_use(use, run, config)
     except BaseException as exc:  # the version's log must not say a dead run is still running
@@ -132,6 +134,13 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
     return output
 
 
+def training_record(config: FinetuneConfig, run: dict) -> TrainingRecord:
+    return TrainingRecord(dataset=run["dataset"], content_hash=run["content_hash"], from_registry=run["from_registry"],
+                          base_model=config.model, recipe=config.recipe, template=config.template,
+                          steps=run["steps"], final_loss=run["final_loss"], started=run["started"],
+                          finished=run["finished"])
+
+
 def check_output(output: Path, overwrite: bool) -> None:
     """Refuse an output folder that cannot be written, or one holding a finished model (its
     weights or model card) unless asked to replace it."""
@@ -143,7 +152,8 @@ def check_output(output: Path, overwrite: bool) -> None:
     except InputError as exc:
         raise ValueError(str(exc)) from None
     finished = [p.name for p in (output / "model.safetensors", output / "adapter_model.safetensors",
-                                 output / "model.safetensors.index.json", output / "README.md")
+                                 output / "model.safetensors.index.json", output / "README.md",
+                                 output / TRAINING_RECORD)
                 if p.exists()]
     if finished and not overwrite:
         raise ValueError(f"{output}: already holds a finished model ({', '.join(finished)}); "
