@@ -13,6 +13,7 @@ from pathlib import Path
 from evaluation.outputs import read_model_outputs, set_key
 from finetune.training_record import TRAINING_RECORD, read_training_record, record_file
 from records.errors import InputError
+from registry.uses import Use
 
 
 def training_run(model_dir: str | Path) -> dict:
@@ -34,36 +35,36 @@ def record_answers(model_dir: str | Path, answers_path: str | Path, *, set_name:
 
     run = training_run(model_dir)
     outputs = read_model_outputs(answers_path)
-    use = {"kind": "answers", "model_output": run["output"], "answers": str(Path(answers_path).resolve()),
-           "generator": outputs.generator, "set_sha256": set_key(outputs.rows), "set_name": set_name,
-           "items": len(outputs.rows)}
+    use = Use(kind="answers", model_output=run["output"], answers=str(Path(answers_path).resolve()),
+              generator=outputs.generator, set_sha256=set_key(outputs.rows), set_name=set_name,
+              items=len(outputs.rows))
     registry.record_use(run["dataset"], use, root=root)
-    return {**use, "version": run["dataset"]}
+    return {**use.to_dict(), "version": run["dataset"]}
 
 
 def evaluation_use(results: dict, side: str, *, model_output: str, results_path: str | Path,
-                   set_sha256: str, set_name: str | None) -> dict:
+                   set_sha256: str, set_name: str | None) -> Use:
     """The "evaluation" use entry for one side ("a" or "b") of a pairwise result, from that side's view."""
     flip = side == "b"
 
     def view(x):
         return None if x is None else (1 - x if flip else x)
 
-    return {
-        "kind": "evaluation", "model_output": model_output, "set_sha256": set_sha256, "set_name": set_name,
-        "answers": results["answers"][side], "against": results["model_a" if flip else "model_b"],
-        "against_answers": results["answers"]["a" if flip else "b"],
-        "judge": results["judge"], "judge_prompt_sha256": results["prompt_sha256"],
-        "n": results["n"], "win_rate": view(results["win_rate"]),
-        "ci_low": view(results["ci_high"] if flip else results["ci_low"]),
-        "ci_high": view(results["ci_low"] if flip else results["ci_high"]),
-        "lc_win_rate": view(results.get("lc_win_rate")),
-        "lc_ci_low": view(results.get("lc_ci_high") if flip else results.get("lc_ci_low")),
-        "lc_ci_high": view(results.get("lc_ci_low") if flip else results.get("lc_ci_high")),
-        "p_value": results["p_value"],
-        "position_consistency": results.get("position_consistency"),
-        "results": str(Path(results_path).resolve()),
-    }
+    return Use(
+        kind="evaluation", model_output=model_output, set_sha256=set_sha256, set_name=set_name,
+        answers=results["answers"][side], against=results["model_a" if flip else "model_b"],
+        against_answers=results["answers"]["a" if flip else "b"],
+        judge=results["judge"], judge_prompt_sha256=results["prompt_sha256"],
+        n=results["n"], win_rate=view(results["win_rate"]),
+        ci_low=view(results["ci_high"] if flip else results["ci_low"]),
+        ci_high=view(results["ci_low"] if flip else results["ci_high"]),
+        lc_win_rate=view(results.get("lc_win_rate")),
+        lc_ci_low=view(results.get("lc_ci_high") if flip else results.get("lc_ci_low")),
+        lc_ci_high=view(results.get("lc_ci_low") if flip else results.get("lc_ci_high")),
+        p_value=results["p_value"],
+        position_consistency=results.get("position_consistency"),
+        results=str(Path(results_path).resolve()),
+    )
 
 
 def record_evaluation(results: dict, *, model_dirs: dict[str, str | Path], results_path: str | Path,

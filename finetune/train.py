@@ -63,7 +63,7 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
         step, run_id = saved["step"], saved.get("run_id")
     use = start_use(config, data.source, output, started, run_id) if accelerator.is_main_process else None
     try:
-        run_id = use["entry"]["run_id"] if use else run_id
+        run_id = use["entry"].run_id if use else run_id
         device, peak = detect_device()
         shape = shape_of(accelerator.unwrap_model(model).config)
         context = sum(n * n for n in lengths) / sum(lengths)  # token-weighted mean example length
@@ -204,9 +204,8 @@ def start_use(config: FinetuneConfig, source, output: Path, started: str, run_id
     root = registry_root(config.registry)
     try:
         version = registry.resolve(source.ref, root=root)
-        entry = {"kind": "finetune", "run_id": run_id or uuid.uuid4().hex, "status": "running", "seq": 0,
-                 "output": str(output.resolve()), "model": config.model, "recipe": config.recipe,
-                 "started": started}
+        entry = registry.Use(kind="finetune", run_id=run_id or uuid.uuid4().hex, status="running", seq=0,
+                             output=str(output.resolve()), model=config.model, recipe=config.recipe, started=started)
         registry.record_use(version, entry, root=root)
     except registry.RegistryError as exc:
         raise ValueError(f"{source.ref}: cannot record this run's use ({exc})") from None
@@ -219,8 +218,8 @@ def finish_use(use: dict, run: dict, config: FinetuneConfig) -> None:
     model is already exported."""
     import registry
 
-    entry = {**use["entry"], "status": "finished", "seq": 1, "finished": run["finished"], "steps": run["steps"],
-             "final_loss": run["final_loss"]}
+    entry = use["entry"].updated(status="finished", seq=1, finished=run["finished"], steps=run["steps"],
+                                 final_loss=run["final_loss"])
     try:
         registry.record_use(use["version"], entry, root=use["root"])
     except Exception as exc:  # noqa: BLE001 - the model is exported; losing the end mark must not fail the run
@@ -237,7 +236,7 @@ def end_use(use: dict, exc: BaseException) -> None:
 
     status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
     reason = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
-    entry = {**use["entry"], "status": status, "seq": 1, "ended": iso_utc(), "error": reason}
+    entry = use["entry"].updated(status=status, seq=1, ended=iso_utc(), error=reason)
     try:
         registry.record_use(use["version"], entry, root=use["root"])
     except Exception as err:  # noqa: BLE001 - must not hide the run's own error

@@ -70,6 +70,13 @@ class Contract:
         obj._keys = tuple(data)
         return obj
 
+    def updated(self, **changes):
+        """A copy with `changes` set: keys it had keep their place, new ones follow in field order."""
+        copy = type(self).from_dict(self.to_dict())
+        for name, value in changes.items():
+            setattr(copy, name, value)
+        return copy
+
     def to_dict(self) -> dict:
         """The stored form: given keys in their order, then fields set since, then new extra keys."""
         names = self._field_names()

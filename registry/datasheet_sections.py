@@ -10,6 +10,7 @@ from records.lineage import Generator, Lineage, Prompt
 from registry.datasheet_evaluations import evaluations
 from registry.escape import md_answer, md_code, md_table, md_text
 from registry.human import SECTIONS
+from registry.uses import Use
 
 
 def human(f: dict, key: str) -> str:
@@ -120,10 +121,10 @@ def uses(f: dict) -> str:
     out = ["## Uses\n"]
     if f["uses"]:
         out.append("Recorded uses of this version:\n")
+        uses = [Use.from_dict(u) for u in f["uses"]]
         out.append(md_table(["kind", "model", "output", "recipe", "started"],
-                         [[not_recorded(u.get("kind")), not_recorded(u.get("model")), not_recorded(u.get("output")),
-                           not_recorded(u.get("recipe")), not_recorded(u.get("started") or u.get("recorded"))]
-                          for u in f["uses"]]))
+                         [[not_recorded(u.kind), not_recorded(u.model), not_recorded(u.output),
+                           not_recorded(u.recipe), not_recorded(u.started or u.recorded)] for u in uses]))
     else:
         out.append("No recorded uses of this version yet.\n")
     out.append(human(f, "intended_uses"))

@@ -7,25 +7,23 @@ record kind "evaluation" and answer files kind "answers", both naming that folde
 
 from __future__ import annotations
 
-from registry.uses import list_uses
+from registry.uses import Use, read_uses
 
 
 def trained_models(version, *, root=None) -> list[dict]:
-    """Each model fine-tuned on `version` (oldest first) with its recorded answers and evaluations."""
-    uses = list_uses(version, root=root)
-    by_kind: dict[str, list[dict]] = {}
-    for use in uses:
-        by_kind.setdefault(use.get("kind", ""), []).append(use)
-    models = []
-    for run in by_kind.get("finetune", []):
-        folder = run.get("output")
-        models.append({
-            "output": folder, "base_model": run.get("model"), "recipe": run.get("recipe"),
-            "finished": run.get("finished"), "status": run.get("status"), "error": run.get("error"),
-            "answers": [u for u in by_kind.get("answers", []) if u.get("model_output") == folder],
-            "evaluations": [u for u in by_kind.get("evaluation", []) if u.get("model_output") == folder],
-        })
-    return models
+    """Each model fine-tuned on `version` (oldest first) with its recorded answers and evaluations
+    (in their stored form, as `registry show --json` prints them)."""
+    by_kind: dict[str, list[Use]] = {}
+    for use in read_uses(version, root=root):
+        by_kind.setdefault(use.kind or "", []).append(use)
+
+    def of(kind: str, folder) -> list[dict]:
+        return [u.to_dict() for u in by_kind.get(kind, []) if u.model_output == folder]
+
+    return [{"output": run.output, "base_model": run.model, "recipe": run.recipe, "finished": run.finished,
+             "status": run.status, "error": run.error, "answers": of("answers", run.output),
+             "evaluations": of("evaluation", run.output)}
+            for run in by_kind.get("finetune", [])]
 
 
 def percent_interval(low, high) -> str:

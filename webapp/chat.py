@@ -11,7 +11,7 @@ from pathlib import Path
 
 from registry.errors import RegistryError
 from registry.versions import list_datasets, list_versions
-from registry.uses import list_uses
+from registry.uses import read_uses
 
 MAX_SESSIONS = 200
 
@@ -57,9 +57,9 @@ class ChatService:
         try:
             for name in list_datasets(store):
                 for v in list_versions(name, root=store):
-                    for use in list_uses(v, root=store):
-                        if str(use.get("output", "")) == folder:
-                            out.append({"ref": v.ref, "use": use})
+                    for use in read_uses(v, root=store):
+                        if str(use.output or "") == folder:
+                            out.append({"ref": v.ref, "use": use.to_dict()})
         except RegistryError:
             return out
         return out
