@@ -11,12 +11,11 @@ the evaluated model: preference 1 -> 0.0, 2 -> 1.0, 0 or 1.5 -> 0.5, p in [1, 2]
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from records.errors import InputError
-from records.files import parse_json_objects, read_text_utf8, write_text_atomic
+from records.files import parse_json_objects, read_text_utf8, write_json_atomic
 
 REQUIRED = ("instruction", "output_1", "output_2")
 
@@ -72,7 +71,7 @@ def parse_annotations(text: str, source) -> list[dict]:
 
 def write_annotations(rows: list[dict], path: str | Path) -> None:
     """Write rows as a JSON list (AlpacaEval's layout), atomically."""
-    write_text_atomic(path, json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    write_json_atomic(path, rows)
 
 
 def annotation_scores(rows: list[dict]) -> list[float]:

@@ -9,12 +9,12 @@ error says exactly what and how to produce it; nothing is trained or answered he
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from evaluation.judge import JudgeConfig
 from evaluation.lineage import record_evaluation
 from evaluation.pairwise import judge_answer_files
+from records.files import write_json_atomic
 from selfinstruct.errors import SelfInstructError
 
 
@@ -84,5 +84,5 @@ def compare_versions(ref_a: str, ref_b: str, cfg: JudgeConfig, out_dir, *, root=
     results.update(versions=pair["versions"], models=pair["models"], set_name=pair["set_name"])
     results["recorded_in"] = record_evaluation(results, model_dirs=pair["models"], results_path=results_path,
                                                set_name=pair["set_name"], root=root)
-    results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json_atomic(results_path, results)
     return results

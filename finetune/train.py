@@ -19,6 +19,7 @@ from finetune.prepare import prepare_data
 from finetune.step import evaluate, train_step
 from finetune.templates import TEMPLATE_FILE, save_template
 from finetune.training_record import TRAINING_RECORD, TrainingRecord, write_training_record
+from records.files import write_text_atomic
 from records.timestamps import iso_utc
 
 
@@ -119,7 +120,7 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
             "device": device, "started": started, "finished": iso_utc(),
         }
         if accelerator.is_main_process:
-            (output / "README.md").write_text(render_model_card(config, run))
+            write_text_atomic(output / "README.md", render_model_card(config, run))
             write_training_record(training_record(config, run), output)
             if use is not None:
                 finish_use(use, run, config)

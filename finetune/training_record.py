@@ -19,7 +19,7 @@ import yaml
 
 from records.contract import ABSENT, Contract
 from records.errors import InputError
-from records.files import write_text_atomic
+from records.files import write_json_atomic
 
 TRAINING_RECORD = "training_record.json"
 MODEL_CARD = "README.md"
@@ -46,7 +46,7 @@ class TrainingRecord(Contract):
 
 def write_training_record(record: TrainingRecord, model_dir: str | Path) -> Path:
     path = Path(model_dir) / TRAINING_RECORD
-    write_text_atomic(path, json.dumps(record.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    write_json_atomic(path, record.to_dict())
     return path
 
 

@@ -384,7 +384,7 @@ def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, resul
 
 def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: list[str]) -> None:
     """kept.jsonl (with nearest instruction and score), dropped.jsonl (with reasons), summary.json."""
-    from records.files import write_text_atomic
+    from records.files import write_json_atomic
     from selfinstruct.run_folder import RunFolder
 
     folder = RunFolder(result.run_dir)
@@ -394,7 +394,7 @@ def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: l
     write_records(folder.dropped, result.dropped,
                   (*RECORD_FIELDS, "drop_reason", "collided_with", "rouge_l", "request_id", "prompt"))
     summary = redact({"config": cfg.to_dict(), "lineage": result.lineage, "stopped_by": result.stopped_by})
-    write_text_atomic(folder.summary, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    write_json_atomic(folder.summary, summary)
 
 
 def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Path, *,
