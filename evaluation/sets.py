@@ -12,11 +12,10 @@ Every set becomes a list of plain items {id, instruction, input, reference, cate
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evaluation.outputs import set_sha256
 from records.errors import InputError
 from records.files import read_json_objects
 from records.lineage import Lineage
@@ -37,8 +36,7 @@ class EvalSet:
     @property
     def sha256(self) -> str:
         """Identity of what is asked: the instructions and inputs, in order."""
-        canon = json.dumps([[i["instruction"], i["input"]] for i in self.items], ensure_ascii=False)
-        return hashlib.sha256(canon.encode()).hexdigest()
+        return set_sha256(self.items)
 
     @property
     def categories(self) -> dict[str, int]:
