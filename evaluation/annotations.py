@@ -45,6 +45,11 @@ def preference_score(value) -> float | None:
     return value - 1
 
 
+def preference_for(score: float | None) -> float | None:
+    """The preference for output_2's score (the inverse of `preference_score`): 0 -> 1, 0.5 -> 1.5, 1 -> 2."""
+    return None if score is None else 1 + score
+
+
 def read_annotations(path: str | Path) -> list[dict]:
     """Rows of an annotations file (JSON list or JSON Lines), checked field by field."""
     return parse_annotations(read_text_utf8(path), path)
