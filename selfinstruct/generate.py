@@ -385,9 +385,9 @@ def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, resul
 def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: list[str]) -> None:
     """kept.jsonl (with nearest instruction and score), dropped.jsonl (with reasons), summary.json."""
     from records.files import write_json_atomic
-    from selfinstruct.run_folder import RunFolder
+    from selfinstruct.run_folder import run_folder
 
-    folder = RunFolder(result.run_dir)
+    folder = run_folder(result.run_dir)
     annotate_nearest(result.kept, seed_instructions, threshold=cfg.rouge_threshold, tokenizer=cfg.rouge_tokenizer)
     extra = ("most_similar", "rouge_l", "request_id", "prompt")
     write_records(folder.kept, result.kept, (*RECORD_FIELDS, *extra))

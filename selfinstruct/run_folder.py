@@ -9,8 +9,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from selfinstruct.journal import JOURNAL
 
@@ -19,24 +19,16 @@ DROPPED = "dropped.jsonl"
 SUMMARY = "summary.json"
 
 
-@dataclass(frozen=True)
-class RunFolder:
-    """The paths of one run folder."""
+class RunFolder(NamedTuple):
+    """The paths of one run folder: `run_folder("runs/r1").kept`."""
 
     root: Path
+    journal: Path
+    kept: Path
+    dropped: Path
+    summary: Path
 
-    @property
-    def journal(self) -> Path:
-        return Path(self.root) / JOURNAL
 
-    @property
-    def kept(self) -> Path:
-        return Path(self.root) / KEPT
-
-    @property
-    def dropped(self) -> Path:
-        return Path(self.root) / DROPPED
-
-    @property
-    def summary(self) -> Path:
-        return Path(self.root) / SUMMARY
+def run_folder(root: str | Path) -> RunFolder:
+    root = Path(root)
+    return RunFolder(root, root / JOURNAL, root / KEPT, root / DROPPED, root / SUMMARY)

@@ -16,7 +16,7 @@ import polars as pl
 from records.schema import RECORD_FIELDS
 from registry.stats import leading_verb, word_count
 from registry.versions import open_version
-from selfinstruct.run_folder import RunFolder
+from selfinstruct.run_folder import run_folder
 from webapp.cache import LRU
 
 PAGE_SIZE = 50
@@ -129,7 +129,7 @@ def nearest(version) -> dict[str, dict]:
     """instruction -> {most_similar, rouge_l} from the run's kept.jsonl (empty when not recorded)."""
     def build():
         folder = run_dir(version)
-        rows = _read_jsonl(RunFolder(folder).kept) if folder else []
+        rows = _read_jsonl(run_folder(folder).kept) if folder else []
         return {r["instruction"]: {"most_similar": r.get("most_similar"), "rouge_l": r.get("rouge_l")}
                 for r in rows if isinstance(r.get("instruction"), str)}
     return _run_files.get(("kept", version.hash), build)
@@ -139,5 +139,5 @@ def dropped(version) -> list[dict] | None:
     """The run's dropped candidates with their reasons, or None when the run folder is not at hand."""
     def build():
         folder = run_dir(version)
-        return _read_jsonl(RunFolder(folder).dropped) if folder else None
+        return _read_jsonl(run_folder(folder).dropped) if folder else None
     return _run_files.get(("dropped", version.hash), build)

@@ -5,12 +5,12 @@ from types import SimpleNamespace
 
 from selfinstruct.config import GenerateConfig
 from selfinstruct.generate import write_run_files
-from selfinstruct.run_folder import RunFolder
+from selfinstruct.run_folder import run_folder
 
 
 def test_summary_is_replaced_whole_not_written_through(tmp_path):
     # A file written in place is rewritten through a link; one replaced by rename is not.
-    folder = RunFolder(tmp_path / "run")
+    folder = run_folder(tmp_path / "run")
     folder.root.mkdir()
     elsewhere = tmp_path / "elsewhere.json"
     elsewhere.write_text("{}\n")
