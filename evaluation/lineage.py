@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evaluation.outputs import read_model_outputs, set_key
+from evaluation.outputs import read_model_outputs, set_sha256
 from finetune.training_record import TRAINING_RECORD, read_training_record, record_file
 from records.errors import InputError
 from registry.uses import Use
@@ -36,7 +36,7 @@ def record_answers(model_dir: str | Path, answers_path: str | Path, *, set_name:
     run = training_run(model_dir)
     outputs = read_model_outputs(answers_path)
     use = Use(kind="answers", model_output=run["output"], answers=str(Path(answers_path).resolve()),
-              generator=outputs.generator, set_sha256=set_key(outputs.rows), set_name=set_name,
+              generator=outputs.generator, set_sha256=set_sha256(outputs.rows, any_order=True), set_name=set_name,
               items=len(outputs.rows))
     registry.record_use(run["dataset"], use, root=root)
     return {**use.to_dict(), "version": run["dataset"]}
@@ -75,7 +75,7 @@ def record_evaluation(results: dict, *, model_dirs: dict[str, str | Path], resul
 
     if not results.get("n"):
         return []
-    key = set_key(read_model_outputs(results["answers"]["a"]).rows)
+    key = set_sha256(read_model_outputs(results["answers"]["a"]).rows, any_order=True)
     written = []
     for side, folder in model_dirs.items():
         if folder is None:

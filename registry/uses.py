@@ -47,7 +47,7 @@ class Use(Contract):
     answers: str | None = ABSENT
     generator: str | None = ABSENT
     set_sha256: str | None = ABSENT
-    """The evaluation set's identity (evaluation/outputs.py:set_key)."""
+    """The evaluation set's identity, in any order (evaluation/outputs.py:set_sha256)."""
     set_name: str | None = ABSENT
     items: int | None = ABSENT
     against: str | None = ABSENT
