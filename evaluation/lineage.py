@@ -2,8 +2,9 @@
 
 A model folder written by `selfinstruct finetune run` names its training data in
 `training_record.json` (finetune/training_record.py; older folders in their model card's front
-matter), and the run is recorded as a "finetune" use of that version. Answers and evaluations of the model are recorded as further uses of the same
-version, naming the model folder, so `registry show` and the datasheet can list them.
+matter), and the run is recorded as a "finetune" use of that version. Answers and evaluations
+of the model are recorded as further uses of the same version (registry/uses.py's `Use`),
+naming the model folder, so `registry show` and the datasheet can list them.
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ def composition(f: dict) -> str:
 def collection(f: dict) -> str:
     own = Lineage.from_dict(f["lineage"])
     origin = f.get("origin") or {"ref": f["ref"], "lineage": f["lineage"]}
-    lin = Lineage.from_dict(origin["lineage"])  # how the rows were collected, recorded where they entered the registry
+    lin = Lineage.from_dict(origin["lineage"])  # how the rows were collected, recorded where they entered
     gen, prompt = lin.generator or Generator(), lin.prompt or Prompt()
     rows = [("Operation", not_recorded(own.operation)),
             ("Collected in", origin["ref"] + ("" if origin["ref"] == f["ref"] else " (an ancestor)")),
@@ -93,7 +93,8 @@ def collection(f: dict) -> str:
             ("Decoding", not_recorded(gen.decoding)),
             ("Prompt sha256", not_recorded(prompt.sha256)),
             ("In-context examples", not_recorded(lin.in_context)),
-            ("Seed set", not_recorded(lin.seeds.to_dict() if lin.seeds else None)), ("Random seed", not_recorded(lin.random_seed)),
+            ("Seed set", not_recorded(lin.seeds.to_dict() if lin.seeds else None)),
+            ("Random seed", not_recorded(lin.random_seed)),
             ("Usage", not_recorded(lin.usage)), ("Time window", not_recorded(lin.time_window)),
             ("Run directory", not_recorded(lin.run_dir)), ("Source", not_recorded(lin.source)),
             ("Parameters", not_recorded(own.parameters)),
