@@ -72,6 +72,9 @@ class Contract:
 
     def updated(self, **changes):
         """A copy with `changes` set: keys it had keep their place, new ones follow in field order."""
+        unknown = set(changes) - set(self._field_names())
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field(s) {sorted(unknown)}")
         copy = type(self).from_dict(self.to_dict())
         for name, value in changes.items():
             setattr(copy, name, value)

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 import registry
 from registry.uses import Use, list_uses, read_uses, record_use
 from registry.versions import as_store, dataset_dir
@@ -35,3 +37,8 @@ def test_entries_written_as_dicts_read_and_keep_unknown_keys(root):
     use = Use.from_dict(stored)
     assert (use.kind, use.items, use.extra) == ("answers", 3, {"note": "by hand"})
     assert json.dumps(use.to_dict()) == json.dumps(stored)
+
+
+def test_an_update_names_only_fields_the_entry_has():
+    with pytest.raises(TypeError, match="no field"):
+        Use(kind="finetune").updated(stauts="finished")
