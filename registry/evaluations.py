@@ -2,7 +2,7 @@
 
 Fine-tune runs record a use of kind "finetune" (its `output` is the model folder); evaluations
 record kind "evaluation" and answer files kind "answers", both naming that folder in
-`model_output`. The registry only stores and lists these dicts; it does not judge anything.
+`model_output` (registry/uses.py's `Use`). The registry only stores and lists them; it judges nothing.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ def percent_interval(low, high) -> str:
     return "" if low is None or high is None else f" [{100 * low:.1f}, {100 * high:.1f}]"
 
 
-def lc_label(evaluation: dict, *, interval: bool = True) -> str:
+def lc_label(evaluation: Use, *, interval: bool = True) -> str:
     """`, LC 19.8% [12.5, 28.6]` for an evaluation with a length-controlled rate, else empty; entries
     recorded before the LC interval existed show the rate alone."""
-    if evaluation.get("lc_win_rate") is None:
+    if evaluation.lc_win_rate is None:
         return ""
-    text = f", LC {100 * evaluation['lc_win_rate']:.1f}%"
-    return text + percent_interval(evaluation.get("lc_ci_low"), evaluation.get("lc_ci_high")) if interval else text
+    text = f", LC {100 * evaluation.lc_win_rate:.1f}%"
+    return text + percent_interval(evaluation.lc_ci_low, evaluation.lc_ci_high) if interval else text
 
 
 def evaluation_rows(models: list[dict]) -> list[list[str]]:
@@ -51,10 +51,10 @@ def evaluation_rows(models: list[dict]) -> list[list[str]]:
             label += f" [training {m['status']}]"  # recorded at start: no finish was recorded yet, or the run died
         if not m["evaluations"]:
             rows.append([label, "", "not evaluated", "", ""])
-        for e in m["evaluations"]:
-            score = f"{100 * e['win_rate']:.1f}%" + percent_interval(e.get("ci_low"), e.get("ci_high")) + lc_label(e)
-            rows.append([label, f"{e.get('set_name') or ''} ({e.get('n', '?')} items)", score,
-                         str(e.get("against", "")), f"{e.get('judge', '')} (prompt {str(e.get('judge_prompt_sha256', ''))[:12]})"])
+        for e in map(Use.from_dict, m["evaluations"]):
+            score = f"{100 * e.win_rate:.1f}%" + percent_interval(e.ci_low, e.ci_high) + lc_label(e)
+            rows.append([label, f"{e.set_name or ''} ({'?' if e.n is None else e.n} items)", score,
+                         str(e.against or ""), f"{e.judge or ''} (prompt {str(e.judge_prompt_sha256 or '')[:12]})"])
     return rows
 
 

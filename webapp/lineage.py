@@ -80,18 +80,18 @@ def graph(version, store) -> dict:
             for j, e in enumerate(u for u in uses if u.kind == "evaluation" and str(u.model_output) == str(use.output)):
                 nodes.append({"id": f"use{k}e{j}", "ref": None, "col": use_col + 1, "kind": "use",
                               "title": f"vs {e.against or '?'}",
-                              "detail": score_label(e.to_dict())})
+                              "detail": score_label(e)})
                 edges.append((f"use{k}", f"use{k}e{j}"))
     return layout(nodes, edges)
 
 
-def score_label(evaluation: dict) -> str:
+def score_label(evaluation: Use) -> str:
     """`win 3.6% [2.0, 5.4], LC 1.2%`: an evaluation's win rate with its 95% interval, and the LC rate
     without its interval, which would not fit the box; the models table below the graph shows it."""
-    if evaluation.get("win_rate") is None:
+    if evaluation.win_rate is None:
         return "no score"
-    interval = percent_interval(evaluation.get("ci_low"), evaluation.get("ci_high"))
-    return f"win {100 * evaluation['win_rate']:.1f}%{interval}" + lc_label(evaluation, interval=False)
+    interval = percent_interval(evaluation.ci_low, evaluation.ci_high)
+    return f"win {100 * evaluation.win_rate:.1f}%{interval}" + lc_label(evaluation, interval=False)
 
 
 def layout(nodes: list[dict], edges: list[tuple[str, str]]) -> dict:
