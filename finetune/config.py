@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from records.files import write_text_atomic
+
 LOSS_AVERAGING = ("micro_batch", "token")
 BATCHING = ("random", "grouped")
 PACK_UNITS = ("examples", "rows")
@@ -216,4 +218,4 @@ def _check_keys(values: dict[str, Any], where: str) -> None:
 
 
 def save_config(config: FinetuneConfig, path: Path) -> None:
-    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    write_text_atomic(path, yaml.safe_dump(config.to_dict(), sort_keys=False))

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from records.files import write_text_atomic
+
 TEMPLATE_FILE = "prompt_template.yaml"
 """Written into every fine-tuned model's folder: the exact prompt the model was trained on."""
 
@@ -47,4 +49,4 @@ def load_template(name_or_path: str) -> Template:
 def save_template(template: Template, path: Path) -> None:
     """Write `template` as YAML that `load_template` reads back unchanged (name included)."""
     data = {"name": template.name, "with_input": template.with_input, "without_input": template.without_input}
-    Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**6))
+    write_text_atomic(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**6))
