@@ -1,8 +1,10 @@
 """Answer every instruction of an evaluation set with one model, in AlpacaEval's model_outputs format.
 
     items = load_instructions("user_oriented_instructions.jsonl")
-    backend, fmt = open_backend(AnswerConfig(model="runs/alpaca-tiny"))
-    result = asyncio.run(answer(cfg, backend, fmt, items, run_dir="answers.run"))
+    cfg = AnswerConfig(model="runs/alpaca-tiny")
+    backend, fmt = open_backend(cfg)
+    result = asyncio.run(answer(cfg, backend, fmt, items, run_dir="answers.run",
+                                set_path="user_oriented_instructions.jsonl"))
 
 Requests go through the request layer (`modelcalls`): an OpenAI-compatible endpoint (its rate
 limits, retries and error handling) or a local checkpoint in-process (batched). Every request and
@@ -12,11 +14,11 @@ run directory resumes, sending nothing for instructions already answered.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from evaluation.outputs import set_sha256 as set_identity
 from evaluation.prompt_format import PromptFormat, resolve_format
 from modelcalls.accounting import Usage
 from modelcalls.backends.base import Backend, Decoding
@@ -131,9 +133,7 @@ def open_backend(cfg: AnswerConfig, *, api_key: str | None = None) -> tuple[Back
 async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: list[dict], *,
                  run_dir: str | Path, set_path: str | Path, progress=None) -> AnswerResult:
     """Answer `items` (resuming from `run_dir`'s journal); return the outputs in set order."""
-    # What is asked, in order (a set may be a registry version rather than a file).
-    asked = json.dumps([[i["instruction"], i["input"]] for i in items], ensure_ascii=False)
-    set_sha256 = hashlib.sha256(asked.encode()).hexdigest()
+    set_sha256 = set_identity(items)  # what is asked, in order (a set may be a registry version, not a file)
     decoding = cfg.decoding()
     price = price_for(cfg.model, load_pricing(cfg.pricing))
     counter = get_counter(cfg.model, offline=not cfg.base_url)

@@ -18,6 +18,7 @@ from evaluation.judge_results import judge_results
 from evaluation.outputs import pair_outputs, read_model_outputs
 from evaluation.verdicts import load_judge_template
 from modelcalls.loop import run_resumable
+from records.files import write_json_atomic
 
 RUN_DIR = "judge.run"
 
@@ -53,7 +54,7 @@ def judge_answer_files(a_path, b_path, cfg: JudgeConfig, out_dir, *, api_key: st
     results, rows = judge_results(run, pairs, cfg, model_a=a.generator, model_b=b.generator, unmatched=unmatched)
     results["answers"] = {"a": str(Path(a_path).resolve()), "b": str(Path(b_path).resolve())}
     write_annotations(rows, out / "annotations.json")
-    (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json_atomic(out / "results.json", results)
     return results
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from records.files import read_text_utf8
+from records.files import read_text_utf8, write_text_atomic
 
 LOSS_AVERAGING = ("micro_batch", "token")
 BATCHING = ("random", "grouped")
@@ -219,4 +219,4 @@ def _check_keys(values: dict[str, Any], where: str) -> None:
 
 
 def save_config(config: FinetuneConfig, path: Path) -> None:
-    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    write_text_atomic(path, yaml.safe_dump(config.to_dict(), sort_keys=False))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from records.files import read_text_utf8
+from records.files import read_text_utf8, write_text_atomic
 
 TEMPLATE_FILE = "prompt_template.yaml"
 """Written into every fine-tuned model's folder: the exact prompt the model was trained on."""
@@ -68,4 +68,4 @@ def save_template(template: Template | ChatTemplate, path: Path) -> None:
         data = {"name": template.name, "kind": CHAT, "chat_template": template.source}
     else:
         data = {"name": template.name, "with_input": template.with_input, "without_input": template.without_input}
-    Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**6))
+    write_text_atomic(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**6))

@@ -18,6 +18,8 @@ from finetune.metrics import MetricsLog
 from finetune.prepare import prepare_data
 from finetune.step import evaluate, train_step
 from finetune.templates import TEMPLATE_FILE, save_template
+from finetune.training_record import TRAINING_RECORD, TrainingRecord, write_training_record
+from records.files import write_text_atomic
 from records.timestamps import iso_utc
 
 
@@ -62,7 +64,7 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
         step, run_id = saved["step"], saved.get("run_id")
     use = start_use(config, data.source, output, started, run_id) if accelerator.is_main_process else None
     try:
-        run_id = use["entry"]["run_id"] if use else run_id
+        run_id = use["entry"].run_id if use else run_id
         device, peak = detect_device()
         shape = shape_of(accelerator.unwrap_model(model).config)
         context = sum(n * n for n in lengths) / sum(lengths)  # token-weighted mean example length
@@ -118,7 +120,8 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
             "device": device, "started": started, "finished": iso_utc(),
         }
         if accelerator.is_main_process:
-            (output / "README.md").write_text(render_model_card(config, run))
+            write_text_atomic(output / "README.md", render_model_card(config, run))
+            write_training_record(training_record(config, run), output)
             if use is not None:
                 finish_use(use, run, config)
     except BaseException as exc:  # the version's log must not say a dead run is still running
@@ -132,6 +135,13 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
     return output
 
 
+def training_record(config: FinetuneConfig, run: dict) -> TrainingRecord:
+    return TrainingRecord(dataset=run["dataset"], content_hash=run["content_hash"], from_registry=run["from_registry"],
+                          base_model=config.model, recipe=config.recipe, template=config.template,
+                          steps=run["steps"], final_loss=run["final_loss"], started=run["started"],
+                          finished=run["finished"])
+
+
 def check_output(output: Path, overwrite: bool) -> None:
     """Refuse an output folder that cannot be written, or one holding a finished model (its
     weights or model card) unless asked to replace it."""
@@ -143,7 +153,8 @@ def check_output(output: Path, overwrite: bool) -> None:
     except InputError as exc:
         raise ValueError(str(exc)) from None
     finished = [p.name for p in (output / "model.safetensors", output / "adapter_model.safetensors",
-                                 output / "model.safetensors.index.json", output / "README.md")
+                                 output / "model.safetensors.index.json", output / "README.md",
+                                 output / TRAINING_RECORD)
                 if p.exists()]
     if finished and not overwrite:
         raise ValueError(f"{output}: already holds a finished model ({', '.join(finished)}); "
@@ -194,9 +205,8 @@ def start_use(config: FinetuneConfig, source, output: Path, started: str, run_id
     root = registry_root(config.registry)
     try:
         version = registry.resolve(source.ref, root=root)
-        entry = {"kind": "finetune", "run_id": run_id or uuid.uuid4().hex, "status": "running", "seq": 0,
-                 "output": str(output.resolve()), "model": config.model, "recipe": config.recipe,
-                 "started": started}
+        entry = registry.Use(kind="finetune", run_id=run_id or uuid.uuid4().hex, status="running", seq=0,
+                             output=str(output.resolve()), model=config.model, recipe=config.recipe, started=started)
         registry.record_use(version, entry, root=root)
     except registry.RegistryError as exc:
         raise ValueError(f"{source.ref}: cannot record this run's use ({exc})") from None
@@ -209,8 +219,8 @@ def finish_use(use: dict, run: dict, config: FinetuneConfig) -> None:
     model is already exported."""
     import registry
 
-    entry = {**use["entry"], "status": "finished", "seq": 1, "finished": run["finished"], "steps": run["steps"],
-             "final_loss": run["final_loss"]}
+    entry = use["entry"].updated(status="finished", seq=1, finished=run["finished"], steps=run["steps"],
+                                 final_loss=run["final_loss"])
     try:
         registry.record_use(use["version"], entry, root=use["root"])
     except Exception as exc:  # noqa: BLE001 - the model is exported; losing the end mark must not fail the run
@@ -227,7 +237,7 @@ def end_use(use: dict, exc: BaseException) -> None:
 
     status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
     reason = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
-    entry = {**use["entry"], "status": status, "seq": 1, "ended": iso_utc(), "error": reason}
+    entry = use["entry"].updated(status=status, seq=1, ended=iso_utc(), error=reason)
     try:
         registry.record_use(use["version"], entry, root=use["root"])
     except Exception as err:  # noqa: BLE001 - must not hide the run's own error

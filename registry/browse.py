@@ -46,7 +46,7 @@ def log(name: str, *, root=None) -> list[dict]:
     store = as_store(root)
     resolve(name, root=store)  # clear error for an unknown name
     events = [{"time": v.created, "kind": "version", "ref": v.ref, "hash": v.hash, "rows": v.rows,
-               "detail": f"{v.manifest.get('lineage', {}).get('operation', '')} {v.rows:,} rows"
+               "detail": f"{v.lineage.operation or ''} {v.rows:,} rows"
                          + (f" from {', '.join(v.parents)}" if v.parents else "")}
               for v in list_versions(name, root=store)]
     for e in alias_events(store, name):

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from records.lineage import Lineage
 from records.schema import RECORD_FIELDS
 from registry.cli_common import (console, current_root, json_option, print_json, rich_table,
                                  root_option, short)
@@ -51,7 +52,8 @@ def show_cmd(ref, sample_rows, as_json):
     c.print(rich_table(f"{data['ref']}", ["", ""], [
         ["hash", data["hash"]], ["rows", f"{data['rows']:,}"], ["created", data["created"]],
         ["parents", ", ".join(data["parents"]) or "none"], ["aliases", ", ".join(data["aliases"]) or "none"],
-        ["operation", data["lineage"].get("operation", "")], ["stored", f"{data['bytes_added']:,} bytes added"]]))
+        ["operation", Lineage.from_dict(data["lineage"]).operation or ""],
+        ["stored", f"{data['bytes_added']:,} bytes added"]]))
     c.print(rich_table("lineage", ["key", "value"], [[k, short(v, 90)] for k, v in data["lineage_flat"].items()]))
     c.print(rich_table("statistics", ["statistic", "value"], [[k, v] for k, v in data["stats"].items()]))
     c.print(rich_table("sample", list(RECORD_FIELDS),

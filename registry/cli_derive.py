@@ -13,8 +13,8 @@ from registry.cli_common import current_root, json_option, print_json, root_opti
 
 def report_version(version, as_json: bool) -> None:
     """Print a derived version: its reference, rows and parents (or the JSON summary)."""
-    counts = version.manifest["lineage"].get("counts", {})
-    drops = version.manifest["lineage"].get("drops", {})
+    counts = version.lineage.counts or {}
+    drops = version.lineage.drops or {}
     if as_json:
         print_json({"ref": version.ref, "hash": version.hash, "rows": version.rows, "parents": version.parents,
                     "counts": counts, "drops": drops})

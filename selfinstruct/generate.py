@@ -253,48 +253,56 @@ def _describe(backend: Backend | None) -> dict | None:
 
 
 def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, result: RunResult, started: str,
-                  finished: str, *, stage_templates: dict | None = None, response: dict | None = None) -> dict:
+                  finished: str, *, stage_templates: dict | None = None, response: dict | None = None,
+                  replayed_from: str | None = None) -> dict:
     """The generation's provenance, in the shape the registry stores (never a key, no credentials in URLs)."""
-    prompt = {"sha256": template.sha256, "path": template.path}
-    if stage_templates:
-        prompt["stages"] = {name: {"sha256": t.sha256, "path": t.path} for name, t in stage_templates.items()}
-    generator = {"model": cfg.model, "provider": provider, "endpoint_host": endpoint_host,
-                 "api": cfg.api, "decoding": {"temperature": cfg.temperature, "top_p": cfg.top_p,
-                                              "max_tokens": cfg.max_tokens}}
-    if response or cfg.response_model:
-        generator["response"] = response or {"model": cfg.response_model}
-    return redact({
-        "operation": "generate",
-        "method": cfg.method,
-        "parameters": {k: v for k, v in cfg.to_dict().items() if k not in ("pricing",)},
-        "counts": {"requests": result.stats.requests, "prompts": result.stats.prompts,
-                   "candidates": result.stats.candidates, "kept": len(result.records),
-                   **({"instruction_lists": result.stats.lists, "tasks_accepted": result.stats.tasks,
-                       "instances": result.stats.instances} if cfg.method == "self-instruct" else {})},
-        "drops": dict(result.stats.drops),
-        "generator": generator,
-        "prompt": prompt,
-        "in_context": {"seed_examples": cfg.num_prompt_instructions, "machine_examples": cfg.machine_examples},
-        "seeds": {"name": seeds.name, "sha256": seeds.sha256, "count": len(seeds.tasks), "path": seeds.path,
-                  "licence": cfg.seeds_licence or seeds.licence},
-        "random_seed": cfg.seed,
-        "usage": result.usage.to_dict(),
-        "time_window": {"started": started, "finished": finished},
-        "run_dir": str(result.run_dir),
-        "filters": {"profile": cfg.filters, "rouge_threshold": cfg.rouge_threshold,
-                    "rouge_tokenizer": cfg.rouge_tokenizer, "minhash_threshold": cfg.minhash_threshold},
-    })
+    from records.contract import ABSENT
+    from records.lineage import Generator, Lineage, Prompt, Seeds
+
+    stages = {name: {"sha256": t.sha256, "path": t.path} for name, t in stage_templates.items()} if stage_templates else ABSENT
+    decoding = {"temperature": cfg.temperature, "top_p": cfg.top_p, "max_tokens": cfg.max_tokens}
+    answerer = response or ({"model": cfg.response_model} if cfg.response_model else ABSENT)
+    counts = {"requests": result.stats.requests, "prompts": result.stats.prompts,
+              "candidates": result.stats.candidates, "kept": len(result.records)}
+    if cfg.method == "self-instruct":
+        counts |= {"instruction_lists": result.stats.lists, "tasks_accepted": result.stats.tasks,
+                   "instances": result.stats.instances}
+    lineage = Lineage(
+        operation="generate",
+        method=cfg.method,
+        parameters={k: v for k, v in cfg.to_dict().items() if k not in ("pricing",)},
+        counts=counts,
+        drops=dict(result.stats.drops),
+        generator=Generator(model=cfg.model, provider=provider, endpoint_host=endpoint_host, api=cfg.api,
+                            decoding=decoding, response=answerer),
+        prompt=Prompt(sha256=template.sha256, path=template.path, stages=stages),
+        in_context={"seed_examples": cfg.num_prompt_instructions, "machine_examples": cfg.machine_examples},
+        seeds=Seeds(name=seeds.name, sha256=seeds.sha256, count=len(seeds.tasks), path=seeds.path,
+                    licence=cfg.seeds_licence or seeds.licence),
+        random_seed=cfg.seed,
+        usage=result.usage.to_dict(),
+        time_window={"started": started, "finished": finished},
+        run_dir=str(result.run_dir),
+        filters={"profile": cfg.filters, "rouge_threshold": cfg.rouge_threshold,
+                 "rouge_tokenizer": cfg.rouge_tokenizer, "minhash_threshold": cfg.minhash_threshold},
+        replayed_from=replayed_from if replayed_from is not None else ABSENT,
+    )
+    return redact(lineage.to_dict())
 
 
 def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: list[str]) -> None:
     """kept.jsonl (with nearest instruction and score), dropped.jsonl (with reasons), summary.json."""
+    from records.files import write_json_atomic
+    from selfinstruct.run_folder import run_folder
+
+    folder = run_folder(result.run_dir)
     annotate_nearest(result.kept, seed_instructions, threshold=cfg.rouge_threshold, tokenizer=cfg.rouge_tokenizer)
     extra = ("most_similar", "rouge_l", "request_id", "prompt")
-    write_records(result.run_dir / "kept.jsonl", result.kept, (*RECORD_FIELDS, *extra))
-    write_records(result.run_dir / "dropped.jsonl", result.dropped,
+    write_records(folder.kept, result.kept, (*RECORD_FIELDS, *extra))
+    write_records(folder.dropped, result.dropped,
                   (*RECORD_FIELDS, "drop_reason", "collided_with", "rouge_l", "request_id", "prompt"))
     summary = redact({"config": cfg.to_dict(), "lineage": result.lineage, "stopped_by": result.stopped_by})
-    (result.run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    write_json_atomic(folder.summary, summary)
 
 
 # What a replay takes from the run it re-sieves, unless the caller chose otherwise: how the
@@ -338,8 +346,8 @@ def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Pa
                        Path(audit_dir))
     finished = iso_utc()
     result.lineage = build_lineage(cfg, first.get("provider", "replay"), first.get("endpoint_host", "unknown"),
-                                   seeds, template, result, started, finished, stage_templates=stage_templates)
-    result.lineage["replayed_from"] = str(source_run_dir)
+                                   seeds, template, result, started, finished, stage_templates=stage_templates,
+                                   replayed_from=str(source_run_dir))
     Path(audit_dir).mkdir(parents=True, exist_ok=True)
     write_run_files(result, cfg, sieve.seed_instructions)
     return result

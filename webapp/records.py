@@ -16,6 +16,7 @@ import polars as pl
 from records.schema import RECORD_FIELDS
 from registry.stats import leading_verb, word_count
 from registry.versions import open_version
+from selfinstruct.run_folder import run_folder
 from webapp.cache import LRU
 
 PAGE_SIZE = 50
@@ -104,8 +105,8 @@ def run_dir(version) -> Path | None:
 
     The path comes from the version's manifest, never from a request.
     """
-    lineage = version.manifest.get("lineage") or {}
-    folder = lineage.get("run_dir") if lineage.get("operation") == "generate" else None
+    lineage = version.lineage
+    folder = lineage.run_dir if lineage.operation == "generate" else None
     return Path(folder) if folder and Path(folder).is_dir() else None
 
 
@@ -128,7 +129,7 @@ def nearest(version) -> dict[str, dict]:
     """instruction -> {most_similar, rouge_l} from the run's kept.jsonl (empty when not recorded)."""
     def build():
         folder = run_dir(version)
-        rows = _read_jsonl(folder / "kept.jsonl") if folder else []
+        rows = _read_jsonl(run_folder(folder).kept) if folder else []
         return {r["instruction"]: {"most_similar": r.get("most_similar"), "rouge_l": r.get("rouge_l")}
                 for r in rows if isinstance(r.get("instruction"), str)}
     return _run_files.get(("kept", version.hash), build)
@@ -138,5 +139,5 @@ def dropped(version) -> list[dict] | None:
     """The run's dropped candidates with their reasons, or None when the run folder is not at hand."""
     def build():
         folder = run_dir(version)
-        return _read_jsonl(folder / "dropped.jsonl") if folder else None
+        return _read_jsonl(run_folder(folder).dropped) if folder else None
     return _run_files.get(("dropped", version.hash), build)
