@@ -261,10 +261,12 @@ def _commit(result, dataset, registry_root, output) -> str:
 def _print_summary(s: dict) -> None:
     u = s["usage"]
     ratio = s["kept_total"] / s["candidates"] if s["candidates"] else 0.0
+    journal = Path(s["run_dir"]).resolve()  # where to find it again, whichever folder this ran in
     if s["output"]:
-        click.echo(f"wrote {s['records']} records to {s['output']}  (journal: {s['run_dir']})")
+        click.echo(f"wrote {s['records']} records to {s['output']}  (journal: {journal})")
     else:
-        click.echo(f"{s['records']} records  (journal: {s['run_dir']})")
+        click.echo(f"{s['records']} records; the run's journal and files are in {journal} (the same command "
+                   "resumes or grows the run from there)")
     surplus = (f"; {s['surplus']} more passed the filters (surplus, in {s['run_dir']}/kept.jsonl)"
                if s["surplus"] else "")
     click.echo(f"requests {s['requests']}, candidates {s['candidates']} ({ratio:.0%} passed){surplus}; "

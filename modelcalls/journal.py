@@ -118,9 +118,20 @@ def check_resumable(state: JournalState, identity: dict, path: Path, *, keys: tu
     if not state.starts:
         return
     first, defaults = state.starts[0], defaults or {}
-    changed = [k for k in keys if first.get(k, defaults.get(k)) != identity.get(k)]
+    config = first.get("config") if isinstance(first.get("config"), dict) else {}
+
+    def journaled(key):  # older journals lack some keys: their journaled config, then `defaults`
+        return first[key] if key in first else config.get(key, defaults.get(key))
+
+    changed = [k for k in keys if journaled(k) != identity.get(k)]
     if changed:
-        raise RunDirError(f"{path} belongs to {kind} with a different {', '.join(changed)}; {advice}")
+        shown = ", ".join(f"{k} ({_short(journaled(k))} in the journal, {_short(identity.get(k))} now)" for k in changed)
+        raise RunDirError(f"{path} belongs to {kind} with a different {shown}; {advice}")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 24 else text[:12] + "..."
 
 
 def open_run(run_dir: str | Path, identity: dict, backend, *, keys: tuple[str, ...], kind: str, advice: str,

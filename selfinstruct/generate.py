@@ -36,7 +36,11 @@ from selfinstruct.staged import stage_max_tokens, stage_stops
 log = logging.getLogger(__name__)
 
 # What must match for a run directory to be resumed: mixing models or prompts would blur lineage.
-RESUME_KEYS = ("model", "prompt_sha256", "seeds_sha256", "seed", "method", "response_model")
+# How the requests are made: a resumed run that asked differently would record settings it did not
+# use for the records made before (journals that predate a key are compared by their journaled config).
+REQUEST_SETTINGS = ("api", "temperature", "top_p", "max_tokens", "instance_temperature", "num_tasks_per_prompt",
+                    "num_prompt_instructions", "machine_examples", "request_batch_size")
+RESUME_KEYS = ("model", "prompt_sha256", "seeds_sha256", "seed", "method", "response_model", *REQUEST_SETTINGS)
 RESUME_DEFAULTS = {"method": "alpaca"}  # journals written before the key existed
 MAX_BARREN_RESPONSES = 20
 
@@ -82,11 +86,13 @@ class _Run:
         self.run_dir = run_dir
         self.inputs = inputs = load_run_inputs(cfg)
         identity = {"model": cfg.model, "prompt_sha256": inputs.template.sha256, "seeds_sha256": inputs.seeds.sha256,
-                    "seed": cfg.seed, "method": cfg.method, "response_model": cfg.response_model}
+                    "seed": cfg.seed, "method": cfg.method, "response_model": cfg.response_model,
+                    **{k: getattr(cfg, k) for k in REQUEST_SETTINGS}}
         self.journal = open_run(run_dir, identity, backend, keys=RESUME_KEYS, defaults=RESUME_DEFAULTS,
                                 salvage=salvage, kind="a run",
-                                advice="use a new --run-dir (or --backend replay to re-sieve its responses)",
-                                config=cfg.to_dict(), api=cfg.api)
+                                advice="run with the journal's settings to continue it, or give a new --run-dir "
+                                       "to start another run (--backend replay re-sieves its responses)",
+                                config=cfg.to_dict())
         # a resumed run's window opens with its first session
         self.started = iso_utc(self.journal.state.starts[0]["time"])
         self.answerer = response_backend or backend
@@ -282,7 +288,7 @@ def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, resul
         random_seed=cfg.seed,
         usage=result.usage.to_dict(),
         time_window={"started": started, "finished": finished},
-        run_dir=str(result.run_dir),
+        run_dir=str(Path(result.run_dir).resolve()),  # so the web app finds it from any folder
         filters={"profile": cfg.filters, "rouge_threshold": cfg.rouge_threshold,
                  "rouge_tokenizer": cfg.rouge_tokenizer, "minhash_threshold": cfg.minhash_threshold},
         replayed_from=replayed_from if replayed_from is not None else ABSENT,
@@ -312,6 +318,10 @@ RECORDED_SETTINGS = ("model", "method", "api", "temperature", "top_p", "max_toke
                      "response_model", "seed")
 
 
+# What a replay may change: how responses are read, checked and deduplicated.
+REPLAY_SETTINGS = ("filters", "language", "rouge_threshold", "rouge_tokenizer", "minhash_threshold")
+
+
 def replay_config(cfg: GenerateConfig, recorded: JournalState, given: set[str] | None = None) -> GenerateConfig:
     """`cfg` with the recorded run's generation settings for every field the caller did not choose
     (`given`; by default those that differ from GenerateConfig's defaults)."""
@@ -334,7 +344,7 @@ def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Pa
     Keeps up to `cfg.num_instructions` records, or with `everything` every one that passes (and
     `cfg.num_instructions` becomes that count); kept.jsonl in `audit_dir` holds every one that passed.
     """
-    started = iso_utc()
+    replayed_at = iso_utc()
     inputs = load_run_inputs(cfg, offline=True)
     seeds, template, stage_templates = inputs.seeds, inputs.template, inputs.stage_templates
     resieved = resieve(cfg, recorded, inputs)  # in arrival order, as the run decided them
@@ -344,10 +354,16 @@ def replay(cfg: GenerateConfig, recorded: JournalState, source_run_dir: str | Pa
         cfg.num_instructions = max(1, len(sieve.kept))
     result = RunResult(sieve.kept[: cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats, usage,
                        Path(audit_dir))
-    finished = iso_utc()
+    # The data was made when the recorded run asked for it: its window, not the replay's.
+    times = [e["time"] for e in (*recorded.starts, *recorded.responses) if isinstance(e.get("time"), (int, float))]
+    started, finished = (iso_utc(min(times)), iso_utc(max(times))) if times else (replayed_at, replayed_at)
     result.lineage = build_lineage(cfg, first.get("provider", "replay"), first.get("endpoint_host", "unknown"),
                                    seeds, template, result, started, finished, stage_templates=stage_templates,
-                                   replayed_from=str(source_run_dir))
+                                   replayed_from=str(Path(source_run_dir).resolve()))
+    recorded_config = first.get("config") or {}
+    changed = {k: {"recorded": recorded_config.get(k), "replay": getattr(cfg, k)} for k in REPLAY_SETTINGS
+               if k in recorded_config and recorded_config.get(k) != getattr(cfg, k)}
+    result.lineage["replay"] = {"at": replayed_at, "changed": changed}
     Path(audit_dir).mkdir(parents=True, exist_ok=True)
     write_run_files(result, cfg, sieve.seed_instructions)
     return result

@@ -1,7 +1,7 @@
 """The files of a generation's run folder, named once for the generator and the web app.
 
     runs/r1/
-        journal.jsonl    every request and raw response (selfinstruct/journal.py)
+        journal.jsonl    every request and raw response (modelcalls/journal.py)
         kept.jsonl       kept records, with the nearest instruction and its ROUGE-L
         dropped.jsonl    dropped candidates, with the reason
         summary.json     the resolved config, the lineage and why the run stopped
@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from selfinstruct.journal import JOURNAL
+from modelcalls.journal import JOURNAL
 
 KEPT = "kept.jsonl"
 DROPPED = "dropped.jsonl"

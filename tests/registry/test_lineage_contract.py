@@ -12,7 +12,7 @@ from registry.datasheet import render_markdown
 from registry.importing import import_file
 from registry.verify import verify
 from registry.versions import as_store, manifest_path
-from selfinstruct.accounting import Usage
+from modelcalls.accounting import Usage
 from selfinstruct.config import GenerateConfig
 from selfinstruct.generate import build_lineage
 from tests.registry.conftest import make_frame
