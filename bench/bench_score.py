@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import openai  # noqa: E402
+from bench.bare import bare_client  # noqa: E402
 import polars as pl  # noqa: E402
 
 import registry  # noqa: E402
@@ -39,22 +39,6 @@ def version_of(root: str, n: int):
     frame = pl.DataFrame({"instruction": [f"Explain topic {i} to a beginner." for i in range(n)],
                           "input": [""] * n, "output": [f"{body} Case {i}." for i in range(n)]})
     return registry.commit(frame, name="bench", lineage={"operation": "import"}, root=root)
-
-
-async def bare_client(url: str, prompts: list[str], concurrency: int) -> float:
-    client = openai.AsyncOpenAI(base_url=url, api_key="bench", max_retries=0)
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(prompt):
-        async with gate:
-            await client.chat.completions.create(model="judge", messages=[{"role": "user", "content": prompt}],
-                                                 max_tokens=512, temperature=0)
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(one(p) for p in prompts))
-    elapsed = time.perf_counter() - t0
-    await client.close()
-    return elapsed
 
 
 def main() -> None:
@@ -83,7 +67,7 @@ def main() -> None:
                 assert result.scored == args.records, result
                 state = read_journal(Path(result.run_dir) / "journal.jsonl")
                 window = max(r["time"] for r in state.responses) - min(r["time"] for r in state.requests.values())
-                bare = asyncio.run(bare_client(url, prompts, conc))
+                bare = asyncio.run(bare_client(url, prompts, conc, model="judge", max_tokens=512))
                 n = len(prompts)
                 print(f"{conc:>4} {n / bare:>10.1f} {n / window:>10.1f} {bare / window:>8.0%} {ours - window:>14.2f}",
                       flush=True)
