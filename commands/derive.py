@@ -23,15 +23,16 @@ from selfinstruct.sieve_options import SieveOptions
 @click.command("filter")
 @click.argument("ref")
 @click.option("--into", required=True, help="Dataset that receives the child version.")
-@click.option("--profile", default="strict", show_default=True, type=click.Choice(["alpaca", "strict"]),
-              help="Filter profile of the generation engine.")
+@click.option("--filters", "--profile", "profile", default="strict", show_default=True,
+              type=click.Choice(["alpaca", "strict"]),
+              help="Quality profile of the generation engine (as generate's --filters; --profile is the old name).")
 @click.option("--language", default="en", show_default=True, help="Language of the records.")
 @root_option
 @json_option
 def filter_cmd(ref, into, profile, language, as_json):
     """Drop rows the generation engine's filters reject, counting drops per rule.
 
-    Example: selfinstruct registry filter alpaca@1 --profile strict --into alpaca-strict
+    Example: selfinstruct registry filter alpaca@1 --filters strict --into alpaca-strict
     """
     options = SieveOptions(filters=profile, language=language, rouge_threshold=None)
     report_version(sieve_version(ref, into=into, options=options, root=current_root()), as_json)
@@ -45,7 +46,8 @@ def filter_cmd(ref, into, profile, language, as_json):
                    "or JSON Lines with `instruction`).")
 @click.option("--rouge-threshold", default=0.7, show_default=True, type=float,
               help="Drop an instruction whose ROUGE-L F to a seed or an earlier kept one exceeds this (0 < T <= 1).")
-@click.option("--tokenizer", default="rouge", show_default=True, type=click.Choice(["rouge", "unicode"]))
+@click.option("--rouge-tokenizer", "--tokenizer", "tokenizer", default="rouge", show_default=True,
+              type=click.Choice(["rouge", "unicode"]), help="As generate's and dedup's (--tokenizer is the old name).")
 @click.option("--minhash-threshold", type=float,
               help="Also drop whole records whose estimated Jaccard to an earlier kept one reaches this (0 < J <= 1).")
 @root_option

@@ -29,7 +29,8 @@ from registry.cli_common import current_root, root_option
 @click.option("--generator", help="Name written in each output (default: the folder or model name).")
 @click.option("--temperature", type=float, default=0.0, show_default=True, help="0 answers greedily.")
 @click.option("--top-p", type=float, default=1.0, show_default=True)
-@click.option("--max-new-tokens", "max_tokens", type=int, default=1024, show_default=True)
+@click.option("--max-tokens", "--max-new-tokens", "max_tokens", type=int, default=1024, show_default=True,
+              help="Completion tokens per answer (--max-new-tokens is the old name).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--batch-size", type=int, default=16, show_default=True, help="In-process: prompts per forward batch.")
 @click.option("--concurrency", type=int, help="Requests in flight (default: 8 for an endpoint, 2 x --batch-size in-process).")
@@ -129,7 +130,8 @@ def _run(answer, cfg, backend, fmt, items, run_dir, set_path, quiet):
 @click.option("--api-key", help="API key [env OPENAI_API_KEY]. Never written to any file.")
 @click.option("--template", help="Prompt format: a finetune template name or YAML file, `chat` or `plain`.")
 @click.option("--system", help="System text to start with (/system changes it).")
-@click.option("--max-new-tokens", type=int, default=512, show_default=True)
+@click.option("--max-tokens", "--max-new-tokens", "max_new_tokens", type=int, default=512, show_default=True,
+              help="Completion tokens per reply (--max-new-tokens is the old name).")
 @click.option("--temperature", type=float, default=0.7, show_default=True, help="0 answers greedily.")
 @click.option("--top-p", type=float, default=1.0, show_default=True)
 @click.option("--seed", type=int, help="Sampling seed (same seed, same replies).")

@@ -63,7 +63,7 @@ def import_cmd(file, name, fmt, parents, licence, generator, provider, seeds_pat
 @click.argument("ref")
 @click.option("--format", "fmt", required=True,
               type=click.Choice(["jsonl", "alpaca-json", "messages", "sharegpt", "parquet", "hf"]))
-@click.option("--output", required=True, type=click.Path(), help="File (or folder for hf) to write.")
+@click.option("-o", "--output", required=True, type=click.Path(), help="File (or folder for hf) to write.")
 @click.option("--system", help="System turn for messages/sharegpt lines (and the hf messages column) of rows "
                                "without a `system` field.")
 @click.option("--messages", "messages_column", is_flag=True, help="hf: add a `messages` column of chat turns.")

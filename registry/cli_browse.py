@@ -84,7 +84,7 @@ def log_cmd(name, as_json):
 @click.argument("b")
 @click.option("--show", "show", multiple=True, type=click.Choice(["added", "removed", "changed"]),
               help="Write these rows, one JSON object a line (repeatable; default with --output: all three).")
-@click.option("--output", type=click.Path(dir_okay=False), help="Write the differing rows as JSON Lines to this file.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the differing rows as JSON Lines to this file.")
 @root_option
 @json_option
 def diff_cmd(a, b, show, output, as_json):

@@ -42,7 +42,7 @@ def _parse_template(text: str) -> dict[str, str]:
 @click.option("--set", "sets", multiple=True, metavar="SECTION=TEXT", help="Answer a human question.")
 @click.option("--edit", is_flag=True, help="Edit the human answers in $EDITOR.")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False), help="Write a self-contained HTML page.")
-@click.option("--output", type=click.Path(dir_okay=False), help="Write the Markdown here instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the Markdown here instead of stdout.")
 @click.option("--seeds", "seeds_path", type=click.Path(exists=True, dir_okay=False),
               help="Seed tasks file for the novelty histogram (default: the one the lineage records).")
 @root_option
