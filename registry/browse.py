@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from registry.diff import flatten
 from registry.evaluations import trained_models
+from registry.layer_facts import layer_summaries
 from registry.stats import basic_stats
 from registry.versions import alias_events, current_aliases
 from registry.versions import as_store, list_datasets, list_versions, open_version, resolve
@@ -39,6 +40,7 @@ def show(ref: str, *, root=None, sample: int = 3) -> dict:
         "stats": basic_stats(frame), "bytes_added": v.manifest.get("storage", {}).get("bytes_added", 0),
         "sample": frame.head(sample).to_dicts(),
         "trained_models": trained_models(v, root=store),
+        "layers": layer_summaries(v, root=store),
     }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from registry.datasheet import render_body, render_front_matter
 from registry.escape import markdown_inline_to_html
-from registry.plots import length_histograms, novelty_histogram, verb_object_chart
+from registry.plots import layer_histogram, length_histograms, novelty_histogram, verb_object_chart
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}
 table{border-collapse:collapse;margin:.6rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;vertical-align:top}
@@ -47,6 +47,20 @@ def figures(facts: dict) -> str:
              ("Leading verbs and objects", verb_object_chart(facts["verbs"]))]
     if facts.get("novelty"):
         parts.append(("ROUGE-L to the nearest seed", novelty_histogram(facts["novelty"])))
+    return _figures(parts)
+
+
+def with_layer_figures(body_html: str, facts: dict) -> str:
+    """Each score layer's histogram under its heading (layer names are plain: see registry/layers.py)."""
+    for layer in facts.get("layers") or []:
+        if layer["histogram"]:
+            heading = f"<h3>Layer <code>{html.escape(layer['name'])}</code></h3>"
+            figure = _figures([(f"Scores of layer {layer['name']}", layer_histogram(layer))])
+            body_html = body_html.replace(heading, f"{heading}\n{figure}", 1)
+    return body_html
+
+
+def _figures(parts: list[tuple[str, str]]) -> str:
     return "\n".join(f"<figure>{svg}<figcaption>{html.escape(cap)}</figcaption></figure>" for cap, svg in parts)
 
 
@@ -55,6 +69,7 @@ def render_html(facts: dict, version=None) -> str:
     front, body = render_front_matter(facts), render_body(facts)
     body_html = markdown_to_html(body)
     body_html = body_html.replace("<h2>Composition</h2>", "<h2>Composition</h2>\n" + figures(facts), 1)
+    body_html = with_layer_figures(body_html, facts)
     return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Datasheet {html.escape(facts['ref'])}"
             f"</title><style>{STYLE}</style></head><body>\n<details><summary>Hub metadata (YAML)</summary>"
             f"<div class=\"front\">{html.escape(front)}</div></details>\n{body_html}\n</body></html>\n")

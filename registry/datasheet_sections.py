@@ -7,6 +7,7 @@ its cells itself), so a licence or a human answer can never inject HTML, links o
 from __future__ import annotations
 
 from registry.datasheet_evaluations import evaluations
+from registry.datasheet_layers import score_layers, selection
 from registry.escape import md_answer, md_code, md_table, md_text
 from registry.human import SECTIONS
 
@@ -102,6 +103,9 @@ def collection(f: dict) -> str:
 def preprocessing(f: dict) -> str:
     lin = f["lineage"]
     out = ["## Preprocessing and cleaning\n"]
+    if lin.get("operation") == "select":
+        out.append(selection(f))
+        return "\n".join(out)
     counts, drops, filters = lin.get("counts") or {}, lin.get("drops") or {}, lin.get("filters") or {}
     if not (counts or drops or filters):
         out.append("No filtering or cleaning recorded for this version's operation.\n")
@@ -151,4 +155,4 @@ def maintenance(f: dict) -> str:
     return "\n".join(out)
 
 
-SECTION_RENDERERS = (motivation, composition, collection, preprocessing, uses, evaluations, distribution, maintenance)
+SECTION_RENDERERS = (motivation, composition, collection, preprocessing, score_layers, uses, evaluations, distribution, maintenance)

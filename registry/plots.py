@@ -71,3 +71,17 @@ def novelty_histogram(novelty: dict) -> str:
     ax.set_title(f"Novelty against {novelty['seeds']} seeds{sampled}")
     fig.tight_layout()
     return _svg(fig)
+
+
+def layer_histogram(layer: dict) -> str:
+    """A score layer's histogram (registry/layer_facts.py's bars), with its missing scores named."""
+    bars = layer["histogram"]
+    fig = _figure(6, 2.6)
+    ax = fig.subplots()
+    ax.bar(range(len(bars)), [b["count"] for b in bars], color="#228833")
+    ax.set_xticks(range(len(bars)), [b["label"] for b in bars], rotation=30 if len(bars) > 6 else 0, fontsize=8)
+    ax.set_xlabel("score")
+    ax.set_ylabel("records")
+    ax.set_title(f"{layer['name']}: {layer['scored']:,} scored, {layer['missing']:,} missing", fontsize=10)
+    fig.tight_layout()
+    return _svg(fig)
