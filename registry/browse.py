@@ -27,7 +27,8 @@ def list_summary(*, root=None, skipped: list[str] | None = None) -> list[dict]:
     return out
 
 
-def show(ref: str, *, root=None, sample: int = 3) -> dict:
+def show(ref: str, *, root=None, sample: int = 3, layer_cache=None) -> dict:
+    """Everything `registry show` prints; `layer_cache` keeps layer summaries (see `layer_summaries`)."""
     store = as_store(root)
     v = resolve(ref, root=store)
     frame = open_version(v, root=store)
@@ -40,7 +41,7 @@ def show(ref: str, *, root=None, sample: int = 3) -> dict:
         "stats": basic_stats(frame), "bytes_added": v.manifest.get("storage", {}).get("bytes_added", 0),
         "sample": frame.head(sample).to_dicts(),
         "trained_models": trained_models(v, root=store),
-        "layers": layer_summaries(v, root=store),
+        "layers": layer_summaries(v, root=store, cache=layer_cache),
     }
 
 

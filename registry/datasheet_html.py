@@ -16,6 +16,10 @@ code{background:#f3f3f3;padding:0 .2rem}figure{margin:1rem 0}svg{max-width:100%;
 .front{background:#f7f7f7;padding:.5rem;font-size:.85rem;white-space:pre-wrap}"""
 
 
+TEXT_HISTOGRAM = re.compile(r"<p>Distribution of the [\d,]+ scores:</p>\n<table>.*?</table>", re.S)
+"""A layer's text histogram in the HTML made from the Markdown (registry/datasheet_layers.py)."""
+
+
 def inline(text: str) -> str:
     """The datasheet's inline Markdown as HTML (shared rules with every other card: registry/escape.py)."""
     return markdown_inline_to_html(text)
@@ -51,12 +55,18 @@ def figures(facts: dict) -> str:
 
 
 def with_layer_figures(body_html: str, facts: dict) -> str:
-    """Each score layer's histogram under its heading (layer names are plain: see registry/layers.py)."""
+    """Each score layer's histogram as a plot in place of its text histogram (layer names are plain
+    text: see registry/layers.py)."""
     for layer in facts.get("layers") or []:
-        if layer["histogram"]:
-            heading = f"<h3>Layer <code>{html.escape(layer['name'])}</code></h3>"
-            figure = _figures([(f"Scores of layer {layer['name']}", layer_histogram(layer))])
-            body_html = body_html.replace(heading, f"{heading}\n{figure}", 1)
+        if not layer["histogram"]:
+            continue
+        heading = f"<h3>Layer <code>{html.escape(layer['name'])}</code></h3>"
+        head, found, tail = body_html.partition(heading)
+        if not found:
+            continue
+        figure = _figures([(f"Scores of layer {layer['name']}", layer_histogram(layer))])
+        tail = TEXT_HISTOGRAM.sub(lambda _: figure, tail, count=1)
+        body_html = head + heading + tail
     return body_html
 
 

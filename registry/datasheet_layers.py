@@ -65,6 +65,10 @@ def rule_text(rule: dict) -> str:
     return "; ".join(parts) or "not recorded"
 
 
+MISSING_RULE = ("A row whose record has no score in a layer the rule names (the scorer could not give one) fails "
+                "every condition on that layer and is never among a top N.")
+
+
 def selection(f: dict) -> str:
     """What a `registry select` version records: its rule, the layers it read, what it kept and dropped."""
     lin = f["lineage"]
@@ -72,8 +76,7 @@ def selection(f: dict) -> str:
     parent = ", ".join(p["ref"] for p in f["parents"]) or "its parent"
     out = [f"Selected from {md_text(parent)} by score layers with {md_code(rule_text(lin.get('rule') or {}))}: "
            f"kept **{counts.get('kept', 0):,}** of {counts.get('parent_rows', 0):,} rows and dropped "
-           f"**{counts.get('dropped', 0):,}**. A row whose record has no score in a layer the rule names fails "
-           "that condition and is never among the top.\n"]
+           f"**{counts.get('dropped', 0):,}**. {MISSING_RULE}\n"]
     rows = [("Parent rows", counts.get("parent_rows")), ("Passed the where conditions", counts.get("passed_where")),
             ("Kept", counts.get("kept")), ("Dropped", counts.get("dropped"))]
     rows += [(Markdown(f"Rows without a score in {md_code(name)}"), n)

@@ -65,14 +65,14 @@ def histogram(scores: list[float]) -> list[dict]:
         counts = {s: 0 for s in distinct}
         for s in scores:
             counts[s] += 1
-        return [{"label": _fmt(s), "low": s, "high": s, "count": n} for s, n in counts.items()]
+        return [{"label": fmt_score(s), "low": s, "high": s, "count": n} for s, n in counts.items()]
     low, high = distinct[0], distinct[-1]
     width = (high - low) / BINS
     counts = [0] * BINS
     for s in scores:
         counts[min(BINS - 1, int((s - low) / width))] += 1
     edges = [low + i * width for i in range(BINS)] + [high]
-    return [{"label": f"{_fmt(edges[i])}-{_fmt(edges[i + 1])}", "low": edges[i], "high": edges[i + 1], "count": n}
+    return [{"label": f"{fmt_score(edges[i])}-{fmt_score(edges[i + 1])}", "low": edges[i], "high": edges[i + 1], "count": n}
             for i, n in enumerate(counts)]
 
 
@@ -87,7 +87,8 @@ def scorer_line(summary: dict) -> str:
     return f"{kind}, model {model}" if model else str(kind)
 
 
-def _fmt(x: float) -> str:
+def fmt_score(x: float) -> str:
+    """A score for a label: 3 significant digits (4.5, 0.172), whole numbers from 1,000 on."""
     return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 

@@ -79,7 +79,9 @@ def layer_histogram(layer: dict) -> str:
     fig = _figure(6, 2.6)
     ax = fig.subplots()
     ax.bar(range(len(bars)), [b["count"] for b in bars], color="#228833")
-    ax.set_xticks(range(len(bars)), [b["label"] for b in bars], rotation=30 if len(bars) > 6 else 0, fontsize=8)
+    ax.set_xticks(range(len(bars)), [b["label"] for b in bars], fontsize=8,
+                  **({"rotation": 30, "ha": "right"} if any(b["low"] != b["high"] for b in bars) else {}))
+    ax.yaxis.get_major_locator().set_params(integer=True)  # records are counted
     ax.set_xlabel("score")
     ax.set_ylabel("records")
     ax.set_title(f"{layer['name']}: {layer['scored']:,} scored, {layer['missing']:,} missing", fontsize=10)

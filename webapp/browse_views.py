@@ -18,7 +18,7 @@ from registry.browse import list_summary, show
 from registry.diff import KINDS
 from registry.evaluations import EVALUATION_COLUMNS, evaluation_rows, trained_models
 from registry.versions import resolve
-from webapp import datasheets, diffs, lineage, records, urls  # noqa: F401 - urls registers `num`
+from webapp import datasheets, diffs, lineage, records, scores, urls  # noqa: F401 - urls registers `num`
 
 DIFF_PAGE = 50
 
@@ -42,10 +42,11 @@ def routes(app) -> list[Route]:
         v = version_of(request)
         diffs.warm(v, store)
         records.warm(v, store)
-        info = show(v.ref, root=store, sample=0)
+        info = show(v.ref, root=store, sample=0, layer_cache=scores.SUMMARIES)
         models = evaluation_rows(trained_models(v, root=store))
         datasets, skipped = summary()
-        return app.page(request, "version.html", v=info, graph=lineage.graph(v, store),
+        layers = [{**s, "chart": scores.histogram_bars(s["histogram"])} for s in info["layers"]]
+        return app.page(request, "version.html", v=info, graph=lineage.graph(v, store), layers=layers,
                         models=models, model_columns=EVALUATION_COLUMNS,
                         has_run=records.run_dir(v) is not None, skipped=skipped,
                         others=[x["ref"] for d in datasets for x in d["versions"] if x["ref"] != v.ref])
@@ -56,23 +57,32 @@ def routes(app) -> list[Route]:
 
     def records_page(request):
         v = version_of(request)
-        frame = records.table(v, store)
         query = records.Query.from_params(request.query_params)
+        manifests = scores.layers(v, store)
+        if query.layer and query.layer not in manifests:
+            raise HTTPException(400, f"{v.ref} has no score layer {query.layer!r}"
+                                + (f" (it has {', '.join(manifests)})" if manifests else " (it has none)"))
+        frame = scores.scored_table(v, store, manifests)
         rows, total = records.select(frame, query)
         pages = max(1, -(-total // records.PAGE_SIZE))
         return app.page(request, "records.html", v=v, rows=rows.to_dicts(), total=total, query=query, pages=pages,
-                        verbs=records.top_verbs(frame), page_size=records.PAGE_SIZE)
+                        verbs=records.top_verbs(frame), page_size=records.PAGE_SIZE, layers=list(manifests))
 
     def record_page(request):
         v = version_of(request)
-        frame = records.table(v, store)
+        manifests = scores.layers(v, store)
+        frame = scores.scored_table(v, store, manifests)
         row = request.path_params["row"]
         if not 0 <= row < frame.height:
             raise HTTPException(404, f"{v.ref} has rows 0..{frame.height - 1}")
         record = frame.row(row, named=True)
         near = records.nearest(v).get(record["instruction"])
-        extra = {k: val for k, val in record.items() if k not in ("row", "words", "verb", "_text", *RECORD_FIELDS)}
-        return app.page(request, "record.html", v=v, r=record, near=near, extra=extra, rows=frame.height)
+        layer_scores = scores.record_scores(record, manifests)
+        shown = {*records.DERIVED, *RECORD_FIELDS, *(scores.score_column(n) for n in manifests),
+                 *(scores.reason_column(n) for n in manifests)}
+        extra = {k: val for k, val in record.items() if k not in shown}
+        return app.page(request, "record.html", v=v, r=record, near=near, extra=extra, rows=frame.height,
+                        scores=layer_scores)
 
     def drops_page(request):
         v = version_of(request)

@@ -132,9 +132,10 @@ def test_the_datasheet_shows_each_layer_with_its_scorer_counts_and_histogram(sco
     assert bars == ["| 0 | 1 | " + "█" * 15 + " |", "| 4.5 | 2 | " + "█" * 30 + " |"]
     assert "### Layer `ifd`" in section and "| Scorer | ifd, model SmolLM2-135M |" in section
     page = (tmp_path / "sheet.html").read_text()
-    for name in ("ifd", "judge"):
-        after = page.split(f"<h3>Layer <code>{name}</code></h3>", 1)[1]
-        assert after.lstrip().startswith("<figure><svg") and f"Scores of layer {name}" in after
+    for name in ("ifd", "judge"):  # the plot stands in place of the text histogram
+        layer = page.split(f"<h3>Layer <code>{name}</code></h3>", 1)[1].split("<h", 1)[0]
+        assert layer.count("<figure><svg") == 1 and f"<figcaption>Scores of layer {name}</figcaption>" in layer
+    assert "Distribution of the" not in page and "█" not in page
     assert "<b>m</b>" not in page and "judge-&lt;b&gt;m&lt;/b&gt;" in page
 
 

@@ -1,0 +1,84 @@
+"""A version's score layers in the web app: its rows with a score (and reason) column per layer, the
+layers' summaries, and their histograms as drawing data.
+
+Layers are side data (one can be written for a version at any time), so they are listed on every
+request; what is read from a layer is kept by its sealed manifest (`registry.layer_facts.layer_key`),
+which a new or rewritten layer changes, so nothing here can go stale.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from registry.layer_facts import fmt_score, layer_key
+from registry.layers import list_layers, read_layer, record_hashes
+from webapp import records
+from webapp.cache import LRU
+
+_hashes = LRU(4)
+_scored = LRU(4)
+SUMMARIES = LRU(32)
+"""Layer summaries by sealed manifest, shared by the version and datasheet pages."""
+
+
+def score_column(name: str) -> str:
+    """The table's column of layer `name`'s scores (a layer name cannot hold ':', so no column clashes)."""
+    return f"score:{name}"
+
+
+def reason_column(name: str) -> str:
+    return f"reason:{name}"
+
+
+def layers(version, store) -> dict[str, dict]:
+    """The version's layers now: name -> sealed manifest."""
+    return list_layers(version, root=store)
+
+
+def scored_table(version, store, manifests: dict[str, dict]) -> pl.DataFrame:
+    """`records.table` plus score:NAME and reason:NAME for each layer in `manifests` (null where the
+    record has no score), in row order."""
+    if not manifests:
+        return records.table(version, store)
+
+    def hashes():
+        return record_hashes(records.table(version, store).drop(records.DERIVED))
+
+    def build():
+        frame = records.table(version, store).with_columns(
+            pl.Series("_record", _hashes.get((store.url, version.hash), hashes), dtype=pl.String))
+        for name, manifest in manifests.items():
+            rows = read_layer(version, name, root=store, manifest=manifest)
+            frame = frame.join(rows.select(pl.col("record").alias("_record"), pl.col("score").alias(score_column(name)),
+                                           pl.col("reason").alias(reason_column(name))),
+                               on="_record", how="left", maintain_order="left")
+        return frame.drop("_record")
+
+    key = (store.url, version.ref, version.hash, *(layer_key(store, m) for m in manifests.values()))
+    return _scored.get(key, build)
+
+
+def record_scores(row: dict, manifests: dict[str, dict]) -> list[dict]:
+    """Each layer's score and reason for one row of `scored_table`."""
+    return [{"name": name, "kind": (m.get("scorer") or {}).get("kind"), "model": (m.get("scorer") or {}).get("model"),
+             "score": row.get(score_column(name)), "reason": row.get(reason_column(name))}
+            for name, m in manifests.items()]
+
+
+def histogram_bars(bars: list[dict], *, width: int = 360, height: int = 120, top: int = 16) -> dict:
+    """Geometry of a small SVG bar chart of a layer's histogram bars, below a `top` band for the
+    tallest bar's count: a label under each bar when each is one score, else the lowest and highest
+    score at the ends."""
+    n = max(1, len(bars))
+    most = max((b["count"] for b in bars), default=0) or 1
+    step = width / n
+    out = []
+    for i, b in enumerate(bars):
+        h = round(height * b["count"] / most, 1)
+        out.append({"x": round(i * step + 1, 1), "w": round(max(1.0, step - 2), 1), "y": round(top + height - h, 1),
+                    "h": h, "cx": round(i * step + step / 2, 1), "label": b["label"], "count": b["count"]})
+    each = all(b["low"] == b["high"] for b in bars)
+    ends = [] if each or not bars else [{"x": 0, "anchor": "start", "text": fmt_score(bars[0]["low"])},
+                                         {"x": width, "anchor": "end", "text": fmt_score(bars[-1]["high"])}]
+    return {"width": width, "height": top + height + 20, "label_y": top + height + 14, "bars": out, "each": each,
+            "ends": ends, "most": most}
