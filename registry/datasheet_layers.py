@@ -65,6 +65,17 @@ def rule_text(rule: dict) -> str:
     return "; ".join(parts) or "not recorded"
 
 
+def selection_line(lineage: dict) -> str | None:
+    """A selected version's rule and counts in one plain line (None for any other operation):
+    'where judge>=4.5: kept 9,000 of 52,002 rows, dropped 43,002; no score in judge: 12'."""
+    if lineage.get("operation") != "select":
+        return None
+    counts = lineage.get("counts") or {}
+    missing = "; ".join(f"no score in {name}: {n:,}" for name, n in (counts.get("missing_scores") or {}).items())
+    return (f"{rule_text(lineage.get('rule') or {})}: kept {counts.get('kept', 0):,} of {counts.get('parent_rows', 0):,} "
+            f"rows, dropped {counts.get('dropped', 0):,}" + (f"; {missing}" if missing else ""))
+
+
 MISSING_RULE = ("A row whose record has no score in a layer the rule names (the scorer could not give one) fails "
                 "every condition on that layer and is never among a top N.")
 

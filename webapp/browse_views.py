@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from records.schema import RECORD_FIELDS
 from registry.browse import list_summary, show
+from registry.datasheet_layers import selection_line
 from registry.diff import KINDS
 from registry.evaluations import EVALUATION_COLUMNS, evaluation_rows, trained_models
 from registry.versions import resolve
@@ -47,6 +48,7 @@ def routes(app) -> list[Route]:
         datasets, skipped = summary()
         layers = [{**s, "chart": scores.histogram_bars(s["histogram"])} for s in info["layers"]]
         return app.page(request, "version.html", v=info, graph=lineage.graph(v, store), layers=layers,
+                        selection=selection_line(info["lineage"]),
                         models=models, model_columns=EVALUATION_COLUMNS,
                         has_run=records.run_dir(v) is not None, skipped=skipped,
                         others=[x["ref"] for d in datasets for x in d["versions"] if x["ref"] != v.ref])

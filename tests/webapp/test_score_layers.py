@@ -98,6 +98,19 @@ def test_the_version_page_shows_each_layer_with_its_histogram(app):
     assert 'id="layer-' not in request(app, "/v/demo@2").text
 
 
+def test_a_selected_versions_page_states_its_rule_and_counts(tmp_path):
+    from curation.select import select_version
+
+    root = tmp_path / "registry"
+    make_registry(root)
+    add_layers(root)
+    chosen = select_version("demo@1", into="good", where=["judge>=4.5"], root=str(root))
+    page = request(create_app(str(root), tmp_path / "studies.sqlite"), f"/v/{chosen.ref}").text
+    kept = sum(1 for i in range(N) if (judge_score(i) or 0) >= 4.5)
+    assert (f'<td id="selection">where judge&gt;=4.5: kept {kept} of 120 rows, dropped {120 - kept}; '
+            "no score in judge: 12</td>") in page
+
+
 def test_a_layer_written_while_serving_shows_on_the_version_records_and_datasheet_pages(tmp_path):
     root = tmp_path / "registry"
     make_registry(root)
