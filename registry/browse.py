@@ -28,11 +28,14 @@ def list_summary(*, root=None, skipped: list[str] | None = None) -> list[dict]:
 
 
 def show(ref: str, *, root=None, sample: int = 3, layer_cache=None) -> dict:
-    """Everything `registry show` prints; `layer_cache` keeps layer summaries (see `layer_summaries`)."""
+    """Everything `registry show` prints; `layer_cache` keeps layer summaries (see `layer_summaries`).
+    A damaged score layer is left out and described in `damaged_layers`: the version itself is fine."""
     store = as_store(root)
     v = resolve(ref, root=store)
     frame = open_version(v, root=store)
     lineage = v.manifest.get("lineage") or {}
+    damaged: list[str] = []
+    layers = layer_summaries(v, root=store, cache=layer_cache, skipped=damaged)
     return {
         "ref": v.ref, "name": v.name, "number": v.number, "hash": v.hash, "rows": v.rows, "created": v.created,
         "parents": v.parents, "columns": v.manifest["columns"],
@@ -41,7 +44,7 @@ def show(ref: str, *, root=None, sample: int = 3, layer_cache=None) -> dict:
         "stats": basic_stats(frame), "bytes_added": v.manifest.get("storage", {}).get("bytes_added", 0),
         "sample": frame.head(sample).to_dicts(),
         "trained_models": trained_models(v, root=store),
-        "layers": layer_summaries(v, root=store, cache=layer_cache),
+        "layers": layers, "damaged_layers": damaged,
     }
 
 

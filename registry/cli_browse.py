@@ -47,6 +47,8 @@ def show_cmd(ref, sample_rows, as_json):
     from registry.browse import show
 
     data = show(ref, root=current_root(), sample=sample_rows)
+    for line in data["damaged_layers"]:
+        click.echo(f"warning: left out a damaged score layer: {line}", err=True)
     if as_json:
         return print_json(data)
     c = console()

@@ -15,9 +15,13 @@ LAYERS_NOTE = ("Scores kept beside this version by `selfinstruct registry score`
 
 def score_layers(f: dict) -> str:
     out = ["## Score layers\n"]
-    layers = f.get("layers") or []
+    layers, damaged = f.get("layers") or [], f.get("damaged_layers") or []
+    if damaged:
+        out.append(f"Left out, damaged (run {md_code('selfinstruct registry verify')}): "
+                   + "; ".join(md_text(line) for line in damaged) + "\n")
     if not layers:
-        out.append(f"No score layers yet. Add one with {md_code('selfinstruct registry score ' + f['ref'])}.\n")
+        if not damaged:
+            out.append(f"No score layers yet. Add one with {md_code('selfinstruct registry score ' + f['ref'])}.\n")
         return "\n".join(out)
     out.append(LAYERS_NOTE + "\n")  # fixed template text
     for layer in layers:

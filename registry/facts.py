@@ -96,8 +96,10 @@ def side_facts(version: Version, *, root=None, layer_cache=None) -> dict:
     on the version and their scores, human answers, later versions naming it as a parent, and the
     score layers written for it since (`layer_cache`: see `layer_summaries`)."""
     store = as_store(root)
+    damaged: list[str] = []
     return {
-        "layers": layer_summaries(version, root=store, cache=layer_cache),
+        "layers": layer_summaries(version, root=store, cache=layer_cache, skipped=damaged),
+        "damaged_layers": damaged,
         "aliases": sorted(a for a, n in current_aliases(store, version.name).items() if n == version.number),
         "uses": list_uses(version, root=store),
         "trained_models": trained_models(version, root=store),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from registry.errors import CorruptError
 from registry.layers import list_layers, read_layer
 from registry.manifest import Version
 from registry.versions import as_store
@@ -22,18 +23,24 @@ DISTINCT_BARS = 11
 BINS = 10
 
 
-def layer_summaries(version: Version, *, root=None, cache=None) -> list[dict]:
-    """One summary per layer of `version`, in name order; an edited layer is a CorruptError.
+def layer_summaries(version: Version, *, root=None, cache=None, skipped: list[str] | None = None) -> list[dict]:
+    """One summary per layer of `version`, in name order. A damaged layer (its manifest or rows
+    edited) raises CorruptError, or, when `skipped` is a list, is left out and described there.
 
     `cache`: anything with `get(key, compute)` (the web app's LRU), to keep each summary by its
     layer's sealed manifest: reading a large layer back is rehashing it (about a second for 52K
     records), while listing the layers is cheap, so a new layer still shows at once."""
     store = as_store(root)
     out = []
-    for name, manifest in list_layers(version, root=store).items():
+    for name, manifest in list_layers(version, root=store, skipped=skipped).items():
         def compute(name=name, manifest=manifest):
             return summarize(name, manifest, read_layer(version, name, root=store, manifest=manifest))
-        out.append(cache.get(layer_key(store, manifest), compute) if cache is not None else compute())
+        try:
+            out.append(cache.get(layer_key(store, manifest), compute) if cache is not None else compute())
+        except CorruptError as e:
+            if skipped is None:
+                raise
+            skipped.append(str(e))
     return out
 
 

@@ -50,7 +50,7 @@ def routes(app) -> list[Route]:
         return app.page(request, "version.html", v=info, graph=lineage.graph(v, store), layers=layers,
                         selection=selection_line(info["lineage"]),
                         models=models, model_columns=EVALUATION_COLUMNS,
-                        has_run=records.run_dir(v) is not None, skipped=skipped,
+                        has_run=records.run_dir(v) is not None, skipped=skipped + info["damaged_layers"],
                         others=[x["ref"] for d in datasets for x in d["versions"] if x["ref"] != v.ref])
 
     def datasheet(request):
@@ -60,31 +60,32 @@ def routes(app) -> list[Route]:
     def records_page(request):
         v = version_of(request)
         query = records.Query.from_params(request.query_params)
-        manifests = scores.layers(v, store)
-        if query.layer and query.layer not in manifests:
+        skipped: list[str] = []
+        frame, names = scores.scored_table(v, store, scores.layers(v, store, skipped), skipped)
+        if query.layer and query.layer not in names:
             raise HTTPException(400, f"{v.ref} has no score layer {query.layer!r}"
-                                + (f" (it has {', '.join(manifests)})" if manifests else " (it has none)"))
-        frame = scores.scored_table(v, store, manifests)
+                                + (f" (it has {', '.join(names)})" if names else " (it has none)"))
         rows, total = records.select(frame, query)
         pages = max(1, -(-total // records.PAGE_SIZE))
         return app.page(request, "records.html", v=v, rows=rows.to_dicts(), total=total, query=query, pages=pages,
-                        verbs=records.top_verbs(frame), page_size=records.PAGE_SIZE, layers=list(manifests))
+                        verbs=records.top_verbs(frame), page_size=records.PAGE_SIZE, layers=names, skipped=skipped)
 
     def record_page(request):
         v = version_of(request)
-        manifests = scores.layers(v, store)
-        frame = scores.scored_table(v, store, manifests)
+        skipped: list[str] = []
+        manifests = scores.layers(v, store, skipped)
+        frame, names = scores.scored_table(v, store, manifests, skipped)
         row = request.path_params["row"]
         if not 0 <= row < frame.height:
             raise HTTPException(404, f"{v.ref} has rows 0..{frame.height - 1}")
         record = frame.row(row, named=True)
         near = records.nearest(v).get(record["instruction"])
-        layer_scores = scores.record_scores(record, manifests)
+        layer_scores = scores.record_scores(record, manifests, names)
         shown = {*records.DERIVED, *RECORD_FIELDS, *(scores.score_column(n) for n in manifests),
                  *(scores.reason_column(n) for n in manifests)}
         extra = {k: val for k, val in record.items() if k not in shown}
         return app.page(request, "record.html", v=v, r=record, near=near, extra=extra, rows=frame.height,
-                        scores=layer_scores)
+                        scores=layer_scores, skipped=skipped)
 
     def drops_page(request):
         v = version_of(request)

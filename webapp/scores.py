@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from registry.layer_facts import fmt_score, layer_key
+from registry.errors import CorruptError
 from registry.layers import list_layers, read_layer, record_hashes
 from webapp import records
 from webapp.cache import LRU
@@ -30,16 +31,18 @@ def reason_column(name: str) -> str:
     return f"reason:{name}"
 
 
-def layers(version, store) -> dict[str, dict]:
-    """The version's layers now: name -> sealed manifest."""
-    return list_layers(version, root=store)
+def layers(version, store, skipped: list[str]) -> dict[str, dict]:
+    """The version's layers now: name -> sealed manifest; a damaged manifest is left out and described
+    in `skipped` (the pages show it in their banner)."""
+    return list_layers(version, root=store, skipped=skipped)
 
 
-def scored_table(version, store, manifests: dict[str, dict]) -> pl.DataFrame:
+def scored_table(version, store, manifests: dict[str, dict], skipped: list[str]) -> tuple[pl.DataFrame, list[str]]:
     """`records.table` plus score:NAME and reason:NAME for each layer in `manifests` (null where the
-    record has no score), in row order."""
+    record has no score), in row order, and the names of the layers it holds: a layer whose rows were
+    edited is left out and described in `skipped`."""
     if not manifests:
-        return records.table(version, store)
+        return records.table(version, store), []
 
     def hashes():
         return record_hashes(records.table(version, store).drop(records.DERIVED))
@@ -47,22 +50,30 @@ def scored_table(version, store, manifests: dict[str, dict]) -> pl.DataFrame:
     def build():
         frame = records.table(version, store).with_columns(
             pl.Series("_record", _hashes.get((store.url, version.hash), hashes), dtype=pl.String))
+        names, damaged = [], []
         for name, manifest in manifests.items():
-            rows = read_layer(version, name, root=store, manifest=manifest)
+            try:
+                rows = read_layer(version, name, root=store, manifest=manifest)
+            except CorruptError as e:
+                damaged.append(str(e))
+                continue
             frame = frame.join(rows.select(pl.col("record").alias("_record"), pl.col("score").alias(score_column(name)),
                                            pl.col("reason").alias(reason_column(name))),
                                on="_record", how="left", maintain_order="left")
-        return frame.drop("_record")
+            names.append(name)
+        return frame.drop("_record"), names, damaged
 
     key = (store.url, version.ref, version.hash, *(layer_key(store, m) for m in manifests.values()))
-    return _scored.get(key, build)
+    frame, names, damaged = _scored.get(key, build)
+    skipped.extend(damaged)
+    return frame, names
 
 
-def record_scores(row: dict, manifests: dict[str, dict]) -> list[dict]:
-    """Each layer's score and reason for one row of `scored_table`."""
-    return [{"name": name, "kind": (m.get("scorer") or {}).get("kind"), "model": (m.get("scorer") or {}).get("model"),
-             "score": row.get(score_column(name)), "reason": row.get(reason_column(name))}
-            for name, m in manifests.items()]
+def record_scores(row: dict, manifests: dict[str, dict], names: list[str]) -> list[dict]:
+    """Each layer's (of `names`) score and reason for one row of `scored_table`."""
+    return [{"name": name, "kind": (manifests[name].get("scorer") or {}).get("kind"),
+             "model": (manifests[name].get("scorer") or {}).get("model"), "score": row.get(score_column(name)),
+             "reason": row.get(reason_column(name))} for name in names]
 
 
 def histogram_bars(bars: list[dict], *, width: int = 360, height: int = 120, top: int = 16) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -146,3 +147,38 @@ def test_a_version_without_layers_says_how_to_add_one(tmp_path):
     md = run(root, "datasheet", v.ref).output
     assert "No score layers yet. Add one with `selfinstruct registry score e@1`." in md
     assert json.loads(run(root, "show", v.ref, "--json").output)["layers"] == []
+
+
+def damage(root, version, name, *, manifest: bool):
+    """Edit a layer after it was written: its manifest's counts, or its rows."""
+    from registry.layers import list_layers
+
+    info = list_layers(version, root=root)[name]
+    if manifest:
+        path = next(Path(root, "datasets", version.name, "layers").rglob(f"{name}.json"))
+        data = json.loads(path.read_text())
+        data["missing"] = 0
+        path.chmod(0o644)
+        path.write_text(json.dumps(data))
+        return path
+    path = Path(root, info["object"]["path"])
+    path.chmod(0o644)
+    pl.read_parquet(path).with_columns(pl.lit(5.0).alias("score")).write_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("manifest", [True, False], ids=["manifest edited", "rows edited"])
+def test_a_damaged_layer_is_left_out_and_named_while_the_rest_is_shown(scored, tmp_path, manifest):
+    root, v = scored
+    damage(root, v, "judge", manifest=manifest)
+    r = CliRunner().invoke(registry_cli, ["--registry", root, "show", v.ref, "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert [s["name"] for s in data["layers"]] == ["ifd"] and len(data["damaged_layers"]) == 1
+    assert "judge" in data["damaged_layers"][0] and "warning: left out a damaged score layer" in r.stderr
+    md = run(root, "datasheet", v.ref).output
+    assert "Left out, damaged (run `selfinstruct registry verify`):" in md and "### Layer `ifd`" in md
+    assert "### Layer `judge`" not in md
+    out = tmp_path / "o.jsonl"
+    r = run(root, "export", v.ref, "--format", "jsonl", "--output", str(out), "--layer", "judge")
+    assert r.exit_code == 2 and "judge" in r.output and not out.exists()  # an export never silently drops it

@@ -148,3 +148,23 @@ def test_choose_a_layer_bound_and_order_in_the_browser(server, browser):
     browser.get(server.url + "/v/demo@1/records/5")
     assert browser.find_element(By.CSS_SELECTOR, "#scores pre.reason").text == SCRIPT_OUTPUT
     assert browser.title != "pwned" and not browser.find_elements(By.CSS_SELECTOR, "#scores b")
+
+
+@pytest.mark.parametrize("manifest", [True, False], ids=["manifest edited", "rows edited"])
+def test_a_damaged_layer_is_named_in_the_banner_and_the_pages_show_the_rest(tmp_path, manifest):
+    from tests.registry.test_layer_views import damage
+
+    root = tmp_path / "registry"
+    make_registry(root)
+    add_layers(root)
+    damage(str(root), registry.resolve("demo@1", root=str(root)), "judge", manifest=manifest)
+    app = create_app(str(root), tmp_path / "studies.sqlite")
+    for path, start, end in (("/v/demo@1", 'id="skipped"', "</div>"), ("/v/demo@1/records", 'id="skipped"', "</div>"),
+                             ("/v/demo@1/records/5", 'id="skipped"', "</div>"),
+                             ("/v/demo@1/datasheet", "Left out, damaged", "</p>")):
+        reply = request(app, path)
+        assert reply.status == 200 and start in reply.text, path
+        assert "judge" in reply.text.split(start, 1)[1].split(end, 1)[0], path  # the damaged layer is named
+    assert 'id="layer-ifd"' in request(app, "/v/demo@1").text and 'id="layer-judge"' not in request(app, "/v/demo@1").text
+    records_page = request(app, "/v/demo@1/records").text
+    assert '<th class="num score">ifd</th>' in records_page and '<th class="num score">judge</th>' not in records_page
