@@ -27,15 +27,16 @@ def list_summary(*, root=None, skipped: list[str] | None = None) -> list[dict]:
     return out
 
 
-def show(ref: str, *, root=None, sample: int = 3, layer_cache=None) -> dict:
-    """Everything `registry show` prints; `layer_cache` keeps layer summaries (see `layer_summaries`).
-    A damaged score layer is left out and described in `damaged_layers`: the version itself is fine."""
+def show(ref: str, *, root=None, sample: int = 3, layers_of=None) -> dict:
+    """Everything `registry show` prints. A damaged score layer is left out and described in
+    `damaged_layers`: the version itself is fine. `layers_of(version, skipped)`: the layers'
+    summaries, for a caller that keeps them (default `layer_summaries`)."""
     store = as_store(root)
     v = resolve(ref, root=store)
     frame = open_version(v, root=store)
     lineage = v.manifest.get("lineage") or {}
     damaged: list[str] = []
-    layers = layer_summaries(v, root=store, cache=layer_cache, skipped=damaged)
+    layers = (layers_of or _summaries(store))(v, damaged)
     return {
         "ref": v.ref, "name": v.name, "number": v.number, "hash": v.hash, "rows": v.rows, "created": v.created,
         "parents": v.parents, "columns": v.manifest["columns"],
@@ -46,6 +47,10 @@ def show(ref: str, *, root=None, sample: int = 3, layer_cache=None) -> dict:
         "trained_models": trained_models(v, root=store),
         "layers": layers, "damaged_layers": damaged,
     }
+
+
+def _summaries(store):
+    return lambda version, skipped: layer_summaries(version, root=store, skipped=skipped)
 
 
 def log(name: str, *, root=None) -> list[dict]:

@@ -91,14 +91,16 @@ def content_facts(version: Version, *, root=None, frame: pl.DataFrame | None = N
     return facts
 
 
-def side_facts(version: Version, *, root=None, layer_cache=None) -> dict:
+def side_facts(version: Version, *, root=None, layers_of=None) -> dict:
     """The facts that grow after the commit, read from the side logs: aliases, uses, models trained
     on the version and their scores, human answers, later versions naming it as a parent, and the
-    score layers written for it since (`layer_cache`: see `layer_summaries`)."""
+    score layers written for it since (`layers_of(version, skipped)` gives their summaries, for a
+    caller that keeps them; default `layer_summaries`)."""
     store = as_store(root)
     damaged: list[str] = []
     return {
-        "layers": layer_summaries(version, root=store, cache=layer_cache, skipped=damaged),
+        "layers": (layers_of(version, damaged) if layers_of else
+                   layer_summaries(version, root=store, skipped=damaged)),
         "damaged_layers": damaged,
         "aliases": sorted(a for a, n in current_aliases(store, version.name).items() if n == version.number),
         "uses": list_uses(version, root=store),

@@ -23,18 +23,21 @@ DISTINCT_BARS = 11
 BINS = 10
 
 
-def layer_summaries(version: Version, *, root=None, cache=None, skipped: list[str] | None = None) -> list[dict]:
+def layer_summaries(version: Version, *, root=None, cache=None, read=None,
+                    skipped: list[str] | None = None) -> list[dict]:
     """One summary per layer of `version`, in name order. A damaged layer (its manifest or rows
     edited) raises CorruptError, or, when `skipped` is a list, is left out and described there.
 
     `cache`: anything with `get(key, compute)` (the web app's LRU), to keep each summary by its
     layer's sealed manifest: reading a large layer back is rehashing it (about a second for 52K
-    records), while listing the layers is cheap, so a new layer still shows at once."""
+    records), while listing the layers is cheap, so a new layer still shows at once. `read(name,
+    manifest)`: how to read a layer's rows (default `read_layer`), for a caller that keeps them."""
     store = as_store(root)
+    read = read or (lambda name, manifest: read_layer(version, name, root=store, manifest=manifest))
     out = []
     for name, manifest in list_layers(version, root=store, skipped=skipped).items():
         def compute(name=name, manifest=manifest):
-            return summarize(name, manifest, read_layer(version, name, root=store, manifest=manifest))
+            return summarize(name, manifest, read(name, manifest))
         try:
             out.append(cache.get(layer_key(store, manifest), compute) if cache is not None else compute())
         except CorruptError as e:

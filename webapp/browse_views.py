@@ -43,7 +43,8 @@ def routes(app) -> list[Route]:
         v = version_of(request)
         diffs.warm(v, store)
         records.warm(v, store)
-        info = show(v.ref, root=store, sample=0, layer_cache=scores.SUMMARIES)
+        scores.warm(v, store)
+        info = show(v.ref, root=store, sample=0, layers_of=lambda v, skipped: scores.summaries(v, store, skipped))
         models = evaluation_rows(trained_models(v, root=store))
         datasets, skipped = summary()
         layers = [{**s, "chart": scores.histogram_bars(s["histogram"])} for s in info["layers"]]

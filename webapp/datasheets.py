@@ -21,7 +21,7 @@ _pages = LRU(8)
 
 def page(version, store) -> str:
     """The version's datasheet as HTML."""
-    side = side_facts(version, root=store, layer_cache=scores.SUMMARIES)
+    side = side_facts(version, root=store, layers_of=lambda v, skipped: scores.summaries(v, store, skipped))
     key = (store.url, version.ref, version.hash)  # two versions may hold the same rows under other lineage
 
     def content():

@@ -8,18 +8,20 @@ which a new or rewritten layer changes, so nothing here can go stale.
 
 from __future__ import annotations
 
+import threading
+
 import polars as pl
 
-from registry.layer_facts import fmt_score, layer_key
 from registry.errors import CorruptError
+from registry.layer_facts import fmt_score, layer_key, layer_summaries
 from registry.layers import list_layers, read_layer, record_hashes
 from webapp import records
 from webapp.cache import LRU
 
 _hashes = LRU(4)
 _scored = LRU(4)
-SUMMARIES = LRU(32)
-"""Layer summaries by sealed manifest, shared by the version and datasheet pages."""
+_rows = LRU(8)
+_summaries = LRU(32)
 
 
 def score_column(name: str) -> str:
@@ -53,7 +55,7 @@ def scored_table(version, store, manifests: dict[str, dict], skipped: list[str])
         names, damaged = [], []
         for name, manifest in manifests.items():
             try:
-                rows = read_layer(version, name, root=store, manifest=manifest)
+                rows = layer_rows(version, store, name, manifest)
             except CorruptError as e:
                 damaged.append(str(e))
                 continue
@@ -67,6 +69,27 @@ def scored_table(version, store, manifests: dict[str, dict], skipped: list[str])
     frame, names, damaged = _scored.get(key, build)
     skipped.extend(damaged)
     return frame, names
+
+
+def layer_rows(version, store, name: str, manifest: dict) -> pl.DataFrame:
+    """A layer's rows (record, score, reason), read (and so rehashed) once per sealed manifest: the
+    records table and the summaries share them."""
+    return _rows.get(layer_key(store, manifest), lambda: read_layer(version, name, root=store, manifest=manifest))
+
+
+def summaries(version, store, skipped: list[str]) -> list[dict]:
+    """Each readable layer's summary (registry/layer_facts.py), from the shared rows."""
+    return layer_summaries(version, root=store, cache=_summaries, skipped=skipped,
+                           read=lambda name, manifest: layer_rows(version, store, name, manifest))
+
+
+def warm(version, store) -> None:
+    """Join the version's layers to its rows in the background (from its page), so its records page,
+    where one would sort by a layer, opens warm."""
+    def build():
+        skipped: list[str] = []
+        scored_table(version, store, layers(version, store, skipped), skipped)
+    threading.Thread(target=build, daemon=True).start()
 
 
 def record_scores(row: dict, manifests: dict[str, dict], names: list[str]) -> list[dict]:
