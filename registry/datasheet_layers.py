@@ -28,7 +28,7 @@ def score_layers(f: dict) -> str:
         out.append(f"### Layer {md_code(layer['name'])}\n")
         out.append(md_table(["", ""], layer_rows(layer)))
         if layer["histogram"]:
-            out.append(f"Distribution of the {layer['scored']:,} scores:\n")
+            out.append(f"Distribution of the {sum(b['count'] for b in layer['histogram']):,} scores:\n")
             out.append(histogram_table(layer["histogram"]))
     return "\n".join(out)
 
@@ -40,6 +40,8 @@ def layer_rows(layer: dict) -> list[tuple]:
                         f"(no readable score), {layer['reused']:,} reused from earlier layers"),
             ("Mean score", "n/a" if layer["mean"] is None else
              f"{layer['mean']:.3f} (min {layer['min']:g}, max {layer['max']:g})")]
+    if layer.get("not_finite"):
+        rows.append(("Not finite", f"{layer['not_finite']:,} of the scores (such as inf), left out of the mean and histogram"))
     for key, label in (("endpoint_host", "Endpoint host"), ("prompt_sha256", "Prompt sha256"),
                        ("decoding", "Decoding")):
         if scorer.get(key) is not None:

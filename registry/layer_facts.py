@@ -6,7 +6,7 @@
 Counts are of distinct records (a layer keys its scores by record hash), as the layer's manifest
 records them. Layers are side data: one can be added to a version at any time, so nothing here may be
 kept by the version's content hash; a layer's rows are content-addressed, so what is derived from
-them may be kept by the layer's object hash (`summary_key`).
+them may be kept by the layer's sealed manifest (`layer_key`), which names their hash.
 """
 
 from __future__ import annotations
@@ -53,11 +53,14 @@ def layer_key(store, manifest: dict) -> tuple:
 
 
 def summarize(name: str, manifest: dict, rows: pl.DataFrame) -> dict:
-    """The layer's scorer, counts, mean and histogram (over distinct records with a score)."""
-    scores = rows.get_column("score").drop_nulls()
+    """The layer's scorer, counts, mean and histogram (over distinct records with a finite score; a
+    score such as an overflowed perplexity, inf, is counted in `not_finite` and kept out of both)."""
+    scored = rows.get_column("score").drop_nulls()
+    scores = scored.filter(scored.is_finite())
     scorer = manifest.get("scorer") or {}
     return {"name": name, "kind": scorer.get("kind"), "model": scorer.get("model"),
             "records": manifest["records"], "scored": manifest["scored"], "missing": manifest["missing"],
+            "not_finite": scored.len() - scores.len(),
             "reused": manifest.get("reused", 0), "mean": _round(scores.mean()), "min": _round(scores.min()),
             "max": _round(scores.max()), "has_reasons": rows.get_column("reason").null_count() < rows.height,
             "histogram": histogram(scores.to_list()), "scorer": scorer, "usage": manifest.get("usage") or {},

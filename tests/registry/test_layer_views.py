@@ -66,6 +66,20 @@ def test_histogram_gives_each_of_few_scores_a_bar_and_bins_many():
     assert histogram([]) == []
 
 
+def test_a_score_that_is_not_finite_is_counted_apart_from_the_mean_and_histogram(tmp_path):
+    root = str(tmp_path / "reg")
+    frame = pl.DataFrame({"instruction": ["a", "b", "c", "d"], "input": [""] * 4, "output": ["w", "x", "y", "z"]})
+    v = registry.commit(frame, name="p", lineage={"operation": "import"}, root=root)
+    add_layer(v, "perplexity", [2.0, float("inf"), 4.0, None], [None] * 4, root, frame=frame,
+              scorer={"kind": "perplexity", "model": "tiny"})
+    layer = json.loads(run(root, "show", v.ref, "--json").output)["layers"][0]
+    assert (layer["mean"], layer["not_finite"], layer["missing"]) == (3.0, 1, 1)
+    assert [(b["label"], b["count"]) for b in layer["histogram"]] == [("2", 1), ("4", 1)]
+    md = run(root, "datasheet", v.ref).output
+    assert "| Not finite | 1 of the scores (such as inf), left out of the mean and histogram |" in md
+    assert "Distribution of the 2 scores:" in md
+
+
 def test_export_adds_layers_as_columns_in_every_format_with_columns(scored, tmp_path):
     root, v = scored
     expected = {"judge": [5.0, 4.5, None, 2.0, 4.5, 0.0], "ifd": [0.9, 0.5, 1.1, 0.7, 0.8, 0.95],
