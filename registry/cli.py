@@ -67,9 +67,12 @@ def import_cmd(file, name, fmt, parents, licence, generator, provider, seeds_pat
 @click.option("--system", help="System turn for messages/sharegpt lines (and the hf messages column) of rows "
                                "without a `system` field.")
 @click.option("--messages", "messages_column", is_flag=True, help="hf: add a `messages` column of chat turns.")
+@click.option("--layer", "layers", multiple=True, metavar="NAME",
+              help="Add the score layer NAME as a column NAME (and NAME_reason when it has reasons); repeatable. "
+                   "jsonl, alpaca-json, parquet and hf only.")
 @root_option
 @json_option
-def export_cmd(ref, fmt, output, system, messages_column, as_json):
+def export_cmd(ref, fmt, output, system, messages_column, layers, as_json):
     """Write REF out; `hf` writes a folder that datasets.load_dataset reads, with the datasheet as README.md.
 
     `messages` writes JSON Lines of {"messages": [...]} (OpenAI fine-tuning, TRL), `sharegpt` of
@@ -78,14 +81,17 @@ def export_cmd(ref, fmt, output, system, messages_column, as_json):
     \b
     Example: selfinstruct registry export alpaca@2 --format hf --output out/alpaca
              selfinstruct registry export alpaca@2 --format messages --output alpaca.jsonl
+             selfinstruct registry export alpaca@2 --format jsonl --layer judge --output scored.jsonl
     """
     from registry.export import export
     from registry.versions import resolve
 
     version = resolve(ref, root=current_root())
-    path = export(version.ref, fmt, output, root=current_root(), system=system, messages_column=messages_column)
+    path = export(version.ref, fmt, output, root=current_root(), system=system, messages_column=messages_column,
+                  layers=layers)
     if as_json:
-        print_json({"ref": version.ref, "format": fmt, "output": str(path), "rows": version.rows})
+        print_json({"ref": version.ref, "format": fmt, "output": str(path), "rows": version.rows,
+                    "layers": list(dict.fromkeys(layers))})
     else:
         click.echo(f"wrote {version.ref} ({version.rows:,} rows) to {path}")
 

@@ -46,6 +46,8 @@ def show_cmd(ref, sample_rows, as_json):
     from registry.browse import show
 
     data = show(ref, root=current_root(), sample=sample_rows)
+    for line in data["damaged_layers"]:
+        click.echo(f"warning: left out a damaged score layer: {line}", err=True)
     if as_json:
         return print_json(data)
     c = console()
@@ -58,10 +60,23 @@ def show_cmd(ref, sample_rows, as_json):
     c.print(rich_table("statistics", ["statistic", "value"], [[k, v] for k, v in data["stats"].items()]))
     c.print(rich_table("sample", list(RECORD_FIELDS),
                        [[short(r["instruction"]), short(r["input"], 30), short(r["output"])] for r in data["sample"]]))
+    if data["layers"]:
+        c.print(rich_table("score layers", LAYER_COLUMNS, layer_rows(data["layers"])))
     if data["trained_models"]:
         from registry.evaluations import EVALUATION_COLUMNS, evaluation_rows
 
         c.print(rich_table("models trained on this version", EVALUATION_COLUMNS, evaluation_rows(data["trained_models"])))
+
+
+LAYER_COLUMNS = ["layer", "scorer", "records", "scored", "missing", "reused", "mean score"]
+
+
+def layer_rows(layers: list[dict]) -> list[list]:
+    """`registry show`'s score layers table: counts are of distinct records."""
+    from registry.layer_facts import scorer_line
+
+    return [[s["name"], scorer_line(s), f"{s['records']:,}", f"{s['scored']:,}", f"{s['missing']:,}",
+             f"{s['reused']:,}", "n/a" if s["mean"] is None else f"{s['mean']:.3f}"] for s in layers]
 
 
 @click.command("log")

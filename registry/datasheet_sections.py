@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from records.lineage import Generator, Lineage, Prompt
 from registry.datasheet_evaluations import evaluations
+from registry.datasheet_layers import score_layers, selection
 from registry.escape import md_answer, md_code, md_table, md_text
 from registry.human import SECTIONS
 from registry.uses import Use
@@ -105,6 +106,10 @@ def collection(f: dict) -> str:
 def preprocessing(f: dict) -> str:
     lin = Lineage.from_dict(f["lineage"])
     out = ["## Preprocessing and cleaning\n"]
+    if lin.operation == "select":
+        out.append(selection(f))
+        return "
+".join(out)
     counts, drops, filters = lin.counts or {}, lin.drops or {}, lin.filters or {}
     if not (counts or drops or filters):
         out.append("No filtering or cleaning recorded for this version's operation.\n")
@@ -154,4 +159,4 @@ def maintenance(f: dict) -> str:
     return "\n".join(out)
 
 
-SECTION_RENDERERS = (motivation, composition, collection, preprocessing, uses, evaluations, distribution, maintenance)
+SECTION_RENDERERS = (motivation, composition, collection, preprocessing, score_layers, uses, evaluations, distribution, maintenance)

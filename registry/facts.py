@@ -12,6 +12,7 @@ from records.schema import RECORD_FIELDS
 from records.seeds import read_seed_instructions
 from registry.evaluations import trained_models
 from registry.human import human_sections
+from registry.layer_facts import layer_summaries
 from registry.licence import effective_class, hub_licence, inherited_conditions
 from registry.manifest import Version
 from registry.novelty import DEFAULT_SAMPLE, nearest_seed_rouge
@@ -90,11 +91,17 @@ def content_facts(version: Version, *, root=None, frame: pl.DataFrame | None = N
     return facts
 
 
-def side_facts(version: Version, *, root=None) -> dict:
+def side_facts(version: Version, *, root=None, layers_of=None) -> dict:
     """The facts that grow after the commit, read from the side logs: aliases, uses, models trained
-    on the version and their scores, human answers, and later versions naming it as a parent."""
+    on the version and their scores, human answers, later versions naming it as a parent, and the
+    score layers written for it since (`layers_of(version, skipped)` gives their summaries, for a
+    caller that keeps them; default `layer_summaries`)."""
     store = as_store(root)
+    damaged: list[str] = []
     return {
+        "layers": (layers_of(version, damaged) if layers_of else
+                   layer_summaries(version, root=store, skipped=damaged)),
+        "damaged_layers": damaged,
         "aliases": sorted(a for a, n in current_aliases(store, version.name).items() if n == version.number),
         "uses": list_uses(version, root=store),
         "trained_models": trained_models(version, root=store),

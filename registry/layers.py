@@ -95,15 +95,21 @@ def write_layer(version: Version, name: str, scores: pl.DataFrame, *, scorer: di
     return manifest
 
 
-def list_layers(version: Version, *, root=None) -> dict[str, dict]:
-    """The version's layers: name -> sealed manifest (checked), in name order."""
+def list_layers(version: Version, *, root=None, skipped: list[str] | None = None) -> dict[str, dict]:
+    """The version's layers: name -> sealed manifest (checked), in name order. A damaged manifest
+    raises, or, when `skipped` is a list, is left out and described there."""
     store = as_store(root)
     folder = _folder(store, version)
     out = {}
     for entry in store.listdir(folder):
         if entry.endswith(".json") and not entry.startswith("."):
             path = f"{folder}/{entry}"
-            out[entry[:-5]] = check_layer_manifest(store.read_json(path), path)
+            try:
+                out[entry[:-5]] = check_layer_manifest(store.read_json(path), path)
+            except CorruptError as e:
+                if skipped is None:
+                    raise
+                skipped.append(str(e))
     return out
 
 
