@@ -108,8 +108,7 @@ def preprocessing(f: dict) -> str:
     out = ["## Preprocessing and cleaning\n"]
     if lin.operation == "select":
         out.append(selection(f))
-        return "
-".join(out)
+        return "\n".join(out)
     counts, drops, filters = lin.counts or {}, lin.drops or {}, lin.filters or {}
     if not (counts or drops or filters):
         out.append("No filtering or cleaning recorded for this version's operation.\n")
