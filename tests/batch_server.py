@@ -8,7 +8,7 @@ batch (counted in `created`), `GET /v1/batches/ID` moves it one status on per po
 in_progress, finalizing, then completed once `polls_to_finish` polls have seen it), `GET
 /v1/batches` lists the newest first, `POST /v1/batches/ID/cancel` cancels it, and `GET
 /v1/files/ID/content` downloads a file. A batch's results are the replies the synchronous routes
-would give. Scripted faults: custom ids in `fail` go to the error file (once each, unless
+would give (`reply=f` answers each prompt with `f(prompt)`, else the judge's verdict). Scripted faults: custom ids in `fail` go to the error file (once each, unless
 `fail_always`); batches whose creation index is in `expire` expire with the first half of their
 requests answered; `hold` keeps every batch in progress until it is cleared.
 """
@@ -38,6 +38,12 @@ class BatchServer(JudgeServer):
         self.created = 0  # POST /v1/batches received
         self._ids = itertools.count(1)
         self._batch_lock = threading.Lock()  # not the reply lock: replies are made while this one is held
+
+    def _reply(self, prompt: str, max_tokens: int, action: str) -> tuple[str, str]:
+        """`reply(prompt)` when given (answers), else the judge's verdict."""
+        if self.reply is not None:
+            return self.reply(prompt), "stop"
+        return super()._reply(prompt, max_tokens, action)
 
     # --- the state ---------------------------------------------------------------------------------
 
