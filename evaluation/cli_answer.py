@@ -68,7 +68,7 @@ def answer_command(set_path, output, api_key, run_dir, as_json, quiet, batch, no
         options["base_url"] = options["base_url"] or "https://api.openai.com/v1"
     cfg = AnswerConfig(**options)
     batching = batch_from(batch, no_wait, poll_interval, batch_retry)
-    if batching is not None and local:
+    if batching is not None and not cfg.base_url:
         raise bad_input(f"--batch needs an endpoint with a Batch API (--base-url); {options['model']} is a local "
                         "checkpoint, answered in-process")
     run_dir = run_dir or str(Path(output).with_suffix("")) + ".run"

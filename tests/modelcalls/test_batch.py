@@ -65,9 +65,8 @@ def invoke(args: list[str]):
     return CliRunner().invoke(cli, args, env=ENV)
 
 
-def journal_of(tmp_path: Path) -> Path:
-    judged = tmp_path / "out" / "judge.run" / "journal.jsonl"
-    return judged if judged.parent.exists() else tmp_path / "answers.run" / "journal.jsonl"
+def journal_of(tmp_path: Path, args: list[str]) -> Path:
+    return tmp_path / ("out/judge.run" if args[1] == "judge" else "answers.run") / "journal.jsonl"
 
 
 def test_batched_answers_equal_synchronous_ones_and_carry_the_same_request_bodies(tmp_path):
@@ -115,13 +114,12 @@ def test_kill_9_after_submission_then_the_same_command_reattaches_to_the_one_bat
         env = {**os.environ, "PYTHONPATH": str(ROOT), **ENV}
         child = subprocess.Popen([sys.executable, "-m", "selfinstruct", *args], cwd=tmp_path, env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        journal = journal_of(tmp_path)
+        journal = journal_of(tmp_path, args)
         deadline = time.time() + 60
         while time.time() < deadline and not (journal.exists() and read_journal(journal).batches):
             time.sleep(0.02)
         child.send_signal(signal.SIGKILL)
         child.communicate(timeout=60)
-        journal = journal_of(tmp_path)
         assert read_journal(journal).batches and not read_journal(journal).responses
         server.hold = False
         result = invoke(args)
@@ -140,7 +138,7 @@ def test_a_batch_created_just_before_a_kill_is_found_not_made_again(tmp_path):
         args = judge_args(tmp_path, server, *FAST)
         first = invoke([*args, "--no-wait"])
         assert first.exit_code == 3 and "run the same command to collect" in first.output
-        journal = journal_of(tmp_path)
+        journal = journal_of(tmp_path, args)
         # the kill came after the batch was created and before the journal named it
         lines = [x for x in journal.read_text().splitlines() if json.loads(x)["event"] != "batch"]
         journal.write_text("".join(x + "\n" for x in lines))
@@ -164,7 +162,7 @@ def test_failed_and_expired_requests_are_sent_again_and_counted(tmp_path, retry)
     assert results["batch"]["failed_requests"] == 8 and results["batch"]["expired"]
     assert again == 8 and created == (1 if retry == "sync" else 2)
     assert results["batch"]["retried_" + retry] == 8 and results["items_scored"] == 6
-    state = read_journal(journal_of(tmp_path))
+    state = read_journal(tmp_path / "out" / "judge.run" / "journal.jsonl")
     assert len(state.responses) == 12 and sum("batch_id" in r for r in state.responses) == (4 if retry == "sync" else 12)
 
 
@@ -240,4 +238,7 @@ def test_batch_options_are_refused_where_they_cannot_work(tmp_path):
         assert alone.exit_code == 2 and "--no-wait needs --batch" in alone.output
         zero = invoke([*judge_args(tmp_path, server), "--batch", "--poll-interval", "0"])
         assert zero.exit_code == 2 and "poll_interval" in zero.output
+        endpoint = answer_args(tmp_path, server)
+        local = invoke(["eval", "answer", "--model", str(tmp_path), *endpoint[6:], "--batch"])  # no --base-url
+        assert local.exit_code == 2 and "--batch needs an endpoint" in local.output
         assert server.created == 0 and not server.requests
