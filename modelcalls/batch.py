@@ -26,6 +26,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -153,20 +154,21 @@ class _BatchRun:
     def open_batches(self) -> list[str]:
         return [b for b in self.state.batches if b not in self.state.batch_ends]
 
-    def rounds(self, rid: int) -> int:
-        """Batches that ended without answering `rid`, cancelled ones aside."""
-        return sum(rid in {int(k) for k in end.get("failed", {})} for end in self.state.batch_ends.values()
-                   if end["status"] != "cancelled")
+    def rounds(self) -> Counter:
+        """For each request, the batches that ended without answering it (cancelled ones aside)."""
+        return Counter(int(k) for end in self.state.batch_ends.values() if end["status"] != "cancelled"
+                       for k in end.get("failed", {}))
 
     def sort(self, requests: list[dict]) -> tuple[list[dict], list[dict]]:
         """(requests to submit in a batch, requests a batch failed to answer) among those not answered
         and not in flight."""
         answered, waiting = self.answered(), {i for b in self.open_batches() for i in self.state.batches[b]["request_ids"]}
         submit, retry = [], []
+        failures = self.rounds()
         for r in requests:
             if r["id"] in answered or r["id"] in waiting:
                 continue
-            rounds = self.rounds(r["id"])
+            rounds = failures[r["id"]]
             if rounds == 0 or (self.options.retry == "batch" and rounds < MAX_BATCH_ROUNDS):
                 submit.append(r)
             else:
@@ -253,18 +255,28 @@ class _BatchRun:
 
     async def collect(self, batch) -> None:
         """Journal a finished batch's results as responses, then its end with the requests it did not answer."""
-        record = self.state.batches[batch.id]
-        mine = set(record["request_ids"])
+        mine = set(self.state.batches[batch.id]["request_ids"])
+        answered = self.answered()  # journaled before a kill: paid once, kept once
         failed: dict[int, str] = {}
         for file_id in (batch.output_file_id, batch.error_file_id):
             if not file_id:
                 continue
             with self.api_errors("download a batch's results"):
                 text = (await self.client.files.content(file_id)).text
-            for line in text.splitlines():
-                if line.strip():
-                    self.take(json.loads(line), batch, mine, failed)
-        answered = self.answered()
+            for number, line in enumerate(text.splitlines(), start=1):
+                try:
+                    result = json.loads(line) if line.strip() else None
+                except json.JSONDecodeError:
+                    log.warning("line %d of %s (batch %s) is not JSON: its request counts as unanswered",
+                                number, file_id, batch.id)
+                    continue
+                rid = request_id(result.get("custom_id")) if isinstance(result, dict) else None
+                if rid in mine and rid not in answered:
+                    reason = self.take(result, rid, batch)
+                    if reason is None:
+                        answered.add(rid)
+                    else:
+                        failed[rid] = reason
         why = {"expired": "the batch expired", "cancelled": "the batch was cancelled",
                "failed": f"the batch failed: {errors_of(batch)}"}.get(batch.status, "no result in the batch's files")
         for rid in mine - answered - failed.keys():
@@ -282,22 +294,19 @@ class _BatchRun:
             if batch.status == "expired":
                 self.outcome.expired.append(batch.id)
 
-    def take(self, line: dict, batch, mine: set[int], failed: dict[int, str]) -> None:
-        """One result line: a response journaled (once), or the reason it failed."""
-        rid = request_id(line.get("custom_id"))
-        if rid not in mine or rid in self.answered():
-            return  # not ours, or journaled before a kill: paid once, kept once
+    def take(self, line: dict, rid: int, batch) -> str | None:
+        """Journal one result line of request `rid` as its response; or the reason it holds none."""
         request = self.state.requests[rid]
-        reply = line.get("response") or {}
+        reply = line.get("response") if isinstance(line.get("response"), dict) else {}
         if reply.get("status_code") != 200:
-            error = line.get("error") or (reply.get("body") or {}).get("error") or {}
-            failed[rid] = str(error.get("message") or error.get("code") or f"status {reply.get('status_code')}")[:300]
-            return
+            body = reply.get("body") if isinstance(reply.get("body"), dict) else {}
+            error = line.get("error") or body.get("error") or {}
+            error = error if isinstance(error, dict) else {"message": str(error)}
+            return str(error.get("message") or error.get("code") or f"status {reply.get('status_code')}")[:300]
         try:
             parsed = self.backend.parse_reply(reply.get("body"), request["prompts"])
         except MalformedReply as e:
-            failed[rid] = str(e)
-            return
+            return str(e)
         waited = (batch.completed_at or batch.expired_at or batch.cancelled_at or time.time()) - batch.created_at
         response = {"id": rid, "latency_s": round(max(0.0, waited), 3), "attempts": 1, "usage": parsed.usage,
                     "completions": [{"text": c.text, "finish_reason": c.finish_reason} for c in parsed.completions],
@@ -306,6 +315,7 @@ class _BatchRun:
         self.calls.usage.add(response, request["prompts"], self.calls.price_of(request), self.calls.counter)
         if self.on_response is not None:
             self.on_response(request, response)
+        return None
 
     # --- the session -----------------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ in_progress, finalizing, then completed once `polls_to_finish` polls have seen i
 /v1/files/ID/content` downloads a file. A batch's results are the replies the synchronous routes
 would give (`reply=f` answers each prompt with `f(prompt)`, else the judge's verdict). Scripted faults: custom ids in `fail` go to the error file (once each, unless
 `fail_always`); batches whose creation index is in `expire` expire with the first half of their
-requests answered; `hold` keeps every batch in progress until it is cleared.
+requests answered; custom ids in `garble` get a 200 without choices (once), followed by a line
+that is not JSON; `hold` keeps every batch in progress until it is cleared.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ STEPS = ("validating", "in_progress", "finalizing")
 
 
 class BatchServer(JudgeServer):
-    def __init__(self, *, polls_to_finish: int = 3, fail=(), fail_always: bool = False, expire=(), **kw):
+    def __init__(self, *, polls_to_finish: int = 3, fail=(), fail_always: bool = False, expire=(), garble=(), **kw):
         super().__init__(**kw)
         self.polls_to_finish, self.fail, self.fail_always, self.expire = polls_to_finish, set(fail), fail_always, set(expire)
+        self.garble = set(garble)
         self.hold = False
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}
@@ -84,7 +86,7 @@ class BatchServer(JudgeServer):
     def finish(self, batch: dict, status: str, *, answer: int) -> None:
         """Write the output and error files: the first `answer` requests answered (unless scripted to fail)."""
         lines = [json.loads(x) for x in self.files[batch["input_file_id"]].splitlines() if x.strip()]
-        output, errors = [], []
+        output, errors, garbled = [], [], False  # garbled: a line that is not JSON follows the output
         for n, line in enumerate(lines[:answer]):
             if line["custom_id"] in self.fail:
                 if not self.fail_always:
@@ -95,12 +97,16 @@ class BatchServer(JudgeServer):
                 continue
             obj, choices, prompt_chars = self.choices(line["url"], line["body"], "ok")
             body = self.completion(obj, line["body"].get("model", "loopback"), choices, prompt_chars)
+            if line["custom_id"] in self.garble:  # a 200 without a usable reply, once
+                self.garble.discard(line["custom_id"])
+                body, garbled = {"id": "x", "object": obj, "choices": []}, True
             output.append({"id": f"r-{n}", "custom_id": line["custom_id"],
                            "response": {"status_code": 200, "request_id": f"q-{n}", "body": body}, "error": None})
         output.reverse()  # results come in any order
         for name, rows in (("output_file_id", output), ("error_file_id", errors)):
             if rows:
-                batch[name] = self.new_file("".join(json.dumps(r) + "\n" for r in rows).encode(), "batch_output")["id"]
+                text = "".join(json.dumps(r) + "\n" for r in rows) + ("{not json\n" if rows is output and garbled else "")
+                batch[name] = self.new_file(text.encode(), "batch_output")["id"]
         batch["status"] = status
         batch[f"{status}_at"] = int(time.time())
         batch["request_counts"] = {"total": len(lines), "completed": len(output), "failed": len(errors)}

@@ -166,6 +166,41 @@ def test_failed_and_expired_requests_are_sent_again_and_counted(tmp_path, retry)
     assert len(state.responses) == 12 and sum("batch_id" in r for r in state.responses) == (4 if retry == "sync" else 12)
 
 
+def test_unreadable_result_lines_are_sent_again_not_guessed(tmp_path):
+    with BatchServer(garble={"request-2", "request-5"}) as server:
+        result = invoke(judge_args(tmp_path, server, *FAST))
+        assert result.exit_code == 0, result.output
+        assert sorted(r["body"]["messages"][0]["content"] for r in server.requests) == sorted(
+            json.loads(x)["body"]["messages"][0]["content"] for x in server.files[nth(server, 0)["input_file_id"]]
+            .splitlines() if json.loads(x)["custom_id"] in ("request-2", "request-5"))
+    results = json.loads(result.output)
+    assert results["batch"]["failed_requests"] == 2 and results["batch"]["retried_sync"] == 2
+    assert results["items_scored"] == 6 and results["unparseable"] == 0 and results["missing_replies"] == 0
+
+
+def test_a_kill_while_collecting_keeps_each_result_once(tmp_path):
+    with BatchServer() as server:
+        args = judge_args(tmp_path, server, *FAST)
+        assert invoke(args).exit_code == 0
+        journal = tmp_path / "out" / "judge.run" / "journal.jsonl"
+        # the kill came after five results were journaled, before the batch was closed
+        lines, kept = [], 0
+        for x in journal.read_text().splitlines():
+            event = json.loads(x)["event"]
+            if event == "batch_end" or (event == "response" and kept >= 5):
+                continue
+            kept += event == "response"
+            lines.append(x)
+        journal.write_text("".join(x + "\n" for x in lines))
+        (tmp_path / "out" / "results.json").unlink()
+        result = invoke(args)
+        assert result.exit_code == 0, result.output
+        assert server.created == 1 and not server.requests
+    state = read_journal(journal)
+    assert sorted(r["id"] for r in state.responses) == list(range(12)) and len(state.batch_ends) == 1
+    assert json.loads(result.output)["items_scored"] == 6
+
+
 def test_a_cancelled_batch_is_reported_and_the_next_run_submits_its_requests_again(tmp_path):
     with BatchServer() as server:
         server.hold = True
