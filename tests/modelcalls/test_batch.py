@@ -103,6 +103,29 @@ def test_batched_verdicts_equal_synchronous_ones_at_half_the_price(tmp_path):
     assert batched["usage"]["sync_dollars"] == pytest.approx(sync["usage"]["dollars"])
     assert batched["usage"]["dollars"] == pytest.approx(sync["usage"]["dollars"] / 2, abs=2e-6)  # rounded to 6 places
     assert batched["batch"]["submitted"] and batched["batch"]["failed_requests"] == 0
+    with BatchServer() as server:  # --replay prices the journal as it was paid: batch results at batch prices
+        replayed = json.loads(invoke([*judge_args(batch_dir, server), "--replay"]).output)
+    assert replayed["usage"] == batched["usage"]
+
+
+def test_requests_past_a_file_limit_go_in_several_batches_with_the_same_verdicts(tmp_path):
+    from evaluation.judge import JudgeConfig
+    from evaluation.pairwise import judge_answer_files
+    from modelcalls.batch import BatchOptions
+
+    a, b = _answers(tmp_path / "a.json", "model-a", 6), _answers(tmp_path / "b.json", "model-bb", 6)
+    with BatchServer(first_bias=0.3) as server:
+        cfg = JudgeConfig("gpt-4o-mini", base_url=server.url, n_boot=50)
+        sync = judge_answer_files(a, b, cfg, tmp_path / "sync", api_key="sk-test")
+        seen = []  # what the progress bar is shown: every batch at every poll
+        split = judge_answer_files(a, b, cfg, tmp_path / "split", api_key="sk-test",
+                                   batch=BatchOptions(poll_interval_s=0.05, max_requests_per_file=5),
+                                   batch_progress=lambda statuses, elapsed_s: seen.extend(statuses))
+        sizes = sorted(nth(server, i)["request_counts"]["total"] for i in range(server.created))
+    assert sizes == [2, 5, 5] and len(split["batch"]["submitted"]) == 3
+    assert {s.status for s in seen} >= {"in_progress", "finalizing", "completed"}
+    assert sorted((s.completed, s.total) for s in seen if s.status == "completed") == [(2, 2), (5, 5), (5, 5)]
+    assert split["win_rate"] == sync["win_rate"] and split["items_scored"] == 6
 
 
 @pytest.mark.slow  # a real child process, killed by a real signal
