@@ -220,11 +220,22 @@ class _BatchRun:
         with self.api_errors("find or create a batch"):
             batch = None if fresh else await self.find(file["file_id"])
             if batch is None:
-                batch = await self.client.batches.create(input_file_id=file["file_id"], endpoint=self.backend.route,
-                                                         completion_window="24h")
+                batch = await self.create_once(file["file_id"])
                 self.outcome.submitted.append(batch.id)
         self.journal.write("batch", batch_id=batch.id, file_id=file["file_id"], request_ids=file["request_ids"],
                            endpoint=self.backend.route)
+
+    async def create_once(self, file_id: str):
+        """POST /batches without the client's retries: a retry after a lost answer would create a
+        second batch (the endpoint takes no idempotency key), so the batch is looked for instead."""
+        try:
+            return await self.client.with_options(max_retries=0).batches.create(
+                input_file_id=file_id, endpoint=self.backend.route, completion_window="24h")
+        except (openai.APIConnectionError, openai.InternalServerError):
+            batch = await self.find(file_id)
+            if batch is None:
+                raise
+            return batch
 
     async def find(self, file_id: str):
         page = await self.client.batches.list(limit=FIND_WINDOW)

@@ -11,7 +11,7 @@ in_progress, finalizing, then completed once `polls_to_finish` polls have seen i
 would give (`reply=f` answers each prompt with `f(prompt)`, else the judge's verdict). Scripted faults: custom ids in `fail` go to the error file (once each, unless
 `fail_always`); batches whose creation index is in `expire` expire with the first half of their
 requests answered; custom ids in `garble` get a 200 without choices (once), followed by a line
-that is not JSON; `hold` keeps every batch in progress until it is cleared.
+that is not JSON; `drop_create` loses the answers to that many creations (the batch exists all the same); `hold` keeps every batch in progress until it is cleared.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class BatchServer(JudgeServer):
         super().__init__(**kw)
         self.polls_to_finish, self.fail, self.fail_always, self.expire = polls_to_finish, set(fail), fail_always, set(expire)
         self.garble = set(garble)
+        self.drop_create = 0  # creations whose answer is lost (the connection closes after the batch exists)
         self.hold = False
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}
@@ -155,7 +156,12 @@ class BatchServer(JudgeServer):
                         fields = multipart(self.headers["Content-Type"], data)
                         return self._send(200, server.new_file(fields["file"], fields["purpose"].decode()))
                     if parts[1:] == ["batches"]:
-                        return self._send(200, server.public(server.new_batch(json.loads(data))))
+                        batch = server.new_batch(json.loads(data))
+                        if server.drop_create:
+                            server.drop_create -= 1
+                            self.close_connection = True
+                            return
+                        return self._send(200, server.public(batch))
                     if len(parts) == 4 and parts[3] == "cancel" and parts[2] in server.batches:
                         batch = server.batches[parts[2]]
                         batch["status"] = "cancelling"

@@ -173,6 +173,15 @@ def test_a_batch_created_just_before_a_kill_is_found_not_made_again(tmp_path):
     assert json.loads(result.output)["items_scored"] == 6
 
 
+def test_a_lost_answer_to_creating_a_batch_is_not_retried_into_a_second_batch(tmp_path):
+    with BatchServer() as server:
+        server.drop_create = 1
+        result = invoke(judge_args(tmp_path, server, *FAST))
+        assert result.exit_code == 0, result.output
+        assert server.created == 1 and not server.requests
+    assert json.loads(result.output)["items_scored"] == 6
+
+
 @pytest.mark.parametrize("retry", ["sync", "batch"])
 def test_failed_and_expired_requests_are_sent_again_and_counted(tmp_path, retry):
     with BatchServer(fail={"request-0", "request-3"}, expire={0}) as server:
