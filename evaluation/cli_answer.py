@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from modelcalls.batch_cli import batch_bar, batch_from, batch_options, describe, pending_message
+from modelcalls.batch_cli import batch_bar, batch_from, batch_options, describe
 from modelcalls.loop import run_resumable
 from records.errors import InputError
 from records.exits import bad_input, stopped_short
@@ -54,8 +54,9 @@ def answer_command(set_path, output, api_key, run_dir, as_json, quiet, batch, no
 
     Every request and response is journaled in --run-dir; the same command again resumes without
     asking again for any answer already received. With --batch the requests go through the
-    endpoint's Batch API at its price; the same command re-attaches to batches in flight. The answers of a model fine-tuned here on a
-    registry version are recorded against that version, where `eval compare` finds them.
+    endpoint's Batch API at its price; the same command re-attaches to batches in flight. The
+    answers of a model fine-tuned here on a registry version are recorded against that version,
+    where `eval compare` finds them.
     """
     from evaluation.answer import AnswerConfig, answer, load_instructions, open_backend, write_outputs
 
@@ -78,7 +79,7 @@ def answer_command(set_path, output, api_key, run_dir, as_json, quiet, batch, no
         click.echo(f"answering {len(items)} instructions with {cfg.generator_name}; prompt format "
                    f"{fmt.name} ({fmt.source})", err=True)
     result = _run(answer, cfg, backend, fmt, items, run_dir, set_path, quiet or as_json, batching)
-    if result.batch is not None and (pending := pending_message(result.batch, run_dir)):
+    if result.batch is not None and (pending := result.batch.pending(run_dir)):
         if as_json:
             click.echo(json.dumps(result.summary, indent=2))
         raise stopped_short(pending)

@@ -18,7 +18,6 @@ from evaluation.judge_results import judge_results
 from evaluation.outputs import pair_outputs, read_model_outputs
 from evaluation.verdicts import load_judge_template
 from modelcalls.batch import BatchOptions
-from modelcalls.batch_cli import pending_message
 from modelcalls.loop import run_resumable
 
 RUN_DIR = "judge.run"
@@ -56,7 +55,7 @@ def judge_answer_files(a_path, b_path, cfg: JudgeConfig, out_dir, *, api_key: st
         backend = backend or build_judge_backend(cfg, api_key)
         run = run_resumable(judge(cfg, backend, requests, identity, run_dir=out / RUN_DIR, batch=batch,
                                   batch_progress=batch_progress), out / RUN_DIR)
-        if run.batch is not None and (pending := pending_message(run.batch, out / RUN_DIR)):
+        if run.batch is not None and (pending := run.batch.pending(out / RUN_DIR)):
             return {"batch": run.batch.to_dict(), "usage": run.usage.to_dict(), "pending": pending}
     results, rows = judge_results(run, pairs, cfg, model_a=a.generator, model_b=b.generator, unmatched=unmatched)
     results["answers"] = {"a": str(Path(a_path).resolve()), "b": str(Path(b_path).resolve())}

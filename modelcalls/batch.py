@@ -102,6 +102,16 @@ class BatchOutcome:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def pending(self, run_dir) -> str | None:
+        """The last word of a session that left batches in flight or requests unanswered, or None."""
+        if self.waiting:
+            return (f"{len(self.waiting)} batches in flight ({', '.join(self.waiting)}), journaled in {run_dir}: "
+                    "run the same command to collect their results")
+        if self.unanswered:
+            return (f"{len(self.unanswered)} requests of cancelled batches are unanswered: run the same command to "
+                    "submit them again")
+        return None
+
 
 def custom_id(request_id: int) -> str:
     """The Batch API's name for a journaled request; `request_id` reads it back."""

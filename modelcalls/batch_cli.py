@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import click
 
-from modelcalls.batch import RETRIES, BatchOptions, BatchOutcome
+from modelcalls.batch import RETRIES, BatchOptions
 
 
 def batch_options(f):
@@ -82,14 +82,3 @@ def describe(outcome: dict, usage: dict) -> list[str]:
         lines.append(f"cancelled: {', '.join(outcome['cancelled'])}: {len(outcome['unanswered'])} requests "
                      "unanswered; run the same command to submit them again")
     return lines
-
-
-def pending_message(outcome: BatchOutcome, run_dir) -> str | None:
-    """The last word of a run that left batches in flight or requests unanswered, or None."""
-    if outcome.waiting:
-        return (f"{len(outcome.waiting)} batches in flight ({', '.join(outcome.waiting)}), journaled in {run_dir}: "
-                "run the same command to collect their results")
-    if outcome.unanswered:
-        return (f"{len(outcome.unanswered)} requests of cancelled batches are unanswered: run the same command to "
-                "submit them again")
-    return None

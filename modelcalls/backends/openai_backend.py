@@ -34,6 +34,7 @@ MAX_RECORDED_CHARS = 65536  # of an unreadable reply's body, kept in the journal
 MAX_REPLY_BYTES_PER_TOKEN = 32
 MAX_REPLY_OVERHEAD = 64 * 1024
 OVERSIZED = "oversized"  # the finish_reason journaled for a reply cut at that bound
+BATCH_FILE_TIMEOUT_S = 600.0  # uploading or downloading one batch file (the API takes up to 200 MB)
 
 
 class OpenAIBackend:
@@ -155,8 +156,10 @@ class OpenAIBackend:
 
     def batch_client(self) -> openai.AsyncOpenAI:
         """A client for the files and batches APIs at the same endpoint, with the same key. These few
-        calls use the client's own retries (a lost poll is simply made again)."""
-        return openai.AsyncOpenAI(**{**self._client_options, "max_retries": 5})
+        calls use the client's own retries (a lost poll is simply made again) and a timeout long
+        enough to move a file of up to 200 MB."""
+        timeout = max(self._client_options["timeout"], BATCH_FILE_TIMEOUT_S)
+        return openai.AsyncOpenAI(**{**self._client_options, "max_retries": 5, "timeout": timeout})
 
     async def _request(self, prompts: list[str], decoding: Decoding, attempt: int) -> Response:
         resource, arguments = self._resource(self._client), self.request_body(prompts, decoding)
