@@ -161,6 +161,7 @@ def test_a_batch_created_just_before_a_kill_is_found_not_made_again(tmp_path):
         args = judge_args(tmp_path, server, *FAST)
         first = invoke([*args, "--no-wait"])
         assert first.exit_code == 3 and "run the same command to collect" in first.output
+        assert not (tmp_path / "out" / "results.json").exists()  # nothing is written before every verdict is in
         journal = journal_of(tmp_path, args)
         # the kill came after the batch was created and before the journal named it
         lines = [x for x in journal.read_text().splitlines() if json.loads(x)["event"] != "batch"]
