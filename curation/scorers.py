@@ -16,7 +16,8 @@ def build_scorer(kind: str, *, api_key: str | None = None, judge_model: str | No
                  base_url: str | None = None, rubric: str | None = None, concurrency: int = 8,
                  max_tokens: int = 512, temperature: float = 0.0, timeout_s: float = 120.0,
                  rpm: float | None = None, tpm: float | None = None, max_cost: float | None = None,
-                 pricing: str | None = None, model: str | None = None, batch_size: int = 16):
+                 pricing: str | None = None, model: str | None = None, batch_size: int = 16,
+                 batch=None, batch_progress=None):
     """The scorer named `kind`; a ValueError or ConfigError (exit 2) for options it cannot work with."""
     if kind == "judge":
         from curation.judge_scores import load_rubric
@@ -31,5 +32,6 @@ def build_scorer(kind: str, *, api_key: str | None = None, judge_model: str | No
         endpoint = Endpoint(model=judge_model, base_url=base_url, timeout_s=timeout_s, rpm=rpm, tpm=tpm,
                             concurrency=concurrency)
         return JudgeScorer(endpoint, rubric=load_rubric(rubric), temperature=temperature, max_tokens=max_tokens,
-                           max_cost=max_cost, pricing=pricing, api_key=api_key)
+                           max_cost=max_cost, pricing=pricing, api_key=api_key, batch=batch,
+                           batch_progress=batch_progress)
     raise ValueError(f"--scorer {kind!r}: choose judge")
