@@ -23,6 +23,7 @@ from modelcalls.pricing import load_pricing, price_for
 from modelcalls.tokens import get_counter
 from tests.batch_server import BatchServer
 from tests.loopback_server import LoopbackServer, numbered_reply
+from tests.selfinstruct.test_staged import responder
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "sk-test-WAVES-DO-NOT-LEAK-77"
@@ -82,14 +83,22 @@ def test_waves_give_the_records_of_a_synchronous_run_and_of_its_replay(test_data
 
 
 def test_stages_of_self_instruct_go_in_waves_each_with_its_own_stop_sequences(test_data, tmp_path):
-    with BatchServer(reply=numbered_reply) as server:
-        r = invoke(args(test_data, tmp_path / "o.jsonl", *FAST, "--method", "self-instruct", n=3), server)
+    with BatchServer(reply=responder()) as server:
+        r = invoke(args(test_data, tmp_path / "o.jsonl", *FAST, "--method", "self-instruct", "--num-tasks", "3",
+                        n=8), server)
+        assert r.exit_code == 0, r.output
+        waves = batch_ids(server)
         stops = {json.dumps(json.loads(x)["body"].get("stop")) for b in server.batches.values()
                  for x in server.files[b["input_file_id"]].splitlines()}
-    assert len(stops) >= 2  # the instruction lists' stop and the classification's newline, in their own waves
+    assert len(records(tmp_path / "o.jsonl")) == 8
+    assert len(stops) == 3  # the instruction lists', the classification's and the instances' stop sequences
     state = read_journal(tmp_path / "o.run" / "journal.jsonl")
-    assert {r.get("stage") for r in state.requests.values()} >= {"instructions", "classify"}
-    assert r.exit_code in (0, 3), r.output
+    wave_of = {int(i.split("-")[1]): n for n, wave in enumerate(waves) for i in wave}
+    for request in state.requests.values():  # an instance request waits for a wave after its classification's
+        if request["stage"] == "instances":
+            classify = next(q for q in state.requests.values()
+                            if q["stage"] == "classify" and q["task"]["id"] == request["task"]["id"])
+            assert wave_of[classify["id"]] < wave_of[request["id"]]
 
 
 def test_failed_requests_are_sent_again_and_counted(test_data, tmp_path):
