@@ -115,9 +115,6 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
     run_dir = run_dir or _default_run_dir(output, dataset)
     given = _given_options()
     batching = batch_from(batch, no_wait, poll_interval, batch_retry)
-    if batching is not None and cfg.response_model:
-        raise bad_input("--batch with --response-model is not supported: run without --batch, or without "
-                        "--response-model")
     if cfg.backend == "replay":
         _check_before_sending(cfg, output, None, dataset, registry_root)
         return _replay(cfg, given, run_dir, output, dataset, registry_root, as_json)
@@ -133,7 +130,7 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
     if dry_run or no_endpoint:
         if no_endpoint and not dry_run:
             click.echo(CREDENTIALS_HELP, err=True)
-        _print_plan(cfg, run_dir, as_json)
+        _print_plan(cfg, run_dir, as_json, batching is not None)
         if no_endpoint and not dry_run:
             raise click.exceptions.Exit(BAD_INPUT)
         return
@@ -305,10 +302,16 @@ def _print_summary(s: dict) -> None:
         click.echo(f"committed {s['dataset']}")
 
 
-def _print_plan(cfg, run_dir, as_json) -> None:
+def _print_plan(cfg, run_dir, as_json, batch: bool = False) -> None:
     from selfinstruct.plan import plan_run
 
     plan = plan_run(cfg, run_dir)
+    if batch:  # the same tokens at the Batch API's prices
+        from modelcalls.pricing import load_pricing, price_for
+
+        price = price_for(cfg.model, load_pricing(cfg.pricing)).batch
+        plan["batch_dollars"] = round(price.cost(plan["prompt_tokens"], plan["completion_tokens"]), 4)
+        plan["batch_worst_case_dollars"] = round(price.cost(plan["prompt_tokens"], plan["prompts"] * cfg.max_tokens), 4)
     if as_json:
         click.echo(json.dumps(plan, indent=2))
         return
@@ -320,7 +323,9 @@ def _print_plan(cfg, run_dir, as_json) -> None:
         f"  requests         {plan['requests']}  ({plan['prompts']} prompts, {plan['prompts_per_request']} per request)\n"
         f"  prompt tokens    {plan['prompt_tokens']:,}  ({plan['prompt_tokens_per_prompt']} per prompt, {plan['token_counter']})\n"
         f"  completion tokens {plan['completion_tokens']:,}  (about {plan['completion_tokens_per_prompt']} per prompt)\n"
-        f"  expected cost    ${plan['dollars']:.4f}   worst case (every reply at --max-tokens) ${plan['worst_case_dollars']:.4f}{price}")
+        f"  expected cost    ${plan['dollars']:.4f}   worst case (every reply at --max-tokens) ${plan['worst_case_dollars']:.4f}{price}"
+        + (f"\n  with --batch     ${plan['batch_dollars']:.4f}   worst case ${plan['batch_worst_case_dollars']:.4f}"
+           if batch else ""))
 
 
 @click.command()

@@ -83,11 +83,10 @@ async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path
     (self-instruct's instance stage); `backend` writes them. With `batch`, the requests go through
     the endpoint's Batch API in waves (`batch_progress` as in `modelcalls.batch.send_batched`)."""
     if batch is not None and response_backend is not None:
-        raise ConfigError("--batch with --response-model is not supported: run without --batch, or without "
-                          "--response-model")
-    run = _Run(cfg, backend, run_dir, progress or Progress(), salvage, response_backend)
-    run.batching, run.batch_progress = batch, batch_progress
-    return await run.run()
+        raise ConfigError("--batch with a second model (--response-model, --response-base-url) is not supported: "
+                          "run without --batch, or without the second model")
+    return await _Run(cfg, backend, run_dir, progress or Progress(), salvage, response_backend, batch,
+                      batch_progress).run()
 
 
 class _Run:
@@ -96,12 +95,12 @@ class _Run:
 
     sieve: SieveWorker  # started by run()
     calls: Calls  # the requests in flight, the budget and the usage (what the journal already paid, then more)
-    batching: BatchOptions | None = None  # with --batch: the requests go out in waves
-    batch_progress = None
 
     def __init__(self, cfg: GenerateConfig, backend: Backend, run_dir: str | Path, progress: Progress,
-                 salvage: bool, response_backend: Backend | None):
+                 salvage: bool, response_backend: Backend | None, batching: BatchOptions | None = None,
+                 batch_progress=None):
         self.cfg, self.backend, self.response_backend, self.progress = cfg, backend, response_backend, progress
+        self.batching, self.batch_progress = batching, batch_progress  # with --batch: the requests go out in waves
         self.run_dir = run_dir
         self.inputs = inputs = load_run_inputs(cfg)
         identity = {"model": cfg.model, "prompt_sha256": inputs.template.sha256, "seeds_sha256": inputs.seeds.sha256,

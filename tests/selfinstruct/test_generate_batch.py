@@ -182,3 +182,13 @@ def test_batch_is_refused_in_one_line_where_it_cannot_work(test_data, tmp_path):
         assert server.created == 0
     assert local.exit_code == 2 and "in-process" in local.output and "Traceback" not in local.output
     assert responder.exit_code == 2 and "--response-model" in responder.output
+
+
+def test_dry_run_with_batch_prices_the_plan_at_batch_rates(test_data, tmp_path):
+    r = CliRunner().invoke(cli, ["generate", "-n", "1000", "--model", "gpt-4o-mini", "--seeds",
+                                 str(test_data / "seeds_tiny.jsonl"), "--dry-run", "--batch", "--json"],
+                           env={"OPENAI_API_KEY": SECRET, "OPENAI_BASE_URL": ""})
+    assert r.exit_code == 0, r.output
+    plan = json.loads(r.output)
+    assert plan["batch_dollars"] == pytest.approx(plan["dollars"] / 2, abs=1e-4)  # gpt-4o-mini's batch price is half
+    assert plan["batch_worst_case_dollars"] == pytest.approx(plan["worst_case_dollars"] / 2, abs=1e-4)
