@@ -192,3 +192,21 @@ def test_dry_run_with_batch_prices_the_plan_at_batch_rates(test_data, tmp_path):
     plan = json.loads(r.output)
     assert plan["batch_dollars"] == pytest.approx(plan["dollars"] / 2, abs=1e-4)  # gpt-4o-mini's batch price is half
     assert plan["batch_worst_case_dollars"] == pytest.approx(plan["worst_case_dollars"] / 2, abs=1e-4)
+
+
+def test_machine_examples_of_a_wave_come_from_records_kept_in_earlier_waves(test_data, tmp_path):
+    with BatchServer(reply=numbered_reply) as server:
+        r = invoke(args(test_data, tmp_path / "o.jsonl", *FAST, "--machine-examples", "2"), server)
+        assert r.exit_code == 0, r.output
+        waves = batch_ids(server)
+    assert len(waves) >= 2
+    state = read_journal(tmp_path / "o.run" / "journal.jsonl")
+    kept = [json.loads(x) for x in (tmp_path / "o.run" / "kept.jsonl").read_text().splitlines()]
+    wave_of = {int(i.split("-")[1]): n for n, wave in enumerate(waves) for i in wave}
+    shown = 0
+    for rid, request in state.requests.items():
+        for record in kept:
+            if record["instruction"] in request["prompts"][0]:
+                assert wave_of[record["request_id"]] < wave_of[rid]  # kept before this wave was gathered
+                shown += 1
+    assert shown and all(n == 3 for q in state.requests.values() if wave_of[q["id"]] == 0 for n in q["num_examples"])
