@@ -2,6 +2,9 @@
 
     outcome = await run_batched(calls, requests, backend, decoding, BatchOptions(poll_interval_s=30))
 
+`decoding` is one `Decoding` for every request, or a function giving each request its own (stop
+sequences and token limits differ between the requests of one generation wave).
+
 Each request becomes one Batch API input line (`custom_id` "request-<journal id>", `method`, `url`,
 and the `body` the backend would send synchronously: `OpenAIBackend.request_body`). The lines are
 split into files of at most 50,000 requests and 200 MB, uploaded with purpose "batch", and each
@@ -11,7 +14,7 @@ again: the same command re-attaches to the batches in flight (a file whose batch
 not name is first looked for among the endpoint's recent batches), polls them, and downloads their
 results.
 
-Each result is journaled as an ordinary "response" (the record `loop.complete_timed` writes, plus
+Each result is journaled, in request order whatever order the files list them in, as an ordinary "response" (the record `loop.complete_timed` writes, plus
 the `batch_id` it came in, which prices it at the batch rate), so everything that reads a journal
 works unchanged; "batch_end" closes a batch and names the requests it did not answer. Those (an
 error line, an expired or failed batch) are sent again: synchronously once no batch is left in
@@ -29,7 +32,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from itertools import groupby
 
 import openai
 
@@ -102,6 +106,16 @@ class BatchOutcome:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def add(self, other: BatchOutcome) -> None:
+        """Count `other` (a later session of the same run, e.g. the next generation wave) in this one;
+        what is still waiting or unanswered is `other`'s."""
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if f.name in ("waiting", "unanswered"):
+                setattr(self, f.name, list(theirs))
+            else:
+                setattr(self, f.name, mine + theirs)
+
     def pending(self, run_dir) -> str | None:
         """The last word of a session that left batches in flight or requests unanswered, or None."""
         if self.waiting:
@@ -121,6 +135,19 @@ def custom_id(request_id: int) -> str:
 def request_id(name: str) -> int | None:
     prefix, _, number = str(name).partition("-")
     return int(number) if prefix == "request" and number.isdigit() else None
+
+
+DecodingOf = Decoding | Callable[[dict], Decoding]
+"""One decoding for every request, or each request's own."""
+
+
+def decoding_function(decoding: DecodingOf) -> Callable[[dict], Decoding]:
+    return decoding if callable(decoding) else (lambda request: decoding)
+
+
+def batch_worst_case(calls: Calls, request: dict) -> float:
+    """What `request` could cost at batch prices: its prompt and every reply at the token limit."""
+    return max_request_cost(request["prompts"], calls.max_tokens, calls.price_of(request).batch, calls.counter)
 
 
 def input_line(backend: OpenAIBackend, request: dict, decoding: Decoding) -> bytes:
@@ -147,10 +174,10 @@ def split_files(lines: list[tuple[int, bytes]], max_requests: int, max_bytes: in
 class _BatchRun:
     """One session of a batched run: re-attach, submit, poll, collect, send again what failed."""
 
-    def __init__(self, calls: Calls, backend: OpenAIBackend, decoding: Decoding, options: BatchOptions,
+    def __init__(self, calls: Calls, backend: OpenAIBackend, decoding: DecodingOf, options: BatchOptions,
                  on_response, progress):
         self.calls, self.journal, self.state = calls, calls.journal, calls.journal.state
-        self.backend, self.decoding, self.options = backend, decoding, options
+        self.backend, self.decoding_of, self.options = backend, decoding_function(decoding), options
         self.client = backend.batch_client()
         self.on_response, self.progress = on_response, progress
         self.outcome = BatchOutcome()
@@ -194,19 +221,15 @@ class _BatchRun:
         if calls.max_cost is None:
             return requests
         answered = self.answered()
-        committed = calls.usage.dollars + sum(self.worst_case(self.state.requests[i])
+        committed = calls.usage.dollars + sum(batch_worst_case(calls, self.state.requests[i])
                                               for b in self.open_batches()
                                               for i in self.state.batches[b]["request_ids"] if i not in answered)
         for n, request in enumerate(requests):
-            committed += self.worst_case(request)
+            committed += batch_worst_case(calls, request)
             if committed > calls.max_cost:
                 calls.stopped_by = "max_cost"
                 return requests[:n]
         return requests
-
-    def worst_case(self, request: dict) -> float:
-        price = self.calls.price_of(request).batch
-        return max_request_cost(request["prompts"], self.calls.max_tokens, price, self.calls.counter)
 
     async def submit(self, requests: list[dict]) -> None:
         """Journal, write, upload and create batches for `requests` (those --max-cost allows)."""
@@ -214,7 +237,7 @@ class _BatchRun:
         for request in requests:
             if request["id"] not in self.state.requests:
                 self.journal.write("request", **request)
-        lines = [(r["id"], input_line(self.backend, r, self.decoding)) for r in requests]
+        lines = [(r["id"], input_line(self.backend, r, self.decoding_of(r))) for r in requests]
         for part in split_files(lines, self.options.max_requests_per_file, self.options.max_bytes_per_file):
             data = b"".join(line for _, line in part)
             with self.api_errors("upload a batch file"):
@@ -275,10 +298,13 @@ class _BatchRun:
         return [b.id for b in batches if b.status not in TERMINAL]
 
     async def collect(self, batch) -> None:
-        """Journal a finished batch's results as responses, then its end with the requests it did not answer."""
+        """Journal a finished batch's results as responses, in request order (so that what reads them in
+        journal order, like generation's sieve, does not depend on how the files list them), then its
+        end with the requests it did not answer."""
         mine = set(self.state.batches[batch.id]["request_ids"])
         answered = self.answered()  # journaled before a kill: paid once, kept once
         failed: dict[int, str] = {}
+        results: list[tuple[int, dict]] = []
         for file_id in (batch.output_file_id, batch.error_file_id):
             if not file_id:
                 continue
@@ -292,12 +318,16 @@ class _BatchRun:
                                 number, file_id, batch.id)
                     continue
                 rid = request_id(result.get("custom_id")) if isinstance(result, dict) else None
-                if rid in mine and rid not in answered:
-                    reason = self.take(result, rid, batch)
-                    if reason is None:
-                        answered.add(rid)
-                    else:
-                        failed[rid] = reason
+                if rid in mine:
+                    results.append((rid, result))
+        for rid, result in sorted(results, key=lambda r: r[0]):  # stable: an output line before an error line
+            if rid not in answered:
+                reason = self.take(result, rid, batch)
+                if reason is None:
+                    answered.add(rid)
+                    failed.pop(rid, None)
+                else:
+                    failed[rid] = reason
         why = {"expired": "the batch expired", "cancelled": "the batch was cancelled",
                "failed": f"the batch failed: {errors_of(batch)}"}.get(batch.status, "no result in the batch's files")
         for rid in mine - answered - failed.keys():
@@ -358,12 +388,17 @@ class _BatchRun:
             if not waiting:
                 if retry:
                     self.outcome.retried_sync += len(retry)
-                    await send_requests(self.calls, retry, self.backend, self.decoding, on_response=self.on_response)
+                    await self.send_sync(retry)
                 return self.outcome
             if not self.options.wait:
                 self.outcome.waiting = waiting
                 return self.outcome
             await asyncio.sleep(self.options.poll_interval_s)
+
+    async def send_sync(self, requests: list[dict]) -> None:
+        """Send `requests` synchronously, consecutive ones with the same decoding together."""
+        for decoding, group in groupby(requests, key=self.decoding_of):
+            await send_requests(self.calls, list(group), self.backend, decoding, on_response=self.on_response)
 
     @contextmanager
     def api_errors(self, doing: str):
@@ -404,10 +439,11 @@ def _message(error: Exception) -> str:
     return redact_text(str(getattr(error, "message", None) or error))[:300]
 
 
-async def send_batched(calls: Calls, requests: list[dict], backend, decoding: Decoding, options: BatchOptions, *,
+async def send_batched(calls: Calls, requests: list[dict], backend, decoding: DecodingOf, options: BatchOptions, *,
                        on_response: Callable[[dict, dict], None] | None = None,
                        progress: Callable[[list[BatchStatus], float], None] | None = None) -> BatchOutcome:
-    """`requests` (journaled with `calls`) through the Batch API; the journal stays open."""
+    """`requests` (journaled with `calls`) through the Batch API, each with `decoding` (one for all, or a
+    function of the request); the journal stays open."""
     if not isinstance(backend, OpenAIBackend):
         raise ConfigError("--batch needs an OpenAI-compatible endpoint with a Batch API (--base-url), not a "
                           "model run in-process")
@@ -418,7 +454,7 @@ async def send_batched(calls: Calls, requests: list[dict], backend, decoding: De
         await run.client.close()
 
 
-async def run_batched(calls: Calls, requests: list[dict], backend, decoding: Decoding, options: BatchOptions, *,
+async def run_batched(calls: Calls, requests: list[dict], backend, decoding: DecodingOf, options: BatchOptions, *,
                       on_response: Callable[[dict, dict], None] | None = None,
                       progress: Callable[[list[BatchStatus], float], None] | None = None) -> BatchOutcome:
     """`send_batched` for a fixed list, as `loop.run_requests` is for synchronous requests: the

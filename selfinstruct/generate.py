@@ -6,6 +6,12 @@ Resuming is running it again on the same run directory: journaled responses are 
 request is sent for them), requests that never got a response are sent again, and new ones are
 issued until N records are kept. The request layer (`modelcalls.loop.Calls`) journals, limits,
 budgets and drains; this loop decides what to ask next (a method's driver) and sieves the replies.
+
+With `batch` options the requests go through the endpoint's Batch API in waves (`run_waves`): a
+batch cannot see its own results, so each wave holds the requests the driver gives while the wave
+counts as in flight (sized by the yield measured so far, or --expected-yield before any), its
+results are journaled in request order and sieved in journal order exactly as synchronous replies
+are, and the next wave is sized once the sieve has decided this one.
 """
 
 from __future__ import annotations
@@ -22,10 +28,11 @@ from records.timestamps import iso_utc
 from records.schema import RECORD_FIELDS
 from modelcalls.accounting import Usage
 from modelcalls.backends.base import Backend, Decoding
+from modelcalls.batch import BatchOptions, BatchOutcome, batch_worst_case, send_batched
 from modelcalls.journal import JournalState, open_run
 from modelcalls.loop import Calls
 from selfinstruct.config import GenerateConfig
-from selfinstruct.errors import SelfInstructError
+from selfinstruct.errors import ConfigError, SelfInstructError
 from selfinstruct.methods import driver_for
 from selfinstruct.payloads import stops_for
 from selfinstruct.resieve import ANSWERING, load_run_inputs, resieve, sieve_options
@@ -43,6 +50,7 @@ REQUEST_SETTINGS = ("api", "temperature", "top_p", "max_tokens", "instance_tempe
 RESUME_KEYS = ("model", "prompt_sha256", "seeds_sha256", "seed", "method", "response_model", *REQUEST_SETTINGS)
 RESUME_DEFAULTS = {"method": "alpaca"}  # journals written before the key existed
 MAX_BARREN_RESPONSES = 20
+WAVE_REQUESTS_PER_RECORD = 4  # a wave holds at most this many requests per record still wanted
 
 
 @dataclass
@@ -57,6 +65,8 @@ class RunResult:
     """"max_cost" when the budget stopped the run short of N records, "stalled" when responses
     stopped yielding new records (--stall-responses)."""
     lineage: dict = field(default_factory=dict)
+    batch: BatchOutcome | None = None
+    """With --batch: what the batches of this session did (their requests still in flight, if any)."""
 
 
 class Progress:
@@ -67,10 +77,16 @@ class Progress:
 
 
 async def generate(cfg: GenerateConfig, backend: Backend, *, run_dir: str | Path, progress: Progress | None = None,
-                   salvage: bool = False, response_backend: Backend | None = None) -> RunResult:
+                   salvage: bool = False, response_backend: Backend | None = None, batch: BatchOptions | None = None,
+                   batch_progress=None) -> RunResult:
     """Run (or resume) a generation. `response_backend`, when given, answers the instructions
-    (self-instruct's instance stage); `backend` writes them."""
-    return await _Run(cfg, backend, run_dir, progress or Progress(), salvage, response_backend).run()
+    (self-instruct's instance stage); `backend` writes them. With `batch`, the requests go through
+    the endpoint's Batch API in waves (`batch_progress` as in `modelcalls.batch.send_batched`)."""
+    if batch is not None and response_backend is not None:
+        raise ConfigError("--batch with a second model (--response-model, --response-base-url) is not supported: "
+                          "run without --batch, or without the second model")
+    return await _Run(cfg, backend, run_dir, progress or Progress(), salvage, response_backend, batch,
+                      batch_progress).run()
 
 
 class _Run:
@@ -81,8 +97,10 @@ class _Run:
     calls: Calls  # the requests in flight, the budget and the usage (what the journal already paid, then more)
 
     def __init__(self, cfg: GenerateConfig, backend: Backend, run_dir: str | Path, progress: Progress,
-                 salvage: bool, response_backend: Backend | None):
+                 salvage: bool, response_backend: Backend | None, batching: BatchOptions | None = None,
+                 batch_progress=None):
         self.cfg, self.backend, self.response_backend, self.progress = cfg, backend, response_backend, progress
+        self.batching, self.batch_progress = batching, batch_progress  # with --batch: the requests go out in waves
         self.run_dir = run_dir
         self.inputs = inputs = load_run_inputs(cfg)
         identity = {"model": cfg.model, "prompt_sha256": inputs.template.sha256, "seeds_sha256": inputs.seeds.sha256,
@@ -105,6 +123,7 @@ class _Run:
         self.batch: list[tuple[dict, dict]] = []  # the responses the sieve is deciding now
         self.barren = 0  # consecutive responses that gave no parseable task: a model ignoring the format
         self.idle = 0  # consecutive responses that kept nothing new: a model repeating itself
+        self.batched = BatchOutcome()  # with --batch: what the waves' batches did
 
     async def run(self) -> RunResult:
         """Issue, wait, sieve, until N records are kept or the run is stopped; clean up on every exit."""
@@ -119,7 +138,7 @@ class _Run:
                            usage=journaled.usage)
         try:
             await self.sieve.admit(journaled.received)  # resume: re-sieve what was already paid for
-            while True:
+            while self.batching is None:
                 self.fill()
                 self.report()
                 self.start_sieving()
@@ -127,6 +146,8 @@ class _Run:
                     break
                 await self.take_next()
                 self.check_barren()
+            if self.batching is not None:
+                await self.run_waves()
         except BaseException as e:
             self.stopped_by = "interrupted" if isinstance(e, (KeyboardInterrupt, asyncio.CancelledError)) else "error"
             raise
@@ -155,13 +176,62 @@ class _Run:
 
     def send(self, request: dict, reserve: float) -> None:
         """Start a request: a new one is journaled by the request layer; one sent again is there already."""
+        self.take(request)
+        target = self.answerer if request.get("stage") in ANSWERING else self.backend
+        self.calls.send(request, target, decoding_for(self.cfg, request), reserve)
+
+    def take(self, request: dict) -> None:
+        """The driver's `request` is going out: one journaled before leaves `pending`, a new one is issued."""
         if self.pending and request is self.pending[0]:
             self.pending.pop(0)
         else:
             self.driver.issued(request)
             self.next_id += 1
-        target = self.answerer if request.get("stage") in ANSWERING else self.backend
-        self.calls.send(request, target, decoding_for(self.cfg, request), reserve)
+
+    # --- waves (--batch) -------------------------------------------------------------------------
+
+    async def run_waves(self) -> None:
+        """Gather a wave, send it as batches, sieve its results, until N records are kept or the run
+        stops (the budget, a stall, or batches left in flight by --no-wait)."""
+        while self.stopped_by is None:
+            wave = self.gather()
+            self.report()
+            if not wave:
+                return
+            outcome = await send_batched(self.calls, wave, self.backend, self.decoding_of, self.batching,
+                                         on_response=self.queue, progress=self.batch_progress)
+            self.batched.add(outcome)
+            self.start_sieving()  # nothing else is in flight: the whole wave, in journal order
+            if self.sieving is not None:
+                self.on_sieved(await self.sieving)
+            self.check_barren()
+            self.report()
+            if outcome.waiting or outcome.unanswered:  # collected by the same command later
+                self.stopped_by = "batch_pending"
+            self.stopped_by = self.stopped_by or self.calls.stopped_by
+
+    def gather(self) -> list[dict]:
+        """The next wave: what the driver gives while the wave counts as in flight, up to what
+        --max-cost allows at batch prices (then the run stops after this wave)."""
+        wave: dict[int, tuple[dict, float]] = {}
+        committed = self.calls.usage.dollars
+        most = max(1, WAVE_REQUESTS_PER_RECORD * (self.cfg.num_instructions - len(self.sieve.kept)))
+        while self.stopped_by is None and len(wave) < most:
+            request = self.driver.next(self.next_id, self.sieve, wave, 0, self.pending)
+            if request is None:
+                break
+            if self.cfg.max_cost is not None:
+                cost = batch_worst_case(self.calls, request)
+                if committed + cost > self.cfg.max_cost:
+                    self.stopped_by = "max_cost"
+                    break
+                committed += cost
+            self.take(request)
+            wave[request["id"]] = (request, 0.0)
+        return [request for request, _ in wave.values()]
+
+    def decoding_of(self, request: dict) -> Decoding:
+        return decoding_for(self.cfg, request)
 
     def report(self) -> None:
         usage = self.calls.usage
@@ -203,6 +273,10 @@ class _Run:
     def on_response(self, task: asyncio.Task) -> None:
         """Take a response in (the request layer journals and counts it), tell the driver, queue it for the sieve."""
         request, response = self.calls.receive(task)  # a BackendError ends the run; finish() drains the rest
+        self.queue(request, response)
+
+    def queue(self, request: dict, response: dict) -> None:
+        """A journaled response: tell the driver, queue it for the sieve."""
         self.driver.answered(request, response)
         self.queued.append((request, response))
 
@@ -228,7 +302,8 @@ class _Run:
                 await self.response_backend.aclose()
             sieve, inputs = self.sieve, self.inputs
             result = RunResult(sieve.kept[: self.cfg.num_instructions], sieve.kept, sieve.dropped, sieve.stats,
-                               self.calls.usage, Path(self.run_dir), self.stopped_by)
+                               self.calls.usage, Path(self.run_dir), self.stopped_by,
+                               batch=self.batched if self.batching is not None else None)
             result.lineage = build_lineage(self.cfg, self.backend.provider, self.backend.endpoint_host, inputs.seeds,
                                            inputs.template, result, self.started, iso_utc(),
                                            stage_templates=inputs.stage_templates,

@@ -13,6 +13,7 @@ events, a few words per chunk.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -51,6 +52,15 @@ def synthetic_reply(first_index: int, num_tasks: int, rng: random.Random, divers
         parts.append(f"{i}. Instruction: {inst}\n{i}. Input:\n{inp}\n{i}. Output:\n{out}\n###\n")
     text = "".join(parts)
     return text[len(f"{first_index}. Instruction:"):]  # the prompt already ends with this label
+
+
+def numbered_reply(prompt: str, num_tasks: int = 8) -> str:
+    """`synthetic_reply` as a function of the prompt alone (its last "N. Instruction:" label and a
+    hash of its text), for `reply=`: the same prompt gets the same tasks in whatever order requests
+    arrive, synchronously or in a batch."""
+    labels = re.findall(r"(\d+)\. Instruction:", prompt)
+    rng = random.Random(hashlib.sha256(prompt.encode()).hexdigest())
+    return synthetic_reply(int(labels[-1]) if labels else 1, num_tasks, rng)
 
 
 def records_reply(first_index: int, records: list[dict]) -> str:
