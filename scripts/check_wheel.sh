@@ -18,7 +18,8 @@ finish() {
     local status=$?
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    if [ "$status" != 0 ] || [ "${KEEP:-0}" = 1 ]; then echo "logs kept in $LOGS"; else rm -rf "$WORK"; fi
+    if [ "$status" != 0 ] || [ "${KEEP:-0}" = 1 ]; then echo "logs kept in $LOGS"
+    else rm -rf "$WORK"; echo "removed $WORK ($SECONDS s in all)"; fi
 }
 trap finish EXIT
 
@@ -26,11 +27,11 @@ fail() { echo "FAIL $1: $2" >&2; for f in "$LOGS/$1".*; do [ -f "$f" ] && { echo
 no_traceback() { ! grep -l "Traceback" "$LOGS/$1".* >/dev/null 2>&1 || fail "$1" "a traceback"; }
 # step NAME CMD...: run CMD (stdin from $STDIN, else nothing); fail on a non-zero exit or a traceback.
 step() {
-    local name=$1 status=0; shift
+    local name=$1 status=0 start=$SECONDS; shift
     "$@" <"${STDIN:-/dev/null}" >"$LOGS/$name.out" 2>"$LOGS/$name.err" || status=$?
     [ "$status" = 0 ] || fail "$name" "exit status $status"
     no_traceback "$name"
-    echo "ok   $name"
+    echo "ok   $name ($((SECONDS - start)) s)"
 }
 # refused NAME STATUS PATTERN CMD...: CMD must exit with STATUS and say PATTERN on a line of stderr.
 refused() {
@@ -68,6 +69,7 @@ git -C "$REPO" ls-files -z --cached --others --exclude-standard \
 "$VENV/bin/python" -m pip install -q --no-compile "$WORK"/dist/selfinstruct-*.whl >"$LOGS/wheel.out" 2>&1 || fail wheel "install"
 }
 echo "installed in $((SECONDS - t0)) s"
+t1=$SECONDS
 
 # Outside the repository, with a home of its own: no source tree, no cached built-in model, no key.
 cd "$WORK/run"
@@ -196,4 +198,4 @@ wait "$SERVE" 2>/dev/null || true
 no_traceback serve
 
 for name in loopback judge score; do no_traceback "$name"; done
-echo "wheel check passed in $((SECONDS - t0)) s"
+echo "wheel check passed: built and installed in $((t1 - t0)) s, commands in $((SECONDS - t1)) s"
