@@ -23,7 +23,8 @@ No endpoint is configured, so nothing was sent. Set one of:
   export OPENAI_API_KEY=sk-...                      # OpenAI (or pass --api-key)
   export OPENAI_BASE_URL=http://localhost:8000/v1   # a local vLLM / llama.cpp / Ollama / TGI server
                                                     #   (Ollama: http://localhost:11434/v1)
-or use --backend transformers --model /path/to/checkpoint for a local model in-process.
+or use --backend transformers --model /path/to/checkpoint for a local model in-process,
+or install the built-in model: {install}
 This is the plan and price for the command you ran (--dry-run):"""
 
 
@@ -129,7 +130,9 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         no_endpoint = not _use_local_model(cfg, given)
     if dry_run or no_endpoint:
         if no_endpoint and not dry_run:
-            click.echo(CREDENTIALS_HELP, err=True)
+            from selfinstruct.local_model import INSTALL_HINT
+
+            click.echo(CREDENTIALS_HELP.format(install=INSTALL_HINT), err=True)
         _print_plan(cfg, run_dir, as_json, batching is not None)
         if no_endpoint and not dry_run:
             raise click.exceptions.Exit(BAD_INPUT)

@@ -19,8 +19,9 @@ def report_version(version, as_json: bool) -> None:
         print_json({"ref": version.ref, "hash": version.hash, "rows": version.rows, "parents": version.parents,
                     "counts": counts, "drops": drops})
     else:
-        click.echo(f"{version.ref}  {version.rows:,} rows from {', '.join(version.parents)}  "
-                   f"({counts.get('before', '?'):,} before)")
+        before = counts.get("before", counts.get("parent_rows"))  # select's lineage counts its parent's rows
+        click.echo(f"{version.ref}  {version.rows:,} rows from {', '.join(version.parents)}"
+                   + (f"  ({before:,} before)" if isinstance(before, int) else ""))
         if drops:
             click.echo("dropped: " + ", ".join(f"{reason} {n:,}" for reason, n in drops.items()))
 
