@@ -1,0 +1,91 @@
+"""Benchmark: IFD records per second with the built-in SmolLM2-135M on this CPU, batched vs one at a time.
+
+Run from the repository root:  PYTHONPATH=. python bench/bench_curation_scores.py [--records 200] [--single 40]
+Reads a seeded sample of ../shared/data/alpaca_data.jsonl (skips with a message when absent). The
+model is loaded once. Batched (batch 16) scores the whole sample; the first `--single` records of it
+are then scored batched and one at a time, so the speed-up compares the same records, and the two
+results are checked to agree. Prints the machine's load average before and after: the CPU is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "alpaca_data.jsonl"
+
+
+def sample(path: Path, n: int, seed: int = 0) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return random.Random(seed).sample(rows, n)
+
+
+def timed(score, rows: list[dict], batch_size: int) -> tuple[list, float]:
+    start = time.perf_counter()
+    values = score(rows, batch_size)
+    return values, time.perf_counter() - start
+
+
+def load_average() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "load average: %.2f, %.2f, %.2f" % os.getloadavg()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=200, help="records scored batched")
+    parser.add_argument("--single", type=int, default=40, help="of those, records scored one at a time too")
+    parser.add_argument("--batch-size", type=int, default=16)
+    args = parser.parse_args()
+    if not DATA.exists():
+        print(f"skipped: {DATA} is absent")
+        return 0
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    from curation.lm_scores import load_model, score_loaded
+    from finetune.templates import load_template
+    from selfinstruct.errors import ConfigError
+    from selfinstruct.local_model import ensure_local_model
+
+    try:
+        path = ensure_local_model()
+    except ConfigError as e:
+        print(f"skipped: {e}")
+        return 0
+    hf_logging.disable_progress_bar()
+    rows = sample(DATA, args.records)
+    model, tokenizer = load_model(path)
+    template = load_template("alpaca")
+
+    def score(part, batch_size):
+        return score_loaded(model, tokenizer, part, template=template, kind="ifd", batch_size=batch_size)
+
+    print(f"before: {load_average()}")
+    print(f"model {path.name}, torch threads {torch.get_num_threads()}, {len(rows)} Alpaca records (seed 0), "
+          f"max_length 512")
+    _, t_all = timed(score, rows, args.batch_size)
+    head = rows[:args.single]
+    batched, t_batched = timed(score, head, args.batch_size)
+    single, t_single = timed(score, head, 1)
+    worst = max(abs(a - b) for a, b in zip(batched, single) if a is not None)
+    print(f"batched (batch {args.batch_size}), {len(rows)} records: {t_all:.1f}s, {len(rows) / t_all:.2f} records/s")
+    print(f"first {len(head)} records, batched: {t_batched:.1f}s, {len(head) / t_batched:.2f} records/s")
+    print(f"first {len(head)} records, one at a time: {t_single:.1f}s, {len(head) / t_single:.2f} records/s")
+    print(f"speed-up on the same records: {t_single / t_batched:.2f}x (target >= 3x); "
+          f"largest IFD difference batched vs alone: {worst:.2e}")
+    print(f"after: {load_average()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
