@@ -187,3 +187,15 @@ def test_bad_settings_are_one_line_config_errors(tiny, template, options, messag
 def test_a_folder_without_a_checkpoint_is_a_config_error(tmp_path, template):
     with pytest.raises(ConfigError, match="not a model checkpoint folder"):
         score_outputs(RECORDS, template=template, model_path=tmp_path)
+
+
+@pytest.mark.slow
+def test_the_default_model_is_the_built_in_smollm2(template):
+    from selfinstruct.local_model import local_model_path
+
+    path = local_model_path()
+    if path is None:
+        pytest.skip("the built-in model is not prepared here")
+    values, settings = score_outputs([RECORDS[0], EMPTY], template=template, kind="perplexity")
+    assert settings["model"] == str(path) and settings["model_files"] == model_files_hash(path)
+    assert values[0] > 1.0 and values[1] is None
