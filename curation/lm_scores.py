@@ -75,12 +75,12 @@ def score_loaded(model, tokenizer, records: Sequence[dict], *, template: PromptT
                  batch_size: int = DEFAULT_BATCH_SIZE, max_length: int = DEFAULT_MAX_LENGTH) -> list[float | None]:
     """`score_outputs` with a model and tokenizer already loaded (a benchmark loads once)."""
     _check_settings(kind, batch_size, max_length)
+    start = start_token(tokenizer) if kind == "ifd" else None  # before any work: it may fail
     pairs = [truncate(p, o, max_length) for p, o in token_pairs(records, tokenizer, template)]
     pad = _pad_id(tokenizer)
     given = mean_losses(model, [p + o for p, o in pairs], [len(o) for _, o in pairs], batch_size, pad)
     if kind == "perplexity":
         return [None if loss is None else math.exp(loss) for loss in given]
-    start = start_token(tokenizer)
     alone = mean_losses(model, [[start] + o for _, o in pairs], [len(o) for _, o in pairs], batch_size, pad)
     return [None if g is None or not a else g / a for g, a in zip(given, alone)]
 
@@ -111,7 +111,8 @@ def truncate(prompt: list[int], output: list[int], max_length: int) -> tuple[lis
     return prompt[len(prompt) - keep_prompt:], output[:keep_output]
 
 
-def mean_losses(model, sequences: list[list[int]], scored: list[int], batch_size: int, pad_id: int) -> list[float | None]:
+def mean_losses(model, sequences: list[list[int]], scored: list[int], batch_size: int,
+                pad_id: int) -> list[float | None]:
     """Per sequence, the mean cross-entropy of its last `scored[i]` tokens, each predicted from the
     tokens before it; None where nothing is scored. Sequences go in batches of similar length."""
     import torch
@@ -164,7 +165,9 @@ def load_model(path: Path):
         raise ConfigError(f"{path}: not a model checkpoint folder (no config.json)")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # scores are a step of a command: no bar per weight file
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=torch.float32)
     return model.eval(), tokenizer
