@@ -35,6 +35,9 @@ from registry.cli_common import current_root, json_option, root_option
 @click.option("--pricing", type=click.Path(dir_okay=False), help="JSON {model: {input, output}} $/1M tokens.")
 @click.option("--model", help="ifd/perplexity: a local checkpoint folder (default: the built-in SmolLM2-135M).")
 @click.option("--batch-size", type=int, default=16, show_default=True, help="ifd/perplexity: records per forward pass.")
+@click.option("--template", help="ifd/perplexity: the training template the prompt is rendered with (default: alpaca).")
+@click.option("--max-length", type=int, default=512, show_default=True,
+              help="ifd/perplexity: tokens of prompt + output at most (the output keeps its start).")
 @click.option("--run-dir", type=click.Path(file_okay=False),
               help="judge: journal folder (default: under the registry root, where the same command finds it).")
 @click.option("--dry-run", is_flag=True, help="judge: print requests, tokens and dollars; send nothing.")
@@ -51,6 +54,7 @@ def score_cmd(ref, scorer, layer, api_key, run_dir, dry_run, replay, as_json, qu
         selfinstruct registry score alpaca@1 --scorer judge --judge-model gpt-4o-mini --dry-run
         selfinstruct registry score alpaca@1 --scorer judge --judge-model gpt-4o-mini --max-cost 5
         selfinstruct registry score alpaca@1 --scorer ifd          # offline, the built-in model
+        selfinstruct registry score alpaca@1 --scorer passes_all_checks
 
     Scores already stored for the same record with the same scorer settings (in any layer of REF,
     its ancestors or their other versions) are reused; only the rest is scored. A judge run is
