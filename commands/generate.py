@@ -224,6 +224,7 @@ def _finish(result, cfg, output, dataset, registry_root, as_json):
     summary = {"output": output, "records": n, "run_dir": str(result.run_dir), "stopped_by": result.stopped_by,
                "requests": result.stats.requests, "candidates": result.stats.candidates,
                "kept_total": len(result.kept), "surplus": len(result.kept) - n,
+               "awaiting_instance": result.stats.awaiting_instance,
                "drops": dict(sorted(result.stats.drops.items())), "usage": result.usage.to_dict()}
     if dataset:
         summary["dataset"] = _commit(result, dataset, registry_root, output)
@@ -261,6 +262,7 @@ def _commit(result, dataset, registry_root, output) -> str:
 def _print_summary(s: dict) -> None:
     u = s["usage"]
     ratio = s["kept_total"] / s["candidates"] if s["candidates"] else 0.0
+    awaiting = f", {s['awaiting_instance']} awaiting an instance" if s["awaiting_instance"] else ""
     journal = Path(s["run_dir"]).resolve()  # where to find it again, whichever folder this ran in
     if s["output"]:
         click.echo(f"wrote {s['records']} records to {s['output']}  (journal: {journal})")
@@ -269,7 +271,8 @@ def _print_summary(s: dict) -> None:
                    "resumes or grows the run from there)")
     surplus = (f"; {s['surplus']} more passed the filters (surplus, in {s['run_dir']}/kept.jsonl)"
                if s["surplus"] else "")
-    click.echo(f"requests {s['requests']}, candidates {s['candidates']} ({ratio:.0%} passed){surplus}; "
+    click.echo(f"requests {s['requests']}, candidates {s['candidates']}: {s['kept_total']} passed ({ratio:.0%}), "
+               f"{sum(s['drops'].values())} dropped{awaiting}{surplus}; "
                f"tokens {u['prompt_tokens']:,} in + {u['completion_tokens']:,} out; "
                f"${u['dollars']:.4f}" + (f" ({u['estimated_requests']} requests without usage counted locally)"
                                           if u["estimated_requests"] else ""))
