@@ -157,6 +157,10 @@ def _check_before_sending(cfg, output, run_dir, dataset, registry_root) -> None:
         check_writable(run_dir, folder=True)
     if cfg.prompt_file is not None:
         load_template(cfg.prompt_file)
+    if cfg.seeds is not None:  # before any model is loaded or its banner printed
+        from selfinstruct.seeds import load_seeds
+
+        load_seeds(cfg.seeds)
 
 
 def _given_options() -> set[str]:
