@@ -176,6 +176,10 @@ def _check_before_sending(cfg, output, run_dir, dataset, registry_root) -> None:
         check_writable(run_dir, folder=True)
     if cfg.prompt_file is not None:
         load_template(cfg.prompt_file)
+    if cfg.seeds is not None:  # before any model is loaded or its banner printed
+        from selfinstruct.seeds import load_seeds
+
+        load_seeds(cfg.seeds)
 
 
 def _given_options() -> set[str]:
@@ -247,6 +251,7 @@ def _finish(result, cfg, output, dataset, registry_root, as_json):
     summary = {"output": output, "records": n, "run_dir": str(result.run_dir), "stopped_by": result.stopped_by,
                "requests": result.stats.requests, "candidates": result.stats.candidates,
                "kept_total": len(result.kept), "surplus": len(result.kept) - n,
+               "awaiting_instance": result.stats.awaiting_instance,
                "drops": dict(sorted(result.stats.drops.items())), "usage": result.usage.to_dict(),
                **({"batch": result.batch.to_dict()} if result.batch is not None else {})}
     if dataset:
@@ -285,6 +290,7 @@ def _commit(result, dataset, registry_root, output) -> str:
 def _print_summary(s: dict) -> None:
     u = s["usage"]
     ratio = s["kept_total"] / s["candidates"] if s["candidates"] else 0.0
+    awaiting = f", {s['awaiting_instance']} awaiting an instance" if s["awaiting_instance"] else ""
     journal = Path(s["run_dir"]).resolve()  # where to find it again, whichever folder this ran in
     if s["output"]:
         click.echo(f"wrote {s['records']} records to {s['output']}  (journal: {journal})")
@@ -293,7 +299,8 @@ def _print_summary(s: dict) -> None:
                    "resumes or grows the run from there)")
     surplus = (f"; {s['surplus']} more passed the filters (surplus, in {s['run_dir']}/kept.jsonl)"
                if s["surplus"] else "")
-    click.echo(f"requests {s['requests']}, candidates {s['candidates']} ({ratio:.0%} passed){surplus}; "
+    click.echo(f"requests {s['requests']}, candidates {s['candidates']}: {s['kept_total']} passed ({ratio:.0%}), "
+               f"{sum(s['drops'].values())} dropped{awaiting}{surplus}; "
                f"tokens {u['prompt_tokens']:,} in + {u['completion_tokens']:,} out; "
                f"${u['dollars']:.4f}" + (f" ({u['estimated_requests']} requests without usage counted locally)"
                                           if u["estimated_requests"] else ""))

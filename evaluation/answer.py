@@ -15,9 +15,11 @@ run directory resumes, sending nothing for instructions already answered.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from evaluation.context import long_prompts_note
 from evaluation.outputs import set_sha256 as set_identity
 from evaluation.prompt_format import PromptFormat, resolve_format
 from modelcalls.accounting import Usage
@@ -31,6 +33,8 @@ from modelcalls.pricing import load_pricing, price_for
 from modelcalls.tokens import get_counter
 from records.files import write_text_atomic
 from records.timestamps import iso_utc
+
+log = logging.getLogger(__name__)
 
 # What must match for a run directory to be resumed: mixing them would mix two evaluations.
 RESUME_KEYS = ("model", "set_sha256", "prompt_sha256", "decoding")
@@ -152,6 +156,8 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
     answered: dict[int, dict] = {r["id"]: r for r in journal.state.responses}
     prompts = [fmt.render(item["instruction"], item["input"]) for item in items]
     todo = [i for i in range(len(items)) if i not in answered]
+    if note := long_prompts_note(backend, [prompts[i] for i in todo], cfg.model):
+        log.warning("%s", note)
     if not cfg.base_url:  # in-process: similar lengths share a batch, so less of it is padding
         todo.sort(key=lambda i: len(prompts[i]))
     requests = [journal.state.requests.get(i) or {"id": i, "prompts": [prompts[i]]} for i in todo]

@@ -7,6 +7,7 @@ is written next to the trained model (`finetune_config.yaml`).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -215,7 +216,9 @@ def _check_keys(values: dict[str, Any], where: str) -> None:
     known = {f.name for f in dataclasses.fields(FinetuneConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"{where}: unknown config field(s) {', '.join(unknown)}")
+        hints = [f"{key} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(key, known, n=1)) else key
+                 for key in unknown]
+        raise ValueError(f"{where}: unknown config field(s) {', '.join(hints)}")
 
 
 def save_config(config: FinetuneConfig, path: Path) -> None:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from finetune.batching import padding_stats, plan_epoch, total_steps
-from finetune.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
+from finetune.checkpoint import checkpoint_dir, find_checkpoint, load_checkpoint, save_checkpoint
 from finetune.config import FinetuneConfig, save_config
 from finetune.export import export_model, render_model_card
 from finetune.metrics import MetricsLog
@@ -19,6 +19,7 @@ from finetune.prepare import prepare_data
 from finetune.step import evaluate, train_step
 from finetune.templates import TEMPLATE_FILE, save_template
 from finetune.training_record import TRAINING_RECORD, TrainingRecord, write_training_record
+from records.exits import Interrupted
 from records.files import write_text_atomic
 from records.timestamps import iso_utc
 
@@ -80,31 +81,38 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
         model.train()
         loss = eval_loss = None
         epoch_padding: dict[int, float] = {}
-        while step < total:
-            epoch, k = divmod(step, steps_per_epoch)
-            if epoch not in plans:
-                plans = {epoch: plan_epoch(lengths, config, procs, epoch)}
-            if epoch not in epoch_padding:
-                epoch_padding[epoch] = padding_stats(plans[epoch], lengths)["padded_share"]
-            figures = train_step(accelerator, model, plans[epoch][k][accelerator.process_index],
-                                 data.train, pad_id, config.packing, config.loss_averaging)
-            grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            loss = figures["loss"]
-            log.add_step(figures)
-            if step % config.log_every == 0 or step == total:
-                log.write({"step": step, "epoch": step / steps_per_epoch, "loss": loss,
-                           "learning_rate": scheduler.get_last_lr()[0],
-                           "grad_norm": float(grad_norm), "epoch_padded_share": epoch_padding[epoch]})
-            if config.eval_every and step % config.eval_every == 0 and step < total and data.eval:
-                eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
-                log.append({"step": step, "eval_loss": eval_loss})
-            if (config.save_every and step % config.save_every == 0):
-                save_checkpoint(accelerator, output, step, {"total_steps": total, "run_id": run_id},
-                                keep=config.keep_checkpoints)
+        updating = False  # True while the optimizer changes the weights: no consistent state to save
+        try:
+            while step < total:
+                epoch, k = divmod(step, steps_per_epoch)
+                if epoch not in plans:
+                    plans = {epoch: plan_epoch(lengths, config, procs, epoch)}
+                if epoch not in epoch_padding:
+                    epoch_padding[epoch] = padding_stats(plans[epoch], lengths)["padded_share"]
+                figures = train_step(accelerator, model, plans[epoch][k][accelerator.process_index],
+                                     data.train, pad_id, config.packing, config.loss_averaging)
+                grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                updating = True
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                updating = False
+                loss = figures["loss"]
+                log.add_step(figures)
+                if step % config.log_every == 0 or step == total:
+                    log.write({"step": step, "epoch": step / steps_per_epoch, "loss": loss,
+                               "learning_rate": scheduler.get_last_lr()[0],
+                               "grad_norm": float(grad_norm), "epoch_padded_share": epoch_padding[epoch]})
+                if config.eval_every and step % config.eval_every == 0 and step < total and data.eval:
+                    eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
+                    log.append({"step": step, "eval_loss": eval_loss})
+                if (config.save_every and step % config.save_every == 0):
+                    save_checkpoint(accelerator, output, step, {"total_steps": total, "run_id": run_id},
+                                    keep=config.keep_checkpoints)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI turns it into one)
+            raise Interrupted(save_on_interrupt(accelerator, output, step, total, config, run_id,
+                                                consistent=not updating)) from None
         log.close()
         if data.eval:
             eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
@@ -133,6 +141,22 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return output
+
+
+def save_on_interrupt(accelerator, output: Path, step: int, total: int, config: FinetuneConfig, run_id,
+                      *, consistent: bool) -> str:
+    """Save a checkpoint of the steps done when a run is interrupted (unless the weights were being
+    changed then); returns what was saved and how a rerun goes on, for the interrupt's message."""
+    path = checkpoint_dir(output, step)
+    if step and consistent and not path.exists():
+        path = save_checkpoint(accelerator, output, step, {"total_steps": total, "run_id": run_id},
+                               keep=config.keep_checkpoints)
+    saved = sorted((output / "checkpoints").glob("step-*"))
+    if not saved:
+        return f"at step {step} of {total}, nothing saved; the same command starts again from step 0"
+    where = "saved" if saved[-1] == path else "the newest checkpoint is"
+    return (f"at step {step} of {total}, {where} {saved[-1]}; the same command starts again from step 0, "
+            "add resume_from=auto to continue from it")
 
 
 def training_record(config: FinetuneConfig, run: dict) -> TrainingRecord:

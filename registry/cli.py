@@ -37,20 +37,21 @@ def registry(ctx: click.Context, registry_root: str | None) -> None:
 @click.option("--generator", help="Model that generated the data, if known (e.g. text-davinci-003).")
 @click.option("--provider", help="Provider of that model (e.g. openai).")
 @click.option("--seeds", "seeds_path", type=click.Path(exists=True, dir_okay=False), help="Seed tasks file it grew from.")
+@click.option("--allow-empty", is_flag=True, help="Commit a file that holds no records (refused otherwise).")
 @root_option
 @json_option
-def import_cmd(file, name, fmt, parents, licence, generator, provider, seeds_path, as_json):
+def import_cmd(file, name, fmt, parents, licence, generator, provider, seeds_path, allow_empty, as_json):
     """Import FILE (Alpaca JSON, JSONL, chat messages, ShareGPT, Parquet or CSV) as a new version of NAME.
 
     A malformed file is refused with its line and field, and nothing is committed. A conversation
     becomes a record when it is one exchange (system turn kept in a `system` field); a multi-turn
-    conversation is refused.
+    conversation is refused, and so is a file with no records unless --allow-empty.
     Example: selfinstruct registry import data.jsonl --name alpaca --licence cc-by-nc-4.0
     """
     from registry.importing import import_file
 
     version = import_file(file, name=name, fmt=fmt, parents=parents, licence=licence, generator=generator,
-                          provider=provider, seeds_path=seeds_path, root=current_root())
+                          provider=provider, seeds_path=seeds_path, root=current_root(), allow_empty=allow_empty)
     if as_json:
         print_json({"ref": version.ref, "hash": version.hash, "rows": version.rows,
                     "bytes_added": version.manifest["storage"]["bytes_added"]})

@@ -44,8 +44,9 @@ def import_hash(path, fmt: str = "auto") -> str:
 
 def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = (), licence: str | None = None,
                 generator: str | None = None, provider: str | None = None, seeds_path: str | None = None,
-                root=None) -> Version:
-    """Read, validate and commit `path`; nothing is committed when the file is malformed."""
+                root=None, allow_empty: bool = False) -> Version:
+    """Read, validate and commit `path`; nothing is committed when the file is malformed, or holds
+    no record (unless `allow_empty`: an empty version on purpose)."""
     from registry.versions import as_store
 
     root = as_store(root)  # an unusable registry root is refused before the file is read
@@ -55,6 +56,8 @@ def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = 
                          "and for the hash its lineage records, so save it to a file first")
     fmt = import_format(path, fmt)
     frame = read_frame(path, fmt)
+    if frame.height == 0 and not allow_empty:
+        raise InputError(path, "holds no records; nothing was committed (--allow-empty commits an empty version)")
     lineage = Lineage(
         operation="import",
         parameters={"format": fmt},

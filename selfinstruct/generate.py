@@ -343,11 +343,12 @@ def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, resul
     stages = {name: {"sha256": t.sha256, "path": t.path} for name, t in stage_templates.items()} if stage_templates else ABSENT
     decoding = {"temperature": cfg.temperature, "top_p": cfg.top_p, "max_tokens": cfg.max_tokens}
     answerer = response or ({"model": cfg.response_model} if cfg.response_model else ABSENT)
+    # candidates = passed + the drops (+ awaiting_instance): every candidate is accounted for once
     counts = {"requests": result.stats.requests, "prompts": result.stats.prompts,
-              "candidates": result.stats.candidates, "kept": len(result.records)}
-    if cfg.method == "self-instruct":
+              "candidates": result.stats.candidates, "passed": len(result.kept), "kept": len(result.records)}
+    if cfg.method == "self-instruct" or result.stats.tasks:
         counts |= {"instruction_lists": result.stats.lists, "tasks_accepted": result.stats.tasks,
-                   "instances": result.stats.instances}
+                   "instances": result.stats.instances, "awaiting_instance": result.stats.awaiting_instance}
     lineage = Lineage(
         operation="generate",
         method=cfg.method,
@@ -372,7 +373,8 @@ def build_lineage(cfg, provider: str, endpoint_host: str, seeds, template, resul
 
 
 def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: list[str]) -> None:
-    """kept.jsonl (with nearest instruction and score), dropped.jsonl (with reasons), summary.json."""
+    """kept.jsonl (with nearest instruction and score), dropped.jsonl (every rejected candidate with its
+    rule: the checks, dedup and the parser's `truncated` / `parse_incomplete`), summary.json."""
     from records.files import write_json_atomic
     from selfinstruct.run_folder import run_folder
 
@@ -381,7 +383,7 @@ def write_run_files(result: RunResult, cfg: GenerateConfig, seed_instructions: l
     extra = ("most_similar", "rouge_l", "request_id", "prompt")
     write_records(folder.kept, result.kept, (*RECORD_FIELDS, *extra))
     write_records(folder.dropped, result.dropped,
-                  (*RECORD_FIELDS, "drop_reason", "collided_with", "rouge_l", "request_id", "prompt"))
+                  (*RECORD_FIELDS, "drop_reason", "collided_with", "rouge_l", "request_id", "prompt", "task_id"))
     summary = redact({"config": cfg.to_dict(), "lineage": result.lineage, "stopped_by": result.stopped_by})
     write_json_atomic(folder.summary, summary)
 

@@ -52,8 +52,9 @@ def test_given_nulls_are_written_and_unset_fields_are_not():
 @pytest.mark.parametrize("method", ["alpaca", "self-instruct"])
 def test_a_generation_lineage_keeps_its_stored_key_order(method):
     cfg = GenerateConfig(model="m", method=method, response_model="answerer" if method != "alpaca" else None)
-    stats = SimpleNamespace(requests=3, prompts=3, candidates=9, lists=2, tasks=1, instances=4, drops={"long": 1})
-    result = SimpleNamespace(stats=stats, records=[{}], usage=Usage(), run_dir=Path("/runs/r1"))
+    stats = SimpleNamespace(requests=3, prompts=3, candidates=9, lists=2, tasks=4, instances=4, awaiting_instance=0,
+                            drops={"long": 1})
+    result = SimpleNamespace(stats=stats, records=[{}], kept=[{}], usage=Usage(), run_dir=Path("/runs/r1"))
     seeds = SimpleNamespace(name="s", sha256="x", tasks=[1, 2], path=None, licence=None)
     template = SimpleNamespace(sha256="t", path="/t.txt")
     lineage = build_lineage(cfg, "openai", "h:1", seeds, template, result, "a", "b", replayed_from="/runs/r0")
