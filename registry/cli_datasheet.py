@@ -80,7 +80,7 @@ def datasheet_cmd(ref, sets, edit, html_out, output, seeds_path, as_json):
         write_html(facts, html_out)
     markdown = render_markdown(version, root=root, facts=facts)
     if as_json:
-        slim = {k: v for k, v in facts.items() if k != "length_values"}
+        slim = {k: v for k, v in facts.items() if k != "length_bins"}
         if slim.get("novelty"):
             slim["novelty"] = {k: v for k, v in slim["novelty"].items() if k != "values"}
         return print_json({"facts": slim, "markdown": markdown, "html": html_out})

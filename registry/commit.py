@@ -23,6 +23,7 @@ from registry.manifest import FORMAT, Version, sealed, software_versions, versio
 from records.redact import redact  # credentials never enter manifests
 from registry.fs import Store
 from registry.names import check_name
+from registry.row_facts import compute_facts, facts_relpath, store_facts
 from registry.shards import ShardRef, encode_layout, layout_relpath, read_shard, runs_from_locations, write_shard
 from registry.versions import as_store, dumps, manifest_path, read_version, resolve, version_numbers
 
@@ -77,6 +78,10 @@ def _commit(store: Store, frame: pl.DataFrame, name: str, lineage: Lineage, pare
     layout_digest, layout_bytes = encode_layout(runs)
     if store.publish_object(store.path(layout_relpath(layout_digest)), layout_bytes):
         added += len(layout_bytes)
+    # What the rows fix (the datasheet's statistics, the viewer's first rows), once, before the
+    # manifest names the version: its first readers then never read the whole version for them.
+    if not store.exists(store.path(facts_relpath(version_hash))):
+        store_facts(store, version_hash, compute_facts(frame))
 
     manifest = {
         "format": FORMAT,

@@ -47,7 +47,7 @@ def markdown_to_html(markdown: str) -> str:
 
 
 def figures(facts: dict) -> str:
-    parts = [("Words per field", length_histograms(facts["length_values"])),
+    parts = [("Words per field", length_histograms(facts["length_bins"])),
              ("Leading verbs and objects", verb_object_chart(facts["verbs"]))]
     if facts.get("novelty"):
         parts.append(("ROUGE-L to the nearest seed", novelty_histogram(facts["novelty"])))

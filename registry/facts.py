@@ -16,7 +16,7 @@ from registry.layer_facts import layer_summaries
 from registry.licence import effective_class, hub_licence, inherited_conditions
 from registry.manifest import Version
 from registry.novelty import DEFAULT_SAMPLE, nearest_seed_rouge
-from registry.stats import arrow_bytes, basic_stats, length_summary, verb_analysis, word_lengths
+from registry.row_facts import row_facts
 from registry.uses import list_uses
 from registry.versions import current_aliases
 from registry.versions import as_store, open_version, readable_versions, resolve, walk_ancestry
@@ -58,35 +58,44 @@ def collect_facts(version: Version, *, root=None, frame: pl.DataFrame | None = N
                          novelty_sample=novelty_sample) | side_facts(version, root=store)
 
 
-def content_facts(version: Version, *, root=None, frame: pl.DataFrame | None = None,
+def content_facts(version: Version, *, root=None, frame: pl.DataFrame | None = None, rows=None,
                   seeds_path: str | Path | None = None, novelty_sample: int = DEFAULT_SAMPLE) -> dict:
     """The facts fixed by the version itself (its manifest, rows and ancestors): they never change,
-    so a long-running reader may keep them by content hash. Novelty is measured against the seed
-    file the lineage names, as it is when this is called."""
+    so a long-running reader may keep them by content hash. What the rows alone fix comes from the
+    version's stored facts (registry/row_facts.py); the rows are read only for what needs them: a
+    version without stored facts, the share of each parent, novelty (`frame`: the rows, when at hand;
+    `rows()`: how to get them, called only then; default opening the version). Novelty is measured
+    against the seed file the lineage names, as it is when this is called."""
     store = as_store(root)
     m = version.manifest
-    frame = open_version(version, root=store) if frame is None else frame
+    opened: list[pl.DataFrame] = [] if frame is None else [frame]
+
+    def all_rows() -> pl.DataFrame:
+        if not opened:
+            opened.append(rows() if rows is not None else open_version(version, root=store))
+        return opened[0]
+
+    kept = row_facts(version, root=store, rows=all_rows)
     facts: dict = {
         "ref": version.ref, "name": version.name, "number": version.number, "hash": version.hash,
         "created": m["created"], "rows": version.rows, "columns": m["columns"], "schema": m["schema"],
         "registry": store.url, "lineage": m.get("lineage") or {}, "software": m.get("software", {}),
         "parents": m.get("parents", []), "storage": m.get("storage", {}),
-        "stats": basic_stats(frame), "lengths": length_summary(frame),
-        "length_values": {c: word_lengths(frame, c) for c in RECORD_FIELDS},
-        "verbs": verb_analysis(frame),
+        "stats": kept["stats"], "lengths": kept["lengths"], "length_bins": kept["length_bins"],
+        "verbs": kept["verbs"],
         "machine_generated": is_machine_generated(version, store),
         # Where the rows were collected: this version or its nearest ancestor that records it.
         "origin": _origin(version, store),
         "size_category": size_category(version.rows),
-        "arrow_bytes": arrow_bytes(frame),  # the Hub's splits.num_bytes: the rows as Arrow
+        "arrow_bytes": kept["arrow_bytes"],  # the Hub's splits.num_bytes: the rows as Arrow
     }
-    facts["parent_share"] = parent_share(store, version, frame)
+    facts["parent_share"] = parent_share(store, version, all_rows) if version.parents else []
     conditions = inherited_conditions(m, lambda ref: resolve(ref, root=store).manifest)
     facts["conditions"] = [c.__dict__ for c in conditions]
     facts["use_class"] = effective_class(conditions)
     facts["hub_licence"] = hub_licence(m, conditions)
     seeds = find_seeds(version, store, seeds_path)
-    facts["novelty"] = (nearest_seed_rouge(frame.get_column("instruction").to_list(), read_seed_instructions(seeds),
+    facts["novelty"] = (nearest_seed_rouge(all_rows().get_column("instruction").to_list(), read_seed_instructions(seeds),
                                            sample=novelty_sample) | {"seed_file": str(seeds)}) if seeds else None
     return facts
 
@@ -110,11 +119,11 @@ def side_facts(version: Version, *, root=None, layers_of=None) -> dict:
     }
 
 
-def parent_share(store, version: Version, frame: pl.DataFrame) -> list[dict]:
-    """For each parent: rows of this version whose record hash the parent also holds."""
+def parent_share(store, version: Version, rows) -> list[dict]:
+    """For each parent: rows of this version (`rows()`) whose record hash the parent also holds."""
     if not version.parents:
         return []
-    mine = row_digests(frame)
+    mine = row_digests(rows())
     out = []
     for p in version.parents:
         try:

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from registry.layers import layer_objects
+from registry.row_facts import facts_relpath
 from registry.leases import DEFAULT_WAIT_S, clear_stale, gc_lock
 from registry.versions import current_aliases
 from registry.versions import as_store, dataset_dir, dumps, list_datasets, list_versions, manifest_path
@@ -57,9 +58,10 @@ def gc(*, root=None, dry_run: bool = True, keep_last: int | None = None, grace_s
 def _collect(store, dry_run: bool, keep_last: int | None, grace_s: float) -> GcPlan:
     plan, live = GcPlan(), set()
 
-    def keep_alive(v) -> None:  # a kept version's shards, layout and score layers
+    def keep_alive(v) -> None:  # a kept version's shards, layout, facts and score layers
         live.update(s["path"] for s in v.manifest["shards"])
         live.add(v.manifest["layout"]["path"])
+        live.add(facts_relpath(v.hash))
         live.update(layer_objects(v, root=store))
 
     for name in list_datasets(store):

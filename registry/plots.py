@@ -21,16 +21,26 @@ def _figure(width: float, height: float):
     return Figure(figsize=(width, height))
 
 
-def length_histograms(length_values: dict[str, list[int]]) -> str:
-    """One histogram of words per field, clipped at the 99th percentile so the bulk stays readable."""
+def warm_up() -> None:
+    """Import matplotlib and lay out one small figure, so that a long-running reader (the web app,
+    at start-up, off the request path) does not pay for loading it and its fonts on a first page."""
+    fig = _figure(2, 2)
+    ax = fig.subplots()
+    ax.bar([0, 1], [1, 2])
+    ax.set_title("warm-up")
+    fig.tight_layout()
+    _svg(fig)
+
+
+def length_histograms(length_bins: dict[str, dict]) -> str:
+    """One histogram of words per field, clipped at the 99th percentile so the bulk stays readable
+    (`registry.row_facts.length_bins`: drawn from the counts, so no row is needed here)."""
     fig = _figure(10, 2.8)
-    axes = fig.subplots(1, len(length_values))
-    for ax, (field, values) in zip(axes, length_values.items()):
-        ordered = sorted(values)
-        cap = ordered[int(0.99 * (len(ordered) - 1))] if ordered else 1
-        step = max(1, -(-(cap + 1) // 40))  # integer-aligned bins: word counts are whole numbers
+    axes = fig.subplots(1, len(length_bins))
+    for ax, (field, bins) in zip(axes, length_bins.items()):
+        cap, step, counts = bins["cap"], bins["step"], bins["counts"]
         edges = [x - 0.5 for x in range(0, cap + step + 1, step)]
-        ax.hist([min(v, cap) for v in values], bins=edges, color="#4477aa")
+        ax.hist([e + step / 2 for e in edges[:-1]], bins=edges, weights=counts, color="#4477aa")
         ax.set_title(f"{field} (words, clipped at p99={cap})", fontsize=9)
         ax.set_xlabel("words")
         ax.set_ylabel("instances")

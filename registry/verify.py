@@ -15,6 +15,7 @@ from records.hashing import content_hash, row_digests
 from registry.errors import RegistryError
 from registry.manifest import Version
 from registry.names import parse_ref
+from registry.row_facts import verify_facts
 from registry.shards import layout_hash, read_layout, read_shard
 from registry.versions import alias_events
 from registry.versions import FOREIGN, as_store, foreign_folders, list_datasets, manifest_path, read_version
@@ -119,11 +120,12 @@ def check_aliases(store, name: str) -> list[Problem]:
 
 
 def verify_version(store, version: Version, shard_cache: dict) -> list[Problem]:
-    """The version's shards, layout and rows, then its score layers."""
+    """The version's shards, layout and rows, then its score layers and its stored facts."""
     from registry.layers import verify_layers
 
     layers = [Problem(version.ref, path, problem) for path, problem in verify_layers(version, root=store)]
-    return _verify_rows(store, version, shard_cache) + layers
+    facts = [Problem(version.ref, path, problem) for path, problem in verify_facts(store, version)]
+    return _verify_rows(store, version, shard_cache) + layers + facts
 
 
 def _verify_rows(store, version: Version, shard_cache: dict) -> list[Problem]:

@@ -155,7 +155,7 @@ def open_version(version: Version, *, root: str | Store | None = None) -> pl.Dat
         used = sorted({int(s) for s in runs[:, 0]}) if len(runs) else []
         frames = [read_shard(store, m["shards"][i]["path"]) if i in used else None for i in range(len(m["shards"]))]
         frames = [f if f is not None else empty_frame(m) for f in frames]
-        frames = [_cast_strings(f, m["columns"]) for f in frames]
+        frames = [cast_record_fields(f, m["columns"]) for f in frames]
         frame = assemble(frames, runs, m["columns"]) if len(runs) else empty_frame(m)
     except FileNotFoundError as e:
         raise CorruptError(f"{version.ref}: missing object ({e}); run `selfinstruct registry verify`") from None
@@ -180,7 +180,7 @@ def empty_frame(manifest: dict) -> pl.DataFrame:
                                 for c in manifest["columns"]})
 
 
-def _cast_strings(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+def cast_record_fields(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     # Columns that were all-null in a shard come back as Null; the required fields are always text.
     casts = [pl.col(c).cast(pl.String) for c in RECORD_FIELDS if c in frame.columns]
     return frame.with_columns(casts) if casts else frame

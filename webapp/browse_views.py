@@ -62,14 +62,20 @@ def routes(app) -> list[Route]:
         v = version_of(request)
         query = records.Query.from_params(request.query_params)
         skipped: list[str] = []
-        frame, names = scores.scored_table(v, store, scores.layers(v, store, skipped), skipped)
-        if query.layer and query.layer not in names:
-            raise HTTPException(400, f"{v.ref} has no score layer {query.layer!r}"
-                                + (f" (it has {', '.join(names)})" if names else " (it has none)"))
-        rows, total = records.select(frame, query)
+        manifests = scores.layers(v, store, skipped)
+        head = records.first_page(v, store) if query == records.Query() and not manifests else None
+        if head is not None:  # a version's first page, as it opens: no need to read the rest yet
+            records.warm(v, store)
+            rows, total, names = head.drop("_text"), v.rows, []
+        else:
+            frame, names = scores.scored_table(v, store, manifests, skipped)
+            if query.layer and query.layer not in names:
+                raise HTTPException(400, f"{v.ref} has no score layer {query.layer!r}"
+                                    + (f" (it has {', '.join(names)})" if names else " (it has none)"))
+            rows, total = records.select(frame, query)
         pages = max(1, -(-total // records.PAGE_SIZE))
         return app.page(request, "records.html", v=v, rows=rows.to_dicts(), total=total, query=query, pages=pages,
-                        verbs=records.top_verbs(frame), page_size=records.PAGE_SIZE, layers=names, skipped=skipped)
+                        verbs=records.verbs(v, store), page_size=records.PAGE_SIZE, layers=names, skipped=skipped)
 
     def record_page(request):
         v = version_of(request)

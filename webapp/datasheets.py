@@ -1,6 +1,7 @@
 """The datasheet page's HTML, kept between requests without ever going stale.
 
-What the version fixes (statistics, the plots' data, lineage, novelty) is computed once per version; the side
+What the version fixes (statistics, the plots' data, lineage, novelty) is computed once per version, its
+statistics from the facts stored with it (registry/row_facts.py) without reading its rows; the side
 logs (uses, scores, human answers, aliases, children, score layers) are read on every request, and the
 page is rebuilt only when they have changed. A score layer's summary is kept by its sealed manifest
 (webapp/scores.py), so a layer written after the first render shows on the next.
@@ -24,9 +25,8 @@ def page(version, store) -> str:
     side = side_facts(version, root=store, layers_of=lambda v, skipped: scores.summaries(v, store, skipped))
     key = (store.url, version.ref, version.hash)  # two versions may hold the same rows under other lineage
 
-    def content():
-        frame = records.table(version, store).drop(records.DERIVED)
-        return content_facts(version, root=store, frame=frame)
+    def content():  # the rows are read only when the stored facts cannot answer (records.table keeps them)
+        return content_facts(version, root=store, rows=lambda: records.table(version, store).drop(records.DERIVED))
 
     def build():
         return render_html(_content_facts.get(key, content) | side, version)

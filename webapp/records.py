@@ -1,7 +1,10 @@
 """The record viewer's data: one version's rows with derived columns, filtered, searched, sorted, paged.
 
 The derived table (row number, word count, leading verb, lower-cased search text) is built once per
-version hash; versions are immutable, so a cached table is never stale.
+version hash; versions are immutable, so a cached table is never stale. The first page of a version
+with no query needs none of it: its rows are read alone from the shards and checked against the
+record hashes the version's stored facts keep (registry/row_facts.py), and the count and verb list
+come from the manifest and those facts, while the table is built in the background.
 """
 
 from __future__ import annotations
@@ -15,9 +18,13 @@ from pathlib import Path
 
 import polars as pl
 
+from records.hashing import row_digests
 from records.schema import RECORD_FIELDS
+from registry.errors import CorruptError
+from registry.row_facts import HEAD_ROWS, read_facts, record_verbs
+from registry.shards import read_layout
 from registry.stats import leading_verb, word_count
-from registry.versions import open_version
+from registry.versions import cast_record_fields, open_version
 from selfinstruct.run_folder import run_folder
 from webapp.cache import LRU
 
@@ -27,19 +34,75 @@ DERIVED = ("row", "words", "verb", "_text")
 """The columns `table` adds to a version's own."""
 LAYER = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # a layer's name, as registry/layers.py allows it
 _tables = LRU(4)
+_facts = LRU(16)
+_verbs = LRU(16)
 _run_files = LRU(8)
 
 
+def derive(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (a version's rows from its first) plus `row`, `words`, `verb` and `_text` (for search)."""
+    return frame.with_row_index("row").with_columns(
+        sum(word_count(pl.col(c).fill_null("")) for c in RECORD_FIELDS).alias("words"),
+        leading_verb(pl.col("instruction")).fill_null("").alias("verb"),
+        pl.concat_str([pl.col(c).fill_null("") for c in RECORD_FIELDS], separator="\n").str.to_lowercase().alias("_text"),
+    )
+
+
 def table(version, store) -> pl.DataFrame:
-    """Rows of `version` plus `row`, `words`, `verb` and `_text` (for search), cached by version hash."""
-    def build():
-        frame = open_version(version, root=store)
-        return frame.with_row_index("row").with_columns(
-            sum(word_count(pl.col(c).fill_null("")) for c in RECORD_FIELDS).alias("words"),
-            leading_verb(pl.col("instruction")).fill_null("").alias("verb"),
-            pl.concat_str([pl.col(c).fill_null("") for c in RECORD_FIELDS], separator="\n").str.to_lowercase().alias("_text"),
-        )
-    return _tables.get(version.hash, build)
+    """Rows of `version` with the derived columns, cached by version hash."""
+    return _tables.get(version.hash, lambda: derive(open_version(version, root=store)))
+
+
+def stored_facts(version, store) -> dict | None:
+    """The facts stored with the version, read once; None for a version committed before they were
+    stored, or whose facts object was altered (never believed: `registry verify` names it)."""
+    def read():
+        try:
+            return read_facts(store, version.hash)
+        except (CorruptError, OSError):
+            return None
+    return _facts.get((store.url, version.hash), read)
+
+
+def verbs(version, store) -> list[str]:
+    """The version's most common leading verbs, for the verb filter: stored, else from its table."""
+    facts = stored_facts(version, store)
+    if facts is not None:
+        return facts["record_verbs"]
+    return _verbs.get((store.url, version.hash), lambda: record_verbs(table(version, store)))
+
+
+def first_page(version, store) -> pl.DataFrame | None:
+    """The version's first PAGE_SIZE rows with the derived columns, read without the rest, or None
+    when that cannot be done here (no stored facts, the table already built, a store that is not a
+    local folder). Rows that do not hash to the record hashes the facts keep raise CorruptError."""
+    facts = stored_facts(version, store)
+    if (facts is None or version.hash in _tables or not store.is_local or not version.rows
+            or PAGE_SIZE > HEAD_ROWS):
+        return None
+    m = version.manifest
+    try:
+        head = _head_rows(store, m, min(PAGE_SIZE, version.rows))
+    except (OSError, pl.exceptions.PolarsError, IndexError):
+        return None  # the full read names what is wrong
+    if [d.hex() for d in row_digests(head)] != facts["head_digests"][:head.height]:
+        raise CorruptError(f"{version.ref}: refusing rows that do not hash to the record hashes its facts keep "
+                           "(a shard or layout was altered); run `selfinstruct registry verify`")
+    return derive(head)
+
+
+def _head_rows(store, manifest: dict, n: int) -> pl.DataFrame:
+    """The first `n` rows of a version, read run by run from its shards (only the rows wanted)."""
+    parts, left = [], n
+    for shard, start, length in read_layout(store, manifest["layout"]["path"]):
+        if left <= 0:
+            break
+        take = min(int(length), left)
+        path = manifest["shards"][int(shard)]["path"]
+        parts.append(pl.scan_parquet(store.path(path)).slice(int(start), take).collect())
+        left -= take
+    frame = pl.concat([cast_record_fields(p, manifest["columns"]) for p in parts], how="vertical_relaxed")
+    return frame.select(manifest["columns"])
 
 
 def warm(version, store) -> None:
@@ -125,11 +188,6 @@ def select(frame: pl.DataFrame, query: Query) -> tuple[pl.DataFrame, int]:
     start = (query.page - 1) * PAGE_SIZE
     reasons = [c for c in hits.columns if c.startswith("reason:")]  # shown on each record's own page
     return hits.slice(start, PAGE_SIZE).drop("_text", *reasons), hits.height
-
-
-def top_verbs(frame: pl.DataFrame, n: int = 30) -> list[str]:
-    counts = frame.filter(pl.col("verb") != "").group_by("verb").len().sort(["len", "verb"], descending=[True, False])
-    return counts.head(n).get_column("verb").to_list()
 
 
 def run_dir(version) -> Path | None:

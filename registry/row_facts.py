@@ -1,0 +1,127 @@
+"""The facts a version's rows fix, computed once and kept beside its shards.
+
+    row_facts(version, root=store)     # {"stats", "lengths", "length_bins", "verbs", "arrow_bytes",
+                                       #  "record_verbs", "head_digests"}
+
+A version never changes, so what its rows say (the datasheet's statistics, the records page's verb
+list, the record hashes of its first rows) is computed when it is committed and stored as
+`objects/ab/<version hash>.facts-1.json`: named by the content hash of the rows it describes, like a
+shard, and sealed like a manifest. Nothing can make it stale; a change to how facts are computed
+bumps FORMAT, so objects of an older format are ignored (and collected by gc). A version committed
+before facts were stored, or whose facts object is missing, unreadable or altered, gets its facts
+computed from its rows on the first read, which also stores them (when the registry can be written).
+`registry verify` names an altered facts object; `registry gc` keeps each live version's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import polars as pl
+
+from records.hashing import row_digests
+from records.schema import RECORD_FIELDS
+from registry.errors import CorruptError
+from registry.manifest import check_seal, sealed
+from registry.stats import arrow_bytes, basic_stats, leading_verb, length_summary, verb_analysis, word_count
+from registry.versions import as_store, open_version
+
+FORMAT = "selfinstruct-facts/1"
+HEAD_ROWS = 50
+"""Rows at the top of a version whose record hashes are kept, so a viewer can show (and check) them
+without reading the rest. The web app's records page shows this many."""
+RECORD_VERBS = 30
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def facts_relpath(version_hash: str) -> str:
+    """Where the facts of the rows hashing to `version_hash` live."""
+    if not _HASH.fullmatch(version_hash):
+        raise CorruptError(f"not a version hash: {version_hash!r}")
+    return f"objects/{version_hash[:2]}/{version_hash}.facts-{FORMAT.rsplit('/', 1)[1]}.json"
+
+
+def length_bins(values: pl.Series) -> dict:
+    """Words per field as a histogram clipped at the 99th percentile: integer-aligned bins of `step`
+    words from 0 to `cap` (word counts are whole numbers), the last holding everything above."""
+    ordered = values.sort().to_list()
+    cap = ordered[int(0.99 * (len(ordered) - 1))] if ordered else 1
+    step = max(1, -(-(cap + 1) // 40))
+    edges = np.arange(0, cap + step + 1, step) - 0.5
+    counts, _ = np.histogram(np.minimum(values.to_numpy(), cap), bins=edges)
+    return {"cap": int(cap), "step": int(step), "counts": [int(c) for c in counts]}
+
+
+def record_verbs(frame: pl.DataFrame, n: int = RECORD_VERBS) -> list[str]:
+    """The `n` most common leading verbs (ties by name), for the records page's verb filter."""
+    verbs = frame.select(leading_verb(pl.col("instruction")).alias("verb")).filter(pl.col("verb").is_not_null())
+    counts = verbs.group_by("verb").len().sort(["len", "verb"], descending=[True, False])
+    return counts.head(n).get_column("verb").to_list()
+
+
+def compute_facts(frame: pl.DataFrame) -> dict:
+    """Everything the rows fix that a datasheet or a viewer states, as plain JSON data."""
+    words = frame.select(*[word_count(pl.col(c).fill_null("")).alias(c) for c in RECORD_FIELDS])
+    return {
+        "stats": basic_stats(frame), "lengths": length_summary(frame),
+        "length_bins": {c: length_bins(words.get_column(c)) for c in RECORD_FIELDS},
+        "verbs": verb_analysis(frame), "arrow_bytes": arrow_bytes(frame),
+        "record_verbs": record_verbs(frame),
+        "head_digests": [d.hex() for d in row_digests(frame.head(HEAD_ROWS))],
+    }
+
+
+def store_facts(store, version_hash: str, facts: dict) -> None:
+    """Write the facts object once (a second writer finds it there and leaves it)."""
+    body = sealed({"format": FORMAT, "version_hash": version_hash, "facts": facts})
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()  # key order is meaningful
+    store.publish_object(store.path(facts_relpath(version_hash)), data)
+
+
+def read_facts(store, version_hash: str) -> dict | None:
+    """The stored facts of `version_hash`; None when there are none; CorruptError when the object
+    is unreadable, of another version or altered."""
+    path = store.path(facts_relpath(version_hash))
+    try:
+        body = store.read_json(path)
+    except FileNotFoundError:
+        return None
+    ok = isinstance(body, dict) and body.get("format") == FORMAT and isinstance(body.get("facts"), dict)
+    if not ok or body.get("version_hash") != version_hash or not check_seal(body, path):
+        raise CorruptError(f"{path}: not the sealed facts of {version_hash[:12]}")
+    return body["facts"]
+
+
+def row_facts(version, *, root=None, rows=None) -> dict:
+    """The version's facts: stored ones when intact, else computed from its rows (`rows()`, default
+    opening the version) and stored for the next reader; an altered object is never believed."""
+    store = as_store(root)
+    try:
+        found = read_facts(store, version.hash)
+    except CorruptError:
+        found = None  # recomputed below; `registry verify` names the altered object
+    if found is not None:
+        return found
+    facts = as_json(compute_facts(rows() if rows is not None else open_version(version, root=store)))
+    try:
+        if not store.exists(store.path(facts_relpath(version.hash))):
+            store_facts(store, version.hash, facts)
+    except OSError:
+        pass  # a read-only registry: the facts are computed again next time, nothing else changes
+    return facts
+
+
+def as_json(facts: dict) -> dict:
+    """`facts` as they read back from the stored object, so a computed and a stored read are equal."""
+    return json.loads(json.dumps(facts, ensure_ascii=False))
+
+
+def verify_facts(store, version) -> list[tuple[str, str]]:
+    """(path, problem) when the version's facts object is there but unreadable or altered."""
+    try:
+        read_facts(store, version.hash)
+    except (CorruptError, OSError) as e:
+        return [(store.path(facts_relpath(version.hash)), str(e))]
+    return []

@@ -1,0 +1,93 @@
+"""A version's stored facts: equal to what its rows say, rebuilt when missing, never believed when altered,
+named by verify and kept (or collected) by gc like the version's other objects."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+
+import registry
+from records.schema import RECORD_FIELDS
+from registry.datasheet import render_markdown
+from registry.facts import content_facts
+from registry.gc import gc
+from registry.row_facts import facts_relpath, read_facts
+from registry.stats import arrow_bytes, basic_stats, length_summary, verb_analysis, word_lengths
+from registry.verify import verify
+from registry.versions import as_store
+
+
+def varied_frame(n: int = 130) -> pl.DataFrame:
+    """Rows with inputs, placeholders, repeated verbs, questions and long outputs (a few far longer)."""
+    verbs = ["Write", "List", "Explain", "What is", "Please rewrite", "Give", "Describe"]
+    return pl.DataFrame({
+        "instruction": [f"{verbs[i % 7]} the {['poem', 'list', 'topic'][i % 3]} number {i}." for i in range(n)],
+        "input": ["<noinput>" if i % 11 == 0 else (f"text {i} " * (i % 5) if i % 3 == 0 else "") for i in range(n)],
+        "output": ["word " * (i % 23 + (400 if i % 50 == 7 else 0)) for i in range(n)],
+    })
+
+
+def facts_file(root: str, version) -> Path:
+    return Path(root) / facts_relpath(version.hash)
+
+
+def old_length_bins(values: list[int]) -> dict:
+    """The words-per-field histogram as the datasheet drew it from every row before facts were stored."""
+    ordered = sorted(values)
+    cap = ordered[int(0.99 * (len(ordered) - 1))] if ordered else 1
+    step = max(1, -(-(cap + 1) // 40))
+    clipped = Counter(min(v, cap) for v in values)
+    starts = range(0, cap + step, step)
+    return {"cap": cap, "step": step, "counts": [sum(clipped[w] for w in range(s, s + step)) for s in starts]}
+
+
+def test_stored_facts_say_what_the_rows_say(root):
+    frame = varied_frame()
+    v = registry.commit(frame, name="mix", lineage={"operation": "import"}, root=root)
+    stored = read_facts(as_store(root), v.hash)
+    assert stored is not None  # written by the commit itself
+    facts = content_facts(v, root=root)
+    rows = registry.open("mix@1", root=root)
+    old = {"stats": basic_stats(rows), "lengths": length_summary(rows), "verbs": verb_analysis(rows),
+           "arrow_bytes": arrow_bytes(rows)}
+    assert {k: facts[k] for k in old} == json.loads(json.dumps(old))
+    assert facts["length_bins"] == {c: old_length_bins(word_lengths(rows, c)) for c in RECORD_FIELDS}
+    assert facts["length_bins"]["output"]["cap"] < max(word_lengths(rows, "output"))  # the clip is exercised
+
+
+def test_a_version_without_stored_facts_renders_the_same_datasheet_and_stores_them(root):
+    v = registry.commit(varied_frame(), name="mix", lineage={"operation": "import"}, root=root)
+    with_facts = render_markdown(v, root=root)
+    facts_file(root, v).unlink()  # as a version committed by a release that stored no facts
+    assert render_markdown(v, root=root) == with_facts
+    assert facts_file(root, v).is_file()  # the first reader stored them
+
+
+def test_altered_facts_are_not_believed_and_verify_names_them(root):
+    v = registry.commit(varied_frame(), name="mix", lineage={"operation": "import"}, root=root)
+    truth = content_facts(v, root=root)["stats"]
+    path = facts_file(root, v)
+    body = json.loads(path.read_text())
+    body["facts"]["stats"]["rows"] = 999_999
+    path.write_text(json.dumps(body))
+    assert content_facts(v, root=root)["stats"] == truth
+    report = verify("mix", root=root)
+    assert [(p.path, "edited after it was written" in p.problem) for p in report.problems] == [(str(path), True)]
+
+
+def test_gc_keeps_the_facts_of_live_versions_and_collects_those_of_retired_ones(root):
+    first = registry.commit(varied_frame(40), name="mix", lineage={"operation": "import"}, root=root)
+    second = registry.commit(varied_frame(60), name="mix", lineage={"operation": "import"}, root=root)
+    old = os.path.getmtime(facts_file(root, first)) - 7200
+    for path in Path(root, "objects").rglob("*"):
+        if path.is_file():
+            os.utime(path, (old, old))
+    assert gc(root=root, dry_run=True, grace_s=3600).objects == []  # every version is live
+    plan = gc(root=root, dry_run=False, keep_last=1, grace_s=3600)
+    assert facts_relpath(first.hash) in plan.objects and not facts_file(root, first).exists()
+    assert facts_relpath(second.hash) not in plan.objects and facts_file(root, second).is_file()
+    assert verify(root=root).ok
