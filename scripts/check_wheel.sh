@@ -108,7 +108,7 @@ step show "$SI" registry show tiny@1
 step datasheet-md "$SI" registry datasheet tiny@1 --output tiny.md
 has tiny.md "cc-by-4.0"
 step datasheet-html "$SI" registry datasheet tiny@1 --html tiny.html
-has tiny.html "<svg"  # matplotlib's plots, inlined
+has tiny.html "<svg"  # the plots, inlined (registry/plots.py)
 for fmt in jsonl alpaca-json parquet hf messages sharegpt; do
     step "export-$fmt" "$SI" registry export tiny@1 --format "$fmt" --output "out.$fmt"
 done

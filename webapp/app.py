@@ -15,7 +15,6 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from registry.errors import RegistryError
-from registry.plots import warm_up
 from registry.versions import as_store
 from records.errors import InputError
 from webapp.security import Guard
@@ -68,8 +67,6 @@ def create_app(registry_root=None, studies_path=None, *, token: str | None = Non
     # The diff's near-duplicate stage needs datasketch, whose import takes over a second: load it now,
     # off the request path, so the first diff page does not pay for it.
     threading.Thread(target=importlib.import_module, args=("datasketch",), daemon=True).start()
-    # Likewise the datasheet's plots: matplotlib and its fonts take about a second to load.
-    threading.Thread(target=warm_up, daemon=True).start()
 
     async def not_found(request, exc):
         return error_page(request, 404, "not found")

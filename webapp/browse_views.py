@@ -11,6 +11,7 @@ from collections import Counter
 
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, StreamingResponse
+from starlette.background import BackgroundTask
 from starlette.routing import Route
 
 from records.schema import RECORD_FIELDS
@@ -65,7 +66,6 @@ def routes(app) -> list[Route]:
         manifests = scores.layers(v, store, skipped)
         head = records.first_page(v, store) if query == records.Query() and not manifests else None
         if head is not None:  # a version's first page, as it opens: no need to read the rest yet
-            records.warm(v, store)
             rows, total, names = head.drop("_text"), v.rows, []
         else:
             frame, names = scores.scored_table(v, store, manifests, skipped)
@@ -74,8 +74,12 @@ def routes(app) -> list[Route]:
                                     + (f" (it has {', '.join(names)})" if names else " (it has none)"))
             rows, total = records.select(frame, query)
         pages = max(1, -(-total // records.PAGE_SIZE))
-        return app.page(request, "records.html", v=v, rows=rows.to_dicts(), total=total, query=query, pages=pages,
-                        verbs=records.verbs(v, store), page_size=records.PAGE_SIZE, layers=names, skipped=skipped)
+        response = app.page(request, "records.html", v=v, rows=rows.to_dicts(), total=total, query=query,
+                            pages=pages, verbs=records.verbs(v, store), page_size=records.PAGE_SIZE, layers=names,
+                            skipped=skipped)
+        if head is not None:  # the other pages need the whole table: built once this page is sent
+            response.background = BackgroundTask(records.warm, v, store)
+        return response
 
     def record_page(request):
         v = version_of(request)
