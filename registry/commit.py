@@ -23,7 +23,7 @@ from registry.manifest import FORMAT, Version, sealed, software_versions, versio
 from records.redact import redact  # credentials never enter manifests
 from registry.fs import Store
 from registry.names import check_name
-from registry.row_facts import compute_facts, facts_relpath, store_facts
+from registry.row_facts import compute_facts, facts_relpath, parent_shares, store_facts
 from registry.shards import ShardRef, encode_layout, layout_relpath, read_shard, runs_from_locations, write_shard
 from registry.versions import as_store, dumps, manifest_path, read_version, resolve, version_numbers
 
@@ -73,7 +73,7 @@ def _commit(store: Store, frame: pl.DataFrame, name: str, lineage: Lineage, pare
     numbers = version_numbers(store, name)
     if numbers:
         bases.append(read_version(store, name, numbers[-1]))
-    index, base_shards = index_base_rows(store, bases)
+    index, base_shards, shard_digests = index_base_rows(store, bases)
     shard_list, runs, added = place_rows(store, frame, digests, index, base_shards, shard_rows)
     layout_digest, layout_bytes = encode_layout(runs)
     if store.publish_object(store.path(layout_relpath(layout_digest)), layout_bytes):
@@ -81,7 +81,8 @@ def _commit(store: Store, frame: pl.DataFrame, name: str, lineage: Lineage, pare
     # What the rows fix (the datasheet's statistics, the viewer's first rows), once, before the
     # manifest names the version: its first readers then never read the whole version for them.
     if not store.exists(store.path(facts_relpath(version_hash))):
-        store_facts(store, version_hash, compute_facts(frame))
+        shares = parent_shares(store, parent_versions, shard_digests, digests)
+        store_facts(store, version_hash, compute_facts(frame) | {"parent_shares": shares})
 
     manifest = {
         "format": FORMAT,
@@ -115,21 +116,23 @@ def check_frame(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns([pl.col(c).cast(pl.String) for c in RECORD_FIELDS])
 
 
-def index_base_rows(store: Store, bases: Sequence[Version]) -> tuple[dict[bytes, tuple[int, int]], list[ShardRef]]:
-    """record digest -> (position in base shard list, row) for every row of the bases' shards."""
+def index_base_rows(store: Store, bases: Sequence[Version]) -> tuple[dict[bytes, tuple[int, int]], list[ShardRef],
+                                                                     dict[str, list[bytes]]]:
+    """record digest -> (position in base shard list, row) for every row of the bases' shards; the
+    shards; and each shard's record digests by shard hash."""
     index: dict[bytes, tuple[int, int]] = {}
     shards: list[ShardRef] = []
-    seen: set[str] = set()
+    digests: dict[str, list[bytes]] = {}
     for version in bases:
         for entry in version.manifest["shards"]:
-            if entry["hash"] in seen:
+            if entry["hash"] in digests:
                 continue
-            seen.add(entry["hash"])
             pos = len(shards)
             shards.append(ShardRef(entry["hash"], int(entry["rows"]), int(entry["bytes"])))
-            for row, d in enumerate(row_digests(read_shard(store, entry["path"]))):
+            digests[entry["hash"]] = row_digests(read_shard(store, entry["path"]))
+            for row, d in enumerate(digests[entry["hash"]]):
                 index.setdefault(d, (pos, row))
-    return index, shards
+    return index, shards, digests
 
 
 def place_rows(store, frame, digests, index, base_shards, shard_rows):

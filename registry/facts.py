@@ -89,7 +89,7 @@ def content_facts(version: Version, *, root=None, frame: pl.DataFrame | None = N
         "size_category": size_category(version.rows),
         "arrow_bytes": kept["arrow_bytes"],  # the Hub's splits.num_bytes: the rows as Arrow
     }
-    facts["parent_share"] = parent_share(store, version, all_rows) if version.parents else []
+    facts["parent_share"] = parent_share(store, version, all_rows, kept.get("parent_shares"))
     conditions = inherited_conditions(m, lambda ref: resolve(ref, root=store).manifest)
     facts["conditions"] = [c.__dict__ for c in conditions]
     facts["use_class"] = effective_class(conditions)
@@ -119,21 +119,27 @@ def side_facts(version: Version, *, root=None, layers_of=None) -> dict:
     }
 
 
-def parent_share(store, version: Version, rows) -> list[dict]:
-    """For each parent: rows of this version (`rows()`) whose record hash the parent also holds."""
+def parent_share(store, version: Version, rows, known: dict | None = None) -> list[dict]:
+    """For each parent: rows of this version (`rows()`) whose record hash the parent also holds.
+    `known`: parent hash -> {"shared", "parent_rows"}, as the commit counted them (row_facts.py)."""
     if not version.parents:
         return []
-    mine = row_digests(rows())
+    known = known or {}
+    mine: list[bytes] = []
     out = []
     for p in version.parents:
         try:
-            theirs = set(row_digests(open_version(resolve(p, root=store), root=store)))
+            parent = resolve(p, root=store)
+            counted = known.get(parent.hash)
+            if counted is None:
+                mine = mine or row_digests(rows())
+                theirs = set(row_digests(open_version(parent, root=store)))
+                counted = {"shared": sum(1 for d in mine if d in theirs), "parent_rows": len(theirs)}
         except Exception:  # noqa: BLE001
             out.append({"parent": p, "shared": None})
             continue
-        shared = sum(1 for d in mine if d in theirs)
-        out.append({"parent": p, "shared": shared, "share": round(shared / max(1, len(mine)), 4),
-                    "parent_rows": len(theirs)})
+        out.append({"parent": p, "shared": counted["shared"],
+                    "share": round(counted["shared"] / max(1, version.rows), 4), "parent_rows": counted["parent_rows"]})
     return out
 
 

@@ -1,7 +1,7 @@
 """The facts a version's rows fix, computed once and kept beside its shards.
 
     row_facts(version, root=store)     # {"stats", "lengths", "length_bins", "verbs", "arrow_bytes",
-                                       #  "record_verbs", "head_digests"}
+                                       #  "record_verbs", "head_digests", and from a commit "parent_shares"}
 
 A version never changes, so what its rows say (the datasheet's statistics, the records page's verb
 list, the record hashes of its first rows) is computed when it is committed and stored as
@@ -11,6 +11,9 @@ bumps FORMAT, so objects of an older format are ignored (and collected by gc). A
 before facts were stored, or whose facts object is missing, unreadable or altered, gets its facts
 computed from its rows on the first read, which also stores them (when the registry can be written).
 `registry verify` names an altered facts object; `registry gc` keeps each live version's.
+A commit also counts the rows each parent shares (it has just hashed the parents' rows), by parent
+hash; a reader without that count (facts computed on a read, or stored by a commit of the same rows
+under other parents) counts them from the rows, as before.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from records.hashing import row_digests
 from records.schema import RECORD_FIELDS
 from registry.errors import CorruptError
 from registry.manifest import check_seal, sealed
+from registry.shards import read_layout
 from registry.stats import arrow_bytes, basic_stats, leading_verb, length_summary, verb_analysis, word_count
 from registry.versions import as_store, open_version
 
@@ -71,6 +75,20 @@ def compute_facts(frame: pl.DataFrame) -> dict:
         "record_verbs": record_verbs(frame),
         "head_digests": [d.hex() for d in row_digests(frame.head(HEAD_ROWS))],
     }
+
+
+def parent_shares(store, parents, shard_digests: dict[str, list[bytes]], digests: list[bytes]) -> dict[str, dict]:
+    """parent hash -> {"shared": rows of ours whose record the parent holds, "parent_rows": the
+    parent's distinct records}, from the parents' shards as a commit has already hashed them
+    (`shard_digests`: shard hash -> its rows' record hashes) and each parent's layout."""
+    out = {}
+    for parent in parents:
+        m = parent.manifest
+        theirs: set[bytes] = set()
+        for shard, start, length in read_layout(store, m["layout"]["path"]):
+            theirs.update(shard_digests[m["shards"][int(shard)]["hash"]][int(start):int(start) + int(length)])
+        out[parent.hash] = {"shared": sum(1 for d in digests if d in theirs), "parent_rows": len(theirs)}
+    return out
 
 
 def store_facts(store, version_hash: str, facts: dict) -> None:

@@ -91,3 +91,37 @@ def test_gc_keeps_the_facts_of_live_versions_and_collects_those_of_retired_ones(
     assert facts_relpath(first.hash) in plan.objects and not facts_file(root, first).exists()
     assert facts_relpath(second.hash) not in plan.objects and facts_file(root, second).is_file()
     assert verify(root=root).ok
+
+
+def old_parent_share(root: str, version) -> list[dict]:
+    """Each parent's share as the datasheet counted it from both versions' rows before facts were stored."""
+    from records.hashing import row_digests
+
+    mine = row_digests(registry.open(version.ref, root=root))
+    out = []
+    for p in version.parents:
+        theirs = set(row_digests(registry.open(p, root=root)))
+        shared = sum(1 for d in mine if d in theirs)
+        out.append({"parent": p, "shared": shared, "share": round(shared / max(1, len(mine)), 4),
+                    "parent_rows": len(theirs)})
+    return out
+
+
+def test_parent_shares_counted_at_commit_equal_those_counted_from_the_rows(root):
+    frame = varied_frame(130)
+    registry.commit(frame.slice(0, 80), name="a", lineage={"operation": "import"}, root=root)
+    # b repeats a record, and shares shards with rows that are not its own (those of a@1 it left out)
+    b = pl.concat([frame.slice(60, 70), frame.slice(60, 1)])
+    registry.commit(b, name="b", parents=["a@1"], lineage={"operation": "import"}, root=root)
+    child = pl.concat([frame.slice(10, 30), frame.slice(100, 20), frame.slice(0, 5)])
+    v = registry.commit(child, name="c", parents=["a@1", "b@1"], lineage={"operation": "import"}, root=root)
+    assert set(read_facts(as_store(root), v.hash)["parent_shares"]) == {registry.resolve(p, root=root).hash
+                                                                          for p in ("a@1", "b@1")}
+    expected = old_parent_share(root, v)
+    assert [s["shared"] for s in expected] == [35, 20]
+    assert content_facts(v, root=root)["parent_share"] == expected
+    # The same rows under other parents: the stored facts count none for them, so they are counted.
+    w = registry.commit(child, name="d", parents=["b@1"], lineage={"operation": "import"}, root=root)
+    assert w.hash == v.hash and content_facts(w, root=root)["parent_share"] == old_parent_share(root, w)
+    facts_file(root, v).unlink()  # a version without stored facts: counted from the rows
+    assert content_facts(v, root=root)["parent_share"] == expected

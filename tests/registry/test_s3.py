@@ -105,9 +105,12 @@ def test_two_committers_land_and_a_killed_one_leaves_nothing_torn_on_s3(s3_root,
     store = open_store(s3_root)
     assert [n for n in store.listdir(store.path("locks")) if n.startswith("commit-")]  # the dead commit's lease
     orphans = gc(root=s3_root, grace_s=0, dry_run=False).objects  # it does not block gc, which removes it
-    # The killed commit's three shards (15, 15 and 10 rows); its layout has the same runs as a's and b's,
-    # so that object is shared and stays.
-    assert len(orphans) == 3 and all(o.endswith(".parquet") and ".layout." not in o for o in orphans)
+    # The killed commit's three shards (15, 15 and 10 rows) and its rows' facts; its layout has the same
+    # runs as a's and b's, so that object is shared and stays.
+    shards = [o for o in orphans if o.endswith(".parquet")]
+    assert len(shards) == 3 and not any(".layout." in o for o in shards)
+    others = [o for o in orphans if o not in shards]
+    assert len(others) == 1 and others[0].endswith(".facts-1.json")
     assert store.listdir(store.path("locks")) == []
     assert registry.commit(make_frame(5), name="shared", lineage={}, root=s3_root).number == 3
     assert verify(root=s3_root).ok
