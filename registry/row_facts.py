@@ -60,8 +60,13 @@ def length_bins(values: pl.Series) -> dict:
 
 def record_verbs(frame: pl.DataFrame, n: int = RECORD_VERBS) -> list[str]:
     """The `n` most common leading verbs (ties by name), for the records page's verb filter."""
-    verbs = frame.select(leading_verb(pl.col("instruction")).alias("verb")).filter(pl.col("verb").is_not_null())
-    counts = verbs.group_by("verb").len().sort(["len", "verb"], descending=[True, False])
+    return top_verbs(frame.select(leading_verb(pl.col("instruction"))).to_series(), n)
+
+
+def top_verbs(verbs: pl.Series, n: int = RECORD_VERBS) -> list[str]:
+    """The `n` most common of `verbs` (one per row, null or "" where none), ties by name."""
+    found = verbs.alias("verb").to_frame().filter(pl.col("verb").is_not_null() & (pl.col("verb") != ""))
+    counts = found.group_by("verb").len().sort(["len", "verb"], descending=[True, False])
     return counts.head(n).get_column("verb").to_list()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import threading
 import time
 from pathlib import Path
 
@@ -30,6 +29,8 @@ def templates() -> Environment:
     env.filters["num"] = lambda v: f"{v:,}" if isinstance(v, int) else v
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"
     env.filters["fixed"] = lambda v, d=3: "n/a" if v is None else f"{v:.{d}f}"
+    for name in env.list_templates():  # compiled now, at start-up, so that no first page pays for it
+        env.get_template(name)
     return env
 
 
@@ -64,9 +65,10 @@ def create_app(registry_root=None, studies_path=None, *, token: str | None = Non
         root = registry_root or default_root()
         studies_path = (Path(root).parent if "://" not in str(root) else Path.home()) / "studies.sqlite"
     state = App(registry_root, studies_path, token=token, chat=chat)
-    # The diff's near-duplicate stage needs datasketch, whose import takes over a second: load it now,
-    # off the request path, so the first diff page does not pay for it.
-    threading.Thread(target=importlib.import_module, args=("datasketch",), daemon=True).start()
+    # The diff's near-duplicate stage needs datasketch, whose import takes about half a second: load it
+    # now, before the server answers, so the first diff page does not pay for it. (Loaded in a thread
+    # instead, it held the interpreter against the first requests.)
+    importlib.import_module("datasketch")
 
     async def not_found(request, exc):
         return error_page(request, 404, "not found")

@@ -79,6 +79,8 @@ def routes(app) -> list[Route]:
                             skipped=skipped)
         if head is not None:  # the other pages need the whole table: built once this page is sent
             response.background = BackgroundTask(records.warm, v, store)
+        elif records.stored_facts(v, store) is None:  # a version committed before facts were stored
+            response.background = BackgroundTask(records.keep_facts, v, store)
         return response
 
     def record_page(request):

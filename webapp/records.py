@@ -21,7 +21,7 @@ import polars as pl
 from records.hashing import row_digests
 from records.schema import RECORD_FIELDS
 from registry.errors import CorruptError
-from registry.row_facts import HEAD_ROWS, read_facts, record_verbs
+from registry.row_facts import HEAD_ROWS, read_facts, row_facts, top_verbs
 from registry.shards import read_layout
 from registry.stats import leading_verb, word_count
 from registry.versions import cast_record_fields, open_version
@@ -36,6 +36,7 @@ LAYER = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # a layer's name, as registry/laye
 _tables = LRU(4)
 _facts = LRU(16)
 _verbs = LRU(16)
+_kept = LRU(16)
 _run_files = LRU(8)
 
 
@@ -69,7 +70,16 @@ def verbs(version, store) -> list[str]:
     facts = stored_facts(version, store)
     if facts is not None:
         return facts["record_verbs"]
-    return _verbs.get((store.url, version.hash), lambda: record_verbs(table(version, store)))
+    return _verbs.get((store.url, version.hash), lambda: top_verbs(table(version, store).get_column("verb")))
+
+
+def keep_facts(version, store) -> None:
+    """Store the facts of a version that has none (committed before they were stored), from its
+    table, so that its next first page, in this server or after a restart, needs no more (run after
+    a page is sent)."""
+    if stored_facts(version, store) is None:
+        _kept.get((store.url, version.hash),
+                  lambda: row_facts(version, root=store, rows=lambda: table(version, store).drop(DERIVED)))
 
 
 def first_page(version, store) -> pl.DataFrame | None:

@@ -10,7 +10,7 @@ import pytest
 
 import registry
 from registry.errors import CorruptError
-from registry.row_facts import facts_relpath
+from registry.row_facts import as_json, compute_facts, facts_relpath, read_facts
 from registry.versions import as_store, resolve
 from tests.registry.test_row_facts import varied_frame
 from tests.webapp.asgi import request
@@ -20,7 +20,7 @@ from webapp.app import create_app
 
 def fresh_caches() -> None:
     """As a server just started: nothing derived from any version kept yet."""
-    for cache in (records._tables, records._facts, records._verbs):
+    for cache in (records._tables, records._facts, records._verbs, records._kept):
         cache._items.clear()
 
 
@@ -77,6 +77,12 @@ def test_a_version_without_stored_facts_opens_from_its_table(two_shards, tmp_pat
     fresh_caches()
     html = page_html(create_app(root, tmp_path / "s.sqlite"), "/v/mix@2/records")
     assert "130 matching records" in html and "Explain the topic number 2." in html
+    # Once the page is sent, its facts are stored from the table, so its next first page is read alone.
+    assert read_facts(store, v.hash) == as_json(compute_facts(registry.open("mix@2", root=root)))
+    fresh_caches()
+    assert records.first_page(v, store) is not None
+    fresh_caches()
+    assert page_html(create_app(root, tmp_path / "s.sqlite"), "/v/mix@2/records") == html
 
 
 def test_first_page_refuses_rows_that_do_not_match_the_record_hashes(two_shards, tmp_path):
