@@ -29,7 +29,7 @@ from records.schema import RECORD_FIELDS
 from registry.errors import CorruptError
 from registry.manifest import check_seal, sealed
 from registry.shards import read_layout
-from registry.stats import arrow_bytes, basic_stats, leading_verb, length_summary, verb_analysis, word_count
+from registry.stats import arrow_bytes, basic_stats, field_words, leading_verb, length_summary, verb_analysis
 from registry.versions import as_store, open_version
 
 FORMAT = "selfinstruct-facts/1"
@@ -72,9 +72,9 @@ def top_verbs(verbs: pl.Series, n: int = RECORD_VERBS) -> list[str]:
 
 def compute_facts(frame: pl.DataFrame) -> dict:
     """Everything the rows fix that a datasheet or a viewer states, as plain JSON data."""
-    words = frame.select(*[word_count(pl.col(c).fill_null("")).alias(c) for c in RECORD_FIELDS])
+    words = field_words(frame)  # counted once for the statistics, the quartiles and the histograms
     return {
-        "stats": basic_stats(frame), "lengths": length_summary(frame),
+        "stats": basic_stats(frame, words), "lengths": length_summary(frame, words),
         "length_bins": {c: length_bins(words.get_column(c)) for c in RECORD_FIELDS},
         "verbs": verb_analysis(frame), "arrow_bytes": arrow_bytes(frame),
         "record_verbs": record_verbs(frame),

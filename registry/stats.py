@@ -43,16 +43,27 @@ def is_placeholder(expr: pl.Expr) -> pl.Expr:
 
 def real_inputs(frame: pl.DataFrame) -> pl.Series:
     """The inputs that are neither empty nor a placeholder."""
+    return frame.filter(real_input_mask(frame)).get_column("input")
+
+
+def real_input_mask(frame: pl.DataFrame) -> pl.Series:
+    """True for each row whose input is neither empty nor a placeholder."""
     col = pl.col("input").fill_null("")
-    return frame.filter(col.str.strip_chars().ne("") & ~is_placeholder(col)).get_column("input")
+    return frame.select(col.str.strip_chars().ne("") & ~is_placeholder(col)).to_series()
 
 
-def basic_stats(frame: pl.DataFrame) -> dict:
-    """Row count, share with input, mean and median words per field, empty and duplicate counts."""
+def field_words(frame: pl.DataFrame) -> pl.DataFrame:
+    """Words in each record field, one column per field (to count them once for several facts)."""
+    return frame.select(*[word_count(pl.col(c).fill_null("")).alias(c) for c in RECORD_FIELDS])
+
+
+def basic_stats(frame: pl.DataFrame, words: pl.DataFrame | None = None) -> dict:
+    """Row count, share with input, mean and median words per field, empty and duplicate counts
+    (`words`: `field_words(frame)`, when already counted)."""
     out: dict = {"rows": frame.height}
     if frame.height == 0:
         return out
-    words = frame.select(*[word_count(pl.col(c).fill_null("")).alias(c) for c in RECORD_FIELDS])
+    words = field_words(frame) if words is None else words
     agg = frame.select(
         pl.col("input").fill_null("").str.strip_chars().ne("").mean().alias("share_with_input"),
         (pl.col("input").fill_null("").str.strip_chars().ne("") & is_placeholder(pl.col("input")))
@@ -67,22 +78,23 @@ def basic_stats(frame: pl.DataFrame) -> dict:
     )).row(0, named=True)
     for k, v in agg.items():
         out[k] = round(float(v), 4) if isinstance(v, float) else int(v)
-    real = real_inputs(frame)
+    real = words.filter(real_input_mask(frame)).get_column("input")
     # Self-Instruct's Table 1 convention: mean input length over instances that have an input.
-    out["input_words_mean_real"] = round(float(real.str.count_matches(r"\S+").mean()), 4) if len(real) else 0.0
+    out["input_words_mean_real"] = round(float(real.mean()), 4) if len(real) else 0.0
     return out
 
 
 REAL_INPUT = "input (real inputs only)"
 
 
-def length_summary(frame: pl.DataFrame) -> dict[str, dict]:
+def length_summary(frame: pl.DataFrame, words: pl.DataFrame | None = None) -> dict[str, dict]:
     """Per field: words min, quartiles, max, mean (Data Cards' descriptive statistics table), plus the
-    input over real inputs only (neither empty nor a placeholder)."""
+    input over real inputs only (neither empty nor a placeholder). `words`: `field_words(frame)`."""
+    words_of = field_words(frame) if words is None else words
     out = {}
     for c in (*RECORD_FIELDS, REAL_INPUT):
-        source = real_inputs(frame).to_frame() if c == REAL_INPUT else frame
-        words = source.select(word_count(pl.col(c if c != REAL_INPUT else "input").fill_null("")).alias("w"))["w"]
+        words = (words_of.filter(real_input_mask(frame)).get_column("input") if c == REAL_INPUT
+                 else words_of.get_column(c))
         if words.len() == 0:
             out[c] = {}
             continue
