@@ -28,9 +28,9 @@ from records.hashing import row_digests
 from records.schema import RECORD_FIELDS
 from registry.errors import CorruptError
 from registry.manifest import check_seal, sealed
-from registry.shards import read_layout
+from registry.shards import check_object_path, read_layout
 from registry.stats import arrow_bytes, basic_stats, field_words, leading_verb, length_summary, verb_analysis
-from registry.versions import as_store, open_version
+from registry.versions import as_store, cast_record_fields, empty_frame, open_version
 
 FORMAT = "selfinstruct-facts/1"
 HEAD_ROWS = 50
@@ -139,6 +139,46 @@ def row_facts(version, *, root=None, rows=None) -> dict:
 def as_json(facts: dict) -> dict:
     """`facts` as they read back from the stored object, so a computed and a stored read are equal."""
     return json.loads(json.dumps(facts, ensure_ascii=False))
+
+
+def head_rows(version, n: int, *, root=None, facts: dict | None = None) -> pl.DataFrame | None:
+    """The version's first `n` rows (n <= HEAD_ROWS), read alone from its shards and checked against
+    the record hashes its stored facts keep (`facts`, when already read); None when that cannot be
+    done (no stored facts, more rows asked, a registry that is not a local folder, an unreadable
+    object: a full read names what is wrong). CorruptError when the rows do not match."""
+    store = as_store(root)
+    if facts is None:
+        try:
+            facts = read_facts(store, version.hash)
+        except CorruptError:
+            facts = None
+    n = min(n, version.rows)
+    if facts is None or n > HEAD_ROWS or not store.is_local:
+        return None
+    try:
+        head = _first_rows(store, version.manifest, n)
+    except (OSError, pl.exceptions.PolarsError, IndexError, KeyError):
+        return None
+    if [d.hex() for d in row_digests(head)] != facts["head_digests"][:n]:
+        raise CorruptError(f"{version.ref}: refusing rows that do not hash to the record hashes its facts keep "
+                           "(a shard or layout was altered); run `selfinstruct registry verify`")
+    return head
+
+
+def _first_rows(store, manifest: dict, n: int) -> pl.DataFrame:
+    """The first `n` rows of a version, read run by run from its shards (only the rows wanted:
+    Parquet row groups past them are not decoded)."""
+    parts, left = [], n
+    for shard, start, length in read_layout(store, manifest["layout"]["path"]):
+        if left <= 0:
+            break
+        take = min(int(length), left)
+        path = store.path(check_object_path(manifest["shards"][int(shard)]["path"], "manifest"))
+        parts.append(cast_record_fields(pl.scan_parquet(path).slice(int(start), take).collect(), manifest["columns"]))
+        left -= take
+    if not parts:
+        return empty_frame(manifest)
+    return pl.concat(parts, how="vertical_relaxed").select(manifest["columns"])
 
 
 def verify_facts(store, version) -> list[tuple[str, str]]:

@@ -18,13 +18,11 @@ from pathlib import Path
 
 import polars as pl
 
-from records.hashing import row_digests
 from records.schema import RECORD_FIELDS
 from registry.errors import CorruptError
-from registry.row_facts import HEAD_ROWS, read_facts, row_facts, top_verbs
-from registry.shards import read_layout
+from registry.row_facts import head_rows, read_facts, row_facts, top_verbs
 from registry.stats import leading_verb, word_count
-from registry.versions import cast_record_fields, open_version
+from registry.versions import open_version
 from selfinstruct.run_folder import run_folder
 from webapp.cache import LRU
 
@@ -83,36 +81,14 @@ def keep_facts(version, store) -> None:
 
 
 def first_page(version, store) -> pl.DataFrame | None:
-    """The version's first PAGE_SIZE rows with the derived columns, read without the rest, or None
-    when that cannot be done here (no stored facts, the table already built, a store that is not a
-    local folder). Rows that do not hash to the record hashes the facts keep raise CorruptError."""
+    """The version's first PAGE_SIZE rows with the derived columns, read without the rest
+    (`registry.row_facts.head_rows`), or None when the table is built already or the rows cannot be
+    read alone. Rows that do not hash to the record hashes the facts keep raise CorruptError."""
     facts = stored_facts(version, store)
-    if (facts is None or version.hash in _tables or not store.is_local or not version.rows
-            or PAGE_SIZE > HEAD_ROWS):
+    if facts is None or version.hash in _tables or not version.rows:
         return None
-    m = version.manifest
-    try:
-        head = _head_rows(store, m, min(PAGE_SIZE, version.rows))
-    except (OSError, pl.exceptions.PolarsError, IndexError):
-        return None  # the full read names what is wrong
-    if [d.hex() for d in row_digests(head)] != facts["head_digests"][:head.height]:
-        raise CorruptError(f"{version.ref}: refusing rows that do not hash to the record hashes its facts keep "
-                           "(a shard or layout was altered); run `selfinstruct registry verify`")
-    return derive(head)
-
-
-def _head_rows(store, manifest: dict, n: int) -> pl.DataFrame:
-    """The first `n` rows of a version, read run by run from its shards (only the rows wanted)."""
-    parts, left = [], n
-    for shard, start, length in read_layout(store, manifest["layout"]["path"]):
-        if left <= 0:
-            break
-        take = min(int(length), left)
-        path = manifest["shards"][int(shard)]["path"]
-        parts.append(pl.scan_parquet(store.path(path)).slice(int(start), take).collect())
-        left -= take
-    frame = pl.concat([cast_record_fields(p, manifest["columns"]) for p in parts], how="vertical_relaxed")
-    return frame.select(manifest["columns"])
+    head = head_rows(version, PAGE_SIZE, root=store, facts=facts)
+    return None if head is None else derive(head)
 
 
 def warm(version, store) -> None:
