@@ -125,3 +125,30 @@ def test_parent_shares_counted_at_commit_equal_those_counted_from_the_rows(root)
     assert w.hash == v.hash and content_facts(w, root=root)["parent_share"] == old_parent_share(root, w)
     facts_file(root, v).unlink()  # a version without stored facts: counted from the rows
     assert content_facts(v, root=root)["parent_share"] == expected
+
+
+def test_a_datasheet_of_versions_with_stored_facts_reads_none_of_their_rows(root, monkeypatch):
+    frame = varied_frame(90)
+    registry.commit(frame.slice(0, 60), name="mix", lineage={"operation": "import"}, root=root)
+    child = registry.commit(frame.slice(30, 60), name="mix", parents=["mix@1"], lineage={"operation": "import"},
+                            root=root)
+    expected = render_markdown(child, root=root)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a version's rows were read")
+
+    from registry import facts, row_facts
+
+    monkeypatch.setattr(facts, "open_version", refuse)
+    monkeypatch.setattr(row_facts, "open_version", refuse)
+    assert render_markdown(child, root=root) == expected
+
+
+def test_length_histograms_draw_one_bar_per_bin_with_its_count():
+    from registry.plots import length_histograms
+
+    svg = length_histograms({"input": {"cap": 3, "step": 1, "counts": [2, 0, 1, 1]},
+                             "output": {"cap": 79, "step": 2, "counts": [5] * 40}})
+    assert svg.count("<svg") == 1 and svg.count("<rect") == 44
+    assert "<title>0 words: 2</title>" in svg and "<title>78-79 words: 5</title>" in svg
+    assert "input (words, clipped at p99=3)" in svg and "output (words, clipped at p99=79)" in svg
