@@ -11,7 +11,8 @@ from registry.datasheet_sections import SECTION_RENDERERS
 from registry.escape import md_code, md_table, md_text, yaml_block
 from registry.facts import collect_facts
 
-NOTICE = ("Facts in this datasheet are computed from the registry manifest and the rows each time it is "
+NOTICE = ("Facts in this datasheet are computed from the registry manifest, the rows (once, when the version "
+          "was committed: it never changes) and the side logs each time it is "
           "rendered. Answers marked *(human)* were written by people with `selfinstruct registry datasheet --set`.")
 
 
