@@ -13,9 +13,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from registry.errors import CorruptError
 from registry.layers import layer_objects
-from registry.row_facts import facts_relpath
 from registry.leases import DEFAULT_WAIT_S, clear_stale, gc_lock
+from registry.row_facts import facts_relpath
 from registry.versions import current_aliases
 from registry.versions import as_store, dataset_dir, dumps, list_datasets, list_versions, manifest_path
 
@@ -61,7 +62,10 @@ def _collect(store, dry_run: bool, keep_last: int | None, grace_s: float) -> GcP
     def keep_alive(v) -> None:  # a kept version's shards, layout, facts and score layers
         live.update(s["path"] for s in v.manifest["shards"])
         live.add(v.manifest["layout"]["path"])
-        live.add(facts_relpath(v.hash))
+        try:
+            live.add(facts_relpath(v.hash))
+        except CorruptError:  # a manifest whose hash is no hash: no facts can be named by it
+            pass
         live.update(layer_objects(v, root=store))
 
     for name in list_datasets(store):
