@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, StreamingResponse
-from starlette.background import BackgroundTask
 from starlette.routing import Route
 
 from records.schema import RECORD_FIELDS
