@@ -61,9 +61,15 @@ _NA_OUTPUTS = {"", "n/a", "na", "none", "null", "nil", "-", "--", "...", "no out
                "<nooutput>", "<no output>", "no output.", "n/a."}
 
 
+# The marker Alpaca's generator prompt asks for when no output is possible, sometimes followed by why
+_NO_OUTPUT_MARKER = re.compile(r"\s*<\s*no\s*-?\s*output\s*>", re.IGNORECASE)
+
+
 def empty_output(rec: dict) -> str | None:
-    """`empty_output`: blank or placeholder outputs ("N/A", "<nooutput>"), ~200 of them in Alpaca's 52K."""
-    return "empty_output" if rec["output"].strip().lower() in _NA_OUTPUTS else None
+    """`empty_output`: blank or placeholder outputs ("N/A", "<nooutput>", "<nooutput> This type of
+    instruction cannot be fulfilled..."), ~200 of them in Alpaca's 52K."""
+    output = rec["output"]
+    return "empty_output" if output.strip().lower() in _NA_OUTPUTS or _NO_OUTPUT_MARKER.match(output) else None
 
 
 def noinput_leak(rec: dict) -> str | None:
