@@ -47,6 +47,22 @@ RULES: dict[str, Callable[[dict], float]] = {
 RULE_NAMES: tuple[str, ...] = tuple(RULES)
 
 
+def rules_fingerprint() -> str:
+    """16 hex digits of SHA-256 over the source of this module and of the checks it wraps: part of a
+    rule layer's settings, so that a score computed under an older definition of a check is never
+    reused under a newer one."""
+    import hashlib
+    import inspect
+    import sys
+
+    from selfinstruct import filters
+
+    digest = hashlib.sha256()
+    for module in (sys.modules[__name__], filters):
+        digest.update(inspect.getsource(module).encode())
+    return digest.hexdigest()[:16]
+
+
 def rule_scores(records: Sequence[dict], name: str) -> list[float]:
     """The rule scorer `name` over `records`, one float per record."""
     if name not in RULES:

@@ -83,7 +83,9 @@ class RuleScorer:
     """A length or one of the generator's quality checks as 0/1 (curation/rule_scores.py)."""
 
     def __init__(self, name: str):
-        self.name, self.settings = name, {"kind": "rule", "rule": name}
+        from curation.rule_scores import rules_fingerprint
+
+        self.name, self.settings = name, {"kind": "rule", "rule": name, "definition": rules_fingerprint()}
 
     def score(self, items, context):
         from curation.rule_scores import rule_scores

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import registry
 from commands.main import cli
-from curation.rule_scores import rule_scores
+from curation.rule_scores import rule_scores, rules_fingerprint
 from registry.layers import list_layers, version_scores
 
 
@@ -27,7 +27,8 @@ def test_a_rule_scorer_writes_its_layer_and_the_selection_uses_it(tmp_path):
     assert r.exit_code == 0, r.output
     scored = version_scores(v, ["output_words"], root=str(tmp_path))
     assert scored["output_words"].to_list() == rule_scores(scored.to_dicts(), "output_words") == [1.0, 8.0, 1.0]
-    assert list_layers(v, root=str(tmp_path))["output_words"]["scorer"] == {"kind": "rule", "rule": "output_words"}
+    assert list_layers(v, root=str(tmp_path))["output_words"]["scorer"] == {"kind": "rule", "rule": "output_words",
+                                                                         "definition": rules_fingerprint()}
     again = CliRunner().invoke(cli, ["registry", "score", v.ref, "--scorer", "output_words", "--as", "words2",
                                      "--registry", str(tmp_path), "--json"])
     assert json.loads(again.output)["reused"] == 3

@@ -48,3 +48,16 @@ def test_each_check_is_zero_on_the_record_that_fails_it_and_one_elsewhere(check)
 def test_an_unknown_name_is_a_config_error_listing_the_names():
     with pytest.raises(ConfigError, match="unknown rule scorer 'judge'; choose one of output_words, instruction_words"):
         rule_scores([CLEAN], "judge")
+
+
+def test_a_rule_layer_is_tied_to_the_checks_source_so_a_changed_check_is_never_reused():
+    import hashlib
+    from pathlib import Path
+
+    import curation.rule_scores as module
+    from curation.scorers import RuleScorer
+    from selfinstruct import filters
+
+    expected = hashlib.sha256(Path(module.__file__).read_bytes() + Path(filters.__file__).read_bytes()).hexdigest()[:16]
+    assert RuleScorer("passes_all_checks").settings == {"kind": "rule", "rule": "passes_all_checks",
+                                                         "definition": expected}
