@@ -58,7 +58,7 @@ def non_ascii_start(rec: dict) -> str | None:
 # --- strict additions -------------------------------------------------------------------------
 
 _NA_OUTPUTS = {"", "n/a", "na", "none", "null", "nil", "-", "--", "...", "no output", "not applicable",
-               "<nooutput>", "<no output>", "no output.", "n/a."}
+               "no output.", "n/a."}  # "<nooutput>" and its spellings: _NO_OUTPUT_MARKER below
 
 
 # The marker Alpaca's generator prompt asks for when no output is possible, sometimes followed by why
