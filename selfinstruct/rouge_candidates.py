@@ -111,12 +111,13 @@ class CandidateFilter:
             if elements:
                 self._index(rid, self.order(elements))
 
-    def add(self, rid: int, elements: array, ordered: list[int]) -> None:
-        """Index text `rid` (ids arrive in increasing order)."""
+    def add(self, rid: int, elements: array, ordered: list[int],
+            keyed: tuple[list[int], list[int]] | None = None) -> None:
+        """Index text `rid` (ids arrive in increasing order); `keyed` is its `pairs_of`, if known."""
         self._elements.append(elements)
         self._set_len(rid, len(ordered))
         if ordered:
-            self._index(rid, ordered)
+            self._index(rid, ordered, keyed=keyed)
 
     def lengths(self) -> np.ndarray:
         """Token count per text id (provisional ids of the last block included)."""
@@ -127,21 +128,33 @@ class CandidateFilter:
             self._lens = np.resize(self._lens, 2 * rid + 2)
         self._lens[rid] = n
 
-    def _index(self, rid: int, ordered: list[int], pairs: dict | None = None, singles: dict | None = None) -> None:
-        pairs = self._pairs if pairs is None else pairs
+    def pairs_of(self, ordered: list[int]) -> tuple[list[int], list[int]]:
+        """The pair keys a text is indexed (and probes) under, with each pair's last position.
+
+        need is symmetric, so the prefix a text is indexed under for its longest-reaching
+        partner is also the longest prefix it reads as a probe."""
         n = len(ordered)
-        alpha, needs_one = self._alpha_of(n)
-        base = rid << _POS_BITS
-        for j in range(1, min(n, n - alpha + 2)):
-            b, entry = ordered[j], base | min(j, _POS_MAX)
+        keys, last = [], []
+        for j in range(1, min(n, n - self._alpha_of(n)[0] + 2)):
+            b = ordered[j]
             for a in ordered[:j]:
-                key = (a << 32) | b if a < b else (b << 32) | a
-                got = pairs.get(key)
-                if got is None:
-                    pairs[key] = array("q", (entry,))
-                else:
-                    got.append(entry)
-        if needs_one:
+                keys.append((a << 32) | b if a < b else (b << 32) | a)
+                last.append(j)
+        return keys, last
+
+    def _index(self, rid: int, ordered: list[int], pairs: dict | None = None, singles: dict | None = None,
+               keyed: tuple[list[int], list[int]] | None = None) -> None:
+        pairs = self._pairs if pairs is None else pairs
+        keys, last = self.pairs_of(ordered) if keyed is None else keyed
+        base = rid << _POS_BITS
+        for key, j in zip(keys, last):
+            entry = base | (j if j < _POS_MAX else _POS_MAX)
+            got = pairs.get(key)
+            if got is None:
+                pairs[key] = array("q", (entry,))
+            else:
+                got.append(entry)
+        if self._alpha_of(len(ordered))[1]:
             singles = self._singles if singles is None else singles
             for j, a in enumerate(ordered):
                 entry = base | min(j, _POS_MAX)
@@ -165,10 +178,11 @@ class CandidateFilter:
             got = self._alpha[n] = (alpha, self.need(n, 1) == 1)
         return got
 
-    def candidates(self, block: list[list[int]], base: int) -> tuple[np.ndarray, np.ndarray]:
+    def candidates(self, block: list[list[int]], base: int,
+                   keyed: list[tuple[list[int], list[int]]]) -> tuple[np.ndarray, np.ndarray]:
         """Candidate pairs for a block of probes (each rarest-first): (probe position, text id).
 
-        Probe j of the block is matched against the indexed texts and against the block's
+        `keyed[j]` is `pairs_of(block[j])`. Probe j of the block is matched against the indexed texts and against the block's
         probes before it, which carry the provisional ids base + i; no other pair is returned,
         and each pair once.
         """
@@ -181,20 +195,23 @@ class CandidateFilter:
             self._set_len(base + j, m)
             if not m:
                 continue
-            prefix, any_one = self._probe_reach(m)
-            for jj in range(1, prefix):
-                b = ordered[jj]
-                for a in ordered[:jj]:
-                    key = (a << 32) | b if a < b else (b << 32) | a
-                    for source in (pairs, staged_pairs):
-                        got = source.get(key)
-                        if got is not None:
-                            found += got
-                            sizes.append(len(got))
-                            probe_of.append(j)
-                            xpos_of.append(jj)
-                            single_of.append(False)
-            if any_one:
+            keys, last = keyed[j]
+            for key, jj in zip(keys, last):
+                got = pairs.get(key)
+                if got is not None:
+                    found += got
+                    sizes.append(len(got))
+                    probe_of.append(j)
+                    xpos_of.append(jj)
+                    single_of.append(False)
+                got = staged_pairs.get(key)
+                if got is not None:
+                    found += got
+                    sizes.append(len(got))
+                    probe_of.append(j)
+                    xpos_of.append(jj)
+                    single_of.append(False)
+            if self._alpha_of(m)[1]:
                 for a in ordered:
                     for source in (singles, staged_singles):
                         got = source.get(a)
@@ -204,7 +221,7 @@ class CandidateFilter:
                             probe_of.append(j)
                             xpos_of.append(0)
                             single_of.append(True)
-            self._index(base + j, ordered, staged_pairs, staged_singles)
+            self._index(base + j, ordered, staged_pairs, staged_singles, keyed[j])
         if not sizes:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         entries = np.frombuffer(found, dtype=np.int64)
@@ -226,8 +243,3 @@ class CandidateFilter:
     def _needs(self, m: np.ndarray, n: np.ndarray) -> np.ndarray:
         """`need` over arrays: the same float64 operations, so the same integers."""
         return np.maximum(1, np.ceil(self.level * (m + n) / 2 * (1 - SLACK))).astype(np.int64)
-
-    def _probe_reach(self, m: int) -> tuple[int, bool]:
-        """(length of the probe prefix whose pairs are looked up, whether any partner length needs 1)."""
-        alpha, needs_one = self._alpha_of(m)  # need is symmetric: the same partner lengths qualify
-        return min(m, m - alpha + 2), needs_one

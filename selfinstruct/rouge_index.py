@@ -142,7 +142,8 @@ class RougeIndex:
         """Verdicts for a block in order; with `insert`, each text that is no duplicate (and is
         admitted) joins the pool before the next one is decided."""
         base = len(self._texts)
-        probe, ids = self._filter.candidates([p.ordered for p in block], base)
+        keyed = [self._filter.pairs_of(p.ordered) for p in block]
+        probe, ids = self._filter.candidates([p.ordered for p in block], base, keyed)
         best_score, best_id, in_block = self._score(block, base, probe, ids)
         final: dict[int, int] = {}  # block position -> id in the pool, for the texts kept so far
         verdicts = []
@@ -155,7 +156,7 @@ class RougeIndex:
                     score, rid = other, final[i]
             verdict = self._verdict(rid, score)
             if insert and not verdict.duplicate and (admit is None or admit(j)):
-                final[j] = self._insert(prepared)
+                final[j] = self._insert(prepared, keyed[j])
             verdicts.append(verdict)
         return verdicts
 
@@ -195,12 +196,12 @@ class RougeIndex:
             return RougeVerdict(False, rid, self._texts[rid], score)
         return _NONE
 
-    def _insert(self, prepared: _Prepared) -> int:
+    def _insert(self, prepared: _Prepared, keyed: tuple[list[int], list[int]] | None = None) -> int:
         self._last_probe = None  # a rebuild may re-rank elements
         rid = len(self._texts)
         self._texts.append(prepared.text)
         self._codes.append(prepared.codes)
-        self._filter.add(rid, prepared.elements, prepared.ordered)
+        self._filter.add(rid, prepared.elements, prepared.ordered, keyed)
         return rid
 
     def _maybe_rebuild(self) -> None:

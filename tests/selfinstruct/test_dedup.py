@@ -235,3 +235,60 @@ def test_sieve_records_matches_exhaustive_rule_without_minhash():
     reference = exhaustive_rouge_decisions(stream, seeds, 0.7)
     assert sieved.kept == [i for i, (kept, _) in enumerate(reference) if kept]
     assert all(d["drop_reason"] == "rouge_duplicate" for d in sieved.dropped)
+
+
+CJK = ["写", "诗", "秋", "天", "的", "一", "首", "关", "于", "春"]
+
+
+def make_mixed_stream(seed: int, size: int) -> list[str]:
+    """Latin words and Chinese characters: the two tokenizers split these differently."""
+    rng = random.Random(seed)
+    stream = make_stream(seed, size)
+    return [text + "".join(rng.choice(CJK) for _ in range(rng.randint(0, 6))) if rng.random() < 0.5 else text
+            for text in stream]
+
+
+def brute_force_decisions(stream: list[str], threshold: float, tokenizer: str) -> list[bool]:
+    pool: list[list[str]] = []
+    kept = []
+    for text in stream:
+        tokens = tokenize(text, tokenizer)
+        keep = not any(rouge_l(tokens, other) > threshold for other in pool)
+        if keep:
+            pool.append(tokens)
+        kept.append(keep)
+    return kept
+
+
+@pytest.mark.parametrize("tokenizer", ["rouge", "unicode"])
+def test_blocks_decide_like_the_exhaustive_rule_with_both_tokenizers(monkeypatch, tokenizer):
+    monkeypatch.setattr(rouge_index, "BLOCK", 64)  # many blocks, and many pairs inside one block
+    stream = make_mixed_stream(6, 1500)
+    verdicts = RougeIndex(0.7, tokenizer, report_floor=0.7).check_and_add_many(stream)
+    assert [not v.duplicate for v in verdicts] == brute_force_decisions(stream, 0.7, tokenizer)
+    assert sum(v.duplicate for v in verdicts) > 100
+
+
+@pytest.mark.parametrize("tokenizer", ["rouge", "unicode"])
+def test_check_and_add_many_equals_one_at_a_time(monkeypatch, tokenizer):
+    monkeypatch.setattr(rouge_index, "BLOCK", 50)
+    seeds = make_stream(8, 40, planted=0.0)
+    stream = make_mixed_stream(9, 1200)
+    one = RougeIndex(0.7, tokenizer)
+    for seed in seeds:
+        one.add(seed)
+    many = RougeIndex(0.7, tokenizer)
+    for seed in seeds:
+        many.add(seed)
+    assert many.check_and_add_many(stream) == [one.check_and_add(text) for text in stream]
+    assert len(one) == len(many)
+
+
+def test_admit_keeps_a_survivor_out_of_the_pool():
+    index = RougeIndex(0.7)
+    texts = ["Write a poem about the sea.", "Write a poem about the sea!", "Write a poem about the sea?"]
+    asked = []
+    verdicts = index.check_and_add_many(texts, admit=lambda i: asked.append(i) or i > 0)
+    # Text 0 is refused by the later rule, so text 1 does not collide with it; text 2 collides with 1.
+    assert asked == [0, 1] and [v.duplicate for v in verdicts] == [False, False, True]
+    assert verdicts[2].nearest_id == 0 and index.text(0) == texts[1]
