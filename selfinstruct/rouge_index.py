@@ -172,7 +172,9 @@ class RougeIndex:
         codes = self._codes
         queries = [block[j].codes for j in probe.tolist()]
         choices = [codes[i] if i < base else block[i - base].codes for i in ids.tolist()]
-        lcs = cpdist(queries, choices, scorer=LCSseq.similarity, dtype=np.int64, workers=-1)
+        # Threads pay off only on large batches; a single probe has a handful of pairs.
+        workers = -1 if len(ids) >= 4096 else 1
+        lcs = cpdist(queries, choices, scorer=LCSseq.similarity, dtype=np.int64, workers=workers)
         lens = self._filter.lengths()  # with the provisional lengths of the block, set by `candidates`
         scores = fmeasures_from_lcs(lcs, lens[base + probe], lens[ids])
         pool = ids < base
