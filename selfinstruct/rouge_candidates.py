@@ -169,8 +169,12 @@ class CandidateFilter:
         whether some partner needs only 1). need(n, k) grows with k and is feasible when <= min(n, k)."""
         got = self._alpha.get(n)
         if got is None:
-            alpha, k = n + 1, 1
-            while self.level > 0 and (a := self.need(n, k)) <= n:
+            alpha, k, walk = n + 1, 1, True
+            if self.level < 2 / (4 * n + 1000):
+                # need reaches 2 only for partners longer than 2/level - n: skip the walk and take
+                # 2, a lower bound (a longer prefix than needed, never a shorter one).
+                alpha, walk = 2, False
+            while walk and (a := self.need(n, k)) <= n:
                 if 2 <= a <= k:  # the first feasible partner that needs two: the least such need
                     alpha = a
                     break
@@ -187,15 +191,18 @@ class CandidateFilter:
         and each pair once.
         """
         pairs, singles = self._pairs, self._singles
-        staged_pairs: dict[int, array] = {}
         staged_singles: dict[int, array] = {}
         found, sizes, probe_of, xpos_of, single_of = array("q"), [], [], [], []
+        block_keys, block_probe, block_last = [], [], []  # every pair of the block, for the self-join
         for j, ordered in enumerate(block):
             m = len(ordered)
             self._set_len(base + j, m)
             if not m:
                 continue
             keys, last = keyed[j]
+            block_keys += keys
+            block_probe += [j] * len(keys)
+            block_last += last
             for key, jj in zip(keys, last):
                 got = pairs.get(key)
                 if got is not None:
@@ -203,14 +210,6 @@ class CandidateFilter:
                     sizes.append(len(got))
                     probe_of.append(j)
                     xpos_of.append(jj)
-                    single_of.append(False)
-                got = staged_pairs.get(key)
-                if got is not None:
-                    found += got
-                    sizes.append(len(got))
-                    probe_of.append(j)
-                    xpos_of.append(jj)
-                    single_of.append(False)
             if self._alpha_of(m)[1]:
                 for a in ordered:
                     for source in (singles, staged_singles):
@@ -219,26 +218,48 @@ class CandidateFilter:
                             found += got
                             sizes.append(len(got))
                             probe_of.append(j)
-                            xpos_of.append(0)
-                            single_of.append(True)
-            self._index(base + j, ordered, staged_pairs, staged_singles, keyed[j])
-        if not sizes:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+                            xpos_of.append(-1)  # a single element, not a pair
+                for jj, a in enumerate(ordered):
+                    staged_singles.setdefault(a, array("q")).append(((base + j) << _POS_BITS) | min(jj, _POS_MAX))
         entries = np.frombuffer(found, dtype=np.int64)
+        sizes_a = np.array(sizes, dtype=np.int64)
         ids = entries >> _POS_BITS
         ypos = entries & _POS_MAX
-        sizes_a = np.array(sizes)
-        probe = np.repeat(np.array(probe_of), sizes_a)
-        xpos = np.repeat(np.array(xpos_of), sizes_a)
-        single = np.repeat(np.array(single_of), sizes_a)
+        probe = np.repeat(np.array(probe_of, dtype=np.int64), sizes_a)
+        xpos = np.repeat(np.array(xpos_of, dtype=np.int64), sizes_a)
+        inner = self._block_pairs(np.array(block_keys, dtype=np.int64), np.array(block_probe, dtype=np.int64),
+                                  np.array(block_last, dtype=np.int64))
+        later, earlier, later_last, earlier_last = inner
+        probe = np.concatenate((probe, later))
+        ids = np.concatenate((ids, base + earlier))
+        xpos = np.concatenate((xpos, later_last))
+        ypos = np.concatenate((ypos, earlier_last))
+        if not len(ids):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         m = np.array([len(o) for o in block])[probe]
         n = self._lens[ids]
         need = self._needs(m, n)
         ok = need <= np.minimum(m, n)
         # A pair counts only inside both 2-prefixes for these lengths; a single only where need is 1.
-        ok &= np.where(single, need == 1, (need >= 2) & (xpos < m - need + 2) & (ypos < n - need + 2))
+        ok &= np.where(xpos < 0, need == 1, (need >= 2) & (xpos < m - need + 2) & (ypos < n - need + 2))
         key = np.unique(probe[ok] * (1 << 40) + ids[ok])
         return key >> 40, key & ((1 << 40) - 1)
+
+    @staticmethod
+    def _block_pairs(keys: np.ndarray, probe: np.ndarray, last: np.ndarray):
+        """Pairs of block texts sharing a pair key, the later one as the probe:
+        (probe, earlier block position, pair's last position in the probe, in the earlier text)."""
+        order = np.lexsort((probe, keys))  # within a key, block order (a text has each key once)
+        keys, probe, last = keys[order], probe[order], last[order]
+        at = np.arange(len(keys))
+        start = np.ones(len(keys), dtype=bool)
+        start[1:] = keys[1:] != keys[:-1]
+        group_start = np.maximum.accumulate(np.where(start, at, 0)) if len(keys) else at
+        earlier_count = at - group_start
+        later = np.repeat(at, earlier_count)
+        offsets = np.arange(len(later)) - np.repeat(np.cumsum(earlier_count) - earlier_count, earlier_count)
+        earlier = group_start[later] + offsets
+        return probe[later], probe[earlier], last[later], last[earlier]
 
     def _needs(self, m: np.ndarray, n: np.ndarray) -> np.ndarray:
         """`need` over arrays: the same float64 operations, so the same integers."""
