@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import openai  # noqa: E402
+from bench.bare import bare_client  # noqa: E402
 
 from modelcalls.backends import build_backend  # noqa: E402
 from selfinstruct.config import GenerateConfig  # noqa: E402
@@ -33,22 +33,6 @@ from selfinstruct.prompts import load_template, render_prompt  # noqa: E402
 from selfinstruct.seeds import load_seeds  # noqa: E402
 
 SEEDS = ROOT / "seeds" / "default.jsonl"
-
-
-async def bare_client(url: str, n_requests: int, concurrency: int, prompt: str) -> float:
-    client = openai.AsyncOpenAI(base_url=url, api_key="bench", max_retries=0)
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one():
-        async with gate:
-            await client.chat.completions.create(model="loopback", messages=[{"role": "user", "content": prompt}],
-                                                 max_tokens=3072)
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(one() for _ in range(n_requests)))
-    elapsed = time.perf_counter() - t0
-    await client.close()
-    return elapsed
 
 
 def ours(url: str, concurrency: int, n_kept: int, run_dir: str) -> tuple[float, float, int, int]:
@@ -88,7 +72,8 @@ def main() -> None:
                 # size our run so it needs about requests_per_slot requests per slot
                 target = max(20, conc * args.requests_per_slot * 15)
                 window, total, n_req, n_kept = ours(url, conc, target, tmp)
-            t_bare = asyncio.run(bare_client(url, n_req, conc, prompt))
+            t_bare = asyncio.run(bare_client(url, [prompt] * n_req, conc, model="loopback", max_tokens=3072,
+                                                 temperature=None))
             bare_rps, ours_rps = n_req / t_bare, n_req / window
             print(f"{conc:>4} {bare_rps:>10.1f} {ours_rps:>10.1f} {ours_rps / bare_rps:>8.0%} {n_kept / window:>8.0f}"
                   f" {n_req:>8} {n_kept:>6} {total - window:>14.2f}", flush=True)

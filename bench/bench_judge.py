@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import openai  # noqa: E402
+from bench.bare import bare_client  # noqa: E402
 
 from evaluation.judge import JudgeConfig, plan_requests  # noqa: E402
 from evaluation.outputs import pair_outputs, read_model_outputs  # noqa: E402
@@ -42,22 +42,6 @@ def write_answers(folder: Path, n: int) -> tuple[Path, Path]:
                  "output": f"{body} quality {(i + shift) % 3}."} for i in range(n)]
         (folder / f"{name}.json").write_text(json.dumps(rows))
     return folder / "a.json", folder / "b.json"
-
-
-async def bare_client(url: str, prompts: list[str], concurrency: int) -> float:
-    client = openai.AsyncOpenAI(base_url=url, api_key="bench", max_retries=0)
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(prompt):
-        async with gate:
-            await client.chat.completions.create(model="judge", messages=[{"role": "user", "content": prompt}],
-                                                 max_tokens=1024, temperature=0)
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(one(p) for p in prompts))
-    elapsed = time.perf_counter() - t0
-    await client.close()
-    return elapsed
 
 
 def main() -> None:
@@ -84,7 +68,7 @@ def main() -> None:
                 assert results["items_scored"] == args.items, results
                 state = read_journal(Path(tmp) / f"out{conc}" / "judge.run" / "journal.jsonl")
                 window = max(r["time"] for r in state.responses) - min(r["time"] for r in state.requests.values())
-                bare = asyncio.run(bare_client(url, prompts, conc))
+                bare = asyncio.run(bare_client(url, prompts, conc, model="judge", max_tokens=1024))
                 n = len(prompts)
                 print(f"{conc:>4} {n / bare:>10.1f} {n / window:>10.1f} {bare / window:>8.0%} {ours - window:>14.2f}",
                       flush=True)

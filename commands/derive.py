@@ -1,9 +1,9 @@
 """`registry filter` and `registry dedup`: click over commands/sieve_version.py (a version cleaned by
 the generation engine's keep/drop stage, exactly as a generation run would clean it).
 
-Importing this module mounts both commands on the `registry` group; the top-level CLI takes the
-group from here. `sieve_options` is how every command that takes keep/drop options (these two and
-`selfinstruct dedup`) turns them into `SieveOptions`: one validation, exit status 2 on a bad value.
+Importing this module mounts both commands on the `registry` group, with curation's `score` and
+`select`; the top-level CLI takes the group from here. Every command that takes keep/drop options (these two and `selfinstruct dedup`) turns
+them into `SieveOptions`: one validation, and a bad value is exit status 2 by the one exit table.
 """
 
 from __future__ import annotations
@@ -14,35 +14,27 @@ import click
 
 from commands.sieve_version import sieve_version
 from curation.cli import score_cmd, select_cmd
-from records.exits import bad_input
 from registry.cli import registry
-from registry.cli_common import current_root, friendly_errors, json_option, root_option
+from registry.cli_common import current_root, json_option, root_option
 from registry.cli_derive import report_version
 from selfinstruct.sieve_options import SieveOptions
-
-def sieve_options(**fields) -> SieveOptions:
-    """`SieveOptions(**fields)`, or a bad value ends the command naming the field, with exit status 2."""
-    try:
-        return SieveOptions(**fields)
-    except ValueError as e:
-        raise bad_input(e) from None
 
 
 @click.command("filter")
 @click.argument("ref")
 @click.option("--into", required=True, help="Dataset that receives the child version.")
-@click.option("--profile", default="strict", show_default=True, type=click.Choice(["alpaca", "strict"]),
-              help="Filter profile of the generation engine.")
+@click.option("--filters", "--profile", "profile", default="strict", show_default=True,
+              type=click.Choice(["alpaca", "strict"]),
+              help="Quality profile of the generation engine (as generate's --filters; --profile is the old name).")
 @click.option("--language", default="en", show_default=True, help="Language of the records.")
 @root_option
 @json_option
-@friendly_errors
 def filter_cmd(ref, into, profile, language, as_json):
     """Drop rows the generation engine's filters reject, counting drops per rule.
 
-    Example: selfinstruct registry filter alpaca@1 --profile strict --into alpaca-strict
+    Example: selfinstruct registry filter alpaca@1 --filters strict --into alpaca-strict
     """
-    options = sieve_options(filters=profile, language=language, rouge_threshold=None)
+    options = SieveOptions(filters=profile, language=language, rouge_threshold=None)
     report_version(sieve_version(ref, into=into, options=options, root=current_root()), as_json)
 
 
@@ -54,12 +46,12 @@ def filter_cmd(ref, into, profile, language, as_json):
                    "or JSON Lines with `instruction`).")
 @click.option("--rouge-threshold", default=0.7, show_default=True, type=float,
               help="Drop an instruction whose ROUGE-L F to a seed or an earlier kept one exceeds this (0 < T <= 1).")
-@click.option("--tokenizer", default="rouge", show_default=True, type=click.Choice(["rouge", "unicode"]))
+@click.option("--rouge-tokenizer", "--tokenizer", "tokenizer", default="rouge", show_default=True,
+              type=click.Choice(["rouge", "unicode"]), help="As generate's and dedup's (--tokenizer is the old name).")
 @click.option("--minhash-threshold", type=float,
               help="Also drop whole records whose estimated Jaccard to an earlier kept one reaches this (0 < J <= 1).")
 @root_option
 @json_option
-@friendly_errors
 def dedup_cmd(ref, into, seeds_path, rouge_threshold, tokenizer, minhash_threshold, as_json):
     """Drop near-duplicates with the generation engine's dedup (in order, as generation does).
 
@@ -67,7 +59,7 @@ def dedup_cmd(ref, into, seeds_path, rouge_threshold, tokenizer, minhash_thresho
     """
     from records.seeds import read_seed_instructions
 
-    options = sieve_options(filters=None, rouge_threshold=rouge_threshold, rouge_tokenizer=tokenizer,
+    options = SieveOptions(filters=None, rouge_threshold=rouge_threshold, rouge_tokenizer=tokenizer,
                             minhash_threshold=minhash_threshold)
     seeds = read_seed_instructions(seeds_path) if seeds_path else []
     version = sieve_version(ref, into=into, options=options, seeds=seeds,

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from records.errors import InputError
+from modelcalls.batch_cli import batch_bar, batch_from, batch_options, describe
 from records.exits import BAD_INPUT, bad_input, fail, stopped_short
 from records.schema import RECORD_FIELDS
 
@@ -23,7 +23,8 @@ No endpoint is configured, so nothing was sent. Set one of:
   export OPENAI_API_KEY=sk-...                      # OpenAI (or pass --api-key)
   export OPENAI_BASE_URL=http://localhost:8000/v1   # a local vLLM / llama.cpp / Ollama / TGI server
                                                     #   (Ollama: http://localhost:11434/v1)
-or use --backend transformers --model /path/to/checkpoint for a local model in-process.
+or use --backend transformers --model /path/to/checkpoint for a local model in-process,
+or install the built-in model: {install}
 This is the plan and price for the command you ran (--dry-run):"""
 
 
@@ -74,7 +75,9 @@ This is the plan and price for the command you ran (--dry-run):"""
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--salvage", is_flag=True,
               help="Move unreadable journal lines to journal.jsonl.bad and resume from every good one.")
-def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json, quiet, salvage, **options):
+@batch_options
+def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json, quiet, salvage, batch, no_wait,
+             poll_interval, batch_retry, **options):
     """Grow instruction/input/output records from seed tasks.
 
     \b
@@ -83,10 +86,13 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         selfinstruct generate -n 200 --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-7B-Instruct -o regen.jsonl
         selfinstruct generate -n 200 --dataset regen --registry ./reg   # commit only (journal: regen.run)
         selfinstruct generate --backend replay --run-dir regen.run --filters alpaca -o resieved.jsonl
+        selfinstruct generate -n 1000 --batch -o regen.jsonl      # in waves of batches, at batch prices
 
     Every request and response is journaled in --run-dir; running the same command again resumes
     without requesting anything already received. Outputs, --dataset and the seed and prompt files
-    are checked before anything is sent.
+    are checked before anything is sent. With --batch the requests go through the endpoint's Batch
+    API in waves, each sized from the yield measured so far; the same command re-attaches to
+    batches in flight.
 
     \b
     Exit status:
@@ -94,7 +100,8 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
       1    the endpoint refused (bad key, unknown model, quota) or the run failed
       2    bad input or configuration (bad option, unwritable output, corrupt journal, run dir in
            use, nothing listening at --base-url): nothing was sent
-      3    stopped short by --max-cost or a model repeating itself; run the same command to continue
+      3    stopped short by --max-cost, a model repeating itself or batches left in flight
+           (--no-wait); run the same command to continue
       130  interrupted (Ctrl-C); every response received is journaled
       143  terminated (SIGTERM); the same as 130
     """
@@ -108,19 +115,25 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
         raise click.UsageError("give --output (a .jsonl or .json path) or --dataset NAME, or use --dry-run")
     run_dir = run_dir or _default_run_dir(output, dataset)
     given = _given_options()
+    batching = batch_from(batch, no_wait, poll_interval, batch_retry)
     if cfg.backend == "replay":
         _check_before_sending(cfg, output, None, dataset, registry_root)
         return _replay(cfg, given, run_dir, output, dataset, registry_root, as_json)
     apply_method_defaults(cfg, given)
     no_endpoint = cfg.backend == "openai" and not (api_key or os.environ.get("OPENAI_API_KEY")
                                                    or cfg.base_url or os.environ.get("OPENAI_BASE_URL"))
+    if batching is not None and not dry_run and (cfg.backend == "transformers" or no_endpoint):
+        raise bad_input("--batch needs an OpenAI-compatible endpoint with a Batch API (--base-url or "
+                        "OPENAI_API_KEY); a model run in-process answers each request at once")
     if no_endpoint and not dry_run and not {"model", "backend"} & given:
         _check_before_sending(cfg, output, run_dir, dataset, registry_root)  # before loading a model
         no_endpoint = not _use_local_model(cfg, given)
     if dry_run or no_endpoint:
         if no_endpoint and not dry_run:
-            click.echo(CREDENTIALS_HELP, err=True)
-        _print_plan(cfg, run_dir, as_json)
+            from selfinstruct.local_model import INSTALL_HINT
+
+            click.echo(CREDENTIALS_HELP.format(install=INSTALL_HINT), err=True)
+        _print_plan(cfg, run_dir, as_json, batching is not None)
         if no_endpoint and not dry_run:
             raise click.exceptions.Exit(BAD_INPUT)
         return
@@ -132,7 +145,12 @@ def generate(output, run_dir, api_key, dry_run, dataset, registry_root, as_json,
     count = get_counter(cfg.model).count
     backend = build_backend(cfg, api_key=api_key, count_tokens=count)
     responder = cfg.response_endpoint() and build_backend(cfg.response_endpoint(), api_key=api_key, count_tokens=count)
-    result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json, salvage, responder)
+    result = _run_with_progress(run_generation, cfg, backend, run_dir, quiet or as_json, salvage, responder, batching)
+    if result.batch is not None and (pending := result.batch.pending(run_dir)):
+        if as_json:
+            click.echo(json.dumps({"run_dir": str(result.run_dir), "kept_total": len(result.kept),
+                                   "usage": result.usage.to_dict(), "batch": result.batch.to_dict()}, indent=2))
+        raise stopped_short(f"kept {len(result.kept)} of {cfg.num_instructions} so far; {pending}")
     _finish(result, cfg, output, dataset, registry_root, as_json)
 
 
@@ -158,6 +176,10 @@ def _check_before_sending(cfg, output, run_dir, dataset, registry_root) -> None:
         check_writable(run_dir, folder=True)
     if cfg.prompt_file is not None:
         load_template(cfg.prompt_file)
+    if cfg.seeds is not None:  # before any model is loaded or its banner printed
+        from selfinstruct.seeds import load_seeds
+
+        load_seeds(cfg.seeds)
 
 
 def _given_options() -> set[str]:
@@ -188,9 +210,13 @@ def _use_local_model(cfg, given: set[str]) -> bool:
     return True
 
 
-def _run_with_progress(run_generation, cfg, backend, run_dir, quiet, salvage=False, responder=None):
+def _run_with_progress(run_generation, cfg, backend, run_dir, quiet, salvage=False, responder=None, batching=None):
     from modelcalls.loop import run_resumable
 
+    if batching is not None:  # a bar per batch while a wave waits
+        with batch_bar(not quiet) as show:
+            return run_resumable(run_generation(cfg, backend, run_dir=run_dir, salvage=salvage, response_backend=responder,
+                                                batch=batching, batch_progress=show), run_dir)
     if quiet or not sys.stderr.isatty():
         return run_resumable(run_generation(cfg, backend, run_dir=run_dir, salvage=salvage,
                                             response_backend=responder), run_dir)
@@ -225,7 +251,9 @@ def _finish(result, cfg, output, dataset, registry_root, as_json):
     summary = {"output": output, "records": n, "run_dir": str(result.run_dir), "stopped_by": result.stopped_by,
                "requests": result.stats.requests, "candidates": result.stats.candidates,
                "kept_total": len(result.kept), "surplus": len(result.kept) - n,
-               "drops": dict(sorted(result.stats.drops.items())), "usage": result.usage.to_dict()}
+               "awaiting_instance": result.stats.awaiting_instance,
+               "drops": dict(sorted(result.stats.drops.items())), "usage": result.usage.to_dict(),
+               **({"batch": result.batch.to_dict()} if result.batch is not None else {})}
     if dataset:
         summary["dataset"] = _commit(result, dataset, registry_root, output)
     if as_json:
@@ -262,26 +290,38 @@ def _commit(result, dataset, registry_root, output) -> str:
 def _print_summary(s: dict) -> None:
     u = s["usage"]
     ratio = s["kept_total"] / s["candidates"] if s["candidates"] else 0.0
+    awaiting = f", {s['awaiting_instance']} awaiting an instance" if s["awaiting_instance"] else ""
+    journal = Path(s["run_dir"]).resolve()  # where to find it again, whichever folder this ran in
     if s["output"]:
-        click.echo(f"wrote {s['records']} records to {s['output']}  (journal: {s['run_dir']})")
+        click.echo(f"wrote {s['records']} records to {s['output']}  (journal: {journal})")
     else:
-        click.echo(f"{s['records']} records  (journal: {s['run_dir']})")
+        click.echo(f"{s['records']} records; the run's journal and files are in {journal} (the same command "
+                   "resumes or grows the run from there)")
     surplus = (f"; {s['surplus']} more passed the filters (surplus, in {s['run_dir']}/kept.jsonl)"
                if s["surplus"] else "")
-    click.echo(f"requests {s['requests']}, candidates {s['candidates']} ({ratio:.0%} passed){surplus}; "
+    click.echo(f"requests {s['requests']}, candidates {s['candidates']}: {s['kept_total']} passed ({ratio:.0%}), "
+               f"{sum(s['drops'].values())} dropped{awaiting}{surplus}; "
                f"tokens {u['prompt_tokens']:,} in + {u['completion_tokens']:,} out; "
                f"${u['dollars']:.4f}" + (f" ({u['estimated_requests']} requests without usage counted locally)"
                                           if u["estimated_requests"] else ""))
     if s["drops"]:
         click.echo("dropped: " + ", ".join(f"{k} {v}" for k, v in sorted(s["drops"].items(), key=lambda kv: -kv[1])))
+    for line in describe(s["batch"], u) if "batch" in s else []:
+        click.echo(line)
     if s.get("dataset"):
         click.echo(f"committed {s['dataset']}")
 
 
-def _print_plan(cfg, run_dir, as_json) -> None:
+def _print_plan(cfg, run_dir, as_json, batch: bool = False) -> None:
     from selfinstruct.plan import plan_run
 
     plan = plan_run(cfg, run_dir)
+    if batch:  # the same tokens at the Batch API's prices
+        from modelcalls.pricing import load_pricing, price_for
+
+        price = price_for(cfg.model, load_pricing(cfg.pricing)).batch
+        plan["batch_dollars"] = round(price.cost(plan["prompt_tokens"], plan["completion_tokens"]), 4)
+        plan["batch_worst_case_dollars"] = round(price.cost(plan["prompt_tokens"], plan["prompts"] * cfg.max_tokens), 4)
     if as_json:
         click.echo(json.dumps(plan, indent=2))
         return
@@ -293,7 +333,9 @@ def _print_plan(cfg, run_dir, as_json) -> None:
         f"  requests         {plan['requests']}  ({plan['prompts']} prompts, {plan['prompts_per_request']} per request)\n"
         f"  prompt tokens    {plan['prompt_tokens']:,}  ({plan['prompt_tokens_per_prompt']} per prompt, {plan['token_counter']})\n"
         f"  completion tokens {plan['completion_tokens']:,}  (about {plan['completion_tokens_per_prompt']} per prompt)\n"
-        f"  expected cost    ${plan['dollars']:.4f}   worst case (every reply at --max-tokens) ${plan['worst_case_dollars']:.4f}{price}")
+        f"  expected cost    ${plan['dollars']:.4f}   worst case (every reply at --max-tokens) ${plan['worst_case_dollars']:.4f}{price}"
+        + (f"\n  with --batch     ${plan['batch_dollars']:.4f}   worst case ${plan['batch_worst_case_dollars']:.4f}"
+           if batch else ""))
 
 
 @click.command()
@@ -312,21 +354,19 @@ def dedup(input_path, output, seeds, rouge_threshold, rouge_tokenizer, minhash_t
         selfinstruct dedup alpaca_data.json -o alpaca_dedup.jsonl --seeds seed_tasks.jsonl
         selfinstruct dedup regen.jsonl -o regen.dedup.jsonl --minhash-threshold 0.8 --dropped gone.jsonl
     """
-    from commands.derive import sieve_options
     from records.files import RECORD_SUFFIXES, check_writable, read_records, write_records
     from records.seeds import read_seed_instructions
     from selfinstruct.decide import sieve_records
+    from selfinstruct.sieve_options import SieveOptions
 
-    options = sieve_options(filters=None, rouge_threshold=rouge_threshold, rouge_tokenizer=rouge_tokenizer,
-                            minhash_threshold=minhash_threshold)
-    try:
-        for path in (output, dropped):
-            if path is not None:
-                check_writable(path, suffixes=RECORD_SUFFIXES)
-        records = read_records(input_path)
-        seed_texts = read_seed_instructions(seeds) if seeds else []
-    except InputError as e:
-        raise bad_input(e) from None
+    # a bad value (ValueError) or file (InputError) is one line, exit 2, by the one exit table
+    options = SieveOptions(filters=None, rouge_threshold=rouge_threshold, rouge_tokenizer=rouge_tokenizer,
+                           minhash_threshold=minhash_threshold)
+    for path in (output, dropped):
+        if path is not None:
+            check_writable(path, suffixes=RECORD_SUFFIXES)
+    records = read_records(input_path)
+    seed_texts = read_seed_instructions(seeds) if seeds else []
     sieved = sieve_records(records, options, seeds=seed_texts)
     kept = [records[i] for i in sieved.kept]
     write_records(output, kept, RECORD_FIELDS)

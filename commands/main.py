@@ -18,9 +18,29 @@ from records.exits import CommandGroup
 from webapp.cli import serve
 
 
+class TopGroup(CommandGroup):
+    """CommandGroup whose unknown-option error also suggests the options the mistyped name begins
+    (`--num` -> `-n/--num-instructions`), which click's spelling match misses."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.NoSuchOption as e:
+            e.possibilities = list(dict.fromkeys([*prefixed_options(e), *(e.possibilities or ())]))
+            raise
+
+
+def prefixed_options(error: click.NoSuchOption) -> list[str]:
+    """The options of the failing command that begin with the name given, each with its other spellings."""
+    params = error.ctx.command.params if error.ctx is not None else []
+    return [name for p in params if isinstance(p, click.Option)
+            and any(o.startswith(error.option_name) for o in p.opts if o.startswith("--"))
+            for name in (*p.secondary_opts, *p.opts) if name != error.option_name]
+
+
 # CommandGroup applies the one error-to-exit table (records/exits.py) to every command below it, and
 # turns Ctrl-C into 130 and SIGTERM into 143 after a paid run has journaled what was in flight.
-@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TopGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="selfinstruct")
 def cli() -> None:
     """Grow instruction datasets from seed tasks, version them, fine-tune on them.

@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from modelcalls.batch_cli import batch_bar, batch_from, batch_options, describe
 from records.exits import stopped_short
 from registry.cli_common import current_root, json_option, root_option
 
@@ -34,20 +35,26 @@ from registry.cli_common import current_root, json_option, root_option
 @click.option("--pricing", type=click.Path(dir_okay=False), help="JSON {model: {input, output}} $/1M tokens.")
 @click.option("--model", help="ifd/perplexity: a local checkpoint folder (default: the built-in SmolLM2-135M).")
 @click.option("--batch-size", type=int, default=16, show_default=True, help="ifd/perplexity: records per forward pass.")
+@click.option("--template", help="ifd/perplexity: the training template the prompt is rendered with (default: alpaca).")
+@click.option("--max-length", type=int, default=512, show_default=True,
+              help="ifd/perplexity: tokens of prompt + output at most (the output keeps its start).")
 @click.option("--run-dir", type=click.Path(file_okay=False),
               help="judge: journal folder (default: under the registry root, where the same command finds it).")
 @click.option("--dry-run", is_flag=True, help="judge: print requests, tokens and dollars; send nothing.")
 @click.option("--replay", is_flag=True, help="judge: build the layer from the journal; send nothing.")
+@batch_options
 @root_option
 @json_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def score_cmd(ref, scorer, layer, api_key, run_dir, dry_run, replay, as_json, quiet, **options):
+def score_cmd(ref, scorer, layer, api_key, run_dir, dry_run, replay, as_json, quiet, batch, no_wait, poll_interval,
+              batch_retry, **options):
     """Score every record of REF and keep the scores as a layer of it.
 
     \b
         selfinstruct registry score alpaca@1 --scorer judge --judge-model gpt-4o-mini --dry-run
         selfinstruct registry score alpaca@1 --scorer judge --judge-model gpt-4o-mini --max-cost 5
         selfinstruct registry score alpaca@1 --scorer ifd          # offline, the built-in model
+        selfinstruct registry score alpaca@1 --scorer passes_all_checks
 
     Scores already stored for the same record with the same scorer settings (in any layer of REF,
     its ancestors or their other versions) are reused; only the rest is scored. A judge run is
@@ -56,18 +63,30 @@ def score_cmd(ref, scorer, layer, api_key, run_dir, dry_run, replay, as_json, qu
     from curation.score import plan_version, score_version
     from curation.scorers import build_scorer
 
-    built = build_scorer(scorer, api_key=api_key, **options)
+    batching = batch_from(batch, no_wait, poll_interval, batch_retry)
     root = current_root()
     if dry_run:
+        built = build_scorer(scorer, api_key=api_key, batch=batching, **options)
         return _print_plan(plan_version(ref, built, layer=layer, root=root, run_dir=run_dir), as_json)
-    result = _with_progress(score_version, ref, built, layer, root, run_dir, replay, quiet or as_json)
+    with batch_bar(batching is not None and not (quiet or as_json)) as show:
+        built = build_scorer(scorer, api_key=api_key, batch=batching, batch_progress=show, **options)
+        result = _with_progress(score_version, ref, built, layer, root, run_dir, replay,
+                                quiet or as_json or batching is not None)
     summary = {"version": result.version, "layer": result.layer, "records": result.records,
                "reused": result.reused, "scored": result.scored, "missing": result.missing, "usage": result.usage,
                "stopped_by": result.stopped_by, "run_dir": result.run_dir}
+    outcome = getattr(built, "batch_outcome", None)
+    if outcome is not None:
+        summary["batch"] = outcome.to_dict()
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
         _print_summary(summary)
+        if outcome is not None and result.usage:
+            for line in describe(summary["batch"], result.usage):
+                click.echo(line)
+    if result.stopped_by == "batch_pending":
+        raise stopped_short(f"no layer written yet: {result.note}")
     if result.stopped_by == "max_cost":
         raise stopped_short(f"stopped by --max-cost {options['max_cost']}: no layer written yet; every reply is "
                             f"journaled in {result.run_dir}: raise --max-cost and run the same command to continue")
@@ -105,9 +124,10 @@ def _print_plan(p: dict, as_json: bool) -> None:
            f"{p['to_score']:,} to score"
     if "prompt_tokens" in p:
         price = "" if p["price_known"] else "  (no price for this model: counted as $0; see --pricing)"
+        batch = f" at batch prices (synchronously ${p['sync_dollars']:.4f})" if p.get("batch") else ""
         line += (f"\n  requests {p['requests']:,} ({p['already_scored']:,} already in the journal)"
                  f"\n  prompt tokens {p['prompt_tokens']:,} ({p['token_counter']}), reply tokens about "
-                 f"{p['completion_tokens']:,}\n  expected cost ${p['dollars']:.4f}, worst case "
+                 f"{p['completion_tokens']:,}\n  expected cost ${p['dollars']:.4f}{batch}, worst case "
                  f"${p['worst_case_dollars']:.4f}{price}")
     click.echo(line)
 

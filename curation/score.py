@@ -21,6 +21,7 @@ import polars as pl
 from curation.judge_scores import EXPECTED_REPLY_TOKENS, Rubric, load_rubric, parse_score
 from modelcalls.accounting import journaled_usage
 from modelcalls.backends.base import Decoding
+from modelcalls.batch import BatchOptions, BatchOutcome, run_batched
 from modelcalls.endpoint import Endpoint, build_backend
 from modelcalls.journal import JOURNAL, check_resumable, open_run, read_journal
 from modelcalls.loop import Calls, run_requests, run_resumable
@@ -51,6 +52,8 @@ class Outcome:
     problems: dict[str, str] = field(default_factory=dict)  # record -> truncated / unparseable / ...
     usage: dict = field(default_factory=dict)
     stopped_by: str | None = None
+    """"max_cost", or "batch_pending" when batches are still in flight (`note` says how to collect)."""
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class ScoreResult:
     usage: dict
     stopped_by: str | None
     run_dir: str | None
+    note: str | None = None
 
 
 def score_version(ref: str, scorer: Scorer, *, layer: str | None = None, root=None, run_dir: str | Path | None = None,
@@ -109,7 +113,7 @@ def score_version(ref: str, scorer: Scorer, *, layer: str | None = None, root=No
         missing[problem] = missing.get(problem, 0) + 1
     result = ScoreResult(version.ref, name, None, len(items), len(items) - len(todo),
                          sum(1 for s, _ in outcome.scores.values() if s is not None), missing, outcome.usage,
-                         outcome.stopped_by, str(run_dir) if todo else None)
+                         outcome.stopped_by, str(run_dir) if todo else None, outcome.note)
     if outcome.stopped_by:
         return result
     rows = [(i.record, *(reused.get(i.record) or outcome.scores.get(i.record) or (None, None))) for i in items]
@@ -154,8 +158,11 @@ class JudgeScorer:
 
     def __init__(self, endpoint: Endpoint, *, rubric: Rubric | None = None, temperature: float = 0.0,
                  max_tokens: int = 512, seed: int | None = 0, max_cost: float | None = None,
-                 pricing: str | None = None, api_key: str | None = None):
+                 pricing: str | None = None, api_key: str | None = None, batch: BatchOptions | None = None,
+                 batch_progress=None):
         self.endpoint, self.rubric, self.api_key = endpoint, rubric or load_rubric(), api_key
+        self.batch, self.batch_progress = batch, batch_progress  # the Batch API: half the price, within 24 h
+        self.batch_outcome: BatchOutcome | None = None
         self.decoding = Decoding(temperature=temperature, top_p=1.0, max_tokens=max_tokens, seed=seed)
         if max_cost is not None and not max_cost > 0:
             raise ValueError(f"max_cost must be positive (got {max_cost!r})")
@@ -198,17 +205,23 @@ class JudgeScorer:
 
         async def run():
             try:
+                if self.batch is not None:
+                    return await run_batched(calls, todo, backend, self.decoding, self.batch, on_response=count,
+                                             progress=self.batch_progress)
                 await run_requests(calls, todo, backend, self.decoding, on_response=count,
                                    progress=context.progress and (lambda: context.progress(done[0], len(requests))))
             finally:
                 await backend.aclose()
 
-        run_resumable(run(), context.run_dir)
-        return self._outcome(items, state, calls.usage.to_dict(), calls.stopped_by)
+        self.batch_outcome = run_resumable(run(), context.run_dir)
+        pending = self.batch_outcome.pending(context.run_dir) if self.batch_outcome is not None else None
+        return self._outcome(items, state, calls.usage.to_dict(), calls.stopped_by or (pending and "batch_pending"),
+                             pending)
 
-    def _outcome(self, items: list[Item], state, usage: dict, stopped_by: str | None) -> Outcome:
+    def _outcome(self, items: list[Item], state, usage: dict, stopped_by: str | None,
+                 note: str | None = None) -> Outcome:
         replies = {r["id"]: r["completions"][0] for r in state.responses}
-        outcome = Outcome(usage=usage, stopped_by=stopped_by)
+        outcome = Outcome(usage=usage, stopped_by=stopped_by, note=note)
         for item in items:
             reply = replies.get(item.index)
             if reply is None:
@@ -226,13 +239,16 @@ class JudgeScorer:
         if run_dir is not None and (Path(run_dir) / JOURNAL).exists():
             answered = {r["id"] for r in read_journal(Path(run_dir) / JOURNAL).responses}
         todo = [r for r in self.requests(items) if r["id"] not in answered]
-        price, counter = price_for(self.endpoint.model, load_pricing(self.pricing)), get_counter(self.endpoint.model)
+        sync_price = price_for(self.endpoint.model, load_pricing(self.pricing))
+        price, counter = (sync_price.batch if self.batch else sync_price), get_counter(self.endpoint.model)
         prompt_tokens = sum(counter.count(r["prompts"][0]) for r in todo)
         reply = min(EXPECTED_REPLY_TOKENS, self.decoding.max_tokens)
         return {"model": self.endpoint.model, "requests": len(todo), "already_scored": len(answered),
                 "prompt_tokens": prompt_tokens, "completion_tokens": reply * len(todo),
                 "dollars": round(price.cost(prompt_tokens, reply * len(todo)), 4),
                 "worst_case_dollars": round(price.cost(prompt_tokens, self.decoding.max_tokens * len(todo)), 4),
+                "batch": self.batch is not None,
+                "sync_dollars": round(sync_price.cost(prompt_tokens, reply * len(todo)), 4),
                 "price_known": price.known, "token_counter": counter.method}
 
 

@@ -11,12 +11,11 @@ the evaluated model: preference 1 -> 0.0, 2 -> 1.0, 0 or 1.5 -> 0.5, p in [1, 2]
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from records.errors import InputError
-from records.files import parse_json_objects, read_text_utf8, write_text_atomic
+from records.files import parse_json_objects, read_text_utf8, write_json_atomic
 
 REQUIRED = ("instruction", "output_1", "output_2")
 
@@ -46,6 +45,11 @@ def preference_score(value) -> float | None:
     return value - 1
 
 
+def preference_for(score: float | None) -> float | None:
+    """The preference for output_2's score (the inverse of `preference_score`): 0 -> 1, 0.5 -> 1.5, 1 -> 2."""
+    return None if score is None else 1 + score
+
+
 def read_annotations(path: str | Path) -> list[dict]:
     """Rows of an annotations file (JSON list or JSON Lines), checked field by field."""
     return parse_annotations(read_text_utf8(path), path)
@@ -72,7 +76,7 @@ def parse_annotations(text: str, source) -> list[dict]:
 
 def write_annotations(rows: list[dict], path: str | Path) -> None:
     """Write rows as a JSON list (AlpacaEval's layout), atomically."""
-    write_text_atomic(path, json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    write_json_atomic(path, rows)
 
 
 def annotation_scores(rows: list[dict]) -> list[float]:

@@ -1,8 +1,10 @@
 """Answer every instruction of an evaluation set with one model, in AlpacaEval's model_outputs format.
 
     items = load_instructions("user_oriented_instructions.jsonl")
-    backend, fmt = open_backend(AnswerConfig(model="runs/alpaca-tiny"))
-    result = asyncio.run(answer(cfg, backend, fmt, items, run_dir="answers.run"))
+    cfg = AnswerConfig(model="runs/alpaca-tiny")
+    backend, fmt = open_backend(cfg)
+    result = asyncio.run(answer(cfg, backend, fmt, items, run_dir="answers.run",
+                                set_path="user_oriented_instructions.jsonl"))
 
 Requests go through the request layer (`modelcalls`): an OpenAI-compatible endpoint (its rate
 limits, retries and error handling) or a local checkpoint in-process (batched). Every request and
@@ -12,14 +14,17 @@ run directory resumes, sending nothing for instructions already answered.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from evaluation.context import long_prompts_note
+from evaluation.outputs import set_sha256 as set_identity
 from evaluation.prompt_format import PromptFormat, resolve_format
 from modelcalls.accounting import Usage
 from modelcalls.backends.base import Backend, Decoding
+from modelcalls.batch import BatchOptions, BatchOutcome, run_batched
 from modelcalls.endpoint import Endpoint, build_backend
 from modelcalls.errors import ConfigError
 from modelcalls.journal import open_run
@@ -28,6 +33,8 @@ from modelcalls.pricing import load_pricing, price_for
 from modelcalls.tokens import get_counter
 from records.files import write_text_atomic
 from records.timestamps import iso_utc
+
+log = logging.getLogger(__name__)
 
 # What must match for a run directory to be resumed: mixing them would mix two evaluations.
 RESUME_KEYS = ("model", "set_sha256", "prompt_sha256", "decoding")
@@ -100,6 +107,8 @@ class AnswerResult:
     truncated: int = 0
     """Answers cut at --max-tokens (finish_reason "length")."""
     summary: dict = field(default_factory=dict)
+    batch: BatchOutcome | None = None
+    """What the Batch API did, when the answers went through it."""
 
 
 def load_instructions(source: str | Path, *, root=None) -> list[dict]:
@@ -129,11 +138,11 @@ def open_backend(cfg: AnswerConfig, *, api_key: str | None = None) -> tuple[Back
 
 
 async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: list[dict], *,
-                 run_dir: str | Path, set_path: str | Path, progress=None) -> AnswerResult:
-    """Answer `items` (resuming from `run_dir`'s journal); return the outputs in set order."""
-    # What is asked, in order (a set may be a registry version rather than a file).
-    asked = json.dumps([[i["instruction"], i["input"]] for i in items], ensure_ascii=False)
-    set_sha256 = hashlib.sha256(asked.encode()).hexdigest()
+                 run_dir: str | Path, set_path: str | Path, progress=None, batch: BatchOptions | None = None,
+                 batch_progress=None) -> AnswerResult:
+    """Answer `items` (resuming from `run_dir`'s journal); return the outputs in set order. With
+    `batch`, the requests go through the endpoint's Batch API (`modelcalls.batch`)."""
+    set_sha256 = set_identity(items)  # what is asked, in order (a set may be a registry version, not a file)
     decoding = cfg.decoding()
     price = price_for(cfg.model, load_pricing(cfg.pricing))
     counter = get_counter(cfg.model, offline=not cfg.base_url)
@@ -147,13 +156,23 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
     answered: dict[int, dict] = {r["id"]: r for r in journal.state.responses}
     prompts = [fmt.render(item["instruction"], item["input"]) for item in items]
     todo = [i for i in range(len(items)) if i not in answered]
+    if note := long_prompts_note(backend, [prompts[i] for i in todo], cfg.model):
+        log.warning("%s", note)
     if not cfg.base_url:  # in-process: similar lengths share a batch, so less of it is padding
         todo.sort(key=lambda i: len(prompts[i]))
     requests = [journal.state.requests.get(i) or {"id": i, "prompts": [prompts[i]]} for i in todo]
+
+    def keep(request: dict, response: dict) -> None:
+        answered[request["id"]] = response
+
+    outcome = None
     try:
-        await run_requests(calls, requests, backend, decoding,
-                           on_response=lambda request, response: answered.__setitem__(request["id"], response),
-                           progress=progress and (lambda: progress(len(answered), len(items))))
+        if batch is not None:
+            outcome = await run_batched(calls, requests, backend, decoding, batch, on_response=keep,
+                                        progress=batch_progress)
+        else:
+            await run_requests(calls, requests, backend, decoding, on_response=keep,
+                               progress=progress and (lambda: progress(len(answered), len(items))))
     finally:
         await backend.aclose()
     usage, stopped_by = calls.usage, calls.stopped_by
@@ -164,7 +183,7 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
             completion = answered[i]["completions"][0]
             truncated += completion.get("finish_reason") == "length"
             outputs.append(to_model_output(item, completion["text"], generator))
-    result = AnswerResult(outputs, len(items), usage, Path(run_dir), fmt, stopped_by, truncated)
+    result = AnswerResult(outputs, len(items), usage, Path(run_dir), fmt, stopped_by, truncated, batch=outcome)
     result.summary = {
         "operation": "answer", "generator": generator, "model": cfg.model,
         "backend": {"name": backend.name, "provider": backend.provider, "endpoint_host": backend.endpoint_host},
@@ -172,6 +191,7 @@ async def answer(cfg: AnswerConfig, backend: Backend, fmt: PromptFormat, items: 
         "prompt_format": fmt.describe(), "decoding": asdict(decoding),
         "answered": len(outputs), "truncated": truncated, "stopped_by": stopped_by, "usage": usage.to_dict(),
         "time_window": {"started": iso_utc(started), "finished": iso_utc()}, "run_dir": str(run_dir),
+        **({"batch": outcome.to_dict()} if outcome is not None else {}),
     }
     write_text_atomic(Path(run_dir) / "summary.json", json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n")
     return result

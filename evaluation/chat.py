@@ -12,14 +12,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Iterator, TextIO
 
+from evaluation.context import context_length, prompt_tokens
 from evaluation.prompt_format import PromptFormat, resolve_format
 from modelcalls.backends.base import Decoding
 from modelcalls.endpoint import Endpoint, build_backend
 from modelcalls.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 HELP = """\
 Enter sends a message. End a line with \\ to continue on the next line, or start a block with a
@@ -36,13 +40,10 @@ class ChatSession:
         self._backend, self.format, self.decoding, self.name = backend, fmt, decoding, name
         self.system = system
         self.history: list[tuple[str, str]] = []  # (message, reply) pairs
+        self._trimmed = False  # whether the conversation outgrew a local model's context (said once)
 
     def stream(self, message: str) -> Iterator[str]:
-        # A chat template takes the turns as messages; a training template is rendered to one text here.
-        if self.format.kind == "chat":
-            prompt = _messages(self.history, message, self.system)
-        else:
-            prompt = self.format.render_conversation(self.history, message, self.system)
+        prompt = self._fitting_prompt(message)
         pieces: list[str] = []
         try:
             for piece in self._backend.stream(prompt, self.decoding):
@@ -50,6 +51,26 @@ class ChatSession:
                 yield piece
         finally:  # a reply stopped early is kept as far as it went
             self.history.append((message, "".join(pieces)))
+
+    def _prompt(self, history: list, message: str):
+        # A chat template takes the turns as messages; a training template is rendered to one text here.
+        if self.format.kind == "chat":
+            return _messages(history, message, self.system)
+        return self.format.render_conversation(history, message, self.system)
+
+    def _fitting_prompt(self, message: str):
+        """The conversation's prompt; with a local model, without its oldest turns while it is longer
+        than the model's context (said once per session)."""
+        limit = context_length(self._backend)
+        history, prompt = self.history, self._prompt(self.history, message)
+        while limit and history and prompt_tokens(self._backend, prompt) > limit:
+            history = history[1:]
+            prompt = self._prompt(history, message)
+        if len(history) < len(self.history) and not self._trimmed:
+            self._trimmed = True
+            log.warning("the conversation is longer than %s's context of %d tokens: its oldest turns are left out "
+                        "of the prompt (/reset starts afresh)", self.name, limit)
+        return prompt
 
     def ask(self, message: str) -> str:
         return "".join(self.stream(message))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from modelcalls.batch_cli import batch_bar, batch_from, batch_options, describe
 from modelcalls.loop import run_resumable
 from records.errors import InputError
 from records.exits import bad_input, stopped_short
@@ -29,7 +30,8 @@ from registry.cli_common import current_root, root_option
 @click.option("--generator", help="Name written in each output (default: the folder or model name).")
 @click.option("--temperature", type=float, default=0.0, show_default=True, help="0 answers greedily.")
 @click.option("--top-p", type=float, default=1.0, show_default=True)
-@click.option("--max-new-tokens", "max_tokens", type=int, default=1024, show_default=True)
+@click.option("--max-tokens", "--max-new-tokens", "max_tokens", type=int, default=1024, show_default=True,
+              help="Completion tokens per answer (--max-new-tokens is the old name).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--batch-size", type=int, default=16, show_default=True, help="In-process: prompts per forward batch.")
 @click.option("--concurrency", type=int, help="Requests in flight (default: 8 for an endpoint, 2 x --batch-size in-process).")
@@ -39,10 +41,12 @@ from registry.cli_common import current_root, root_option
 @click.option("--max-cost", type=float, help="Stop before the answers could cost more than this many dollars.")
 @click.option("--pricing", type=click.Path(dir_okay=False), help="JSON {model: {input, output}} $/1M tokens.")
 @click.option("--run-dir", type=click.Path(file_okay=False), help="Journal directory (default: OUTPUT without suffix + .run).")
+@batch_options
 @root_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def answer_command(set_path, output, api_key, run_dir, as_json, quiet, **options):
+def answer_command(set_path, output, api_key, run_dir, as_json, quiet, batch, no_wait, poll_interval, batch_retry,
+                   **options):
     """Answer every instruction of an evaluation set; write AlpacaEval's model_outputs.json.
 
     \b
@@ -50,8 +54,10 @@ def answer_command(set_path, output, api_key, run_dir, as_json, quiet, **options
         selfinstruct eval answer --model gpt-4o-mini --base-url https://api.openai.com/v1 --set eval.json -o gpt.json
 
     Every request and response is journaled in --run-dir; the same command again resumes without
-    asking again for any answer already received. The answers of a model fine-tuned here on a
-    registry version are recorded against that version, where `eval compare` finds them.
+    asking again for any answer already received. With --batch the requests go through the
+    endpoint's Batch API at its price; the same command re-attaches to batches in flight. The
+    answers of a model fine-tuned here on a registry version are recorded against that version,
+    where `eval compare` finds them.
     """
     from evaluation.answer import AnswerConfig, answer, load_instructions, open_backend, write_outputs
 
@@ -63,13 +69,21 @@ def answer_command(set_path, output, api_key, run_dir, as_json, quiet, **options
                             "pass --base-url (or set OPENAI_BASE_URL / OPENAI_API_KEY)")
         options["base_url"] = options["base_url"] or "https://api.openai.com/v1"
     cfg = AnswerConfig(**options)
+    batching = batch_from(batch, no_wait, poll_interval, batch_retry)
+    if batching is not None and not cfg.base_url:
+        raise bad_input(f"--batch needs an endpoint with a Batch API (--base-url); {options['model']} is a local "
+                        "checkpoint, answered in-process")
     run_dir = run_dir or str(Path(output).with_suffix("")) + ".run"
     items = load_instructions(set_path, root=current_root())
     backend, fmt = open_backend(cfg, api_key=api_key)
     if not (quiet or as_json):
         click.echo(f"answering {len(items)} instructions with {cfg.generator_name}; prompt format "
                    f"{fmt.name} ({fmt.source})", err=True)
-    result = _run(answer, cfg, backend, fmt, items, run_dir, set_path, quiet or as_json)
+    result = _run(answer, cfg, backend, fmt, items, run_dir, set_path, quiet or as_json, batching)
+    if result.batch is not None and (pending := result.batch.pending(run_dir)):
+        if as_json:
+            click.echo(json.dumps(result.summary, indent=2))
+        raise stopped_short(pending)
     write_outputs(output, result.outputs)
     summary = {"output": output, **result.summary}
     if as_json:
@@ -79,6 +93,8 @@ def answer_command(set_path, output, api_key, run_dir, as_json, quiet, **options
         click.echo(f"wrote {len(result.outputs)} of {result.total} answers to {output}  (journal: {run_dir})")
         click.echo(f"requests {u.requests}; tokens {u.prompt_tokens:,} in + {u.completion_tokens:,} out; "
                    f"${u.dollars:.4f}; {result.truncated} answers cut at --max-new-tokens")
+        for line in describe(result.summary["batch"], result.summary["usage"]) if result.batch is not None else []:
+            click.echo(line)
     if local and len(result.outputs) == result.total:
         note = record_if_fine_tuned(options["model"], output, set_path, root=current_root())
         if note and not as_json:
@@ -105,7 +121,11 @@ def record_if_fine_tuned(model_dir: str, output: str, set_path: str, *, root=Non
     return f"recorded the answers against {run['dataset']} (set {set_name}), where `eval compare` finds them"
 
 
-def _run(answer, cfg, backend, fmt, items, run_dir, set_path, quiet):
+def _run(answer, cfg, backend, fmt, items, run_dir, set_path, quiet, batch):
+    if batch is not None:
+        with batch_bar(not quiet) as show:
+            return run_resumable(answer(cfg, backend, fmt, items, run_dir=run_dir, set_path=set_path, batch=batch,
+                                        batch_progress=show), run_dir)
     if quiet or not sys.stderr.isatty():
         return run_resumable(answer(cfg, backend, fmt, items, run_dir=run_dir, set_path=set_path), run_dir)
     from rich.console import Console
@@ -129,7 +149,8 @@ def _run(answer, cfg, backend, fmt, items, run_dir, set_path, quiet):
 @click.option("--api-key", help="API key [env OPENAI_API_KEY]. Never written to any file.")
 @click.option("--template", help="Prompt format: a finetune template name or YAML file, `chat` or `plain`.")
 @click.option("--system", help="System text to start with (/system changes it).")
-@click.option("--max-new-tokens", type=int, default=512, show_default=True)
+@click.option("--max-tokens", "--max-new-tokens", "max_new_tokens", type=int, default=512, show_default=True,
+              help="Completion tokens per reply (--max-new-tokens is the old name).")
 @click.option("--temperature", type=float, default=0.7, show_default=True, help="0 answers greedily.")
 @click.option("--top-p", type=float, default=1.0, show_default=True)
 @click.option("--seed", type=int, help="Sampling seed (same seed, same replies).")

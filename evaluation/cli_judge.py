@@ -7,6 +7,7 @@ import json
 import click
 
 from evaluation.cli_common import emit, stats_options
+from modelcalls.batch_cli import batch_bar, batch_from, batch_options, describe
 from records.exits import stopped_short
 from registry.cli_common import current_root, root_option
 
@@ -40,6 +41,9 @@ def judge_options(f):
 
 def finish(results: dict, cfg, as_json: bool) -> None:
     emit(results, as_json)
+    if results.get("batch") and not as_json:
+        for line in describe(results["batch"], results["usage"]):
+            click.echo(line)
     if results.get("recorded_in") and not as_json:
         click.echo(f"recorded in the registry against {', '.join(results['recorded_in'])}")
     if results.get("stopped_by") == "max_cost":
@@ -52,9 +56,10 @@ def print_plan(p: dict, as_json: bool) -> None:
     if as_json:
         return click.echo(json.dumps(p, indent=2))
     price = "" if p["price_known"] else "  (no price for this model: counted as $0; see --pricing)"
+    batch = f" at batch prices (synchronously ${p['sync_dollars']:.4f})" if p["batch"] else ""
     click.echo(f"judge {p['items']} items in both orders with {p['judge_model']}: {p['requests']} requests to send "
                f"({p['already_judged']} already judged)\n  prompt tokens {p['prompt_tokens']:,} ({p['token_counter']}), "
-               f"reply tokens about {p['completion_tokens']:,}\n  expected cost ${p['dollars']:.4f}, "
+               f"reply tokens about {p['completion_tokens']:,}\n  expected cost ${p['dollars']:.4f}{batch}, "
                f"worst case ${p['worst_case_dollars']:.4f}{price}")
 
 
@@ -68,9 +73,10 @@ def print_plan(p: dict, as_json: bool) -> None:
               help="The fine-tuned model folder A's answers came from: record the result against its training data.")
 @click.option("--b-model", type=click.Path(exists=True, file_okay=False), help="The same for B.")
 @click.option("--set-name", help="Name of the evaluation set, for the registry record.")
+@batch_options
 @root_option
 def judge_cmd(a_path, b_path, out_dir, api_key, dry_run, from_journal, as_json, a_model, b_model, set_name,
-              **options):
+              batch, no_wait, poll_interval, batch_retry, **options):
     """Judge answers A against answers B, each item in both orders, and print A's win rate.
 
     \b
@@ -80,7 +86,9 @@ def judge_cmd(a_path, b_path, out_dir, api_key, dry_run, from_journal, as_json, 
             --base-url http://localhost:8000/v1 -o cmp/ --a-model runs/alpaca-7b --json
 
     Every request and reply is journaled in OUTPUT/judge.run; the same command resumes without
-    re-sending a judged comparison, and --replay recomputes the results at no cost.
+    re-sending a judged comparison, and --replay recomputes the results at no cost. With --batch
+    the comparisons go through the endpoint's Batch API at its price; the same command re-attaches
+    to batches in flight.
     """
     from pathlib import Path
 
@@ -89,9 +97,16 @@ def judge_cmd(a_path, b_path, out_dir, api_key, dry_run, from_journal, as_json, 
     from evaluation.pairwise import dry_run as plan, judge_answer_files
 
     cfg = JudgeConfig(**options)
+    batching = batch_from(batch, no_wait, poll_interval, batch_retry)
     if dry_run:
-        return print_plan(plan(a_path, b_path, cfg, out_dir), as_json)
-    results = judge_answer_files(a_path, b_path, cfg, out_dir, api_key=api_key, from_journal=from_journal)
+        return print_plan(plan(a_path, b_path, cfg, out_dir, batch=batching is not None), as_json)
+    with batch_bar(batching is not None and not as_json) as show:
+        results = judge_answer_files(a_path, b_path, cfg, out_dir, api_key=api_key, from_journal=from_journal,
+                                     batch=batching, batch_progress=show)
+    if "pending" in results:
+        if as_json:
+            click.echo(json.dumps(results, indent=2))
+        raise stopped_short(results["pending"])
     if a_model or b_model:
         results["recorded_in"] = record_evaluation(results, model_dirs={"a": a_model, "b": b_model},
                                                    results_path=Path(out_dir) / "results.json", set_name=set_name,

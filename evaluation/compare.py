@@ -9,13 +9,14 @@ error says exactly what and how to produce it; nothing is trained or answered he
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from evaluation.judge import JudgeConfig
 from evaluation.lineage import record_evaluation
 from evaluation.pairwise import judge_answer_files
 from records.errors import BAD_INPUT, SelfInstructError
+from records.files import write_json_atomic
+from registry.uses import Use
 
 
 class MissingForComparison(SelfInstructError):
@@ -24,7 +25,7 @@ class MissingForComparison(SelfInstructError):
     exit_status = BAD_INPUT
 
 
-def _answered(ref: str, root, model: str | None = None) -> tuple[str, list[tuple[dict, dict]]]:
+def _answered(ref: str, root, model: str | None = None) -> tuple[str, list[tuple[dict, Use]]]:
     """(resolved ref, [(model, answers use)] newest first) for one version; only the model whose
     output folder is `model` when one is named."""
     import registry
@@ -43,7 +44,8 @@ def _answered(ref: str, root, model: str | None = None) -> tuple[str, list[tuple
             raise MissingForComparison(f"{model} is not a model recorded as trained on {version.ref}; recorded: "
                                        + ", ".join(str(m["output"]) for m in models))
         models = chosen
-    found = [(m, a) for m in reversed(models) for a in reversed(m["answers"]) if Path(a["answers"]).exists()]
+    found = [(m, a) for m in reversed(models) for a in map(Use.from_dict, reversed(m["answers"]))
+             if a.answers and Path(a.answers).exists()]
     if not found:
         folders = ", ".join(m["output"] for m in models)
         raise MissingForComparison(
@@ -54,8 +56,8 @@ def _answered(ref: str, root, model: str | None = None) -> tuple[str, list[tuple
     return version.ref, found
 
 
-def _sets(found: list[tuple[dict, dict]]) -> str:
-    return ", ".join(sorted({f"{a.get('set_name') or 'unnamed'} ({a['set_sha256'][:12]})" for _, a in found}))
+def _sets(found: list[tuple[dict, Use]]) -> str:
+    return ", ".join(sorted({f"{a.set_name or 'unnamed'} ({str(a.set_sha256)[:12]})" for _, a in found}))
 
 
 def find_pair(ref_a: str, ref_b: str, *, root=None, model_a: str | None = None, model_b: str | None = None) -> dict:
@@ -64,11 +66,11 @@ def find_pair(ref_a: str, ref_b: str, *, root=None, model_a: str | None = None, 
     (va, found_a), (vb, found_b) = _answered(ref_a, root, model_a), _answered(ref_b, root, model_b)
     for model_a, answers_a in found_a:
         for model_b, answers_b in found_b:
-            if answers_a["set_sha256"] == answers_b["set_sha256"]:
+            if answers_a.set_sha256 == answers_b.set_sha256:
                 return {"versions": {"a": va, "b": vb},
                         "models": {"a": model_a["output"], "b": model_b["output"]},
-                        "answers": {"a": answers_a["answers"], "b": answers_b["answers"]},
-                        "set_name": answers_a.get("set_name") or answers_b.get("set_name")}
+                        "answers": {"a": answers_a.answers, "b": answers_b.answers},
+                        "set_name": answers_a.set_name or answers_b.set_name}
     raise MissingForComparison(
         f"no evaluation set was answered on both sides: models trained on {va} answered {_sets(found_a)}; "
         f"models trained on {vb} answered {_sets(found_b)}. Answer the same set with the other side's model")
@@ -86,5 +88,5 @@ def compare_versions(ref_a: str, ref_b: str, cfg: JudgeConfig, out_dir, *, root=
     results.update(versions=pair["versions"], models=pair["models"], set_name=pair["set_name"])
     results["recorded_in"] = record_evaluation(results, model_dirs=pair["models"], results_path=results_path,
                                                set_name=pair["set_name"], root=root)
-    results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json_atomic(results_path, results)
     return results

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from modelcalls.accounting import Usage, journaled_usage
 from modelcalls.backends.base import Backend, Decoding
+from modelcalls.batch import BatchOptions, BatchOutcome, run_batched
 from modelcalls.endpoint import Endpoint
 from modelcalls.errors import RunDirError
 from modelcalls.journal import JOURNAL, JournalState, check_resumable, open_run, read_journal
@@ -75,6 +76,8 @@ class JudgeRun:
     run_dir: Path
     stopped_by: str | None = None
     identity: dict = field(default_factory=dict)
+    batch: BatchOutcome | None = None
+    """What the Batch API did, when the verdicts went through it."""
 
 
 def plan_requests(pairs: list[dict], template: JudgeTemplate) -> list[dict]:
@@ -90,19 +93,25 @@ def plan_requests(pairs: list[dict], template: JudgeTemplate) -> list[dict]:
 
 
 async def judge(cfg: JudgeConfig, backend: Backend, requests: list[dict], identity: dict, *,
-                run_dir: str | Path) -> JudgeRun:
-    """Send every planned request that has no journaled reply, at most `cfg.concurrency` at a time."""
+                run_dir: str | Path, batch: BatchOptions | None = None, batch_progress=None) -> JudgeRun:
+    """Send every planned request that has no journaled reply, at most `cfg.concurrency` at a time, or
+    with `batch` through the endpoint's Batch API (`modelcalls.batch`)."""
     price, counter = price_for(cfg.judge_model, load_pricing(cfg.pricing)), get_counter(cfg.judge_model)
     journal = open_run(run_dir, identity, backend, **RESUME, config=cfg.to_dict())
     calls = Calls(journal, concurrency=cfg.concurrency, max_tokens=cfg.max_tokens, price_of=lambda _: price,
                   counter=counter, max_cost=cfg.max_cost)
     answered = {r["id"] for r in journal.state.responses}
+    todo = [r for r in requests if r["id"] not in answered]
+    outcome = None
     try:
-        await run_requests(calls, [r for r in requests if r["id"] not in answered], backend, cfg.decoding())
+        if batch is not None:
+            outcome = await run_batched(calls, todo, backend, cfg.decoding(), batch, progress=batch_progress)
+        else:
+            await run_requests(calls, todo, backend, cfg.decoding())
     finally:
         await backend.aclose()
     usage, stopped_by = calls.usage, calls.stopped_by
-    return JudgeRun(requests, journal.state, usage, Path(run_dir), stopped_by, identity)
+    return JudgeRun(requests, journal.state, usage, Path(run_dir), stopped_by, identity, outcome)
 
 
 def replay(cfg: JudgeConfig, requests: list[dict], identity: dict, *, run_dir: str | Path) -> JudgeRun:
@@ -118,17 +127,20 @@ def replay(cfg: JudgeConfig, requests: list[dict], identity: dict, *, run_dir: s
 
 
 def plan_cost(cfg: JudgeConfig, requests: list[dict], run_dir: str | Path | None = None,
-              expected_reply_tokens: int = 250) -> dict:
-    """--dry-run: requests still to send, their prompt tokens and dollars (expected and worst case)."""
+              expected_reply_tokens: int = 250, *, batch: bool = False) -> dict:
+    """--dry-run: requests still to send, their prompt tokens and dollars (expected and worst case),
+    at the Batch API's prices with `batch` (and what the same would cost synchronously)."""
     answered = set()
     if run_dir and (Path(run_dir) / JOURNAL).exists():
         answered = {r["id"] for r in read_journal(Path(run_dir) / JOURNAL).responses}
     todo = [r for r in requests if r["id"] not in answered]
-    price, counter = price_for(cfg.judge_model, load_pricing(cfg.pricing)), get_counter(cfg.judge_model)
+    sync_price, counter = price_for(cfg.judge_model, load_pricing(cfg.pricing)), get_counter(cfg.judge_model)
+    price = sync_price.batch if batch else sync_price
     prompt_tokens = sum(counter.count(p) for r in todo for p in r["prompts"])
     reply = min(expected_reply_tokens, cfg.max_tokens)
     return {"judge_model": cfg.judge_model, "items": len(requests) // 2, "requests": len(todo),
             "already_judged": len(answered), "prompt_tokens": prompt_tokens,
             "completion_tokens": reply * len(todo), "dollars": round(price.cost(prompt_tokens, reply * len(todo)), 4),
             "worst_case_dollars": round(price.cost(prompt_tokens, cfg.max_tokens * len(todo)), 4),
+            "batch": batch, "sync_dollars": round(sync_price.cost(prompt_tokens, reply * len(todo)), 4),
             "price_known": price.known, "token_counter": counter.method}

@@ -7,6 +7,7 @@ would bring the position bias back).
 
 from __future__ import annotations
 
+from evaluation.annotations import preference_for
 from evaluation.report import results_record
 from evaluation.stats import pairwise_stats
 from evaluation.verdicts import A_FIRST, B_FIRST, is_split, parse_verdict, score_of_a
@@ -40,7 +41,7 @@ def annotation_rows(pairs: list[dict], items: list[dict], *, model_a: str, model
             "output_1": pair["output_a"], "generator_1": model_a,
             "output_2": pair["output_b"], "generator_2": model_b,
             "dataset": pair["category"], "annotator": judge,
-            "preference": None if item["score"] is None else 2 - item["score"],
+            "preference": preference_for(None if item["score"] is None else 1 - item["score"]),
             "verdict_a_first": item[A_FIRST], "verdict_b_first": item[B_FIRST],
             "raw_a_first": item["raw"].get(A_FIRST), "raw_b_first": item["raw"].get(B_FIRST),
         })

@@ -88,8 +88,22 @@ def pair_outputs(a: ModelOutputs, b: ModelOutputs) -> tuple[list[dict], dict]:
     return pairs, unmatched
 
 
+def set_sha256(rows: list[dict], *, any_order: bool = False) -> str:
+    """The identity of what a set asks (its instructions and inputs): the one hash of an evaluation set.
+
+    In order, SHA-256 of `[[instruction, input], ...]`: an evaluation set's `sha256`, its registry
+    lineage and the answers journal's identity (so a resumed run asks the same set). With
+    `any_order`, SHA-256 of the sorted request texts: two answer files with the same value answer
+    the same set, whatever their order (how `eval compare` matches recorded answers). Both forms
+    are stored, so neither may change.
+    """
+    if any_order:
+        canon = sorted(request_key(r) for r in rows)
+    else:
+        canon = [[r["instruction"], r["input"]] for r in rows]
+    return hashlib.sha256(json.dumps(canon, ensure_ascii=False).encode()).hexdigest()
+
+
 def set_key(rows: list[dict]) -> str:
-    """Identity of the requests a file answers, whatever their order: SHA-256 of the sorted request
-    texts. Two answer files with the same key answer the same set."""
-    keys = sorted(request_key(r) for r in rows)
-    return hashlib.sha256(json.dumps(keys, ensure_ascii=False).encode()).hexdigest()
+    """`set_sha256(rows, any_order=True)`: the identity of the set an answers file answers."""
+    return set_sha256(rows, any_order=True)

@@ -17,7 +17,9 @@ from evaluation.judge import JudgeConfig, judge, plan_cost, plan_requests, repla
 from evaluation.judge_results import judge_results
 from evaluation.outputs import pair_outputs, read_model_outputs
 from evaluation.verdicts import load_judge_template
+from modelcalls.batch import BatchOptions
 from modelcalls.loop import run_resumable
+from records.files import write_json_atomic
 
 RUN_DIR = "judge.run"
 
@@ -35,25 +37,33 @@ def prepare(a_path, b_path, cfg: JudgeConfig):
     return a, b, pairs, unmatched, plan_requests(pairs, template), identity
 
 
-def dry_run(a_path, b_path, cfg: JudgeConfig, out_dir) -> dict:
+def dry_run(a_path, b_path, cfg: JudgeConfig, out_dir, *, batch: bool = False) -> dict:
     *_, requests, _ = prepare(a_path, b_path, cfg)
-    return plan_cost(cfg, requests, Path(out_dir) / RUN_DIR)
+    return plan_cost(cfg, requests, Path(out_dir) / RUN_DIR, batch=batch)
 
 
 def judge_answer_files(a_path, b_path, cfg: JudgeConfig, out_dir, *, api_key: str | None = None,
-                       from_journal: bool = False, backend=None) -> dict:
-    """Judge (or, with `from_journal`, re-read the journal of) A against B; write and return results."""
+                       from_journal: bool = False, backend=None, batch: BatchOptions | None = None,
+                       batch_progress=None) -> dict:
+    """Judge (or, with `from_journal`, re-read the journal of) A against B; write and return results.
+    With `batch`, through the Batch API; when batches are still in flight (or were cancelled), the
+    results are not written yet and the returned dict holds only "batch" and "pending"."""
     a, b, pairs, unmatched, requests, identity = prepare(a_path, b_path, cfg)
     out = Path(out_dir)
     if from_journal:
         run = replay(cfg, requests, identity, run_dir=out / RUN_DIR)
     else:
         backend = backend or build_judge_backend(cfg, api_key)
-        run = run_resumable(judge(cfg, backend, requests, identity, run_dir=out / RUN_DIR), out / RUN_DIR)
+        run = run_resumable(judge(cfg, backend, requests, identity, run_dir=out / RUN_DIR, batch=batch,
+                                  batch_progress=batch_progress), out / RUN_DIR)
+        if run.batch is not None and (pending := run.batch.pending(out / RUN_DIR)):
+            return {"batch": run.batch.to_dict(), "usage": run.usage.to_dict(), "pending": pending}
     results, rows = judge_results(run, pairs, cfg, model_a=a.generator, model_b=b.generator, unmatched=unmatched)
     results["answers"] = {"a": str(Path(a_path).resolve()), "b": str(Path(b_path).resolve())}
+    if run.batch is not None:
+        results["batch"] = run.batch.to_dict()
     write_annotations(rows, out / "annotations.json")
-    (out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json_atomic(out / "results.json", results)
     return results
 
 

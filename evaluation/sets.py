@@ -12,13 +12,13 @@ Every set becomes a list of plain items {id, instruction, input, reference, cate
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evaluation.outputs import set_sha256
 from records.errors import InputError
 from records.files import read_json_objects
+from records.lineage import Lineage
 
 CATEGORY_KEYS = ("category", "motivation_app", "dataset")
 ORIGIN_KEYS = ("dataset", "motivation_app")  # kept on each answer, as AlpacaEval and Self-Instruct name them
@@ -36,8 +36,7 @@ class EvalSet:
     @property
     def sha256(self) -> str:
         """Identity of what is asked: the instructions and inputs, in order."""
-        canon = json.dumps([[i["instruction"], i["input"]] for i in self.items], ensure_ascii=False)
-        return hashlib.sha256(canon.encode()).hexdigest()
+        return set_sha256(self.items)
 
     @property
     def categories(self) -> dict[str, int]:
@@ -145,6 +144,6 @@ def commit_set(eval_set: EvalSet, name: str, *, root=None) -> str:
         "category": [i["category"] or "" for i in eval_set.items],
         **{k: [i.get(k) or "" for i in eval_set.items] for k in ORIGIN_KEYS if any(i.get(k) for i in eval_set.items)},
     })
-    lineage = {"operation": "import", "source": eval_set.source,
-               "parameters": {"kind": "evaluation set", "format": eval_set.format, "set_sha256": eval_set.sha256}}
+    lineage = Lineage(operation="import", source=eval_set.source,
+                      parameters={"kind": "evaluation set", "format": eval_set.format, "set_sha256": eval_set.sha256})
     return registry.commit(frame, name=name, lineage=lineage, root=root).ref

@@ -69,7 +69,7 @@ def _recipes_and_keys() -> str:
 
 @finetune.command("run", epilog=_recipes_and_keys())
 @_common
-@click.option("--output", help="Output directory (default: runs/finetune).")
+@click.option("-o", "--output", help="Output directory (default: runs/finetune).")
 @click.option("--overwrite", is_flag=True,
               help="Replace a finished model already in the output directory.")
 def run_command(dataset, model, recipe, template, registry, overrides, output, overwrite):

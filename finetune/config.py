@@ -7,12 +7,15 @@ is written next to the trained model (`finetune_config.yaml`).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from records.files import read_text_utf8, write_text_atomic
 
 LOSS_AVERAGING = ("micro_batch", "token")
 BATCHING = ("random", "grouped")
@@ -170,7 +173,7 @@ def load_config(recipe: str | None = None, overrides: list[str] | dict | None = 
     values: dict[str, Any] = {}
     if recipe:
         path = recipe_path(recipe)
-        loaded = yaml.safe_load(path.read_text()) or {}
+        loaded = yaml.safe_load(read_text_utf8(path, what="recipe file")) or {}
         if not isinstance(loaded, dict):
             raise ValueError(f"{path}: a recipe must be a mapping of config fields")
         _check_keys(loaded, str(path))
@@ -213,8 +216,10 @@ def _check_keys(values: dict[str, Any], where: str) -> None:
     known = {f.name for f in dataclasses.fields(FinetuneConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"{where}: unknown config field(s) {', '.join(unknown)}")
+        hints = [f"{key} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(key, known, n=1)) else key
+                 for key in unknown]
+        raise ValueError(f"{where}: unknown config field(s) {', '.join(hints)}")
 
 
 def save_config(config: FinetuneConfig, path: Path) -> None:
-    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    write_text_atomic(path, yaml.safe_dump(config.to_dict(), sort_keys=False))

@@ -6,6 +6,8 @@ import json
 import time
 from pathlib import Path
 
+from records.files import write_text_atomic
+
 
 class MetricsLog:
     """Accumulates step figures between log lines; only the main process writes."""
@@ -88,6 +90,4 @@ def keep_steps_through(path: Path, step: int) -> None:
         if isinstance(record, dict) and isinstance(record.get("step"), int) and record["step"] <= step:
             kept.append(line if line.endswith("\n") else line + "\n")
     if kept != lines:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text("".join(kept))
-        tmp.replace(path)
+        write_text_atomic(path, "".join(kept))

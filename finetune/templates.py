@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from records.files import read_text_utf8, write_text_atomic
+
 TEMPLATE_FILE = "prompt_template.yaml"
 """Written into every fine-tuned model's folder: the exact prompt the model was trained on."""
 CHAT = "chat"
@@ -49,7 +51,7 @@ def load_template(name_or_path: str) -> Template | ChatTemplate:
         if not bundled.is_file():
             raise ValueError(f"unknown template {name_or_path!r}: not a bundled name or a YAML file")
         path = Path(str(bundled))
-    data = yaml.safe_load(path.read_text()) or {}
+    data = yaml.safe_load(read_text_utf8(path, what="template file")) or {}
     if data.get("kind") == CHAT:
         return ChatTemplate(data.get("name") or CHAT, data.get("chat_template") or "")
     for key in ("with_input", "without_input"):
@@ -66,4 +68,4 @@ def save_template(template: Template | ChatTemplate, path: Path) -> None:
         data = {"name": template.name, "kind": CHAT, "chat_template": template.source}
     else:
         data = {"name": template.name, "with_input": template.with_input, "without_input": template.without_input}
-    Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**6))
+    write_text_atomic(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10**6))

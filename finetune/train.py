@@ -11,13 +11,16 @@ import os
 from pathlib import Path
 
 from finetune.batching import padding_stats, plan_epoch, total_steps
-from finetune.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
+from finetune.checkpoint import checkpoint_dir, find_checkpoint, load_checkpoint, save_checkpoint
 from finetune.config import FinetuneConfig, save_config
 from finetune.export import export_model, render_model_card
 from finetune.metrics import MetricsLog
 from finetune.prepare import prepare_data
 from finetune.step import evaluate, train_step
 from finetune.templates import TEMPLATE_FILE, save_template
+from finetune.training_record import TRAINING_RECORD, TrainingRecord, write_training_record
+from records.exits import Interrupted
+from records.files import write_text_atomic
 from records.timestamps import iso_utc
 
 
@@ -62,7 +65,7 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
         step, run_id = saved["step"], saved.get("run_id")
     use = start_use(config, data.source, output, started, run_id) if accelerator.is_main_process else None
     try:
-        run_id = use["entry"]["run_id"] if use else run_id
+        run_id = use["entry"].run_id if use else run_id
         device, peak = detect_device()
         shape = shape_of(accelerator.unwrap_model(model).config)
         context = sum(n * n for n in lengths) / sum(lengths)  # token-weighted mean example length
@@ -78,31 +81,38 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
         model.train()
         loss = eval_loss = None
         epoch_padding: dict[int, float] = {}
-        while step < total:
-            epoch, k = divmod(step, steps_per_epoch)
-            if epoch not in plans:
-                plans = {epoch: plan_epoch(lengths, config, procs, epoch)}
-            if epoch not in epoch_padding:
-                epoch_padding[epoch] = padding_stats(plans[epoch], lengths)["padded_share"]
-            figures = train_step(accelerator, model, plans[epoch][k][accelerator.process_index],
-                                 data.train, pad_id, config.packing, config.loss_averaging)
-            grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            loss = figures["loss"]
-            log.add_step(figures)
-            if step % config.log_every == 0 or step == total:
-                log.write({"step": step, "epoch": step / steps_per_epoch, "loss": loss,
-                           "learning_rate": scheduler.get_last_lr()[0],
-                           "grad_norm": float(grad_norm), "epoch_padded_share": epoch_padding[epoch]})
-            if config.eval_every and step % config.eval_every == 0 and step < total and data.eval:
-                eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
-                log.append({"step": step, "eval_loss": eval_loss})
-            if (config.save_every and step % config.save_every == 0):
-                save_checkpoint(accelerator, output, step, {"total_steps": total, "run_id": run_id},
-                                keep=config.keep_checkpoints)
+        updating = False  # True while the optimizer changes the weights: no consistent state to save
+        try:
+            while step < total:
+                epoch, k = divmod(step, steps_per_epoch)
+                if epoch not in plans:
+                    plans = {epoch: plan_epoch(lengths, config, procs, epoch)}
+                if epoch not in epoch_padding:
+                    epoch_padding[epoch] = padding_stats(plans[epoch], lengths)["padded_share"]
+                figures = train_step(accelerator, model, plans[epoch][k][accelerator.process_index],
+                                     data.train, pad_id, config.packing, config.loss_averaging)
+                grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                updating = True
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                updating = False
+                loss = figures["loss"]
+                log.add_step(figures)
+                if step % config.log_every == 0 or step == total:
+                    log.write({"step": step, "epoch": step / steps_per_epoch, "loss": loss,
+                               "learning_rate": scheduler.get_last_lr()[0],
+                               "grad_norm": float(grad_norm), "epoch_padded_share": epoch_padding[epoch]})
+                if config.eval_every and step % config.eval_every == 0 and step < total and data.eval:
+                    eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
+                    log.append({"step": step, "eval_loss": eval_loss})
+                if (config.save_every and step % config.save_every == 0):
+                    save_checkpoint(accelerator, output, step, {"total_steps": total, "run_id": run_id},
+                                    keep=config.keep_checkpoints)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI turns it into one)
+            raise Interrupted(save_on_interrupt(accelerator, output, step, total, config, run_id,
+                                                consistent=not updating)) from None
         log.close()
         if data.eval:
             eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
@@ -118,7 +128,8 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
             "device": device, "started": started, "finished": iso_utc(),
         }
         if accelerator.is_main_process:
-            (output / "README.md").write_text(render_model_card(config, run))
+            write_text_atomic(output / "README.md", render_model_card(config, run))
+            write_training_record(training_record(config, run), output)
             if use is not None:
                 finish_use(use, run, config)
     except BaseException as exc:  # the version's log must not say a dead run is still running
@@ -132,6 +143,29 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
     return output
 
 
+def save_on_interrupt(accelerator, output: Path, step: int, total: int, config: FinetuneConfig, run_id,
+                      *, consistent: bool) -> str:
+    """Save a checkpoint of the steps done when a run is interrupted (unless the weights were being
+    changed then); returns what was saved and how a rerun goes on, for the interrupt's message."""
+    path = checkpoint_dir(output, step)
+    if step and consistent and not path.exists():
+        path = save_checkpoint(accelerator, output, step, {"total_steps": total, "run_id": run_id},
+                               keep=config.keep_checkpoints)
+    saved = sorted((output / "checkpoints").glob("step-*"))
+    if not saved:
+        return f"at step {step} of {total}, nothing saved; the same command starts again from step 0"
+    where = "saved" if saved[-1] == path else "the newest checkpoint is"
+    return (f"at step {step} of {total}, {where} {saved[-1]}; the same command starts again from step 0, "
+            "add resume_from=auto to continue from it")
+
+
+def training_record(config: FinetuneConfig, run: dict) -> TrainingRecord:
+    return TrainingRecord(dataset=run["dataset"], content_hash=run["content_hash"], from_registry=run["from_registry"],
+                          base_model=config.model, recipe=config.recipe, template=config.template,
+                          steps=run["steps"], final_loss=run["final_loss"], started=run["started"],
+                          finished=run["finished"])
+
+
 def check_output(output: Path, overwrite: bool) -> None:
     """Refuse an output folder that cannot be written, or one holding a finished model (its
     weights or model card) unless asked to replace it."""
@@ -143,7 +177,8 @@ def check_output(output: Path, overwrite: bool) -> None:
     except InputError as exc:
         raise ValueError(str(exc)) from None
     finished = [p.name for p in (output / "model.safetensors", output / "adapter_model.safetensors",
-                                 output / "model.safetensors.index.json", output / "README.md")
+                                 output / "model.safetensors.index.json", output / "README.md",
+                                 output / TRAINING_RECORD)
                 if p.exists()]
     if finished and not overwrite:
         raise ValueError(f"{output}: already holds a finished model ({', '.join(finished)}); "
@@ -194,9 +229,8 @@ def start_use(config: FinetuneConfig, source, output: Path, started: str, run_id
     root = registry_root(config.registry)
     try:
         version = registry.resolve(source.ref, root=root)
-        entry = {"kind": "finetune", "run_id": run_id or uuid.uuid4().hex, "status": "running", "seq": 0,
-                 "output": str(output.resolve()), "model": config.model, "recipe": config.recipe,
-                 "started": started}
+        entry = registry.Use(kind="finetune", run_id=run_id or uuid.uuid4().hex, status="running", seq=0,
+                             output=str(output.resolve()), model=config.model, recipe=config.recipe, started=started)
         registry.record_use(version, entry, root=root)
     except registry.RegistryError as exc:
         raise ValueError(f"{source.ref}: cannot record this run's use ({exc})") from None
@@ -209,8 +243,8 @@ def finish_use(use: dict, run: dict, config: FinetuneConfig) -> None:
     model is already exported."""
     import registry
 
-    entry = {**use["entry"], "status": "finished", "seq": 1, "finished": run["finished"], "steps": run["steps"],
-             "final_loss": run["final_loss"]}
+    entry = use["entry"].updated(status="finished", seq=1, finished=run["finished"], steps=run["steps"],
+                                 final_loss=run["final_loss"])
     try:
         registry.record_use(use["version"], entry, root=use["root"])
     except Exception as exc:  # noqa: BLE001 - the model is exported; losing the end mark must not fail the run
@@ -227,7 +261,7 @@ def end_use(use: dict, exc: BaseException) -> None:
 
     status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
     reason = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
-    entry = {**use["entry"], "status": status, "seq": 1, "ended": iso_utc(), "error": reason}
+    entry = use["entry"].updated(status=status, seq=1, ended=iso_utc(), error=reason)
     try:
         registry.record_use(use["version"], entry, root=use["root"])
     except Exception as err:  # noqa: BLE001 - must not hide the run's own error

@@ -6,7 +6,9 @@
 It owns where requests go and how fast (`endpoint.py`), the backends (an OpenAI-compatible
 endpoint, a local checkpoint in-process; `backends/`), the append-only journal that makes every
 paid run resumable (`journal.py`), tokens and dollars (`tokens.py`, `pricing.py`, `accounting.py`),
-adaptive concurrency and the one request loop (`concurrency.py`, `loop.py`), and its errors.
+adaptive concurrency and the one request loop (`concurrency.py`, `loop.py`), the same requests
+through an endpoint's Batch API at its price (`batch.py`, `run_batched`; `batch_cli.py` holds the
+`--batch` options every command shares), and its errors.
 It imports nothing from the project but `records`.
 """
 

@@ -27,16 +27,33 @@ class JournalError(InputError):
     """A journal line that is not the torn last one is unreadable: nothing is cut, the run stops."""
 
 
+BATCH_EVENTS = {"batch_file": "batch_files", "batch": "batches", "batch_end": "batch_ends"}
+BATCH_KEYS = {"batch_file": "file_id", "batch": "batch_id", "batch_end": "batch_id"}
 FSYNC_EVERY_S = 1.0  # flush() already survives a killed process; fsync guards against power loss
 
 
 @dataclass
 class JournalState:
-    """What a journal holds: the run's first config, requests and responses in order."""
+    """What a journal holds: the run's first config, requests and responses in order, and the Batch
+    API's files and batches (`modelcalls/batch.py`), each keyed by its id."""
 
     starts: list[dict] = field(default_factory=list)
     requests: dict[int, dict] = field(default_factory=dict)
     responses: list[dict] = field(default_factory=list)  # in the order they arrived
+    batch_files: dict[str, dict] = field(default_factory=dict)  # "batch_file": an uploaded input file
+    batches: dict[str, dict] = field(default_factory=dict)  # "batch": a batch created from one
+    batch_ends: dict[str, dict] = field(default_factory=dict)  # "batch_end": a batch whose results are journaled
+
+    def apply(self, kind: str | None, entry: dict) -> None:
+        """Take one journal entry (without its "event" key) into the state."""
+        if kind == "request":
+            self.requests[entry["id"]] = entry
+        elif kind == "response":
+            self.responses.append(entry)
+        elif kind == "start":
+            self.starts.append(entry)
+        elif kind in BATCH_EVENTS:
+            getattr(self, BATCH_EVENTS[kind])[entry[BATCH_KEYS[kind]]] = entry
 
     @property
     def unanswered(self) -> list[dict]:
@@ -79,7 +96,8 @@ class Journal:
             view = memoryview(data)
             while view:
                 view = view[os.write(self._fd, view):]
-            if time.monotonic() - self._synced > FSYNC_EVERY_S:
+            # a batch's file and id are synced at once: lost to a power cut, they would be paid for again
+            if event in BATCH_EVENTS or time.monotonic() - self._synced > FSYNC_EVERY_S:
                 os.fsync(self._fd)
                 self._synced = time.monotonic()
         except OSError as e:
@@ -92,12 +110,7 @@ class Journal:
                 f"{self.path}: could not append to the journal ({e.strerror or e}); every response journaled "
                 "before it is kept: free space and run the same command to resume") from None
         self._size += len(data)
-        if event == "request":
-            self.state.requests[payload["id"]] = payload
-        elif event == "response":
-            self.state.responses.append(payload)
-        elif event == "start":
-            self.state.starts.append(payload)
+        self.state.apply(event, payload)
 
     def close(self) -> None:
         if self._fd is not None:
@@ -118,9 +131,20 @@ def check_resumable(state: JournalState, identity: dict, path: Path, *, keys: tu
     if not state.starts:
         return
     first, defaults = state.starts[0], defaults or {}
-    changed = [k for k in keys if first.get(k, defaults.get(k)) != identity.get(k)]
+    config = first.get("config") if isinstance(first.get("config"), dict) else {}
+
+    def journaled(key):  # older journals lack some keys: their journaled config, then `defaults`
+        return first[key] if key in first else config.get(key, defaults.get(key))
+
+    changed = [k for k in keys if journaled(k) != identity.get(k)]
     if changed:
-        raise RunDirError(f"{path} belongs to {kind} with a different {', '.join(changed)}; {advice}")
+        shown = ", ".join(f"{k} ({_short(journaled(k))} in the journal, {_short(identity.get(k))} now)" for k in changed)
+        raise RunDirError(f"{path} belongs to {kind} with a different {shown}; {advice}")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 24 else text[:12] + "..."
 
 
 def open_run(run_dir: str | Path, identity: dict, backend, *, keys: tuple[str, ...], kind: str, advice: str,
@@ -169,6 +193,8 @@ def _parse_line(raw: bytes, requests: dict) -> dict:
         raise ValueError(f"response to unknown request id {entry.get('id')!r}")
     if entry.get("event") == "request" and not isinstance(entry.get("id"), int):
         raise ValueError("request without an integer id")
+    if entry.get("event") in BATCH_EVENTS and not isinstance(entry.get(BATCH_KEYS[entry["event"]]), str):
+        raise ValueError(f"{entry['event']} without a {BATCH_KEYS[entry['event']]}")
     return entry
 
 
@@ -207,13 +233,7 @@ def read_journal(path: str | Path, *, repair: bool = False, salvage: bool = Fals
             bad.append(raw)
             continue
         good.append(raw)
-        kind = entry.pop("event", None)
-        if kind == "request":
-            state.requests[entry["id"]] = entry
-        elif kind == "response":
-            state.responses.append(entry)
-        elif kind == "start":
-            state.starts.append(entry)
+        state.apply(entry.pop("event", None), entry)
     if bad:
         with open(path.with_name(path.name + ".bad"), "ab") as f:
             f.writelines(bad)

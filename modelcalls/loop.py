@@ -95,25 +95,32 @@ async def run_requests(calls: Calls, requests: Iterable[dict], backend: Backend,
                        progress: Callable[[], None] | None = None) -> None:
     """Send `requests` in order through `calls`, as many at once as it allows, until all are answered
     or the budget holds the next one back (`calls.stopped_by`). The journal is closed on every exit."""
-    todo = deque(requests)
     try:
-        while True:
-            while todo and calls.room:
-                reserve = calls.reserve(todo[0])
-                if reserve is None:
-                    break
-                calls.send(todo.popleft(), backend, decoding, reserve)
-            if progress is not None:
-                progress()
-            if not calls.in_flight:
-                break
-            for task in await calls.wait():
-                request, response = calls.receive(task)
-                if on_response is not None:
-                    on_response(request, response)
+        await send_requests(calls, requests, backend, decoding, on_response=on_response, progress=progress)
     finally:
         await calls.drain()
         calls.journal.close()
+
+
+async def send_requests(calls: Calls, requests: Iterable[dict], backend: Backend, decoding: Decoding, *,
+                        on_response: Callable[[dict, dict], None] | None = None,
+                        progress: Callable[[], None] | None = None) -> None:
+    """`run_requests` without the closing: for a caller that goes on with the same journal."""
+    todo = deque(requests)
+    while True:
+        while todo and calls.room:
+            reserve = calls.reserve(todo[0])
+            if reserve is None:
+                break
+            calls.send(todo.popleft(), backend, decoding, reserve)
+        if progress is not None:
+            progress()
+        if not calls.in_flight:
+            break
+        for task in await calls.wait():
+            request, response = calls.receive(task)
+            if on_response is not None:
+                on_response(request, response)
 
 
 async def complete_timed(backend: Backend, request: dict, decoding: Decoding) -> dict:

@@ -1,4 +1,9 @@
-"""Dollar prices per token, from the shipped table or a user's file; unknown models cost 0 (local)."""
+"""Dollar prices per token, from the shipped table or a user's file; unknown models cost 0 (local).
+
+Each entry has synchronous prices (`input`, `output`) and may have the Batch API's (`batch_input`,
+`batch_output`; half at OpenAI). A price without batch figures charges batch requests the
+synchronous rate, so a budget never assumes a discount nobody promised.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +21,17 @@ class Price:
     input_per_m: float  # dollars per million prompt tokens
     output_per_m: float  # dollars per million completion tokens
     known: bool = True
+    batch_input_per_m: float | None = None  # the Batch API's prices; None: the synchronous ones
+    batch_output_per_m: float | None = None
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         return (prompt_tokens * self.input_per_m + completion_tokens * self.output_per_m) / 1e6
+
+    @property
+    def batch(self) -> Price:
+        """The price of the same tokens sent through the Batch API."""
+        return Price(self.input_per_m if self.batch_input_per_m is None else self.batch_input_per_m,
+                     self.output_per_m if self.batch_output_per_m is None else self.batch_output_per_m, self.known)
 
 
 FREE = Price(0.0, 0.0, known=False)
@@ -40,7 +53,11 @@ def load_pricing(path: str | Path | None = None) -> dict[str, Price]:
         for key in ("input", "output"):
             if not isinstance(entry, dict) or not isinstance(entry.get(key), (int, float)):
                 raise InputError(path or "pricing.json", f"needs numbers 'input' and 'output' for {model!r}", field=f"{model}.{key}")
-        prices[model] = Price(float(entry["input"]), float(entry["output"]))
+        for key in ("batch_input", "batch_output"):
+            if key in entry and not isinstance(entry[key], (int, float)):
+                raise InputError(path or "pricing.json", f"{key} of {model!r} must be a number", field=f"{model}.{key}")
+        batch = [float(entry[k]) if k in entry else None for k in ("batch_input", "batch_output")]
+        prices[model] = Price(float(entry["input"]), float(entry["output"]), True, *batch)
     return prices
 
 

@@ -9,13 +9,12 @@ Ctrl-C and SIGTERM into 130 and 143. The statuses mean the same everywhere:
 from __future__ import annotations
 
 import contextlib
-import functools
 import signal
 import threading
 
 import click
 
-from records.errors import BAD_INPUT, FAILED, InputError, SelfInstructError
+from records.errors import BAD_INPUT, FAILED, SelfInstructError
 from records.redact import redact_text
 
 STOPPED_SHORT = 3
@@ -23,7 +22,7 @@ INTERRUPTED = 130
 TERMINATED = 143
 
 __all__ = ["BAD_INPUT", "FAILED", "INTERRUPTED", "STOPPED_SHORT", "TERMINATED", "CommandGroup", "Interrupted",
-           "UserError", "bad_input", "bad_input_on", "exit_status", "fail", "stopped_short"]
+           "UserError", "bad_input", "exit_status", "fail", "stopped_short"]
 
 
 class UserError(click.ClickException):
@@ -121,22 +120,3 @@ def _sigterm_as_interrupt():
         yield terminated
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def bad_input_on(*errors: type[Exception]):
-    """A decorator for a command outside a `CommandGroup`: a malformed file (InputError), a path that
-    cannot be used (OSError) or any of `errors` ends it with one line and exit status 2."""
-
-    def decorate(command):
-        @functools.wraps(command)
-        def wrapper(*args, **kwargs):
-            try:
-                return command(*args, **kwargs)
-            except (InputError, *errors) as e:
-                raise bad_input(e) from None
-            except OSError as e:
-                raise bad_input(describe_os_error(e)) from None
-
-        return wrapper
-
-    return decorate

@@ -14,9 +14,12 @@ import io
 import json
 import os
 import re
+import shutil
 import stat
 import tempfile
+import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from records.conversations import CHAT_FORMATS, chat_record
@@ -324,16 +327,46 @@ def read_csv(path: str | Path):
         raise InputError(path, f"is not a readable CSV file ({str(e).splitlines()[0][:200]})") from None
 
 
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write `text` to `path` whole or not at all: a temp file beside it, fsynced, then renamed."""
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside `path` for a writer to fill; when the block ends it replaces `path`
+    whole, so readers see the old file or the new one, never a part. On an error it is removed.
+    The project's one temp-file-and-rename: `write_text_atomic`, exports and the registry use it.
+
+        with atomic_path("out.parquet") as tmp:
+            frame.write_parquet(tmp)
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")  # unique: concurrent writers never share one
+    try:
+        yield tmp
+        if tmp.is_file():
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` whole or not at all (see `atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` whole or not at all (see `atomic_path`)."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_json_atomic(path: str | Path, value) -> None:
+    """`value` as indented UTF-8 JSON (a summary, results), written whole or not at all."""
+    write_text_atomic(path, json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_records(path: str | Path, records: Iterable[dict], fields: tuple[str, ...] = RECORD_FIELDS) -> int:

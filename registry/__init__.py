@@ -16,12 +16,12 @@ from registry.errors import (
 )
 from registry.fs import default_root
 from registry.manifest import Version
-from registry.uses import list_uses, record_use
+from registry.uses import Use, list_uses, read_uses, record_use
 from registry.versions import current_aliases, list_datasets, list_versions, open, resolve
 
 __all__ = [
     "check_committable",
     "CommitConflictError", "NotFoundError", "RegistryError", "UnsafeNameError",
     "Version", "commit", "current_aliases", "default_root", "list_datasets", "list_uses",
-    "import_hash", "list_versions", "open", "record_use", "resolve", "set_alias",
+    "import_hash", "list_versions", "open", "read_uses", "record_use", "resolve", "set_alias", "Use",
 ]

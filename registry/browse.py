@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from registry.diff import flatten
 from registry.evaluations import trained_models
+from registry.layer_facts import layer_summaries
 from registry.stats import basic_stats
 from registry.versions import alias_events, current_aliases
 from registry.versions import as_store, list_datasets, list_versions, open_version, resolve
@@ -26,11 +27,16 @@ def list_summary(*, root=None, skipped: list[str] | None = None) -> list[dict]:
     return out
 
 
-def show(ref: str, *, root=None, sample: int = 3) -> dict:
+def show(ref: str, *, root=None, sample: int = 3, layers_of=None) -> dict:
+    """Everything `registry show` prints. A damaged score layer is left out and described in
+    `damaged_layers`: the version itself is fine. `layers_of(version, skipped)`: the layers'
+    summaries, for a caller that keeps them (default `layer_summaries`)."""
     store = as_store(root)
     v = resolve(ref, root=store)
     frame = open_version(v, root=store)
     lineage = v.manifest.get("lineage") or {}
+    damaged: list[str] = []
+    layers = (layers_of or _summaries(store))(v, damaged)
     return {
         "ref": v.ref, "name": v.name, "number": v.number, "hash": v.hash, "rows": v.rows, "created": v.created,
         "parents": v.parents, "columns": v.manifest["columns"],
@@ -39,14 +45,19 @@ def show(ref: str, *, root=None, sample: int = 3) -> dict:
         "stats": basic_stats(frame), "bytes_added": v.manifest.get("storage", {}).get("bytes_added", 0),
         "sample": frame.head(sample).to_dicts(),
         "trained_models": trained_models(v, root=store),
+        "layers": layers, "damaged_layers": damaged,
     }
+
+
+def _summaries(store):
+    return lambda version, skipped: layer_summaries(version, root=store, skipped=skipped)
 
 
 def log(name: str, *, root=None) -> list[dict]:
     store = as_store(root)
     resolve(name, root=store)  # clear error for an unknown name
     events = [{"time": v.created, "kind": "version", "ref": v.ref, "hash": v.hash, "rows": v.rows,
-               "detail": f"{v.manifest.get('lineage', {}).get('operation', '')} {v.rows:,} rows"
+               "detail": f"{v.lineage.operation or ''} {v.rows:,} rows"
                          + (f" from {', '.join(v.parents)}" if v.parents else "")}
               for v in list_versions(name, root=store)]
     for e in alias_events(store, name):

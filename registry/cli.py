@@ -7,7 +7,7 @@ import click
 from records.exits import CommandGroup
 from records.files import FORMATS
 from registry.cli_browse import diff_cmd, list_cmd, log_cmd, show_cmd
-from registry.cli_common import current_root, friendly_errors, json_option, print_json, root_option
+from registry.cli_common import current_root, json_option, print_json, root_option
 from registry.cli_datasheet import datasheet_cmd
 from registry.cli_derive import merge_cmd, sample_cmd
 
@@ -37,21 +37,21 @@ def registry(ctx: click.Context, registry_root: str | None) -> None:
 @click.option("--generator", help="Model that generated the data, if known (e.g. text-davinci-003).")
 @click.option("--provider", help="Provider of that model (e.g. openai).")
 @click.option("--seeds", "seeds_path", type=click.Path(exists=True, dir_okay=False), help="Seed tasks file it grew from.")
+@click.option("--allow-empty", is_flag=True, help="Commit a file that holds no records (refused otherwise).")
 @root_option
 @json_option
-@friendly_errors
-def import_cmd(file, name, fmt, parents, licence, generator, provider, seeds_path, as_json):
+def import_cmd(file, name, fmt, parents, licence, generator, provider, seeds_path, allow_empty, as_json):
     """Import FILE (Alpaca JSON, JSONL, chat messages, ShareGPT, Parquet or CSV) as a new version of NAME.
 
     A malformed file is refused with its line and field, and nothing is committed. A conversation
     becomes a record when it is one exchange (system turn kept in a `system` field); a multi-turn
-    conversation is refused.
+    conversation is refused, and so is a file with no records unless --allow-empty.
     Example: selfinstruct registry import data.jsonl --name alpaca --licence cc-by-nc-4.0
     """
     from registry.importing import import_file
 
     version = import_file(file, name=name, fmt=fmt, parents=parents, licence=licence, generator=generator,
-                          provider=provider, seeds_path=seeds_path, root=current_root())
+                          provider=provider, seeds_path=seeds_path, root=current_root(), allow_empty=allow_empty)
     if as_json:
         print_json({"ref": version.ref, "hash": version.hash, "rows": version.rows,
                     "bytes_added": version.manifest["storage"]["bytes_added"]})
@@ -64,14 +64,16 @@ def import_cmd(file, name, fmt, parents, licence, generator, provider, seeds_pat
 @click.argument("ref")
 @click.option("--format", "fmt", required=True,
               type=click.Choice(["jsonl", "alpaca-json", "messages", "sharegpt", "parquet", "hf"]))
-@click.option("--output", required=True, type=click.Path(), help="File (or folder for hf) to write.")
+@click.option("-o", "--output", required=True, type=click.Path(), help="File (or folder for hf) to write.")
 @click.option("--system", help="System turn for messages/sharegpt lines (and the hf messages column) of rows "
                                "without a `system` field.")
 @click.option("--messages", "messages_column", is_flag=True, help="hf: add a `messages` column of chat turns.")
+@click.option("--layer", "layers", multiple=True, metavar="NAME",
+              help="Add the score layer NAME as a column NAME (and NAME_reason when it has reasons); repeatable. "
+                   "jsonl, alpaca-json, parquet and hf only.")
 @root_option
 @json_option
-@friendly_errors
-def export_cmd(ref, fmt, output, system, messages_column, as_json):
+def export_cmd(ref, fmt, output, system, messages_column, layers, as_json):
     """Write REF out; `hf` writes a folder that datasets.load_dataset reads, with the datasheet as README.md.
 
     `messages` writes JSON Lines of {"messages": [...]} (OpenAI fine-tuning, TRL), `sharegpt` of
@@ -80,14 +82,17 @@ def export_cmd(ref, fmt, output, system, messages_column, as_json):
     \b
     Example: selfinstruct registry export alpaca@2 --format hf --output out/alpaca
              selfinstruct registry export alpaca@2 --format messages --output alpaca.jsonl
+             selfinstruct registry export alpaca@2 --format jsonl --layer judge --output scored.jsonl
     """
     from registry.export import export
     from registry.versions import resolve
 
     version = resolve(ref, root=current_root())
-    path = export(version.ref, fmt, output, root=current_root(), system=system, messages_column=messages_column)
+    path = export(version.ref, fmt, output, root=current_root(), system=system, messages_column=messages_column,
+                  layers=layers)
     if as_json:
-        print_json({"ref": version.ref, "format": fmt, "output": str(path), "rows": version.rows})
+        print_json({"ref": version.ref, "format": fmt, "output": str(path), "rows": version.rows,
+                    "layers": list(dict.fromkeys(layers))})
     else:
         click.echo(f"wrote {version.ref} ({version.rows:,} rows) to {path}")
 
@@ -96,7 +101,6 @@ def export_cmd(ref, fmt, output, system, messages_column, as_json):
 @click.argument("ref", required=False)
 @root_option
 @json_option
-@friendly_errors
 def verify_cmd(ref, as_json):
     """Rehash shards and rows of REF (NAME@V, NAME, or everything) and name each missing or altered file.
 
@@ -125,7 +129,6 @@ def verify_cmd(ref, as_json):
 @click.option("--delete", is_flag=True, help="Remove ALIAS instead of moving it.")
 @root_option
 @json_option
-@friendly_errors
 def tag_cmd(ref, alias, delete, as_json):
     """Point ALIAS (e.g. stable) at REF; the move is logged. Example: selfinstruct registry tag alpaca@2 stable"""
     from registry.aliases import set_alias
@@ -149,7 +152,6 @@ def tag_cmd(ref, alias, delete, as_json):
               help="Seconds to wait for commits in flight to finish before giving up (0: do not wait).")
 @root_option
 @json_option
-@friendly_errors
 def gc_cmd(dry_run, keep_last, grace_s, wait_s, as_json):
     """Remove objects no live version references (and, with --keep-last, old untagged versions).
 

@@ -6,15 +6,15 @@ import json
 
 import click
 
+from records.lineage import Lineage
 from records.schema import RECORD_FIELDS
-from registry.cli_common import (console, current_root, friendly_errors, json_option, print_json, rich_table,
+from registry.cli_common import (console, current_root, json_option, print_json, rich_table,
                                  root_option, short)
 
 
 @click.command("list")
 @root_option
 @json_option
-@friendly_errors
 def list_cmd(as_json):
     """Datasets with their versions, rows, creation times and aliases. Example: selfinstruct registry list"""
     from registry.browse import list_summary
@@ -41,34 +41,48 @@ def list_cmd(as_json):
 @click.option("--sample", "sample_rows", default=3, show_default=True, help="Sample rows to print.")
 @root_option
 @json_option
-@friendly_errors
 def show_cmd(ref, sample_rows, as_json):
     """Summary, lineage, statistics and sample rows of REF. Example: selfinstruct registry show alpaca@2"""
     from registry.browse import show
 
     data = show(ref, root=current_root(), sample=sample_rows)
+    for line in data["damaged_layers"]:
+        click.echo(f"warning: left out a damaged score layer: {line}", err=True)
     if as_json:
         return print_json(data)
     c = console()
     c.print(rich_table(f"{data['ref']}", ["", ""], [
         ["hash", data["hash"]], ["rows", f"{data['rows']:,}"], ["created", data["created"]],
         ["parents", ", ".join(data["parents"]) or "none"], ["aliases", ", ".join(data["aliases"]) or "none"],
-        ["operation", data["lineage"].get("operation", "")], ["stored", f"{data['bytes_added']:,} bytes added"]]))
+        ["operation", Lineage.from_dict(data["lineage"]).operation or ""],
+        ["stored", f"{data['bytes_added']:,} bytes added"]]))
     c.print(rich_table("lineage", ["key", "value"], [[k, short(v, 90)] for k, v in data["lineage_flat"].items()]))
     c.print(rich_table("statistics", ["statistic", "value"], [[k, v] for k, v in data["stats"].items()]))
     c.print(rich_table("sample", list(RECORD_FIELDS),
                        [[short(r["instruction"]), short(r["input"], 30), short(r["output"])] for r in data["sample"]]))
+    if data["layers"]:
+        c.print(rich_table("score layers", LAYER_COLUMNS, layer_rows(data["layers"])))
     if data["trained_models"]:
         from registry.evaluations import EVALUATION_COLUMNS, evaluation_rows
 
         c.print(rich_table("models trained on this version", EVALUATION_COLUMNS, evaluation_rows(data["trained_models"])))
 
 
+LAYER_COLUMNS = ["layer", "scorer", "records", "scored", "missing", "reused", "mean score"]
+
+
+def layer_rows(layers: list[dict]) -> list[list]:
+    """`registry show`'s score layers table: counts are of distinct records."""
+    from registry.layer_facts import scorer_line
+
+    return [[s["name"], scorer_line(s), f"{s['records']:,}", f"{s['scored']:,}", f"{s['missing']:,}",
+             f"{s['reused']:,}", "n/a" if s["mean"] is None else f"{s['mean']:.3f}"] for s in layers]
+
+
 @click.command("log")
 @click.argument("name")
 @root_option
 @json_option
-@friendly_errors
 def log_cmd(name, as_json):
     """Versions of NAME and alias moves, oldest first. Example: selfinstruct registry log alpaca"""
     from registry.browse import log
@@ -85,10 +99,9 @@ def log_cmd(name, as_json):
 @click.argument("b")
 @click.option("--show", "show", multiple=True, type=click.Choice(["added", "removed", "changed"]),
               help="Write these rows, one JSON object a line (repeatable; default with --output: all three).")
-@click.option("--output", type=click.Path(dir_okay=False), help="Write the differing rows as JSON Lines to this file.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the differing rows as JSON Lines to this file.")
 @root_option
 @json_option
-@friendly_errors
 def diff_cmd(a, b, show, output, as_json):
     """Rows added, removed and changed from A to B (by record hash), statistic and lineage deltas.
 

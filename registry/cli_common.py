@@ -1,4 +1,4 @@
-"""Helpers shared by the `selfinstruct registry` commands: root option, --json, errors, tables."""
+"""Helpers shared by the `selfinstruct registry` commands: root option, --json, tables."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import json
 
 import click
 
-from records.exits import bad_input_on
-from registry.errors import RegistryError
 
 
 def _store_root(ctx: click.Context, _param, value):
@@ -28,11 +26,6 @@ def json_option(f):
 
 def current_root() -> str | None:
     return click.get_current_context().meta.get("registry_root")
-
-
-def friendly_errors(f):
-    """Registry, input and file-system errors end the command with one line and exit status 2."""
-    return bad_input_on(RegistryError)(f)
 
 
 def print_json(data) -> None:

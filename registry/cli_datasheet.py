@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from registry.cli_common import current_root, friendly_errors, json_option, print_json, root_option
+from registry.cli_common import current_root, json_option, print_json, root_option
 
 
 def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
@@ -42,12 +42,11 @@ def _parse_template(text: str) -> dict[str, str]:
 @click.option("--set", "sets", multiple=True, metavar="SECTION=TEXT", help="Answer a human question.")
 @click.option("--edit", is_flag=True, help="Edit the human answers in $EDITOR.")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False), help="Write a self-contained HTML page.")
-@click.option("--output", type=click.Path(dir_okay=False), help="Write the Markdown here instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the Markdown here instead of stdout.")
 @click.option("--seeds", "seeds_path", type=click.Path(exists=True, dir_okay=False),
               help="Seed tasks file for the novelty histogram (default: the one the lineage records).")
 @root_option
 @json_option
-@friendly_errors
 def datasheet_cmd(ref, sets, edit, html_out, output, seeds_path, as_json):
     """Render REF's datasheet (Hub YAML + Datasheets for Datasets), or set its human answers.
 

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import click
 
-from registry.cli_common import current_root, friendly_errors, json_option, print_json, root_option
+from registry.cli_common import current_root, json_option, print_json, root_option
 
 
 def report_version(version, as_json: bool) -> None:
     """Print a derived version: its reference, rows and parents (or the JSON summary)."""
-    counts = version.manifest["lineage"].get("counts", {})
-    drops = version.manifest["lineage"].get("drops", {})
+    counts = version.lineage.counts or {}
+    drops = version.lineage.drops or {}
     if as_json:
         print_json({"ref": version.ref, "hash": version.hash, "rows": version.rows, "parents": version.parents,
                     "counts": counts, "drops": drops})
     else:
-        click.echo(f"{version.ref}  {version.rows:,} rows from {', '.join(version.parents)}  "
-                   f"({counts.get('before', '?'):,} before)")
+        before = counts.get("before", counts.get("parent_rows"))  # select's lineage counts its parent's rows
+        click.echo(f"{version.ref}  {version.rows:,} rows from {', '.join(version.parents)}"
+                   + (f"  ({before:,} before)" if isinstance(before, int) else ""))
         if drops:
             click.echo("dropped: " + ", ".join(f"{reason} {n:,}" for reason, n in drops.items()))
 
@@ -33,7 +34,6 @@ def report_version(version, as_json: bool) -> None:
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 @root_option
 @json_option
-@friendly_errors
 def sample_cmd(ref, into, n, fraction, seed, as_json):
     """Random subset of REF in its original order. Example: selfinstruct registry sample alpaca@1 -n 1000 --into alpaca-1k"""
     from registry.derive import sample
@@ -47,7 +47,6 @@ def sample_cmd(ref, into, n, fraction, seed, as_json):
 @click.option("--keep-duplicates", is_flag=True, help="Keep records that appear in more than one input.")
 @root_option
 @json_option
-@friendly_errors
 def merge_cmd(refs, into, keep_duplicates, as_json):
     """Concatenate REFS in order, dropping exact duplicate records. Example: selfinstruct registry merge a@1 b@2 --into ab"""
     from registry.derive import merge

@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from records.hashing import content_hash, row_digests
+from records.lineage import Lineage
 from records.schema import RECORD_FIELDS
 from records.timestamps import iso_utc
 from registry.errors import CommitConflictError, RegistryError
@@ -45,20 +46,23 @@ def check_committable(name: str, root: str | Store | None = None) -> None:
             raise RegistryError(f"registry root {store.url} cannot be written: {e.message}") from None
 
 
-def commit(frame: pl.DataFrame, *, name: str, lineage: dict, parents: Sequence[str] = (),
+def commit(frame: pl.DataFrame, *, name: str, lineage: Lineage | dict, parents: Sequence[str] = (),
            root=None, shard_rows: int = DEFAULT_SHARD_ROWS) -> Version:
-    """Store `frame` as the next version of `name` with `lineage`; returns the new Version."""
+    """Store `frame` as the next version of `name` with `lineage` (a Lineage, or its stored form as
+    a dict, written back key for key); returns the new Version."""
     store = as_store(root)
     check_name(name)
     frame = check_frame(frame)
-    if not isinstance(lineage, dict):
-        raise RegistryError("lineage must be a dict (see docs/registry.md for its fields)")
+    if isinstance(lineage, dict):
+        lineage = Lineage.from_dict(lineage)
+    if not isinstance(lineage, Lineage):
+        raise RegistryError("lineage must be a Lineage or a dict (see docs/registry.md for its fields)")
     store.require_conditional_writes()  # before any object is written
     with commit_lease(store):  # gc waits for it, so reused objects stay until the manifest names them
         return _commit(store, frame, name, lineage, parents, shard_rows)
 
 
-def _commit(store: Store, frame: pl.DataFrame, name: str, lineage: dict, parents: Sequence[str],
+def _commit(store: Store, frame: pl.DataFrame, name: str, lineage: Lineage, parents: Sequence[str],
             shard_rows: int) -> Version:
     parent_versions = [resolve(p, root=store) for p in parents]
     digests = row_digests(frame)
@@ -84,7 +88,7 @@ def _commit(store: Store, frame: pl.DataFrame, name: str, lineage: dict, parents
         "columns": frame.columns,
         "schema": {c: str(t) for c, t in frame.schema.items()},
         "parents": [{"ref": p.ref, "hash": p.hash} for p in parent_versions],
-        "lineage": redact(lineage),
+        "lineage": redact(lineage.to_dict()),
         "software": software_versions(),
         "shards": [s.to_json() for s in shard_list],
         "layout": {"hash": layout_digest, "path": layout_relpath(layout_digest), "runs": int(len(runs))},

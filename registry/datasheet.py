@@ -6,6 +6,7 @@ unanswered question is printed as unanswered, never filled in.
 
 from __future__ import annotations
 
+from records.lineage import Lineage
 from registry.datasheet_sections import SECTION_RENDERERS
 from registry.escape import md_code, md_table, md_text, yaml_block
 from registry.facts import collect_facts
@@ -15,8 +16,7 @@ NOTICE = ("Facts in this datasheet are computed from the registry manifest and t
 
 
 def front_matter(facts: dict, *, hf_configs: bool) -> dict:
-    lineage = facts["lineage"]
-    language = lineage.get("language") or (lineage.get("parameters") or {}).get("language")
+    language = Lineage.from_dict(facts["lineage"]).data_language()
     meta = {
         "pretty_name": facts["ref"],
         "license": facts["hub_licence"],
@@ -62,5 +62,5 @@ def summary(f: dict) -> str:
     rows = [("Version", md_code(f["ref"])), ("Content hash", md_code(f["hash"])), ("Rows", f"{f['rows']:,}"),
             ("Created", f["created"]), ("Parents", ", ".join(p["ref"] for p in f["parents"]) or "none"),
             ("Aliases", ", ".join(f["aliases"]) or "none"), ("Effective use class", f["use_class"]),
-            ("Operation", f["lineage"].get("operation") or "not recorded")]
+            ("Operation", Lineage.from_dict(f["lineage"]).operation or "not recorded")]
     return md_table(["", ""], rows)

@@ -6,9 +6,12 @@ its cells itself), so a licence or a human answer can never inject HTML, links o
 
 from __future__ import annotations
 
+from records.lineage import Generator, Lineage, Prompt
 from registry.datasheet_evaluations import evaluations
+from registry.datasheet_layers import score_layers, selection
 from registry.escape import md_answer, md_code, md_table, md_text
 from registry.human import SECTIONS
+from registry.uses import Use
 
 
 def human(f: dict, key: str) -> str:
@@ -78,31 +81,35 @@ def composition(f: dict) -> str:
 
 
 def collection(f: dict) -> str:
-    own = f["lineage"]
-    origin = f.get("origin") or {"ref": f["ref"], "lineage": own}
-    lin = origin["lineage"]  # how the rows were collected, recorded where they entered the registry
-    gen = lin.get("generator") or {}
-    rows = [("Operation", not_recorded(own.get("operation"))),
+    own = Lineage.from_dict(f["lineage"])
+    origin = f.get("origin") or {"ref": f["ref"], "lineage": f["lineage"]}
+    lin = Lineage.from_dict(origin["lineage"])  # how the rows were collected, recorded where they entered
+    gen, prompt = lin.generator or Generator(), lin.prompt or Prompt()
+    rows = [("Operation", not_recorded(own.operation)),
             ("Collected in", origin["ref"] + ("" if origin["ref"] == f["ref"] else " (an ancestor)")),
-            ("Generator model", not_recorded(gen.get("model"))), ("Provider", not_recorded(gen.get("provider"))),
-            *([("Response model", (gen["response"] or {}).get("model"))] if gen.get("response") else []),
-            *([("Method", lin["method"])] if lin.get("method") else []),
-            ("Endpoint host", not_recorded(gen.get("endpoint_host"))), ("API", not_recorded(gen.get("api"))),
-            ("Decoding", not_recorded(gen.get("decoding"))),
-            ("Prompt sha256", not_recorded((lin.get("prompt") or {}).get("sha256"))),
-            ("In-context examples", not_recorded(lin.get("in_context"))),
-            ("Seed set", not_recorded(lin.get("seeds"))), ("Random seed", not_recorded(lin.get("random_seed"))),
-            ("Usage", not_recorded(lin.get("usage"))), ("Time window", not_recorded(lin.get("time_window"))),
-            ("Run directory", not_recorded(lin.get("run_dir"))), ("Source", not_recorded(lin.get("source"))),
-            ("Parameters", not_recorded(own.get("parameters"))),
+            ("Generator model", not_recorded(gen.model)), ("Provider", not_recorded(gen.provider)),
+            *([("Response model", gen.response.get("model"))] if gen.response else []),
+            *([("Method", lin.method)] if lin.method else []),
+            ("Endpoint host", not_recorded(gen.endpoint_host)), ("API", not_recorded(gen.api)),
+            ("Decoding", not_recorded(gen.decoding)),
+            ("Prompt sha256", not_recorded(prompt.sha256)),
+            ("In-context examples", not_recorded(lin.in_context)),
+            ("Seed set", not_recorded(lin.seeds.to_dict() if lin.seeds else None)),
+            ("Random seed", not_recorded(lin.random_seed)),
+            ("Usage", not_recorded(lin.usage)), ("Time window", not_recorded(lin.time_window)),
+            ("Run directory", not_recorded(lin.run_dir)), ("Source", not_recorded(lin.source)),
+            ("Parameters", not_recorded(own.parameters)),
             ("Software", ", ".join(f"{k} {v}" for k, v in f["software"].items() if v))]
     return "## Collection process\n\n" + md_table(["", ""], rows)
 
 
 def preprocessing(f: dict) -> str:
-    lin = f["lineage"]
+    lin = Lineage.from_dict(f["lineage"])
     out = ["## Preprocessing and cleaning\n"]
-    counts, drops, filters = lin.get("counts") or {}, lin.get("drops") or {}, lin.get("filters") or {}
+    if lin.operation == "select":
+        out.append(selection(f))
+        return "\n".join(out)
+    counts, drops, filters = lin.counts or {}, lin.drops or {}, lin.filters or {}
     if not (counts or drops or filters):
         out.append("No filtering or cleaning recorded for this version's operation.\n")
     if counts:
@@ -119,10 +126,10 @@ def uses(f: dict) -> str:
     out = ["## Uses\n"]
     if f["uses"]:
         out.append("Recorded uses of this version:\n")
+        uses = [Use.from_dict(u) for u in f["uses"]]
         out.append(md_table(["kind", "model", "output", "recipe", "started"],
-                         [[not_recorded(u.get("kind")), not_recorded(u.get("model")), not_recorded(u.get("output")),
-                           not_recorded(u.get("recipe")), not_recorded(u.get("started") or u.get("recorded"))]
-                          for u in f["uses"]]))
+                         [[not_recorded(u.kind), not_recorded(u.model), not_recorded(u.output),
+                           not_recorded(u.recipe), not_recorded(u.started or u.recorded)] for u in uses]))
     else:
         out.append("No recorded uses of this version yet.\n")
     out.append(human(f, "intended_uses"))
@@ -151,4 +158,4 @@ def maintenance(f: dict) -> str:
     return "\n".join(out)
 
 
-SECTION_RENDERERS = (motivation, composition, collection, preprocessing, uses, evaluations, distribution, maintenance)
+SECTION_RENDERERS = (motivation, composition, collection, preprocessing, score_layers, uses, evaluations, distribution, maintenance)

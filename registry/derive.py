@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import polars as pl
 
 from records.hashing import row_digests
+from records.lineage import Lineage
 from registry.commit import commit
 from registry.errors import RegistryError
 from registry.manifest import Version
@@ -46,8 +47,8 @@ def sample(ref: str, *, into: str, n: int | None = None, fraction: float | None 
         raise RegistryError(f"cannot sample {k} rows from {parent.ref}, which has {frame.height:,}")
     # Python's Random is stable across releases, unlike a dataframe library's sampler.
     keep = sorted(random.Random(seed).sample(range(frame.height), k))
-    lineage = {"operation": "sample", "parameters": {"n": n, "fraction": fraction, "seed": seed},
-               "counts": {"before": frame.height, "after": k}, "drops": {"not_sampled": frame.height - k}}
+    lineage = Lineage(operation="sample", parameters={"n": n, "fraction": fraction, "seed": seed},
+                      counts={"before": frame.height, "after": k}, drops={"not_sampled": frame.height - k})
     return commit(frame[keep], name=into, lineage=lineage, parents=[parent.ref], root=store)
 
 
@@ -69,9 +70,9 @@ def merge(refs: Sequence[str], *, into: str, keep_duplicates: bool = False, root
                 keep.append(i)
         drops["exact_duplicate"] = before - len(keep)
         frame = frame[keep]
-    lineage = {"operation": "merge", "parameters": {"inputs": [p.ref for p in parents],
-                                                     "keep_duplicates": keep_duplicates},
-               "counts": {"before": before, "after": frame.height,
-                          **{f"from {p.ref}": f.height for p, f in zip(parents, frames)}},
-               "drops": drops}
+    lineage = Lineage(operation="merge", parameters={"inputs": [p.ref for p in parents],
+                                                      "keep_duplicates": keep_duplicates},
+                      counts={"before": before, "after": frame.height,
+                              **{f"from {p.ref}": f.height for p, f in zip(parents, frames)}},
+                      drops=drops)
     return commit(frame, name=into, lineage=lineage, parents=[p.ref for p in parents], root=store)

@@ -2,30 +2,28 @@
 
 Fine-tune runs record a use of kind "finetune" (its `output` is the model folder); evaluations
 record kind "evaluation" and answer files kind "answers", both naming that folder in
-`model_output`. The registry only stores and lists these dicts; it does not judge anything.
+`model_output` (registry/uses.py's `Use`). The registry only stores and lists them; it judges nothing.
 """
 
 from __future__ import annotations
 
-from registry.uses import list_uses
+from registry.uses import Use, read_uses
 
 
 def trained_models(version, *, root=None) -> list[dict]:
-    """Each model fine-tuned on `version` (oldest first) with its recorded answers and evaluations."""
-    uses = list_uses(version, root=root)
-    by_kind: dict[str, list[dict]] = {}
-    for use in uses:
-        by_kind.setdefault(use.get("kind", ""), []).append(use)
-    models = []
-    for run in by_kind.get("finetune", []):
-        folder = run.get("output")
-        models.append({
-            "output": folder, "base_model": run.get("model"), "recipe": run.get("recipe"),
-            "finished": run.get("finished"), "status": run.get("status"), "error": run.get("error"),
-            "answers": [u for u in by_kind.get("answers", []) if u.get("model_output") == folder],
-            "evaluations": [u for u in by_kind.get("evaluation", []) if u.get("model_output") == folder],
-        })
-    return models
+    """Each model fine-tuned on `version` (oldest first) with its recorded answers and evaluations
+    (in their stored form, as `registry show --json` prints them)."""
+    by_kind: dict[str, list[Use]] = {}
+    for use in read_uses(version, root=root):
+        by_kind.setdefault(use.kind or "", []).append(use)
+
+    def of(kind: str, folder) -> list[dict]:
+        return [u.to_dict() for u in by_kind.get(kind, []) if u.model_output == folder]
+
+    return [{"output": run.output, "base_model": run.model, "recipe": run.recipe, "finished": run.finished,
+             "status": run.status, "error": run.error, "answers": of("answers", run.output),
+             "evaluations": of("evaluation", run.output)}
+            for run in by_kind.get("finetune", [])]
 
 
 def percent_interval(low, high) -> str:
@@ -33,13 +31,13 @@ def percent_interval(low, high) -> str:
     return "" if low is None or high is None else f" [{100 * low:.1f}, {100 * high:.1f}]"
 
 
-def lc_label(evaluation: dict, *, interval: bool = True) -> str:
+def lc_label(evaluation: Use, *, interval: bool = True) -> str:
     """`, LC 19.8% [12.5, 28.6]` for an evaluation with a length-controlled rate, else empty; entries
     recorded before the LC interval existed show the rate alone."""
-    if evaluation.get("lc_win_rate") is None:
+    if evaluation.lc_win_rate is None:
         return ""
-    text = f", LC {100 * evaluation['lc_win_rate']:.1f}%"
-    return text + percent_interval(evaluation.get("lc_ci_low"), evaluation.get("lc_ci_high")) if interval else text
+    text = f", LC {100 * evaluation.lc_win_rate:.1f}%"
+    return text + percent_interval(evaluation.lc_ci_low, evaluation.lc_ci_high) if interval else text
 
 
 def evaluation_rows(models: list[dict]) -> list[list[str]]:
@@ -53,10 +51,10 @@ def evaluation_rows(models: list[dict]) -> list[list[str]]:
             label += f" [training {m['status']}]"  # recorded at start: no finish was recorded yet, or the run died
         if not m["evaluations"]:
             rows.append([label, "", "not evaluated", "", ""])
-        for e in m["evaluations"]:
-            score = f"{100 * e['win_rate']:.1f}%" + percent_interval(e.get("ci_low"), e.get("ci_high")) + lc_label(e)
-            rows.append([label, f"{e.get('set_name') or ''} ({e.get('n', '?')} items)", score,
-                         str(e.get("against", "")), f"{e.get('judge', '')} (prompt {str(e.get('judge_prompt_sha256', ''))[:12]})"])
+        for e in map(Use.from_dict, m["evaluations"]):
+            score = f"{100 * e.win_rate:.1f}%" + percent_interval(e.ci_low, e.ci_high) + lc_label(e)
+            rows.append([label, f"{e.set_name or ''} ({'?' if e.n is None else e.n} items)", score,
+                         str(e.against or ""), f"{e.judge or ''} (prompt {str(e.judge_prompt_sha256 or '')[:12]})"])
     return rows
 
 

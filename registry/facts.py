@@ -7,10 +7,12 @@ from pathlib import Path
 import polars as pl
 
 from records.hashing import row_digests
+from records.lineage import Lineage
 from records.schema import RECORD_FIELDS
 from records.seeds import read_seed_instructions
 from registry.evaluations import trained_models
 from registry.human import human_sections
+from registry.layer_facts import layer_summaries
 from registry.licence import effective_class, hub_licence, inherited_conditions
 from registry.manifest import Version
 from registry.novelty import DEFAULT_SAMPLE, nearest_seed_rouge
@@ -29,12 +31,12 @@ def size_category(n: int) -> str:
 
 def nearest_with(version: Version, store, wanted) -> Version | None:
     """This version, else the nearest ancestor (breadth first), whose lineage satisfies `wanted`."""
-    return next((v for v in walk_ancestry(version, root=store) if wanted(v.manifest.get("lineage") or {})), None)
+    return next((v for v in walk_ancestry(version, root=store) if wanted(v.lineage)), None)
 
 
 def is_machine_generated(version: Version, store) -> bool:
     """True when this version or an ancestor records a generator model."""
-    return nearest_with(version, store, lambda lin: bool(lin.get("generator"))) is not None
+    return nearest_with(version, store, lambda lin: bool(lin.generator)) is not None
 
 
 def find_seeds(version: Version, store, seeds_path: str | Path | None) -> Path | None:
@@ -42,12 +44,11 @@ def find_seeds(version: Version, store, seeds_path: str | Path | None) -> Path |
     if seeds_path:
         return Path(seeds_path)
 
-    def recorded(lin: dict) -> bool:
-        path = (lin.get("seeds") or {}).get("path")
-        return bool(path) and Path(path).exists()
+    def recorded(lin: Lineage) -> bool:
+        return bool(lin.seeds and lin.seeds.path) and Path(lin.seeds.path).exists()
 
     found = nearest_with(version, store, recorded)
-    return Path(found.manifest["lineage"]["seeds"]["path"]) if found else None
+    return Path(found.lineage.seeds.path) if found else None
 
 
 def collect_facts(version: Version, *, root=None, frame: pl.DataFrame | None = None,
@@ -90,11 +91,17 @@ def content_facts(version: Version, *, root=None, frame: pl.DataFrame | None = N
     return facts
 
 
-def side_facts(version: Version, *, root=None) -> dict:
+def side_facts(version: Version, *, root=None, layers_of=None) -> dict:
     """The facts that grow after the commit, read from the side logs: aliases, uses, models trained
-    on the version and their scores, human answers, and later versions naming it as a parent."""
+    on the version and their scores, human answers, later versions naming it as a parent, and the
+    score layers written for it since (`layers_of(version, skipped)` gives their summaries, for a
+    caller that keeps them; default `layer_summaries`)."""
     store = as_store(root)
+    damaged: list[str] = []
     return {
+        "layers": (layers_of(version, damaged) if layers_of else
+                   layer_summaries(version, root=store, skipped=damaged)),
+        "damaged_layers": damaged,
         "aliases": sorted(a for a, n in current_aliases(store, version.name).items() if n == version.number),
         "uses": list_uses(version, root=store),
         "trained_models": trained_models(version, root=store),
@@ -128,6 +135,6 @@ def children_of(store, version: Version) -> list[str]:
 
 def _origin(version: Version, store) -> dict | None:
     """The nearest version that records a generator, else the nearest import or generation."""
-    found = (nearest_with(version, store, lambda lin: bool(lin.get("generator")))
-             or nearest_with(version, store, lambda lin: lin.get("operation") in ("generate", "import")))
+    found = (nearest_with(version, store, lambda lin: bool(lin.generator))
+             or nearest_with(version, store, lambda lin: lin.operation in ("generate", "import")))
     return {"ref": found.ref, "lineage": found.manifest.get("lineage") or {}} if found else None

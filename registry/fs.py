@@ -11,6 +11,8 @@ from pathlib import Path
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from records.files import write_bytes_atomic
+
 # Where put-if-absent is atomic: local files (hard link / O_EXCL), fsspec's in-process memory
 # filesystem, and S3 through s3fs (PUT with `If-None-Match: *`), the last checked by a probe,
 # since some S3-compatible servers ignore the header and would overwrite silently.
@@ -87,13 +89,7 @@ class Store:
     def write_atomic(self, path: str, data: bytes) -> None:
         """Replace `path` whole: readers see the old or the new bytes, never a part."""
         if self.is_local:
-            tmp = f"{path}.tmp-{uuid.uuid4().hex}"
-            self.fs.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
+            write_bytes_atomic(path, data)
         else:  # object stores publish an object whole on close
             self.fs.pipe_file(path, data)
 

@@ -11,6 +11,7 @@ from records.conversations import sniff_chat_format
 from records.errors import InputError
 from records.files import check_input_file, detect_format, read_frame
 from records.hashing import frame_hash
+from records.lineage import Generator, Lineage, Seeds
 from registry.commit import check_frame, commit
 from registry.manifest import Version
 
@@ -43,8 +44,9 @@ def import_hash(path, fmt: str = "auto") -> str:
 
 def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = (), licence: str | None = None,
                 generator: str | None = None, provider: str | None = None, seeds_path: str | None = None,
-                root=None) -> Version:
-    """Read, validate and commit `path`; nothing is committed when the file is malformed."""
+                root=None, allow_empty: bool = False) -> Version:
+    """Read, validate and commit `path`; nothing is committed when the file is malformed, or holds
+    no record (unless `allow_empty`: an empty version on purpose)."""
     from registry.versions import as_store
 
     root = as_store(root)  # an unusable registry root is refused before the file is read
@@ -54,17 +56,19 @@ def import_file(path, *, name: str, fmt: str = "auto", parents: Sequence[str] = 
                          "and for the hash its lineage records, so save it to a file first")
     fmt = import_format(path, fmt)
     frame = read_frame(path, fmt)
-    lineage: dict = {
-        "operation": "import",
-        "parameters": {"format": fmt},
-        "source": {"path": str(path.resolve()), "sha256": file_sha256(path), "bytes": path.stat().st_size},
-        "counts": {"before": frame.height, "after": frame.height},
-    }
+    if frame.height == 0 and not allow_empty:
+        raise InputError(path, "holds no records; nothing was committed (--allow-empty commits an empty version)")
+    lineage = Lineage(
+        operation="import",
+        parameters={"format": fmt},
+        source={"path": str(path.resolve()), "sha256": file_sha256(path), "bytes": path.stat().st_size},
+        counts={"before": frame.height, "after": frame.height},
+    )
     if licence:
-        lineage["licence"] = licence
+        lineage.licence = licence
     if generator or provider:
-        lineage["generator"] = {"model": generator, "provider": provider}
+        lineage.generator = Generator(model=generator, provider=provider)
     if seeds_path:
         seeds = Path(seeds_path)
-        lineage["seeds"] = {"name": seeds.stem, "path": str(seeds.resolve()), "sha256": file_sha256(seeds)}
+        lineage.seeds = Seeds(name=seeds.stem, path=str(seeds.resolve()), sha256=file_sha256(seeds))
     return commit(frame, name=name, lineage=lineage, parents=parents, root=root)

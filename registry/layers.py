@@ -95,16 +95,26 @@ def write_layer(version: Version, name: str, scores: pl.DataFrame, *, scorer: di
     return manifest
 
 
-def list_layers(version: Version, *, root=None) -> dict[str, dict]:
-    """The version's layers: name -> sealed manifest (checked), in name order."""
+def list_layers(version: Version, *, root=None, skipped: list[str] | None = None) -> dict[str, dict]:
+    """The version's layers: name -> sealed manifest (checked), in name order. A damaged manifest
+    raises, or, when `skipped` is a list, is left out and described there."""
     store = as_store(root)
-    folder = _folder(store, version)
     out = {}
-    for entry in store.listdir(folder):
-        if entry.endswith(".json") and not entry.startswith("."):
-            path = f"{folder}/{entry}"
-            out[entry[:-5]] = check_layer_manifest(store.read_json(path), path)
+    for name, path in _manifest_paths(store, version):
+        try:
+            out[name] = check_layer_manifest(store.read_json(path), path)
+        except CorruptError as e:
+            if skipped is None:
+                raise
+            skipped.append(str(e))
     return out
+
+
+def _manifest_paths(store, version: Version) -> list[tuple[str, str]]:
+    """(layer name, manifest path) of each layer file of `version` (temporary files left out)."""
+    folder = _folder(store, version)
+    return [(entry[:-5], f"{folder}/{entry}") for entry in store.listdir(folder)
+            if entry.endswith(".json") and not entry.startswith(".")]
 
 
 def check_layer_manifest(manifest, path: str) -> dict:
@@ -176,18 +186,14 @@ def layer_objects(version: Version, *, root=None) -> set[str]:
 def verify_layers(version: Version, *, root=None) -> list[tuple[str, str]]:
     """(path, problem) for each layer of `version` whose manifest or rows were changed."""
     store = as_store(root)
-    folder = _folder(store, version)
     problems = []
-    for entry in store.listdir(folder):
-        if not entry.endswith(".json") or entry.startswith("."):
-            continue
-        path = f"{folder}/{entry}"
+    for name, path in _manifest_paths(store, version):
         try:
             manifest = check_layer_manifest(store.read_json(path), path)
             if manifest["version_hash"] != version.hash:
                 raise CorruptError(f"{path}: scores another content ({manifest['version_hash'][:12]}) than "
                                    f"{version.ref} ({version.hash[:12]})")
-            read_layer(version, entry[:-5], root=store, manifest=manifest)
+            read_layer(version, name, root=store, manifest=manifest)
         except (CorruptError, OSError) as e:
             problems.append((path, str(e)))
     return problems

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from records.lineage import Lineage
+
 CLASSES = ("commercial", "unspecified", "non-commercial")
 _PERMISSIVE = {"apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "cc0-1.0", "cc-by-4.0", "cc-by-sa-4.0",
                "odc-by", "odbl", "pddl", "cdla-permissive-2.0", "unlicense"}
@@ -39,19 +41,19 @@ def licence_class(licence_id: str | None) -> str:
 
 def own_conditions(manifest: dict) -> list[Condition]:
     """Conditions this version's own lineage adds (declared licence, seeds, generator)."""
-    lineage = manifest.get("lineage", {}) or {}
+    lineage = Lineage.from_dict(manifest.get("lineage"))
     out = []
-    declared = lineage.get("licence") or lineage.get("license")
+    declared = lineage.declared_licence()
     if declared:
         out.append(Condition(f"declared licence of {manifest['name']}@{manifest['number']}", declared,
                              licence_class(declared)))
-    seeds = lineage.get("seeds") or {}
+    seeds = lineage.seeds
     if seeds:
-        lic = seeds.get("licence") or seeds.get("license")
-        out.append(Condition(f"seed set {seeds.get('name', '?')}", lic or "licence not recorded", licence_class(lic)))
-    gen = lineage.get("generator") or {}
+        lic = seeds.declared_licence()
+        out.append(Condition(f"seed set {seeds.name or '?'}", lic or "licence not recorded", licence_class(lic)))
+    gen = lineage.generator
     if gen:
-        model, provider = gen.get("model") or "model not recorded", gen.get("provider")
+        model, provider = gen.model or "model not recorded", gen.provider
         via = f" via {provider}" if provider else ""
         text, cls = _PROVIDER_TERMS.get(provider, (f"terms of {model}{via} (not recorded)", "unspecified"))
         out.append(Condition(f"generator {model}" + (f" ({provider})" if provider else ""), text, cls))
@@ -86,8 +88,7 @@ def effective_class(conditions: list[Condition]) -> str:
 def hub_licence(manifest: dict, conditions: list[Condition] = ()) -> str:
     """The Hub `license:` value: this version's declared licence id, else the one licence all declaring
     ancestors agree on, else 'unknown' (never guessed)."""
-    lineage = manifest.get("lineage", {}) or {}
-    declared = lineage.get("licence") or lineage.get("license")
+    declared = Lineage.from_dict(manifest.get("lineage")).declared_licence()
     if declared:
         return declared.lower()
     inherited = {c.text.lower() for c in conditions if c.source.startswith("declared licence")}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 
 import records
+from records.lineage import Lineage
 from registry.errors import CorruptError
 from registry.shards import ShardRef, check_object_path, layout_relpath
 
@@ -45,6 +46,11 @@ class Version:
     @property
     def created(self) -> str:
         return self.manifest["created"]
+
+    @property
+    def lineage(self) -> Lineage:
+        """How the rows were made (empty for a manifest that records none)."""
+        return Lineage.from_dict(self.manifest.get("lineage"))
 
 
 def software_versions() -> dict:

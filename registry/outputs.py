@@ -15,6 +15,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from records.files import atomic_path
 from registry.errors import RegistryError
 
 # What a folder written by `export --format hf` holds; only such a folder is replaced by a new export.
@@ -49,22 +50,17 @@ def check_output(path: str | Path, *, folder: bool = False, replaceable=frozense
 def atomic_output(path: str | Path, *, folder: bool = False):
     """Yield a temporary path beside `path`; on success it replaces `path` whole, on failure it is removed."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
-    if folder:
+    if not (folder and path.exists()):
+        with atomic_path(path) as tmp:
+            if folder:
+                tmp.mkdir()
+            yield tmp
+        return
+    new = path.with_name(f".{path.name}.new-{uuid.uuid4().hex}")  # a previous export: build beside it, then swap
+    with atomic_path(new) as tmp:
         tmp.mkdir()
-    try:
         yield tmp
-        if folder and path.exists():  # a previous export: swap it out, then drop it
-            old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex}")
-            path.rename(old)
-            tmp.rename(path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists():
-            tmp.unlink()
-        raise
+    old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex}")
+    path.rename(old)
+    new.rename(path)
+    shutil.rmtree(old, ignore_errors=True)

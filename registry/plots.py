@@ -71,3 +71,19 @@ def novelty_histogram(novelty: dict) -> str:
     ax.set_title(f"Novelty against {novelty['seeds']} seeds{sampled}")
     fig.tight_layout()
     return _svg(fig)
+
+
+def layer_histogram(layer: dict) -> str:
+    """A score layer's histogram (registry/layer_facts.py's bars), with its missing scores named."""
+    bars = layer["histogram"]
+    fig = _figure(6, 2.6)
+    ax = fig.subplots()
+    ax.bar(range(len(bars)), [b["count"] for b in bars], color="#228833")
+    ax.set_xticks(range(len(bars)), [b["label"] for b in bars], fontsize=8,
+                  **({"rotation": 30, "ha": "right"} if any(b["low"] != b["high"] for b in bars) else {}))
+    ax.yaxis.get_major_locator().set_params(integer=True)  # records are counted
+    ax.set_xlabel("score")
+    ax.set_ylabel("records")
+    ax.set_title(f"{layer['name']}: {layer['scored']:,} scored, {layer['missing']:,} missing", fontsize=10)
+    fig.tight_layout()
+    return _svg(fig)

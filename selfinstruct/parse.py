@@ -48,13 +48,21 @@ _BULLET = re.compile(r"^(?:[*\-•][ \t]+)+")
 
 @dataclass
 class ParseResult:
-    """Candidates in reply order, and counts of what could not be used, by reason."""
+    """Candidates in reply order, and those that could not be used: (what was read of it, reason)."""
 
     records: list[dict] = field(default_factory=list)
-    failures: dict[str, int] = field(default_factory=dict)
+    rejected: list[tuple[dict, str]] = field(default_factory=list)
 
-    def fail(self, reason: str) -> None:
-        self.failures[reason] = self.failures.get(reason, 0) + 1
+    def fail(self, reason: str, fields: dict[str, str]) -> None:
+        self.rejected.append(({k: fields.get(k, "") for k in RECORD_FIELDS}, reason))
+
+    @property
+    def failures(self) -> dict[str, int]:
+        """Rejected candidates by reason."""
+        counts: dict[str, int] = {}
+        for _, reason in self.rejected:
+            counts[reason] = counts.get(reason, 0) + 1
+        return counts
 
 
 def parse_completion(text: str, first_index: int, finish_reason: str | None = "stop",
@@ -72,12 +80,11 @@ def parse_completion(text: str, first_index: int, finish_reason: str | None = "s
         text = f"{first_index}. Instruction: {text.lstrip()}"
     tasks = _group_fields(text)
     if finish_reason == "length" and tasks:
-        tasks.pop()
-        result.fail("truncated")
+        result.fail("truncated", tasks.pop())
     for fields in tasks:
         record = _to_record(fields)
         if record is None:
-            result.fail("parse_incomplete")
+            result.fail("parse_incomplete", fields)
         else:
             result.records.append(record)
     return result
@@ -117,16 +124,24 @@ def _parse_alpaca(text: str, first_index: int, finish_reason: str | None) -> Par
     raw = text if text.lstrip().startswith(label) else label + text
     chunks = re.split("###", raw)
     for idx, chunk in enumerate(chunks):
+        parts = re.split(rf"{idx + first_index}\.\s+(Instruction|Input|Output):", chunk)
         if idx == len(chunks) - 1 and finish_reason == "length":
             if chunk.strip():
-                result.fail("truncated")
+                result.fail("truncated", _labelled(parts))
             continue
-        parts = re.split(rf"{idx + first_index}\.\s+(Instruction|Input|Output):", chunk)
         if len(parts) != 7:
             if chunk.strip():
-                result.fail("parse_incomplete")
+                result.fail("parse_incomplete", _labelled(parts))
             continue
         inp = parts[4].strip()
         result.records.append({"instruction": parts[2].strip(), "input": "" if inp.lower() == NOINPUT else inp,
                                "output": parts[6].strip()})
     return result
+
+
+def _labelled(parts: list[str]) -> dict[str, str]:
+    """What an Alpaca chunk's split holds, by field: text before the first label counts as its instruction."""
+    fields = {"instruction": parts[0].strip()} if parts[0].strip() else {}
+    for label, value in zip(parts[1::2], parts[2::2]):
+        fields[label.lower()] = value.strip()
+    return fields

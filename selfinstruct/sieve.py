@@ -20,13 +20,22 @@ from selfinstruct.staged import parse_answer, parse_instance, parse_instruction_
 
 @dataclass
 class SieveStats:
+    """Every candidate is kept, dropped with one reason, or (self-instruct) awaits its instance:
+    candidates == kept + sum(drops) + awaiting_instance. Each drop has its row in `Sieve.dropped`."""
+
     requests: int = 0
     prompts: int = 0
-    candidates: int = 0
-    drops: Counter = field(default_factory=Counter)  # drop and parse-failure reasons
+    candidates: int = 0  # what replies offered as records (or, self-instruct, as instructions), readable or not
+    drops: Counter = field(default_factory=Counter)  # reason -> candidates dropped, parse failures included
+    unparsed: int = 0  # candidates the parser could not read (`truncated`, `parse_incomplete`)
     lists: int = 0  # self-instruct: instruction-list responses sieved
     instances: int = 0  # self-instruct: instance responses sieved (each decides one task's record)
     tasks: int = 0  # self-instruct: instructions accepted (checks and ROUGE-L passed)
+
+    @property
+    def awaiting_instance(self) -> int:
+        """Accepted instructions whose instance was never decided (the run stopped first)."""
+        return self.tasks - self.instances
 
 
 class Sieve:
@@ -60,9 +69,10 @@ class Sieve:
             self.stats.prompts += 1
             first_index = request["num_examples"][prompt_no] + 1
             parsed = parse_completion(completion["text"], first_index, completion.get("finish_reason"), self.profile)
-            self.stats.drops.update(parsed.failures)
+            origin = {"request_id": request["id"], "prompt": prompt_no}
+            for fields, reason in parsed.rejected:
+                self._unparsed(fields, reason, origin)
             for k, record in enumerate(parsed.records):
-                origin = {"request_id": request["id"], "prompt": prompt_no}
                 if request.get("answered_elsewhere"):  # a response model writes the output: a task for now
                     self.admit_instruction(record["instruction"], f"{request['id']}.{prompt_no}.{k}", origin,
                                            record["input"])
@@ -76,8 +86,9 @@ class Sieve:
         origin = {"request_id": request["id"], "prompt": 0}
         if stage == "instructions":
             self.stats.lists += 1
-            items, failures = parse_instruction_list(completion["text"], completion.get("finish_reason"))
-            self.stats.drops.update(failures)
+            items, rejected = parse_instruction_list(completion["text"], completion.get("finish_reason"))
+            for text, reason in rejected:
+                self._unparsed({"instruction": text, "input": "", "output": ""}, reason, origin)
             for k, instruction in enumerate(items):
                 self.admit_instruction(instruction, f"{request['id']}.{k}", origin)
             return []
@@ -89,11 +100,13 @@ class Sieve:
             else:
                 instance, failure = parse_instance(completion["text"], task["classification"],
                                                    completion.get("finish_reason"))
-            if instance is None:
-                self.stats.drops[failure] += 1
+            origin = {**origin, "task_id": task["id"]}
+            if instance is None:  # the task, a candidate already, dropped for its unreadable instance
+                record = {"instruction": task["instruction"], "input": task["input"], "output": ""}
+                self._unparsed(record, failure, origin, counted=True)
                 return []
             record = {"instruction": task["instruction"], **instance}
-            kept = self.admit(record, {**origin, "task_id": task["id"]}, instruction_deduped=True)
+            kept = self.admit(record, origin, instruction_deduped=True)
             return [kept] if kept is not None else []
         return []  # classify: the driver reads the answer
 
@@ -120,6 +133,13 @@ class Sieve:
         kept = {**record, **origin}
         self.kept.append(kept)
         return kept
+
+    def _unparsed(self, record: dict, reason: str, origin: dict, *, counted: bool = False) -> None:
+        """A candidate the parser rejected: counted (unless `counted` already) and dropped with its row."""
+        if not counted:
+            self.stats.candidates += 1
+        self.stats.unparsed += 1
+        self._drop(record, Decision(reason), origin)
 
     def _drop(self, record: dict, decision: Decision, origin: dict) -> None:
         self.stats.drops[decision.reason] += 1

@@ -29,11 +29,12 @@ def sieve_batch(sieve: Sieve, arrived: list[tuple[dict, dict]]) -> list[tuple[li
     outcomes = []
     for request, response in arrived:
         n_kept, n_dropped, n_tasks = len(sieve.kept), len(sieve.dropped), len(sieve.tasks)
-        n_candidates = sieve.stats.candidates
+        n_candidates, n_unparsed = sieve.stats.candidates, sieve.stats.unparsed
         sieve.admit_response(request, response)
-        parsed = sieve.stats.candidates - n_candidates
+        unparsed = sieve.stats.unparsed - n_unparsed
+        parsed = max(0, sieve.stats.candidates - n_candidates - unparsed)  # candidates the parser could read
         if request.get("stage") == "instances":
-            parsed += len(sieve.kept) - n_kept + len(sieve.dropped) - n_dropped
+            parsed += len(sieve.kept) - n_kept + len(sieve.dropped) - n_dropped - unparsed
         elif request.get("stage") == "classify":
             parsed += 1
         outcomes.append((sieve.kept[n_kept:], sieve.dropped[n_dropped:], parsed, sieve.tasks[n_tasks:]))

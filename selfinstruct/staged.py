@@ -74,13 +74,15 @@ def _one_line(text: str) -> str:
 _ITEM = re.compile(r"^[ \t]*[*_#]*[ \t]*(\d+)[ \t]*[.)][ \t]*", re.MULTILINE)
 
 
-def parse_instruction_list(text: str, finish_reason: str | None = "stop") -> tuple[list[str], dict[str, int]]:
-    """New instructions from a reply continuing a numbered list; the first item has no number.
+def parse_instruction_list(text: str, finish_reason: str | None = "stop") -> tuple[list[str], list[tuple[str, str]]]:
+    """New instructions from a reply continuing a numbered list, and the rejected ones as (text,
+    reason); the first item has no number.
 
     Items end at the next number or a blank line; Markdown bold and a leading bullet are cleaned.
-    A reply cut by the token limit loses its last item (`truncated`).
+    A reply cut by the token limit loses its last item (`truncated`); a reply with no item at all
+    is one `parse_incomplete` (its text, one line).
     """
-    failures: dict[str, int] = {}
+    rejected: list[tuple[str, str]] = []
     starts = [0] + [m.end() for m in _ITEM.finditer(text)]
     ends = [m.start() for m in _ITEM.finditer(text)] + [len(text)]
     items = []
@@ -89,12 +91,11 @@ def parse_instruction_list(text: str, finish_reason: str | None = "stop") -> tup
         item = re.sub(r"^(?:[*\-•][ \t]+)+", "", _one_line(item)).replace("**", "").strip()
         items.append(item)
     if finish_reason == "length" and items:
-        items.pop()
-        failures["truncated"] = 1
+        rejected.append((items.pop(), "truncated"))
     kept = [item for item in items if item and not item.endswith(":")]  # a preamble ("Here are more tasks:")
-    if not kept and not failures:
-        failures["parse_incomplete"] = 1
-    return kept, failures
+    if not kept and not rejected:
+        rejected.append((_one_line(text), "parse_incomplete"))
+    return kept, rejected
 
 
 # --- stage 2: classify ---------------------------------------------------------------------------

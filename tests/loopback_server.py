@@ -13,6 +13,7 @@ events, a few words per chunk.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -51,6 +52,15 @@ def synthetic_reply(first_index: int, num_tasks: int, rng: random.Random, divers
         parts.append(f"{i}. Instruction: {inst}\n{i}. Input:\n{inp}\n{i}. Output:\n{out}\n###\n")
     text = "".join(parts)
     return text[len(f"{first_index}. Instruction:"):]  # the prompt already ends with this label
+
+
+def numbered_reply(prompt: str, num_tasks: int = 8) -> str:
+    """`synthetic_reply` as a function of the prompt alone (its last "N. Instruction:" label and a
+    hash of its text), for `reply=`: the same prompt gets the same tasks in whatever order requests
+    arrive, synchronously or in a batch."""
+    labels = re.findall(r"(\d+)\. Instruction:", prompt)
+    rng = random.Random(hashlib.sha256(prompt.encode()).hexdigest())
+    return synthetic_reply(int(labels[-1]) if labels else 1, num_tasks, rng)
 
 
 def records_reply(first_index: int, records: list[dict]) -> str:
@@ -116,6 +126,30 @@ class LoopbackServer:
         if action == "cut" or len(text) // 4 > max_tokens:
             return text[: max(10, min(len(text) * 2 // 3, max_tokens * 4))], "length"
         return text, "stop"
+
+    def choices(self, route: str, body: dict, action: str) -> tuple[str, list[dict], int] | None:
+        """(object type, choices, prompt characters) of a chat or completions request; None for another route."""
+        max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 4096
+        if route.endswith("/chat/completions"):
+            text, finish = self._reply(body["messages"][-1]["content"], max_tokens, action)
+            choices = [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": text}}]
+            return "chat.completion", choices, len(body["messages"][-1]["content"])
+        if route.endswith("/completions"):
+            prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
+            choices = []
+            for i, p in enumerate(prompts):
+                text, finish = self._reply(p, max_tokens, action)
+                choices.append({"index": i, "text": text, "finish_reason": finish, "logprobs": None})
+            return "text_completion", choices, sum(len(p) for p in prompts)
+        return None
+
+    @staticmethod
+    def completion(obj: str, model: str, choices: list[dict], prompt_chars: int) -> dict:
+        """A reply's JSON body, with usage counted as characters / 4."""
+        completion_chars = sum(len(c.get("text") or c.get("message", {}).get("content", "")) for c in choices)
+        return {"id": "cmpl-loopback", "object": obj, "created": int(time.time()), "model": model, "choices": choices,
+                "usage": {"prompt_tokens": prompt_chars // 4, "completion_tokens": completion_chars // 4,
+                          "total_tokens": (prompt_chars + completion_chars) // 4}}
 
     def _handler(self):
         server = self
@@ -197,31 +231,14 @@ class LoopbackServer:
                 if action == "stall":  # never answer: the client waits until it is killed
                     time.sleep(3600)
                     return
-                max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 4096
                 route = self.path.partition("?")[0]
-                if route.endswith("/chat/completions"):
-                    text, finish = server._reply(body["messages"][-1]["content"], max_tokens, action)
-                    choices = [{"index": 0, "finish_reason": finish,
-                                "message": {"role": "assistant", "content": text}}]
-                    prompt_chars = len(body["messages"][-1]["content"])
-                    obj = "chat.completion"
-                elif route.endswith("/completions"):
-                    prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
-                    choices = []
-                    for i, p in enumerate(prompts):
-                        text, finish = server._reply(p, max_tokens, action)
-                        choices.append({"index": i, "text": text, "finish_reason": finish, "logprobs": None})
-                    prompt_chars = sum(len(p) for p in prompts)
-                    obj = "text_completion"
-                else:
+                answered = server.choices(route, body, action)
+                if answered is None:
                     return self._send(404, {"error": {"message": f"no route {self.path}"}})
+                obj, choices, prompt_chars = answered
                 if body.get("stream"):
                     return self._stream(obj, body.get("model", "loopback"), choices)
-                completion_chars = sum(len(c.get("text") or c.get("message", {}).get("content", "")) for c in choices)
-                self._send(200, {"id": "cmpl-loopback", "object": obj, "created": int(time.time()),
-                                 "model": body.get("model", "loopback"), "choices": choices,
-                                 "usage": {"prompt_tokens": prompt_chars // 4, "completion_tokens": completion_chars // 4,
-                                           "total_tokens": (prompt_chars + completion_chars) // 4}})
+                self._send(200, server.completion(obj, body.get("model", "loopback"), choices, prompt_chars))
 
         return Handler
 

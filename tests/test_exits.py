@@ -7,20 +7,24 @@ import pytest
 from click.testing import CliRunner
 
 from records.errors import InputError
-from records.exits import BAD_INPUT, FAILED, bad_input_on, fail
+from records.errors import SelfInstructError
+from records.exits import BAD_INPUT, FAILED, CommandGroup, fail
 
 
-class Refused(Exception):
-    pass
+class Refused(SelfInstructError):
+    exit_status = BAD_INPUT
 
 
 def _command(error: Exception):
-    @click.command()
-    @bad_input_on(Refused)
+    @click.group(cls=CommandGroup)
+    def group():
+        pass
+
+    @group.command()
     def run():
         raise error
 
-    return run
+    return group
 
 
 @pytest.mark.parametrize("error, shown", [
@@ -29,13 +33,13 @@ def _command(error: Exception):
     (Refused("no such dataset 'a@9'"), "no such dataset 'a@9'"),
 ])
 def test_bad_input_is_one_line_and_exit_2(error, shown):
-    result = CliRunner().invoke(_command(error))
+    result = CliRunner().invoke(_command(error), ["run"])
     assert result.exit_code == BAD_INPUT
     assert result.output == f"Error: {shown}\n"
 
 
 def test_other_errors_are_not_taken_for_bad_input():
-    result = CliRunner().invoke(_command(RuntimeError("bug")))
+    result = CliRunner().invoke(_command(RuntimeError("bug")), ["run"])
     assert result.exit_code == 1 and isinstance(result.exception, RuntimeError)  # a bug keeps its traceback
 
 

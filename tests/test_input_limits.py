@@ -135,6 +135,7 @@ def test_a_table_over_the_limit_is_refused_by_its_size(tmp_path, monkeypatch, su
 
 
 def loaders():
+    from curation.judge_scores import load_rubric
     from evaluation.outputs import read_model_outputs
     from evaluation.sets import load_file
     from evaluation.verdicts import load_judge_template
@@ -142,7 +143,7 @@ def loaders():
     from selfinstruct.prompts import load_template
     from selfinstruct.seeds import load_seeds
 
-    return [read_model_outputs, load_file, load_judge_template, load_pricing, load_template, load_seeds]
+    return [read_model_outputs, load_file, load_judge_template, load_pricing, load_template, load_seeds, load_rubric]
 
 
 @pytest.mark.parametrize("load", loaders(), ids=lambda f: f.__name__)
@@ -175,3 +176,14 @@ def test_a_json_list_piped_into_read_frame_is_read_whole():
     finally:
         os.close(r)
     assert frame.get_column("instruction").to_list() == [row["instruction"] for row in rows]
+
+
+def test_a_recipe_or_template_file_that_is_a_device_is_refused(tmp_path):
+    from finetune.config import load_config
+    from finetune.templates import load_template as load_prompt_template
+
+    for name, load in (("recipe.yaml", lambda p: load_config(p)), ("template.yaml", load_prompt_template)):
+        link = tmp_path / name
+        link.symlink_to("/dev/zero")
+        with pytest.raises(InputError, match="is a device"):
+            load(str(link))

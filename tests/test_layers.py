@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Lowest first: a package may import only from packages before it in this list (and itself).
-LAYERS = ["records", "modelcalls", "selfinstruct", "registry", "curation", "finetune", "evaluation", "webapp", "commands"]
+LAYERS = ["records", "modelcalls", "selfinstruct", "registry", "finetune", "curation", "evaluation", "webapp", "commands"]
 # The registry stands on records (and the request layer); evaluation reaches models through the
 # request layer, never through the generation engine.
 NOT_BELOW = {"registry": {"selfinstruct"}, "evaluation": {"selfinstruct"}}

@@ -15,10 +15,11 @@ from starlette.routing import Route
 
 from records.schema import RECORD_FIELDS
 from registry.browse import list_summary, show
+from registry.datasheet_layers import selection_line
 from registry.diff import KINDS
 from registry.evaluations import EVALUATION_COLUMNS, evaluation_rows, trained_models
 from registry.versions import resolve
-from webapp import datasheets, diffs, lineage, records, urls  # noqa: F401 - urls registers `num`
+from webapp import datasheets, diffs, lineage, records, scores, urls  # noqa: F401 - urls registers `num`
 
 DIFF_PAGE = 50
 
@@ -42,12 +43,15 @@ def routes(app) -> list[Route]:
         v = version_of(request)
         diffs.warm(v, store)
         records.warm(v, store)
-        info = show(v.ref, root=store, sample=0)
+        scores.warm(v, store)
+        info = show(v.ref, root=store, sample=0, layers_of=lambda v, skipped: scores.summaries(v, store, skipped))
         models = evaluation_rows(trained_models(v, root=store))
         datasets, skipped = summary()
-        return app.page(request, "version.html", v=info, graph=lineage.graph(v, store),
+        layers = [{**s, "chart": scores.histogram_bars(s["histogram"])} for s in info["layers"]]
+        return app.page(request, "version.html", v=info, graph=lineage.graph(v, store), layers=layers,
+                        selection=selection_line(info["lineage"]),
                         models=models, model_columns=EVALUATION_COLUMNS,
-                        has_run=records.run_dir(v) is not None, skipped=skipped,
+                        has_run=records.run_dir(v) is not None, skipped=skipped + info["damaged_layers"],
                         others=[x["ref"] for d in datasets for x in d["versions"] if x["ref"] != v.ref])
 
     def datasheet(request):
@@ -56,23 +60,33 @@ def routes(app) -> list[Route]:
 
     def records_page(request):
         v = version_of(request)
-        frame = records.table(v, store)
         query = records.Query.from_params(request.query_params)
+        skipped: list[str] = []
+        frame, names = scores.scored_table(v, store, scores.layers(v, store, skipped), skipped)
+        if query.layer and query.layer not in names:
+            raise HTTPException(400, f"{v.ref} has no score layer {query.layer!r}"
+                                + (f" (it has {', '.join(names)})" if names else " (it has none)"))
         rows, total = records.select(frame, query)
         pages = max(1, -(-total // records.PAGE_SIZE))
         return app.page(request, "records.html", v=v, rows=rows.to_dicts(), total=total, query=query, pages=pages,
-                        verbs=records.top_verbs(frame), page_size=records.PAGE_SIZE)
+                        verbs=records.top_verbs(frame), page_size=records.PAGE_SIZE, layers=names, skipped=skipped)
 
     def record_page(request):
         v = version_of(request)
-        frame = records.table(v, store)
+        skipped: list[str] = []
+        manifests = scores.layers(v, store, skipped)
+        frame, names = scores.scored_table(v, store, manifests, skipped)
         row = request.path_params["row"]
         if not 0 <= row < frame.height:
             raise HTTPException(404, f"{v.ref} has rows 0..{frame.height - 1}")
         record = frame.row(row, named=True)
         near = records.nearest(v).get(record["instruction"])
-        extra = {k: val for k, val in record.items() if k not in ("row", "words", "verb", "_text", *RECORD_FIELDS)}
-        return app.page(request, "record.html", v=v, r=record, near=near, extra=extra, rows=frame.height)
+        layer_scores = scores.record_scores(record, manifests, names)
+        shown = {*records.DERIVED, *RECORD_FIELDS, *(scores.score_column(n) for n in manifests),
+                 *(scores.reason_column(n) for n in manifests)}
+        extra = {k: val for k, val in record.items() if k not in shown}
+        return app.page(request, "record.html", v=v, r=record, near=near, extra=extra, rows=frame.height,
+                        scores=layer_scores, skipped=skipped)
 
     def drops_page(request):
         v = version_of(request)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from registry.errors import RegistryError
 from registry.versions import readable_versions
-from registry.uses import list_uses
+from registry.uses import read_uses
 
 MAX_SESSIONS = 200
 
@@ -56,9 +56,9 @@ class ChatService:
         out = []
         try:
             for v in readable_versions(store):
-                for use in list_uses(v, root=store):
-                    if str(use.get("output", "")) == folder:
-                        out.append({"ref": v.ref, "use": use})
+                for use in read_uses(v, root=store):
+                    if str(use.output or "") == folder:
+                        out.append({"ref": v.ref, "use": use.to_dict()})
         except RegistryError:
             return out
         return out

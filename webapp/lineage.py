@@ -11,31 +11,32 @@ from pathlib import Path
 from registry.errors import RegistryError
 from registry.evaluations import lc_label, percent_interval
 from registry.versions import readable_versions, resolve
-from registry.uses import list_uses
+from registry.uses import Use, read_uses
 
 BOX_W, BOX_H, GAP_X, GAP_Y = 260, 58, 60, 18
 
 
 def operation_label(version) -> str:
     """What made a version, in a few words: `import alpaca_data.json`, `generate gpt-4o-mini`, ..."""
-    lin = version.manifest.get("lineage") or {}
-    op = lin.get("operation") or "commit"
-    if op == "import" and isinstance(lin.get("source"), dict):
-        return f"import {Path(str(lin['source'].get('path', ''))).name}"
-    if op == "generate" and isinstance(lin.get("generator"), dict):
-        return f"generate {lin['generator'].get('model') or ''}".strip()
+    lin = version.lineage
+    op = lin.operation or "commit"
+    if op == "import" and isinstance(lin.source, dict):
+        return f"import {Path(str(lin.source.get('path', ''))).name}"
+    if op == "generate" and lin.generator:
+        return f"generate {lin.generator.model or ''}".strip()
     return str(op)
 
 
-def use_label(use: dict) -> tuple[str, str]:
-    if use.get("kind") == "finetune" and use.get("output"):
-        loss = use.get("final_loss")
-        return (f"model: {Path(str(use['output'])).name}",
-                f"from {Path(str(use.get('model') or '?')).name}" + (f", loss {loss:.3g}" if isinstance(loss, float) else ""))
-    model = use.get("model") or use.get("kind") or "use"
-    scores = {k: v for k, v in use.items() if k in ("win_rate", "lc_win_rate", "score", "final_loss") and v is not None}
+def use_label(use: Use) -> tuple[str, str]:
+    if use.kind == "finetune" and use.output:
+        loss = use.final_loss
+        return (f"model: {Path(str(use.output)).name}",
+                f"from {Path(str(use.model or '?')).name}" + (f", loss {loss:.3g}" if isinstance(loss, float) else ""))
+    model = use.model or use.kind or "use"
+    scores = {k: v for k, v in use.to_dict().items()
+              if k in ("win_rate", "lc_win_rate", "score", "final_loss") and v is not None}
     detail = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in scores.items())
-    return f"{use.get('kind', 'use')}: {Path(str(model)).name}", detail or Path(str(use.get("output", ""))).name
+    return f"{use.kind or 'use'}: {Path(str(model)).name}", detail or Path(str(use.output or "")).name
 
 
 def graph(version, store) -> dict:
@@ -66,30 +67,30 @@ def graph(version, store) -> dict:
         nodes.append({"id": ref, "ref": ref if v else None, "col": d, "title": f"{ref}" + (f" · {v.rows:,} rows" if v else " (missing)"),
                       "detail": operation_label(v) if v else "", "kind": "self" if ref == version.ref else "version"})
     use_col = 1  # below the later versions, so no edge runs through another box
-    uses = list_uses(version, root=store)
-    models = {str(u.get("output")) for u in uses if u.get("kind") == "finetune"}
+    uses = read_uses(version, root=store)
+    models = {str(u.output) for u in uses if u.kind == "finetune"}
     for k, use in enumerate(uses):
-        if use.get("kind") in ("answers", "evaluation") and str(use.get("model_output")) in models:
+        if use.kind in ("answers", "evaluation") and str(use.model_output) in models:
             continue  # shown with the model they belong to
         title, detail = use_label(use)
         nodes.append({"id": f"use{k}", "ref": None, "col": use_col, "title": title, "detail": detail, "kind": "use"})
         edges.append((version.ref, f"use{k}"))
-        if use.get("kind") == "finetune":
-            for j, e in enumerate(u for u in uses if u.get("kind") == "evaluation"
-                                  and str(u.get("model_output")) == str(use.get("output"))):
+        if use.kind == "finetune":
+            for j, e in enumerate(u for u in uses if u.kind == "evaluation" and str(u.model_output) == str(use.output)):
                 nodes.append({"id": f"use{k}e{j}", "ref": None, "col": use_col + 1, "kind": "use",
-                              "title": f"vs {e.get('against', '?')}", "detail": score_label(e)})
+                              "title": f"vs {e.against or '?'}",
+                              "detail": score_label(e)})
                 edges.append((f"use{k}", f"use{k}e{j}"))
     return layout(nodes, edges)
 
 
-def score_label(evaluation: dict) -> str:
+def score_label(evaluation: Use) -> str:
     """`win 3.6% [2.0, 5.4], LC 1.2%`: an evaluation's win rate with its 95% interval, and the LC rate
     without its interval, which would not fit the box; the models table below the graph shows it."""
-    if evaluation.get("win_rate") is None:
+    if evaluation.win_rate is None:
         return "no score"
-    interval = percent_interval(evaluation.get("ci_low"), evaluation.get("ci_high"))
-    return f"win {100 * evaluation['win_rate']:.1f}%{interval}" + lc_label(evaluation, interval=False)
+    interval = percent_interval(evaluation.ci_low, evaluation.ci_high)
+    return f"win {100 * evaluation.win_rate:.1f}%{interval}" + lc_label(evaluation, interval=False)
 
 
 def layout(nodes: list[dict], edges: list[tuple[str, str]]) -> dict:

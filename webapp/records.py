@@ -7,6 +7,8 @@ version hash; versions are immutable, so a cached table is never stale.
 from __future__ import annotations
 
 import json
+import math
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +18,14 @@ import polars as pl
 from records.schema import RECORD_FIELDS
 from registry.stats import leading_verb, word_count
 from registry.versions import open_version
+from selfinstruct.run_folder import run_folder
 from webapp.cache import LRU
 
 PAGE_SIZE = 50
-SORTS = ("row", "length", "-length")
+SORTS = ("row", "length", "-length", "score", "-score")
+DERIVED = ("row", "words", "verb", "_text")
+"""The columns `table` adds to a version's own."""
+LAYER = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # a layer's name, as registry/layers.py allows it
 _tables = LRU(4)
 _run_files = LRU(8)
 
@@ -51,7 +57,11 @@ class Query:
     min_words: int | None = None
     max_words: int | None = None
     verb: str = ""
-    sort: str = "row"
+    layer: str = ""  # a score layer of the version: filter by min_score/max_score/scored, sort by score
+    min_score: float | None = None
+    max_score: float | None = None
+    scored: str = ""  # "", "yes" (has a score in the layer), "no" (its score is missing)
+    sort: str = "row"  # score / -score: by the layer's score, missing scores last
     page: int = 1
 
     @classmethod
@@ -59,12 +69,22 @@ class Query:
         def number(key):
             value = (params.get(key) or "").strip()
             return int(value) if value.isdigit() else None
+        def score(key):
+            try:
+                value = float((params.get(key) or "").strip()[:40])
+            except ValueError:
+                return None
+            return value if math.isfinite(value) else None
         sort = params.get("sort", "row")
         has_input = params.get("has_input", "")
+        layer = (params.get("layer") or "").strip()
+        scored = params.get("scored", "")
         return cls(q=(params.get("q") or "")[:200], has_input=has_input if has_input in ("yes", "no") else "",
                    min_words=number("min_words"), max_words=number("max_words"),
-                   verb=(params.get("verb") or "").strip().lower()[:40], sort=sort if sort in SORTS else "row",
-                   page=max(1, number("page") or 1))
+                   verb=(params.get("verb") or "").strip().lower()[:40],
+                   layer=layer if LAYER.fullmatch(layer) else "", min_score=score("min_score"),
+                   max_score=score("max_score"), scored=scored if scored in ("yes", "no") else "",
+                   sort=sort if sort in SORTS else "row", page=max(1, number("page") or 1))
 
     def params(self, **change) -> dict:
         """Non-default fields as query parameters, with `change` applied (for links)."""
@@ -74,7 +94,9 @@ class Query:
 
 
 def select(frame: pl.DataFrame, query: Query) -> tuple[pl.DataFrame, int]:
-    """The page of rows matching `query`, and how many match in all."""
+    """The page of rows matching `query`, and how many match in all. A layer query needs the layer's
+    column `score:NAME` in `frame` (webapp/scores.py `scored_table`); a record without a score there
+    passes no min/max bound."""
     cond = pl.lit(True)
     if query.q:
         cond &= pl.col("_text").str.contains(query.q.lower(), literal=True)
@@ -87,11 +109,22 @@ def select(frame: pl.DataFrame, query: Query) -> tuple[pl.DataFrame, int]:
         cond &= pl.col("words") <= query.max_words
     if query.verb:
         cond &= pl.col("verb") == query.verb
+    score = pl.col(f"score:{query.layer}") if query.layer else None
+    if score is not None:
+        if query.min_score is not None:
+            cond &= (score >= query.min_score).fill_null(False)
+        if query.max_score is not None:
+            cond &= (score <= query.max_score).fill_null(False)
+        if query.scored:
+            cond &= score.is_not_null() if query.scored == "yes" else score.is_null()
     hits = frame.filter(cond)
-    if query.sort != "row":
+    if query.sort in ("length", "-length"):
         hits = hits.sort(["words", "row"], descending=[query.sort == "-length", False])
+    elif query.sort in ("score", "-score") and score is not None:
+        hits = hits.sort([f"score:{query.layer}", "row"], descending=[query.sort == "-score", False], nulls_last=True)
     start = (query.page - 1) * PAGE_SIZE
-    return hits.slice(start, PAGE_SIZE).drop("_text"), hits.height
+    reasons = [c for c in hits.columns if c.startswith("reason:")]  # shown on each record's own page
+    return hits.slice(start, PAGE_SIZE).drop("_text", *reasons), hits.height
 
 
 def top_verbs(frame: pl.DataFrame, n: int = 30) -> list[str]:
@@ -104,8 +137,8 @@ def run_dir(version) -> Path | None:
 
     The path comes from the version's manifest, never from a request.
     """
-    lineage = version.manifest.get("lineage") or {}
-    folder = lineage.get("run_dir") if lineage.get("operation") == "generate" else None
+    lineage = version.lineage
+    folder = lineage.run_dir if lineage.operation == "generate" else None
     return Path(folder) if folder and Path(folder).is_dir() else None
 
 
@@ -128,7 +161,7 @@ def nearest(version) -> dict[str, dict]:
     """instruction -> {most_similar, rouge_l} from the run's kept.jsonl (empty when not recorded)."""
     def build():
         folder = run_dir(version)
-        rows = _read_jsonl(folder / "kept.jsonl") if folder else []
+        rows = _read_jsonl(run_folder(folder).kept) if folder else []
         return {r["instruction"]: {"most_similar": r.get("most_similar"), "rouge_l": r.get("rouge_l")}
                 for r in rows if isinstance(r.get("instruction"), str)}
     return _run_files.get(("kept", version.hash), build)
@@ -138,5 +171,5 @@ def dropped(version) -> list[dict] | None:
     """The run's dropped candidates with their reasons, or None when the run folder is not at hand."""
     def build():
         folder = run_dir(version)
-        return _read_jsonl(folder / "dropped.jsonl") if folder else None
+        return _read_jsonl(run_folder(folder).dropped) if folder else None
     return _run_files.get(("dropped", version.hash), build)

@@ -12,12 +12,25 @@ import math
 from collections import defaultdict
 from itertools import combinations
 
+from evaluation.annotations import preference_for, preference_score
+
 LABELS = {1.0: "system_1", 2.0: "system_2", 1.5: "tie"}
 
 
 def label(preference: float) -> str:
     """AlpacaEval preference (1 = output_1 better, 2 = output_2 better, in between = weighted) as a label."""
-    return "system_1" if preference < 1.5 else "system_2" if preference > 1.5 else "tie"
+    score = preference_score(preference)
+    return "system_1" if score < 0.5 else "system_2" if score > 0.5 else "tie"
+
+
+def first_score(preference: float) -> float:
+    """System 1's score for a preference (the rule is evaluation/annotations.py's, for system 2)."""
+    return 1 - preference_score(preference)
+
+
+def swapped(preference: float) -> float:
+    """The same judgment with output_1 and output_2 exchanged."""
+    return preference_for(first_score(preference))
 
 
 def results(studies, study) -> dict:
@@ -46,14 +59,14 @@ def results(studies, study) -> dict:
         "study": {"id": study.id, "name": study.name, "system_1": study.system_1, "system_2": study.system_2,
                   "created": study.created, "closed": study.closed, "items": len(items)},
         "votes": len(votes), "items_rated": len(rated),
-        "overall": stats(rated, lambda i: sum(2 - v["preference"] for v in by_item[i]) / len(by_item[i])),
+        "overall": stats(rated, lambda i: sum(first_score(v["preference"]) for v in by_item[i]) / len(by_item[i])),
         "raters": [],
         "rater_list": [rater_entry(r, by_rater) for r in raters],
     }
     for rid, labels in by_rater.items():
         own = {v["item"]: v for v in votes if v["rater_id"] == rid}
         out["raters"].append({"rater": names.get(rid, rid), "votes": len(labels),
-                              "stats": stats(sorted(own), lambda i: 2 - own[i]["preference"])})
+                              "stats": stats(sorted(own), lambda i: first_score(own[i]["preference"]))})
     pairs = []
     for r1, r2 in combinations(sorted(by_rater, key=lambda r: names.get(r, r)), 2):
         common = sorted(set(by_rater[r1]) & set(by_rater[r2]))
@@ -101,7 +114,7 @@ def judge_agreement(study, items, by_item, cohen_kappa, percent_agreement) -> di
         if pref is None:
             continue
         flipped = (row.get("generator_1") == study.system_2 and row.get("generator_2") == study.system_1)
-        by_instruction[request_key(row)] = label(3 - pref if flipped else pref)
+        by_instruction[request_key(row)] = label(swapped(pref) if flipped else pref)
     human, judge, majority_h, majority_j = [], [], [], []
     for i, vs in by_item.items():
         j = by_instruction.get(request_key(items[i]))

@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluation.annotations import preference_for
 from records.timestamps import iso_utc
 
 SCHEMA = """
@@ -179,7 +180,8 @@ class Studies:
         if choice not in CHOICES:
             raise ValueError(f"choice must be one of {CHOICES}")
         swapped = is_swapped(study, rater_id, item)
-        preference = 1.5 if choice == "tie" else (1.0 if (choice == "1") != swapped else 2.0)
+        second_won = (choice == "1") == swapped  # screen position 1 shows system 2 when swapped
+        preference = preference_for(0.5 if choice == "tie" else float(second_won))
         stamp = iso_utc()
         with self._db() as db:
             db.execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from evaluation.annotations import preference_score
+from evaluation.annotations import preference_for, preference_score
 from evaluation.outputs import ModelOutputs, pair_outputs
 
 JUDGE_FIELDS = ("instruction", "input", "generator_1", "generator_2", "preference")
@@ -43,8 +43,8 @@ def judge_rows(rows: list[dict]) -> str:
     AlpacaEval's legacy draw 0 becomes the number it stands for, in [1, 2]."""
     kept = []
     for row in rows:
-        score = preference_score(row.get("preference"))
-        kept.append({**{k: row.get(k) for k in JUDGE_FIELDS}, "preference": None if score is None else score + 1})
+        preference = preference_for(preference_score(row.get("preference")))
+        kept.append({**{k: row.get(k) for k in JUDGE_FIELDS}, "preference": preference})
     return json.dumps(kept)
 
 

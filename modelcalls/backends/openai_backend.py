@@ -34,6 +34,7 @@ MAX_RECORDED_CHARS = 65536  # of an unreadable reply's body, kept in the journal
 MAX_REPLY_BYTES_PER_TOKEN = 32
 MAX_REPLY_OVERHEAD = 64 * 1024
 OVERSIZED = "oversized"  # the finish_reason journaled for a reply cut at that bound
+BATCH_FILE_TIMEOUT_S = 600.0  # uploading or downloading one batch file (the API takes up to 200 MB)
 
 
 class OpenAIBackend:
@@ -130,9 +131,15 @@ class OpenAIBackend:
         log.warning("attempt %d: %s (%s); retrying in %.1fs", attempt, kind, _message(error), wait)
         return wait
 
-    def _arguments(self, client, prompt: list[dict] | list[str], decoding: Decoding) -> tuple[object, dict]:
-        """The API resource and the arguments of one request: chat messages (or one prompt as the
-        user turn) through Chat Completions, texts through the legacy Completions API."""
+    @property
+    def route(self) -> str:
+        """The path a request goes to below the endpoint root, as a Batch API input line names it."""
+        return "/v1/chat/completions" if self.api == "chat" else "/v1/completions"
+
+    def request_body(self, prompt: list[dict] | list[str], decoding: Decoding) -> dict:
+        """The JSON body of one request, the one place it is built (sent now, or written into a batch
+        file): chat messages (or one prompt as the user turn) for Chat Completions, texts for the
+        legacy Completions API."""
         common = {"model": self.model, "temperature": decoding.temperature, "top_p": decoding.top_p}
         if decoding.stop:
             common["stop"] = list(decoding.stop)
@@ -141,11 +148,21 @@ class OpenAIBackend:
         if self.api == "chat":
             messages = prompt if prompt and isinstance(prompt[0], dict) else [{"role": "user", "content": prompt[0]}]
             limit_key = "max_completion_tokens" if self._use_max_completion_tokens else "max_tokens"
-            return client.chat.completions, {"messages": messages, limit_key: decoding.max_tokens, **common}
-        return client.completions, {"prompt": prompt, "max_tokens": decoding.max_tokens, **common}
+            return {"messages": messages, limit_key: decoding.max_tokens, **common}
+        return {"prompt": prompt, "max_tokens": decoding.max_tokens, **common}
+
+    def _resource(self, client):
+        return client.chat.completions if self.api == "chat" else client.completions
+
+    def batch_client(self) -> openai.AsyncOpenAI:
+        """A client for the files and batches APIs at the same endpoint, with the same key. These few
+        calls use the client's own retries (a lost poll is simply made again) and a timeout long
+        enough to move a file of up to 200 MB."""
+        timeout = max(self._client_options["timeout"], BATCH_FILE_TIMEOUT_S)
+        return openai.AsyncOpenAI(**{**self._client_options, "max_retries": 5, "timeout": timeout})
 
     async def _request(self, prompts: list[str], decoding: Decoding, attempt: int) -> Response:
-        resource, arguments = self._arguments(self._client, prompts, decoding)
+        resource, arguments = self._resource(self._client), self.request_body(prompts, decoding)
         # The body is read in pieces and cut at a bound set by --max-tokens: a server that sends
         # megabytes for a few thousand tokens is answered by an empty, marked reply, not held in memory.
         limit = MAX_REPLY_OVERHEAD + MAX_REPLY_BYTES_PER_TOKEN * decoding.max_tokens * len(prompts)
@@ -157,8 +174,8 @@ class OpenAIBackend:
                     return self._oversized(prompts, decoding, len(body), limit, attempt)
         text = bytes(body).decode("utf-8", "replace")
         try:
-            return self._parsed(json.loads(text), prompts, attempt)
-        except (json.JSONDecodeError, AttributeError, TypeError, KeyError, ValueError, MalformedReply) as e:
+            return self.parse_reply(json.loads(text), prompts, attempt)
+        except (json.JSONDecodeError, MalformedReply) as e:
             # a cut JSON body, an HTML page or a body of the wrong shape: the server misbehaved, not us
             why = str(e) if isinstance(e, MalformedReply) else f"unreadable reply ({type(e).__name__}: {str(e)[:300]})"
             raise MalformedReply(why, received=_escape_surrogates(text[:MAX_RECORDED_CHARS])) from None
@@ -209,9 +226,8 @@ class OpenAIBackend:
         return self._sync_client
 
     def _stream_once(self, prompts, decoding: Decoding) -> Iterator[str]:
-        self._blocking_client()
-        resource, arguments = self._arguments(self._sync_client, prompts, decoding)
-        with resource.create(**arguments, stream=True) as chunks:
+        resource = self._resource(self._blocking_client())
+        with resource.create(**self.request_body(prompts, decoding), stream=True) as chunks:
             self._reached = True
             for chunk in chunks:
                 if not chunk.choices:
@@ -221,8 +237,15 @@ class OpenAIBackend:
                 if piece:
                     yield _escape_surrogates(piece)
 
+    def parse_reply(self, body: dict, prompts: list[str], attempt: int = 1) -> Response:
+        """The completions of a reply's JSON body (received now, or read from a batch's results);
+        MalformedReply when it has the wrong shape."""
+        try:
+            return self._parsed(body, prompts, attempt)
+        except (AttributeError, TypeError, KeyError, ValueError) as e:
+            raise MalformedReply(f"unreadable reply ({type(e).__name__}: {str(e)[:300]})") from None
+
     def _parsed(self, body: dict, prompts: list[str], attempt: int) -> Response:
-        """The completions of a reply's JSON body; KeyError/TypeError/MalformedReply when it has the wrong shape."""
         choices = body["choices"]
         if self.api == "chat":
             completions = [Completion(_escape_surrogates(c["message"].get("content") or ""), c.get("finish_reason"))

@@ -158,7 +158,9 @@ class TransformersBackend:
         """Pieces of the reply as they are generated: to chat messages (rendered with the checkpoint's
         chat template) or to a text, used as given (no template is applied).
 
-        Closing the iterator early stops generation at the next token.
+        Closing the iterator early stops generation at the next token, from any thread: a web server
+        drops a disconnected client's reply, and the garbage collector may finalize it, in whichever
+        thread is running, the generation's own included (which then ends by itself, unjoined).
         """
         from transformers import StoppingCriteria, TextIteratorStreamer
 
@@ -195,7 +197,8 @@ class TransformersBackend:
             yield from cut_at_stops(streamer, decoding.stop)
         finally:
             stop.set()
-            worker.join()
+            if threading.current_thread() is not worker:  # a thread cannot wait for itself
+                worker.join()
         if failure:
             raise BackendError(f"generation failed: {failure[0]}") from failure[0]
 

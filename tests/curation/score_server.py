@@ -31,3 +31,15 @@ def reply_for(prompt: str) -> str:
 class ScoreServer(LoopbackServer):
     def __init__(self, **kw):
         super().__init__(reply=reply_for, **kw)
+
+
+if __name__ == "__main__":  # a standalone record judge for benchmarks and trials: prints its URL, serves until killed
+    import argparse
+    import threading
+
+    parser = argparse.ArgumentParser(description="A scripted OpenAI-compatible record judge on 127.0.0.1.")
+    parser.add_argument("--latency-s", type=float, default=0.2)
+    args = parser.parse_args()
+    with ScoreServer(latency_s=args.latency_s) as srv:
+        print(srv.url, flush=True)
+        threading.Event().wait()

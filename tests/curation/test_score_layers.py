@@ -228,3 +228,29 @@ def test_bad_rules_are_one_line_exit_2(tmp_path):
         r = CliRunner().invoke(cli, ["registry", "select", v.ref, "--into", "x", "--registry", str(tmp_path), *args])
         assert r.exit_code == 2 and needle in r.output, (args, r.output)
     assert record_hashes(records(2)) != record_hashes(records(2, start=1))
+
+
+def test_batch_scoring_equals_the_synchronous_layer_at_half_the_price_and_no_wait_collects_later(tmp_path):
+    from tests.batch_server import BatchServer
+    from tests.curation.score_server import reply_for
+
+    v = commit(records(9), tmp_path)
+    with BatchServer(reply=reply_for) as server:
+        sync = score(tmp_path, v.ref, server, "--as", "sync")
+        assert sync.exit_code == 0, sync.output
+        batched = ("--as", "batched", "--batch", "--max-tokens", "400")  # other settings: nothing is reused
+        pricing = tmp_path / "p.json"
+        pricing.write_text(json.dumps({"j": {"input": 100.0, "output": 100.0, "batch_input": 50.0, "batch_output": 50.0}}))
+        plan = json.loads(score(tmp_path, v.ref, server, *batched, "--dry-run", "--pricing", str(pricing)).output)
+        assert plan["batch"] is True and plan["requests"] == 9
+        assert plan["dollars"] * 2 == pytest.approx(plan["sync_dollars"], rel=1e-3)
+        submitted = score(tmp_path, v.ref, server, *batched, "--no-wait", "--poll-interval", "0.05")
+        assert submitted.exit_code == 3 and "run the same command" in submitted.output
+        assert "batched" not in list_layers(v, root=str(tmp_path))
+        done = score(tmp_path, v.ref, server, *batched, "--poll-interval", "0.05")
+        assert done.exit_code == 0, done.output
+        assert len(server.batches) == 1  # the rerun collected the batch in flight, it made no second one
+    summary = json.loads(done.output)
+    assert summary["batch"]["collected"] and summary["usage"]["batched_requests"] == 9
+    layers = {n: read_layer(v, n, root=str(tmp_path)) for n in ("sync", "batched")}
+    assert layers["batched"].select("record", "score").equals(layers["sync"].select("record", "score"))

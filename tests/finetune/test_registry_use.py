@@ -103,3 +103,18 @@ def test_a_run_that_dies_is_marked_failed_not_left_running(tmp_path, tiny_regist
     [model] = trained_models(version, root=root)
     assert model["status"] == "failed"
     assert evaluation_rows([model])[0][0].endswith("[training failed]")
+
+
+def test_the_exported_model_carries_its_training_record(tmp_path, tiny_registry, tiny_model):
+    from evaluation.lineage import training_run
+    from finetune.training_record import read_training_record
+
+    root, version = tiny_registry
+    out = train(load_config(None, ["max_length=128", "max_steps=1", "global_batch_size=8",
+                                   "per_device_batch_size=4", "progress_bar=false"],
+                            dataset="tiny@1", model=str(tiny_model), output=str(tmp_path / "out"), registry=root))
+    (out / "README.md").unlink()  # evaluation reads the record, not the card
+    record = read_training_record(out)
+    assert (record.dataset, record.from_registry, record.steps) == ("tiny@1", True, 1)
+    assert record.content_hash.endswith(version.hash) and record.template and record.base_model == str(tiny_model)
+    assert training_run(out)["dataset"] == "tiny@1"

@@ -129,3 +129,15 @@ def test_a_registry_root_that_is_a_file_is_refused(tmp_path, monkeypatch):
     result = cli("/proc/selfinstruct-registry", "list")
     assert result.exit_code == 2 and "cannot be created" in result.output
     assert Path(afile).read_text() == "x"
+
+
+@pytest.mark.parametrize("content, suffix", [("", ".jsonl"), ("[]\n", ".json")])
+def test_importing_a_file_with_no_records_is_refused_unless_allowed(root, tmp_path, content, suffix):
+    path = tmp_path / f"empty{suffix}"
+    path.write_text(content)
+    refused = cli(root, "import", str(path), "--name", "blank")
+    assert refused.exit_code == 2, refused.output
+    assert refused.output.strip().count("\n") == 0 and "no records" in refused.output and str(path) in refused.output
+    allowed = cli(root, "import", str(path), "--name", "blank", "--allow-empty")
+    assert allowed.exit_code == 0, allowed.output
+    assert registry.open("blank@1", root=root).height == 0  # @1: the refused import committed nothing

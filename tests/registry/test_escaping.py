@@ -57,7 +57,7 @@ def check_markdown(card: str) -> None:
     page = rendered(body)
     for bad in DANGEROUS:
         assert bad not in page, bad
-    assert "<h1>" in page and page.count("<h2>") == 8
+    assert "<h1>" in page and page.count("<h2>") == 9  # one per section, Score layers included
     assert '<a href="https://example.org/docs?a=1&amp;b=2">the docs</a>' in page  # an http(s) link survives
     assert "<p># not a heading</p>" in page and "<img" not in page  # no heading, no tracking image
     assert "<code>cc--- --- `&lt;script&gt;alert(1)&lt;/script&gt;`</code>" in page  # the code span holds
@@ -80,7 +80,7 @@ def test_html_datasheet_escapes_and_keeps_its_front_matter_whole(root, hostile):
         assert bad not in body, bad
     front = re.search(r'<div class="front">(.*?)</div>', page, re.S).group(1)
     assert yaml.safe_load(html.unescape(front))["license"] == LICENCE.lower()
-    assert "<h1>Datasheet: notes@1</h1>" in body and body.count("<h2>") == 8
+    assert "<h1>Datasheet: notes@1</h1>" in body and body.count("<h2>") == 9
     assert '<a href="https://example.org/docs?a=1&amp;b=2">the docs</a>' in body
     assert html.escape(GENERATOR) in body  # shown as text, not as an element
 

@@ -28,10 +28,10 @@ TOPICS = ("volcano", "budget", "sonnet", "glacier", "violin", "tariff", "compass
 def test_instruction_list_continues_after_the_last_number():
     reply = (" Suggest a weekend plan for a family visiting a museum.\n10. **Write a haiku about autumn rain.**\n"
              "11. - Classify the sentence as a question or a statement.\n12. Explain how tides")
-    items, failures = parse_instruction_list(reply, "length")
+    items, rejected = parse_instruction_list(reply, "length")
     assert items == ["Suggest a weekend plan for a family visiting a museum.", "Write a haiku about autumn rain.",
                      "Classify the sentence as a question or a statement."]
-    assert failures == {"truncated": 1}
+    assert rejected == [("Explain how tides", "truncated")]
     chat = "Here are some more tasks:\n9. Name a river in Africa.\n\nI hope these help!"
     assert parse_instruction_list(chat)[0] == ["Name a river in Africa."]
 

@@ -116,3 +116,56 @@ def test_stream_yields_the_greedy_reply_piece_by_piece(tiny_checkpoint):
     assert "".join(pieces) == backend.generate_batch([PROMPTS[1]], greedy)[0].text
     assert list(cut_at_stops(["ab", "c#", "## d"], ("###",))) == ["ab", "c"]
     assert "".join(cut_at_stops(["ab#", "#x"], ("###",))) == "ab##x"
+
+
+class _DecodeHook:
+    """The backend's tokenizer, with `hook()` run in the generating thread after each decode; every
+    decoded piece ends a line, so the streamer hands each token over at once."""
+
+    def __init__(self, tokenizer, hook):
+        self._tokenizer, self._hook = tokenizer, hook
+
+    def __call__(self, *args, **kwargs):
+        return self._tokenizer(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._tokenizer, name)
+
+    def decode(self, *args, **kwargs):
+        text = self._tokenizer.decode(*args, **kwargs) + "\n"
+        self._hook()
+        return text
+
+
+def test_a_stream_closed_from_its_own_generating_thread_stops_without_error(tiny_checkpoint):
+    """A web client that disconnects leaves its reply to the garbage collector, which may close it in
+    the thread that generates it: that must end the generation, not raise 'cannot join current thread'."""
+    import threading
+
+    from modelcalls.backends.transformers_backend import TransformersBackend
+
+    backend = TransformersBackend(str(tiny_checkpoint), chat_template=False)
+    armed, done, outcome = threading.Event(), threading.Event(), []
+
+    def close_from_within():  # at the second token (the streamer decodes twice per line), once the first piece was taken
+        decoded.append(1)
+        if len(decoded) < 3 or done.is_set():
+            return
+        armed.wait(60)
+        try:
+            stream.close()
+            outcome.append(None)
+        except BaseException as e:  # noqa: BLE001 - what closing raised is the test's subject
+            outcome.append(e)
+        done.set()
+
+    decoded: list[int] = []
+    backend.tokenizer = _DecodeHook(backend.tokenizer, close_from_within)
+    stream = backend.stream(PROMPTS[1], Decoding(temperature=0.0, max_tokens=50))
+    assert next(stream)  # the first piece, while the model goes on generating
+    armed.set()
+    assert done.wait(60)
+    assert outcome == [None]
+    assert list(stream) == []  # closed
+    with backend._model_lock:  # the generation has ended and let go of the model
+        pass

@@ -30,3 +30,18 @@ def test_models_trained_on_a_version_carry_their_evaluation_scores(tmp_path):
     # the model hangs off its own version, never drawn behind a later version's box
     assert by_title["model: tiny"]["col"] == by_title["ds@2 · 1 rows"]["col"] == 1
     assert by_title["model: tiny"]["y"] != by_title["ds@2 · 1 rows"]["y"]
+
+
+def test_the_chat_page_names_the_versions_its_model_was_trained_on(tmp_path):
+    from webapp.chat import ChatService
+
+    root = str(tmp_path / "reg")
+    frame = pl.DataFrame({"instruction": ["a"], "input": [""], "output": ["x"]})
+    registry.commit(frame, name="ds", lineage={"operation": "import"}, root=root)
+    registry.commit(frame, name="other", lineage={"operation": "import"}, root=root)
+    model = tmp_path / "runs" / "tiny"
+    registry.record_use("ds@1", registry.Use(kind="finetune", output=str(model.resolve()), status="finished"),
+                        root=root)
+    registry.record_use("other@1", registry.Use(kind="finetune", output="/elsewhere"), root=root)
+    found = ChatService(model=str(model)).trained_on(as_store(root))
+    assert [(t["ref"], t["use"]["kind"]) for t in found] == [("ds@1", "finetune")]
