@@ -21,6 +21,7 @@ from rapidfuzz.distance import LCSseq
 from rapidfuzz.process import cpdist
 
 from records.rouge import fmeasures_from_lcs, token_codes, tokenize
+from selfinstruct.rouge_batch import Batch, codes_of, read_batch, signature_words
 from selfinstruct.rouge_candidates import CandidateFilter
 
 _FIRST_REBUILD = 512  # re-rank elements by frequency at 512, 1024, 2048, ... texts
@@ -37,14 +38,17 @@ class RougeVerdict:
     score: float
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Prepared:
-    """A text read once: its token codes, its element ids, and those rarest first."""
+    """A text read once: its token codes, its element ids and signature, those rarest first, and the
+    pair keys it is indexed under (`CandidateFilter.pairs_of`)."""
 
     text: str
     codes: str | tuple[int, ...]
     elements: array
+    sig: Sequence[int]
     ordered: list[int] | None = None
+    keyed: tuple[list[int], list[int]] | None = None
 
 
 _NONE = RougeVerdict(False, None, None, 0.0)
@@ -114,35 +118,55 @@ class RougeIndex:
         `admit(i)`, when given, is asked about each text i that is not a duplicate, in order,
         and the text joins the pool only when it returns True (a later rule may still drop it).
         When the texts outnumber the pool, elements are first ranked by their frequency over
-        both, which is known here in advance.
+        both, which is known here in advance. The texts are read as columns (`rouge_batch`).
         """
-        prepared = [self._prepare(text) for text in texts]
-        if len(prepared) >= len(self._texts):
-            self._filter.rerank([p.elements for p in prepared])
-            self._next_rebuild = 2 * (len(self._texts) + len(prepared))
+        texts = list(texts)
+        batch = read_batch(texts, self.tokenizer, self._vocab, self._filter)
+        if len(texts) >= len(self._texts):
+            self._filter.rerank(batch.elements)
+            self._next_rebuild = 2 * (len(self._texts) + len(texts))
         verdicts: list[RougeVerdict] = []
-        for start in range(0, len(prepared), BLOCK):
-            block = [self._ordered(p) for p in prepared[start:start + BLOCK]]
+        for start in range(0, len(texts), BLOCK):
+            block = self._block_of(texts, batch, start, min(start + BLOCK, len(texts)))
             offset_admit = None if admit is None else (lambda j, start=start: admit(start + j))
             verdicts += self._decide_block(block, insert=True, admit=offset_admit)
             self._maybe_rebuild()
         return verdicts
 
+    def _block_of(self, texts: list[str], batch: Batch, lo: int, hi: int) -> list[_Prepared]:
+        """Texts lo..hi-1 of a batch, ordered and keyed under the current ranks."""
+        starts = batch.starts[lo:hi + 1] - batch.starts[lo]
+        elements = batch.elements[batch.starts[lo]:batch.starts[hi]]
+        ordered = self._filter.order_many(starts, elements)
+        keys, last, offsets = self._filter.pairs_many(starts, ordered)
+        codes = codes_of(batch.tokens, batch.starts, lo, hi)
+        starts, offsets = starts.tolist(), offsets.tolist()
+        ordered, keys, last = ordered.tolist(), keys.tolist(), last.tolist()
+        raw = elements.tobytes()
+        return [_Prepared(texts[lo + j], codes[j], array("i", raw[4 * starts[j]:4 * starts[j + 1]]),
+                          batch.sigs[lo + j], ordered[starts[j]:starts[j + 1]],
+                          (keys[offsets[j]:offsets[j + 1]], last[offsets[j]:offsets[j + 1]]))
+                for j in range(hi - lo)]
+
     def _prepare(self, text: str) -> _Prepared:
         vocab = self._vocab
         ids = [vocab.setdefault(t, len(vocab)) for t in tokenize(text, self.tokenizer)]
-        codes = token_codes(ids)
-        return _Prepared(text, codes, self._filter.elements(codes))
+        elements = self._filter.elements(ids)
+        return _Prepared(text, token_codes(ids), elements, signature_words(elements))
 
     def _ordered(self, prepared: _Prepared) -> _Prepared:
-        return _Prepared(prepared.text, prepared.codes, prepared.elements, self._filter.order(prepared.elements))
+        ordered = self._filter.order(prepared.elements)
+        return _Prepared(prepared.text, prepared.codes, prepared.elements, prepared.sig, ordered,
+                         self._filter.pairs_of(ordered))
 
     def _decide_block(self, block: list[_Prepared], *, insert: bool,
                       admit: Callable[[int], bool] | None = None) -> list[RougeVerdict]:
         """Verdicts for a block in order; with `insert`, each text that is no duplicate (and is
         admitted) joins the pool before the next one is decided."""
         base = len(self._texts)
-        keyed = [self._filter.pairs_of(p.ordered) for p in block]
+        keyed = [p.keyed for p in block]
+        self._filter.set_provisional(base, np.array([len(p.ordered) for p in block], dtype=np.int64),
+                                     np.array([p.sig for p in block], dtype=np.uint64))
         probe, ids = self._filter.candidates([p.ordered for p in block], base, keyed)
         best_score, best_id, in_block = self._score(block, base, probe, ids)
         final: dict[int, int] = {}  # block position -> id in the pool, for the texts kept so far
@@ -156,7 +180,7 @@ class RougeIndex:
                     score, rid = other, final[i]
             verdict = self._verdict(rid, score)
             if insert and not verdict.duplicate and (admit is None or admit(j)):
-                final[j] = self._insert(prepared, keyed[j])
+                final[j] = self._insert(prepared)
             verdicts.append(verdict)
         return verdicts
 
@@ -198,12 +222,12 @@ class RougeIndex:
             return RougeVerdict(False, rid, self._texts[rid], score)
         return _NONE
 
-    def _insert(self, prepared: _Prepared, keyed: tuple[list[int], list[int]] | None = None) -> int:
+    def _insert(self, prepared: _Prepared) -> int:
         self._last_probe = None  # a rebuild may re-rank elements
         rid = len(self._texts)
         self._texts.append(prepared.text)
         self._codes.append(prepared.codes)
-        self._filter.add(rid, prepared.elements, prepared.ordered, keyed)
+        self._filter.add(rid, prepared.elements, prepared.ordered, prepared.sig, prepared.keyed)
         return rid
 
     def _maybe_rebuild(self) -> None:
