@@ -127,10 +127,33 @@ class CandidateFilter:
         self._rank = rank.tolist()
         self._rank_array = rank
         self._next_new_rank = -1
-        self._pairs, self._singles = {}, {}
-        for rid, elements in enumerate(self._elements):
-            if elements:
-                self._index(rid, self.order(elements))
+        self._pairs, self._singles = self._index_many(flat)
+
+    def _index_many(self, flat: np.ndarray) -> tuple[dict[int, array], dict[int, array]]:
+        """The pair and single postings of every indexed text (flat element ids, in id order), built
+        with whole-array work: each key's entries in one slice of the key-sorted entries."""
+        lens = self._lens[:len(self._elements)]
+        starts = np.zeros(len(lens) + 1, dtype=np.int64)
+        np.cumsum(lens, out=starts[1:])
+        ordered = self.order_many(starts, flat)
+        keys, last, offsets = self.pairs_many(starts, ordered)
+        rid = np.repeat(np.arange(len(lens), dtype=np.int64), np.diff(offsets))
+        order = np.argsort(keys, kind="stable")  # within a key, ids ascending as `add` appends them
+        keys = keys[order]
+        entries = ((rid[order] << _POS_BITS) | np.minimum(last[order], _POS_MAX)).tobytes()
+        bounds = np.flatnonzero(np.diff(keys)) + 1
+        lo = np.concatenate(([0], bounds)).tolist() if len(keys) else []
+        hi = np.concatenate((bounds, [len(keys)])).tolist() if len(keys) else []
+        pairs: dict[int, array] = {}
+        for key, a, b in zip(keys[lo].tolist() if lo else [], lo, hi):
+            got = pairs[key] = array("q")
+            got.frombytes(entries[8 * a:8 * b])
+        singles: dict[int, array] = {}
+        ordered = ordered.tolist()
+        for text in np.flatnonzero([self._alpha_of(int(n))[1] for n in lens]).tolist():
+            for j, a in enumerate(ordered[starts[text]:starts[text + 1]]):
+                singles.setdefault(a, array("q")).append((text << _POS_BITS) | min(j, _POS_MAX))
+        return pairs, singles
 
     def add(self, rid: int, elements: array, ordered: list[int], sig,
             keyed: tuple[list[int], list[int]] | None = None) -> None:
@@ -207,9 +230,8 @@ class CandidateFilter:
                 last.append(j)
         return keys, last
 
-    def _index(self, rid: int, ordered: list[int], pairs: dict | None = None, singles: dict | None = None,
-               keyed: tuple[list[int], list[int]] | None = None) -> None:
-        pairs = self._pairs if pairs is None else pairs
+    def _index(self, rid: int, ordered: list[int], keyed: tuple[list[int], list[int]] | None = None) -> None:
+        pairs = self._pairs
         keys, last = self.pairs_of(ordered) if keyed is None else keyed
         base = rid << _POS_BITS
         for key, j in zip(keys, last):
@@ -220,7 +242,7 @@ class CandidateFilter:
             else:
                 got.append(entry)
         if self._alpha_of(len(ordered))[1]:
-            singles = self._singles if singles is None else singles
+            singles = self._singles
             for j, a in enumerate(ordered):
                 entry = base | min(j, _POS_MAX)
                 got = singles.get(a)
@@ -301,18 +323,51 @@ class CandidateFilter:
         if not len(ids):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         m = np.array([len(o) for o in block])[probe]
+        ok = self._admissible(m, ids, xpos, ypos, self._sigs[base + probe])
+        key = np.unique(probe[ok] * (1 << 40) + ids[ok])
+        return key >> 40, key & ((1 << 40) - 1)
+
+    def candidates_one(self, ordered: list[int], rid: int, keyed: tuple[list[int], list[int]]) -> np.ndarray:
+        """`candidates` for a block of one (the one-at-a-time path, without the block's set-up): the
+        sorted ids of the indexed texts that may reach the level against the probe `rid`."""
+        m = len(ordered)
+        if not m:
+            return np.zeros(0, np.int64)
+        pairs = self._pairs
+        found, sizes, xpos_of = array("q"), [], []
+        for key, jj in zip(*keyed):
+            got = pairs.get(key)
+            if got is not None:
+                found += got
+                sizes.append(len(got))
+                xpos_of.append(jj)
+        if self._alpha_of(m)[1]:
+            for a in ordered:
+                got = self._singles.get(a)
+                if got is not None:
+                    found += got
+                    sizes.append(len(got))
+                    xpos_of.append(-1)
+        if not found:
+            return np.zeros(0, np.int64)
+        entries = np.frombuffer(found, dtype=np.int64)
+        ids = entries >> _POS_BITS
+        xpos = np.repeat(np.array(xpos_of, dtype=np.int64), sizes)
+        ok = self._admissible(m, ids, xpos, entries & _POS_MAX, self._sigs[rid])
+        return np.unique(ids[ok])
+
+    def _admissible(self, m, ids: np.ndarray, xpos: np.ndarray, ypos: np.ndarray, sig_x: np.ndarray) -> np.ndarray:
+        """Which (probe of length m, text id) pairs pass the length, prefix and overlap filters; a pair
+        was found through a pair key whose last positions are xpos, ypos (xpos -1: a single element)."""
         n = self._lens[ids]
         need = self._needs(m, n)
         ok = need <= np.minimum(m, n)
         # A pair counts only inside both 2-prefixes for these lengths; a single only where need is 1.
         ok &= np.where(xpos < 0, need == 1, (need >= 2) & (xpos < m - need + 2) & (ypos < n - need + 2))
-        probe, ids, m, need = probe[ok], ids[ok], m[ok], need[ok]
         # Overlap bound (step 6): shared elements set the same signature bit in both texts.
-        sig_x = self._sigs[base + probe]
-        shared = np.bitwise_count(sig_x & self._sigs[ids]).sum(axis=1, dtype=np.int64)
-        ok = shared + (m - np.bitwise_count(sig_x).sum(axis=1, dtype=np.int64)) >= need
-        key = np.unique(probe[ok] * (1 << 40) + ids[ok])
-        return key >> 40, key & ((1 << 40) - 1)
+        shared = np.bitwise_count(sig_x & self._sigs[ids]).sum(axis=-1, dtype=np.int64)
+        ok &= shared + (m - np.bitwise_count(sig_x).sum(axis=-1, dtype=np.int64)) >= need
+        return ok
 
     @staticmethod
     def _block_pairs(keys: np.ndarray, probe: np.ndarray, last: np.ndarray):

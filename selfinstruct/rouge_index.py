@@ -20,7 +20,7 @@ import numpy as np
 from rapidfuzz.distance import LCSseq
 from rapidfuzz.process import cpdist
 
-from records.rouge import fmeasures_from_lcs, token_codes, tokenize
+from records.rouge import fmeasure_from_lcs, fmeasures_from_lcs, token_codes, tokenize
 from selfinstruct.rouge_batch import Batch, codes_of, read_batch, signature_words
 from selfinstruct.rouge_candidates import CandidateFilter
 
@@ -103,13 +103,18 @@ class RougeIndex:
     def check(self, text: str) -> RougeVerdict:
         """Score `text` against the pool without adding it."""
         prepared = self._ordered(self._prepare(text))
-        (verdict,) = self._decide_block([prepared], insert=False)
+        verdict = self._decide_one(prepared)
         self._last_probe = prepared
         return verdict
 
     def check_and_add(self, text: str) -> RougeVerdict:
         """Score `text` against the pool and add it only when it is not a duplicate."""
-        return self.check_and_add_many([text])[0]
+        prepared = self._ordered(self._prepare(text))
+        verdict = self._decide_one(prepared)
+        if not verdict.duplicate:
+            self._insert(prepared)
+            self._maybe_rebuild()
+        return verdict
 
     def check_and_add_many(self, texts: Sequence[str],
                            admit: Callable[[int], bool] | None = None) -> list[RougeVerdict]:
@@ -183,6 +188,22 @@ class RougeIndex:
                 final[j] = self._insert(prepared)
             verdicts.append(verdict)
         return verdicts
+
+    def _decide_one(self, prepared: _Prepared) -> RougeVerdict:
+        """The verdict on one text (a block of one, without the block's array set-up)."""
+        rid = len(self._texts)
+        m = len(prepared.ordered)
+        self._filter.set_provisional(rid, np.array([m]), np.array([prepared.sig], dtype=np.uint64))
+        ids = self._filter.candidates_one(prepared.ordered, rid, prepared.keyed)
+        self.candidates_verified += len(ids)
+        best_id, best = -1, -1.0
+        codes, x = self._codes, prepared.codes
+        for i in ids.tolist():  # ascending ids: a strict > keeps the earliest among equal scores
+            other = codes[i]
+            score = fmeasure_from_lcs(LCSseq.similarity(x, other), m, len(other))
+            if score > best:
+                best_id, best = i, score
+        return self._verdict(best_id, best)
 
     def _score(self, block: list[_Prepared], base: int, probe: np.ndarray, ids: np.ndarray):
         """Exact F of every candidate pair; the best pool entry per probe (score -1.0 and id -1
