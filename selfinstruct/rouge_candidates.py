@@ -17,14 +17,18 @@ Let x (m tokens) be the new text and y (n tokens) an indexed one, L = LCS(x, y).
    < n - a + l in Y: the first l shared elements all lie in both "l-prefixes" (l-prefix
    filter, Wang et al. 2012; l = 1 is the prefix filter of AllPairs/PPJoin, Bayardo et
    al. 2007, Xiao et al. 2008).
-4. We use l = 2 whenever need >= 2: the first two shared elements form a pair of elements
-   that lies in both 2-prefixes. So each text is indexed under every pair of elements in
-   its first n - alpha(n) + 2 elements, where alpha(n) >= 2 is the least need of any
-   feasible partner that needs two; a probe looks up every pair in its own first
-   m - need + 2 elements, and an entry counts only when the pair lies inside both 2-prefixes
-   for that pair of lengths (each entry stores the pair's last position in y). Looking up
-   pairs instead of single elements reads ~20 times fewer index entries on Alpaca-like
-   data, because a pair of common words is much rarer than either word.
+4. When need >= 2, let e1 before e2 be the first two shared elements. The order puts the
+   "rare" elements (those in fewer than RARE_DF texts at the last re-rank, and every element
+   first seen since) before all others. If e1 is rare, it lies in both 1-prefixes: a text is
+   looked up under each rare element of its 1-prefix alone. Otherwise e2, after e1, is not
+   rare either, and the pair {e1, e2} lies in both 2-prefixes: a text is looked up under
+   every pair of non-rare elements of its 2-prefix. A key carries q, the position of its
+   element (+ 1 for a single) or of the pair's later element; a pair of texts counts only
+   when q_x < m - need + 2 and q_y < n - need + 2, i.e. inside the 1- or 2-prefixes for those
+   lengths. Each text is keyed for its longest prefixes, n - alpha(n) + 1 or + 2, where
+   alpha(n) >= 2 is the least need of any feasible partner that needs two. A pair of common
+   words is much rarer than either word, and a rare word is rare alone, so the lists read
+   stay short; and keying rare words alone keeps the number of keys per text low.
 5. When need(m, n) == 1 (very short texts or a low level), one shared element is enough:
    texts that can meet such a partner are also indexed under each element, and a probe
    looks those up for the lengths where need is 1.
@@ -56,6 +60,9 @@ from selfinstruct.rouge_batch import SIG_WORDS
 SLACK = 1e-9  # relative margin that absorbs float rounding in rouge-score's F
 _POS_BITS = 16  # an index entry is (text id << 16) | the pair's last position in that text
 _POS_MAX = (1 << _POS_BITS) - 1  # positions beyond are stored as this: a looser, still safe bound
+RARE_DF = 64  # an element in fewer texts than this (at the last re-rank) is looked up alone
+SPLIT = 32  # a key's entries beyond this many are kept by text length (one list per length)
+_LEN_CAP = 64  # in a split list, texts of this length or longer share the last slot
 
 
 def pair_key(a: int, b: int) -> int:
@@ -71,6 +78,7 @@ class CandidateFilter:
         self._eid: dict = {}  # element (a token id, or (id, k) for its k-th repeat) -> id
         self._rank: list[int] = []  # element id -> position in the global order (lower: rarer)
         self._next_new_rank = -1
+        self._rare_below = 0  # ranks below this are rare elements, indexed alone (new ones rank below 0)
         self._pairs: dict[int, array] = {}  # pair key -> entries (text id << 16 | last position)
         self._singles: dict[int, array] = {}  # element id -> entries, for partners that need 1
         self._elements: list[array] = []  # element ids of each indexed text, for rebuilds
@@ -78,6 +86,7 @@ class CandidateFilter:
         self._sigs = np.zeros((1024, SIG_WORDS), dtype=np.uint64)
         self._rank_array: np.ndarray | None = None  # self._rank as an array, while it is current
         self._alpha: dict[int, tuple[int, bool]] = {}
+        self._spans: dict[tuple[int, int], tuple[int, int]] = {}  # (m, q) -> slots `_parts` reads
 
     def need(self, m: int, n: int) -> int:
         """Least LCS a pair of lengths m, n needs for F >= level (step 1)."""
@@ -126,6 +135,7 @@ class CandidateFilter:
         rank[np.argsort(df, kind="stable")] = np.arange(len(df))
         self._rank = rank.tolist()
         self._rank_array = rank
+        self._rare_below = int((df < RARE_DF).sum())  # ranks follow df, so these are the lowest
         self._next_new_rank = -1
         self._pairs, self._singles = self._index_many(flat)
 
@@ -148,6 +158,8 @@ class CandidateFilter:
         for key, a, b in zip(keys[lo].tolist() if lo else [], lo, hi):
             got = pairs[key] = array("q")
             got.frombytes(entries[8 * a:8 * b])
+            if b - a > SPLIT:
+                pairs[key] = self._split(got)
         singles: dict[int, array] = {}
         ordered = ordered.tolist()
         for text in np.flatnonzero([self._alpha_of(int(n))[1] for n in lens]).tolist():
@@ -200,47 +212,73 @@ class CandidateFilter:
         return by_rank[np.sort(text + (rank[elements] - low)) - text]
 
     def pairs_many(self, starts: np.ndarray, ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """`pairs_of` for many texts at once: flat keys, flat last positions, and offsets per text."""
+        """`pairs_of` for many texts at once: flat keys, flat q values, and offsets per text."""
         lens = np.diff(starts)
         longest = int(lens.max(initial=0))
-        prefix = np.array([min(n, n - self._alpha_of(n)[0] + 2) if n else 0 for n in range(longest + 1)],
-                          dtype=np.int64)[lens]
-        counts = np.where(prefix > 1, prefix * (prefix - 1) // 2, 0)
+        alpha = np.array([self._alpha_of(n)[0] for n in range(longest + 1)], dtype=np.int64)[lens]
+        text = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
+        rare = np.bincount(text, weights=self.ranks()[ordered] < self._rare_below, minlength=len(lens)).astype(np.int64)
+        n_single = np.clip(np.minimum(rare, lens - alpha + 1), 0, None)
+        frequent = np.clip(np.minimum(lens, lens - alpha + 2) - rare, 0, None)  # frequent elements in the 2-prefix
+        n_pair = frequent * (frequent - 1) // 2
         first, last = _pair_template(longest)
-        where = _ragged_arange(counts)  # which pair of its text each output is
-        at = np.repeat(starts[:-1], counts)
-        a = ordered[at + first[where]]
-        b = ordered[at + last[where]]
-        keys = (np.minimum(a, b) << 32) | np.maximum(a, b)
+        at = np.repeat(starts[:-1], n_pair)
+        where = _ragged_arange(n_pair)  # which pair of its text's frequent elements each output is
+        shift = np.repeat(rare, n_pair)
+        a, b = ordered[at + shift + first[where]], ordered[at + shift + last[where]]
+        singles = ordered[np.repeat(starts[:-1], n_single) + _ragged_arange(n_single)]
+        # Per text: its singles, then its pairs (the order of `pairs_of`).
+        count = n_single + n_pair
         offsets = np.zeros(len(lens) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        return keys, last[where], offsets
+        np.cumsum(count, out=offsets[1:])
+        is_single = np.zeros(int(offsets[-1]), dtype=bool)
+        is_single[np.repeat(offsets[:-1], n_single) + _ragged_arange(n_single)] = True
+        keys = np.empty(len(is_single), dtype=np.int64)
+        q = np.empty(len(is_single), dtype=np.int64)
+        keys[is_single] = (singles << 32) | singles
+        q[is_single] = _ragged_arange(n_single) + 1
+        keys[~is_single] = (np.minimum(a, b) << 32) | np.maximum(a, b)
+        q[~is_single] = shift + last[where]
+        return keys, q, offsets
 
     def pairs_of(self, ordered: list[int]) -> tuple[list[int], list[int]]:
-        """The pair keys a text is indexed (and probes) under, with each pair's last position.
+        """The keys a text is indexed (and probes) under, each with its q (step 4): a rare element of
+        the 1-prefix alone (key e << 32 | e, q its position + 1), and every pair of frequent elements
+        of the 2-prefix (q the later one's position).
 
         need is symmetric, so the prefix a text is indexed under for its longest-reaching
         partner is also the longest prefix it reads as a probe."""
         n = len(ordered)
-        keys, last = [], []
-        for j in range(1, min(n, n - self._alpha_of(n)[0] + 2)):
+        alpha = self._alpha_of(n)[0]
+        rank, rare_below = self._rank, self._rare_below
+        rare = 0
+        while rare < n and rank[ordered[rare]] < rare_below:
+            rare += 1
+        keys = [(e << 32) | e for e in ordered[:max(0, min(rare, n - alpha + 1))]]
+        q = list(range(1, len(keys) + 1))
+        for j in range(rare + 1, min(n, n - alpha + 2)):
             b = ordered[j]
-            for a in ordered[:j]:
+            for a in ordered[rare:j]:
                 keys.append((a << 32) | b if a < b else (b << 32) | a)
-                last.append(j)
-        return keys, last
+                q.append(j)
+        return keys, q
 
     def _index(self, rid: int, ordered: list[int], keyed: tuple[list[int], list[int]] | None = None) -> None:
         pairs = self._pairs
         keys, last = self.pairs_of(ordered) if keyed is None else keyed
         base = rid << _POS_BITS
+        slot = min(len(ordered), _LEN_CAP)
         for key, j in zip(keys, last):
             entry = base | (j if j < _POS_MAX else _POS_MAX)
             got = pairs.get(key)
             if got is None:
                 pairs[key] = array("q", (entry,))
-            else:
+            elif type(got) is array:
                 got.append(entry)
+                if len(got) > SPLIT:
+                    pairs[key] = self._split(got)
+            else:
+                got[slot].append(entry)
         if self._alpha_of(len(ordered))[1]:
             singles = self._singles
             for j, a in enumerate(ordered):
@@ -250,6 +288,29 @@ class CandidateFilter:
                     singles[a] = array("q", (entry,))
                 else:
                     got.append(entry)
+
+    def _split(self, entries: array) -> list[array]:
+        """A long list of entries as one list per text length (slot min(n, _LEN_CAP)), each in id order."""
+        values = np.frombuffer(entries, dtype=np.int64)
+        slot = np.minimum(self._lens[values >> _POS_BITS], _LEN_CAP)
+        values = values[np.argsort(slot, kind="stable")]
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(slot, minlength=_LEN_CAP + 1)))).tolist()
+        return [array("q", values[a:b].tobytes()) for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def _parts(self, split: list[array], m: int, q: int) -> list[array]:
+        """The lists of a split key that a probe of length m reaching it at q can meet: partner lengths n
+        with need(m, n) <= n (length filter) and need(m, n) <= m - q + 1 (its own prefix for that n)."""
+        span = self._spans.get((m, q))
+        if span is None:
+            n, lo, hi = 1, _LEN_CAP + 1, -1
+            while n <= _LEN_CAP and (a := self.need(m, n)) <= m - q + 1:
+                if a <= n:
+                    lo, hi = min(lo, n), n
+                n += 1
+            if n > _LEN_CAP:  # every length from here on may qualify: the shared last slot too
+                lo, hi = min(lo, _LEN_CAP), _LEN_CAP
+            span = self._spans[(m, q)] = (lo, hi + 1)
+        return split[span[0]:span[1]]
 
     def _alpha_of(self, n: int) -> tuple[int, bool]:
         """(least need >= 2 of any feasible partner of a length-n text, or n + 1 when there is none;
@@ -292,10 +353,11 @@ class CandidateFilter:
             for key, jj in zip(keys, last):
                 got = pairs.get(key)
                 if got is not None:
-                    found += got
-                    sizes.append(len(got))
-                    probe_of.append(j)
-                    xpos_of.append(jj)
+                    for part in (got,) if type(got) is array else self._parts(got, m, jj):
+                        found += part
+                        sizes.append(len(part))
+                        probe_of.append(j)
+                        xpos_of.append(jj)
             if self._alpha_of(m)[1]:
                 for a in ordered:
                     for source in (singles, staged_singles):
@@ -338,9 +400,10 @@ class CandidateFilter:
         for key, jj in zip(*keyed):
             got = pairs.get(key)
             if got is not None:
-                found += got
-                sizes.append(len(got))
-                xpos_of.append(jj)
+                for part in (got,) if type(got) is array else self._parts(got, m, jj):
+                    found += part
+                    sizes.append(len(part))
+                    xpos_of.append(jj)
         if self._alpha_of(m)[1]:
             for a in ordered:
                 got = self._singles.get(a)

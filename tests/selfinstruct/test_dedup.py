@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from selfinstruct import rouge_index
+from selfinstruct import rouge_candidates, rouge_index
 from selfinstruct.decide import sieve_records
 from selfinstruct.dedup import MinHashIndex, RougeIndex, exhaustive_rouge_decisions
 from selfinstruct.sieve_options import SieveOptions
@@ -308,8 +308,11 @@ def make_edge_stream(seed: int, size: int) -> list[str]:
 
 
 @pytest.mark.parametrize("tokenizer", ["rouge", "unicode"])
-def test_edge_texts_decide_alike_batched_one_at_a_time_and_exhaustively(monkeypatch, tokenizer):
+@pytest.mark.parametrize("rare_df", [0, 64, 10**9])  # pairs only, both kinds of keys, single elements only
+def test_edge_texts_decide_alike_batched_one_at_a_time_and_exhaustively(monkeypatch, tokenizer, rare_df):
     monkeypatch.setattr(rouge_index, "BLOCK", 37)
+    monkeypatch.setattr(rouge_candidates, "RARE_DF", rare_df)
+    monkeypatch.setattr(rouge_candidates, "SPLIT", 4)  # most lists kept by text length
     stream = make_edge_stream(11, 600)
     many = RougeIndex(0.7, tokenizer, report_floor=0.7)
     # A first batch smaller than the pool keeps the ranks (new elements rank rarest), a second re-ranks.
@@ -345,7 +348,8 @@ def test_batch_reading_equals_one_text_at_a_time(tokenizer):
         assert (keys[offsets[i]:offsets[i + 1]].tolist(), last[offsets[i]:offsets[i + 1]].tolist()) == one
 
 
-def test_rerank_builds_the_postings_one_text_at_a_time_would():
+def test_rerank_builds_the_postings_one_text_at_a_time_would(monkeypatch):
+    monkeypatch.setattr(rouge_candidates, "SPLIT", 4)
     index = RougeIndex(0.5)  # a low level: very short texts are indexed under single elements too
     for text in make_edge_stream(13, 400):
         index.add(text)
@@ -357,3 +361,4 @@ def test_rerank_builds_the_postings_one_text_at_a_time_would():
         if elements:
             filt._index(rid, filt.order(elements))
     assert pairs == filt._pairs and singles == filt._singles and singles
+    assert any(type(got) is list for got in pairs.values())
