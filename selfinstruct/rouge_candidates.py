@@ -62,7 +62,7 @@ _POS_BITS = 16  # an index entry is (text id << 16) | the pair's last position i
 _POS_MAX = (1 << _POS_BITS) - 1  # positions beyond are stored as this: a looser, still safe bound
 RARE_DF = 64  # an element in fewer texts than this (at the last re-rank) is looked up alone
 SPLIT = 32  # a key's entries beyond this many are kept by text length (one list per length)
-_LEN_CAP = 64  # in a split list, texts of this length or longer share the last slot
+_LEN_CAP = 48  # in a split list, texts of this length or longer share the last slot
 
 
 def pair_key(a: int, b: int) -> int:
@@ -86,6 +86,7 @@ class CandidateFilter:
         self._sigs = np.zeros((1024, SIG_WORDS), dtype=np.uint64)
         self._rank_array: np.ndarray | None = None  # self._rank as an array, while it is current
         self._alpha: dict[int, tuple[int, bool]] = {}
+        self._need_by_sum = np.zeros(0, dtype=np.int64)  # need(m, n) by m + n, grown on demand
         self._spans: dict[tuple[int, int], tuple[int, int]] = {}  # (m, q) -> slots `_parts` reads
 
     def need(self, m: int, n: int) -> int:
@@ -192,6 +193,11 @@ class CandidateFilter:
         self._set_len(base + len(lens), 0)
         self._lens[base:base + len(lens)] = lens
         self._sigs[base:base + len(lens)] = sigs
+
+    def set_provisional_one(self, rid: int, m: int, sig: np.ndarray) -> None:
+        """`set_provisional` for a block of one."""
+        self._set_len(rid, m)
+        self._sigs[rid] = sig
 
     def ranks(self) -> np.ndarray:
         """The global order as an array (element id -> rank)."""
@@ -449,8 +455,14 @@ class CandidateFilter:
         return probe[later], probe[earlier], last[later], last[earlier]
 
     def _needs(self, m: np.ndarray, n: np.ndarray) -> np.ndarray:
-        """`need` over arrays: the same float64 operations, so the same integers."""
-        return np.maximum(1, np.ceil(self.level * (m + n) / 2 * (1 - SLACK))).astype(np.int64)
+        """`need` over arrays: need depends on m + n only, so it is read from a table of the same
+        float64 operations over every sum, and gives the same integers."""
+        total = m + n
+        top = int(total.max(initial=0))
+        if top >= len(self._need_by_sum):
+            sums = np.arange(2 * top + 2, dtype=np.int64)
+            self._need_by_sum = np.maximum(1, np.ceil(self.level * sums / 2 * (1 - SLACK))).astype(np.int64)
+        return self._need_by_sum[total]
 
 
 def _ragged_arange(counts: np.ndarray) -> np.ndarray:

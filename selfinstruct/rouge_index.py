@@ -12,8 +12,10 @@ is walked in order, so a text meets exactly the earlier texts that were kept.
 
 from __future__ import annotations
 
+import gc
 from array import array
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +54,20 @@ class _Prepared:
 
 
 _NONE = RougeVerdict(False, None, None, 0.0)
+
+
+@contextmanager
+def _no_cycle_collection():
+    """Pause the cycle collector: a batch allocates millions of lists, each allocation burst starts a
+    collection, and every full one walks the whole index (about 15% of the time at 1,000,000 texts).
+    The index makes no reference cycles, so nothing is left for the collector to find."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class RougeIndex:
@@ -125,7 +141,10 @@ class RougeIndex:
         When the texts outnumber the pool, elements are first ranked by their frequency over
         both, which is known here in advance. The texts are read as columns (`rouge_batch`).
         """
-        texts = list(texts)
+        with _no_cycle_collection():
+            return self._check_and_add_many(list(texts), admit)
+
+    def _check_and_add_many(self, texts: list[str], admit: Callable[[int], bool] | None) -> list[RougeVerdict]:
         batch = read_batch(texts, self.tokenizer, self._vocab, self._filter)
         if len(texts) >= len(self._texts):
             self._filter.rerank(batch.elements)
@@ -157,7 +176,7 @@ class RougeIndex:
         vocab = self._vocab
         ids = [vocab.setdefault(t, len(vocab)) for t in tokenize(text, self.tokenizer)]
         elements = self._filter.elements(ids)
-        return _Prepared(text, token_codes(ids), elements, signature_words(elements))
+        return _Prepared(text, token_codes(ids), elements, np.array(signature_words(elements), dtype=np.uint64))
 
     def _ordered(self, prepared: _Prepared) -> _Prepared:
         ordered = self._filter.order(prepared.elements)
@@ -193,7 +212,7 @@ class RougeIndex:
         """The verdict on one text (a block of one, without the block's array set-up)."""
         rid = len(self._texts)
         m = len(prepared.ordered)
-        self._filter.set_provisional(rid, np.array([m]), np.array([prepared.sig], dtype=np.uint64))
+        self._filter.set_provisional_one(rid, m, prepared.sig)
         ids = self._filter.candidates_one(prepared.ordered, rid, prepared.keyed)
         self.candidates_verified += len(ids)
         best_id, best = -1, -1.0
