@@ -27,6 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+from rapidfuzz.distance import LCSseq
+from rapidfuzz.process import cdist
+
 from selfinstruct.decide import sieve_records
 from selfinstruct.dedup import MinHashIndex, RougeIndex, exhaustive_rouge_decisions, record_text
 from selfinstruct.sieve_options import SieveOptions
@@ -176,7 +180,46 @@ def decide_stream(stream: list[str], seeds: list[str], threshold: float, batched
             "kept": [not v.duplicate for v in verdicts], "load": os.getloadavg()}
 
 
+def exhaustive_kept(stream: list[str], seeds: list[str], threshold: float, tokenizer: str) -> list[bool]:
+    """The rule itself: every text scored against every seed and earlier kept text (all pairs' LCS in one
+    rapidfuzz `cdist`, F with rouge-score's arithmetic, equal to rouge-score bit for bit)."""
+    from records.rouge import fmeasures_from_lcs, token_codes, tokenize  # here: --baseline runs older code
+
+    texts = seeds + stream
+    vocab: dict[str, int] = {}
+    codes = [token_codes([vocab.setdefault(t, len(vocab)) for t in tokenize(x, tokenizer)]) for x in texts]
+    lens = np.array([len(c) for c in codes], dtype=np.int64)
+    lcs = cdist(codes, codes, scorer=LCSseq.similarity, dtype=np.int32, workers=-1)
+    kept = np.zeros(len(texts), dtype=bool)
+    kept[:len(seeds)] = True
+    for i in range(len(seeds), len(texts)):
+        row = np.flatnonzero(kept[:i] & (lens[:i] > 0))
+        score = fmeasures_from_lcs(lcs[i, row], lens[row], np.full(len(row), lens[i])) if lens[i] else np.zeros(0)
+        kept[i] = not (score > threshold).any()
+    return kept[len(seeds):].tolist()
+
+
+def exhaustive_check(instructions: list[str], seeds: list[str], size: int, threshold: float) -> None:
+    """Batched and one-at-a-time decisions against the exhaustive rule, with both tokenizers, on a
+    stream of `size` texts: the first size/2 Alpaca instructions and variants of them (`large_stream`)."""
+    stream = large_stream(instructions[:size // 2], size, seed=5)
+    for tokenizer in ("rouge", "unicode"):
+        reference = exhaustive_kept(stream, seeds, threshold, tokenizer)
+        batched, single = RougeIndex(threshold, tokenizer, report_floor=threshold), RougeIndex(
+            threshold, tokenizer, report_floor=threshold)
+        for seed in seeds:
+            batched.add(seed)
+            single.add(seed)
+        many = [not v.duplicate for v in batched.check_and_add_many(stream)]
+        one = [not single.check_and_add(text).duplicate for text in stream]
+        print(f"[6] {size:,} texts + {len(seeds)} seeds vs the exhaustive rule, tokenizer {tokenizer}: "
+              f"decisions identical: {many == reference} (batched), {one == reference} (one at a time), "
+              f"kept {sum(reference):,}, load average {os.getloadavg()[0]:.1f}")
+
+
 def at_scale(instructions: list[str], seeds: list[str], args: argparse.Namespace) -> None:
+    if args.exhaustive_check:
+        exhaustive_check(instructions, seeds, args.exhaustive_check, args.threshold)
     stream = large_stream(instructions, args.size)
     result = decide_stream(stream, seeds, args.threshold, batched=True)
     kept = sum(result["kept"])
@@ -217,6 +260,8 @@ def main() -> None:
     parser.add_argument("--baseline", default="main",
                         help="git revision to compare with on the first --baseline-size texts ('' for none)")
     parser.add_argument("--baseline-size", type=int, default=200_000)
+    parser.add_argument("--exhaustive-check", type=int, default=5000,
+                        help="with --size: first compare with the exhaustive rule on this many texts (0: skip)")
     parser.add_argument("--decide-only", type=int, help=argparse.SUPPRESS)  # the baseline subprocess
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args()
