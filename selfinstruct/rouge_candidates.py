@@ -283,8 +283,10 @@ class CandidateFilter:
                 got.append(entry)
                 if len(got) > SPLIT:
                     pairs[key] = self._split(got)
+            elif (part := got[slot]) is None:
+                got[slot] = array("q", (entry,))
             else:
-                got[slot].append(entry)
+                part.append(entry)
         if self._alpha_of(len(ordered))[1]:
             singles = self._singles
             for j, a in enumerate(ordered):
@@ -295,15 +297,16 @@ class CandidateFilter:
                 else:
                     got.append(entry)
 
-    def _split(self, entries: array) -> list[array]:
-        """A long list of entries as one list per text length (slot min(n, _LEN_CAP)), each in id order."""
+    def _split(self, entries: array) -> list[array | None]:
+        """A long list of entries as one list per text length (slot min(n, _LEN_CAP)), each in id order
+        (None for a length with no entry yet)."""
         values = np.frombuffer(entries, dtype=np.int64)
         slot = np.minimum(self._lens[values >> _POS_BITS], _LEN_CAP)
         values = values[np.argsort(slot, kind="stable")]
         bounds = np.concatenate(([0], np.cumsum(np.bincount(slot, minlength=_LEN_CAP + 1)))).tolist()
-        return [array("q", values[a:b].tobytes()) for a, b in zip(bounds[:-1], bounds[1:])]
+        return [array("q", values[a:b].tobytes()) if b > a else None for a, b in zip(bounds[:-1], bounds[1:])]
 
-    def _parts(self, split: list[array], m: int, q: int) -> list[array]:
+    def _parts(self, split: list[array | None], m: int, q: int) -> list[array | None]:
         """The lists of a split key that a probe of length m reaching it at q can meet: partner lengths n
         with need(m, n) <= n (length filter) and need(m, n) <= m - q + 1 (its own prefix for that n)."""
         span = self._spans.get((m, q))
@@ -346,7 +349,8 @@ class CandidateFilter:
         """
         pairs, singles = self._pairs, self._singles
         staged_singles: dict[int, array] = {}
-        found, sizes, probe_of, xpos_of, single_of = array("q"), [], [], [], []
+        # Each list read is appended with (probe << 32) | (its depth in the probe + 1), 0 for a single.
+        lists, reader = [], []
         block_keys, block_probe, block_last = [], [], []  # every pair of the block, for the self-join
         for j, ordered in enumerate(block):
             m = len(ordered)
@@ -356,31 +360,34 @@ class CandidateFilter:
             block_keys += keys
             block_probe += [j] * len(keys)
             block_last += last
+            probe_tag = (j << 32) + 1
             for key, jj in zip(keys, last):
                 got = pairs.get(key)
                 if got is not None:
-                    for part in (got,) if type(got) is array else self._parts(got, m, jj):
-                        found += part
-                        sizes.append(len(part))
-                        probe_of.append(j)
-                        xpos_of.append(jj)
+                    if type(got) is array:
+                        lists.append(got)
+                        reader.append(probe_tag + jj)
+                    else:
+                        for part in self._parts(got, m, jj):
+                            if part:
+                                lists.append(part)
+                                reader.append(probe_tag + jj)
             if self._alpha_of(m)[1]:
                 for a in ordered:
                     for source in (singles, staged_singles):
                         got = source.get(a)
                         if got is not None:
-                            found += got
-                            sizes.append(len(got))
-                            probe_of.append(j)
-                            xpos_of.append(-1)  # a single element, not a pair
+                            lists.append(got)
+                            reader.append(j << 32)  # a single element, not a key of the prefix
                 for jj, a in enumerate(ordered):
                     staged_singles.setdefault(a, array("q")).append(((base + j) << _POS_BITS) | min(jj, _POS_MAX))
-        entries = np.frombuffer(found, dtype=np.int64)
-        sizes_a = np.array(sizes, dtype=np.int64)
+        entries = np.frombuffer(b"".join(lists), dtype=np.int64)
+        sizes = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
         ids = entries >> _POS_BITS
         ypos = entries & _POS_MAX
-        probe = np.repeat(np.array(probe_of, dtype=np.int64), sizes_a)
-        xpos = np.repeat(np.array(xpos_of, dtype=np.int64), sizes_a)
+        reader = np.repeat(np.array(reader, dtype=np.int64), sizes)
+        probe = reader >> 32
+        xpos = (reader & 0xFFFFFFFF) - 1
         inner = self._block_pairs(np.array(block_keys, dtype=np.int64), np.array(block_probe, dtype=np.int64),
                                   np.array(block_last, dtype=np.int64))
         later, earlier, later_last, earlier_last = inner
@@ -391,7 +398,7 @@ class CandidateFilter:
         if not len(ids):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         m = np.array([len(o) for o in block])[probe]
-        ok = self._admissible(m, ids, xpos, ypos, self._sigs[base + probe])
+        ok = self._admissible(m, ids, xpos, ypos, base + probe)
         key = np.unique(probe[ok] * (1 << 40) + ids[ok])
         return key >> 40, key & ((1 << 40) - 1)
 
@@ -402,41 +409,49 @@ class CandidateFilter:
         if not m:
             return np.zeros(0, np.int64)
         pairs = self._pairs
-        found, sizes, xpos_of = array("q"), [], []
+        lists, xpos_of = [], []
         for key, jj in zip(*keyed):
             got = pairs.get(key)
             if got is not None:
-                for part in (got,) if type(got) is array else self._parts(got, m, jj):
-                    found += part
-                    sizes.append(len(part))
+                if type(got) is array:
+                    lists.append(got)
                     xpos_of.append(jj)
+                else:
+                    for part in self._parts(got, m, jj):
+                        if part:
+                            lists.append(part)
+                            xpos_of.append(jj)
         if self._alpha_of(m)[1]:
             for a in ordered:
                 got = self._singles.get(a)
                 if got is not None:
-                    found += got
-                    sizes.append(len(got))
+                    lists.append(got)
                     xpos_of.append(-1)
-        if not found:
+        if not lists:
             return np.zeros(0, np.int64)
-        entries = np.frombuffer(found, dtype=np.int64)
+        entries = np.frombuffer(b"".join(lists), dtype=np.int64)
         ids = entries >> _POS_BITS
-        xpos = np.repeat(np.array(xpos_of, dtype=np.int64), sizes)
-        ok = self._admissible(m, ids, xpos, entries & _POS_MAX, self._sigs[rid])
+        xpos = np.repeat(np.array(xpos_of, dtype=np.int64), np.fromiter(map(len, lists), dtype=np.int64,
+                                                                         count=len(lists)))
+        ok = self._admissible(m, ids, xpos, entries & _POS_MAX, rid)
         return np.unique(ids[ok])
 
-    def _admissible(self, m, ids: np.ndarray, xpos: np.ndarray, ypos: np.ndarray, sig_x: np.ndarray) -> np.ndarray:
-        """Which (probe of length m, text id) pairs pass the length, prefix and overlap filters; a pair
-        was found through a pair key whose last positions are xpos, ypos (xpos -1: a single element)."""
+    def _admissible(self, m, ids: np.ndarray, xpos: np.ndarray, ypos: np.ndarray, probe_rows) -> np.ndarray:
+        """Positions of the (probe of length m, text id) pairs that pass the length, prefix and overlap
+        filters; a pair was found through a key at depths xpos, ypos (xpos -1: a single element, for
+        need 1), and the probe's signature is row `probe_rows` (one id, or one per pair)."""
         n = self._lens[ids]
         need = self._needs(m, n)
         ok = need <= np.minimum(m, n)
-        # A pair counts only inside both 2-prefixes for these lengths; a single only where need is 1.
+        # A key counts only inside both prefixes for these lengths; a single element only where need is 1.
         ok &= np.where(xpos < 0, need == 1, (need >= 2) & (xpos < m - need + 2) & (ypos < n - need + 2))
+        at = np.flatnonzero(ok)  # the overlap bound on the few that are left
+        if isinstance(probe_rows, np.ndarray):
+            probe_rows, m = probe_rows[at], m[at]
         # Overlap bound (step 6): shared elements set the same signature bit in both texts.
-        shared = np.bitwise_count(sig_x & self._sigs[ids]).sum(axis=-1, dtype=np.int64)
-        ok &= shared + (m - np.bitwise_count(sig_x).sum(axis=-1, dtype=np.int64)) >= need
-        return ok
+        sig_x = self._sigs[probe_rows]
+        shared = np.bitwise_count(sig_x & self._sigs[ids[at]]).sum(axis=-1, dtype=np.int64)
+        return at[shared + (m - np.bitwise_count(sig_x).sum(axis=-1, dtype=np.int64)) >= need[at]]
 
     @staticmethod
     def _block_pairs(keys: np.ndarray, probe: np.ndarray, last: np.ndarray):
