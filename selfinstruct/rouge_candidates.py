@@ -169,14 +169,14 @@ class CandidateFilter:
         return pairs, singles
 
     def add(self, rid: int, elements: array, ordered: list[int], sig,
-            keyed: tuple[list[int], list[int]] | None = None) -> None:
+            keyed: tuple[list[int], list[int]] | None = None, looked: list | None = None) -> None:
         """Index text `rid` (ids arrive in increasing order) with its signature words `sig`;
-        `keyed` is its `pairs_of`, if known."""
+        `keyed` is its `pairs_of`, and `looked` what its keys held when it was a probe, if known."""
         self._elements.append(elements)
         self._set_len(rid, len(ordered))
         self._sigs[rid] = sig
         if ordered:
-            self._index(rid, ordered, keyed=keyed)
+            self._index(rid, ordered, keyed=keyed, looked=looked)
 
     def lengths(self) -> np.ndarray:
         """Token count per text id (provisional ids of the last block included)."""
@@ -269,20 +269,27 @@ class CandidateFilter:
                 q.append(j)
         return keys, q
 
-    def _index(self, rid: int, ordered: list[int], keyed: tuple[list[int], list[int]] | None = None) -> None:
+    def _index(self, rid: int, ordered: list[int], keyed: tuple[list[int], list[int]] | None = None,
+               looked: list | None = None) -> None:
+        """Append text `rid` to the lists of its keys. `looked` (the lists its keys held when the text
+        was looked up as a probe) saves looking them up again; a key that had none then, or whose list
+        was split since (the old list is left empty), is looked up afresh."""
         pairs = self._pairs
         keys, last = self.pairs_of(ordered) if keyed is None else keyed
         base = rid << _POS_BITS
         slot = min(len(ordered), _LEN_CAP)
-        for key, j in zip(keys, last):
+        for key, j, got in zip(keys, last, map(pairs.get, keys) if looked is None else looked):
             entry = base | (j if j < _POS_MAX else _POS_MAX)
-            got = pairs.get(key)
-            if got is None:
-                pairs[key] = array("q", (entry,))
-            elif type(got) is array:
+            if got is None or (type(got) is array and not got):
+                got = pairs.get(key)
+                if got is None:
+                    pairs[key] = array("q", (entry,))
+                    continue
+            if type(got) is array:
                 got.append(entry)
                 if len(got) > SPLIT:
                     pairs[key] = self._split(got)
+                    del got[:]  # whoever holds it from a lookup sees it empty and looks again
             elif (part := got[slot]) is None:
                 got[slot] = array("q", (entry,))
             else:
@@ -339,13 +346,14 @@ class CandidateFilter:
             got = self._alpha[n] = (alpha, self.need(n, 1) == 1)
         return got
 
-    def candidates(self, block: list[list[int]], base: int,
-                   keyed: list[tuple[list[int], list[int]]]) -> tuple[np.ndarray, np.ndarray]:
+    def candidates(self, block: list[list[int]], base: int, keyed: list[tuple[list[int], list[int]]],
+                   looked: list) -> tuple[np.ndarray, np.ndarray]:
         """Candidate pairs for a block of probes (each rarest-first): (probe position, text id).
 
         `keyed[j]` is `pairs_of(block[j])`. Probe j of the block is matched against the indexed texts and
         against the block's probes before it, which carry the provisional ids base + i (their lengths and
-        signatures set by `set_provisional`); no other pair is returned, and each pair once.
+        signatures set by `set_provisional`); no other pair is returned, and each pair once. `looked[j]`
+        receives the lists probe j's keys held (for `add`).
         """
         pairs, singles = self._pairs, self._singles
         staged_singles: dict[int, array] = {}
@@ -361,8 +369,8 @@ class CandidateFilter:
             block_probe += [j] * len(keys)
             block_last += last
             probe_tag = (j << 32) + 1
-            for key, jj in zip(keys, last):
-                got = pairs.get(key)
+            looked[j] = gots = list(map(pairs.get, keys))
+            for got, jj in zip(gots, last):
                 if got is not None:
                     if type(got) is array:
                         lists.append(got)
@@ -402,16 +410,16 @@ class CandidateFilter:
         key = np.unique(probe[ok] * (1 << 40) + ids[ok])
         return key >> 40, key & ((1 << 40) - 1)
 
-    def candidates_one(self, ordered: list[int], rid: int, keyed: tuple[list[int], list[int]]) -> np.ndarray:
+    def candidates_one(self, ordered: list[int], rid: int, keyed: tuple[list[int], list[int]],
+                       looked: list) -> np.ndarray:
         """`candidates` for a block of one (the one-at-a-time path, without the block's set-up): the
         sorted ids of the indexed texts that may reach the level against the probe `rid`."""
         m = len(ordered)
         if not m:
             return np.zeros(0, np.int64)
-        pairs = self._pairs
         lists, xpos_of = [], []
-        for key, jj in zip(*keyed):
-            got = pairs.get(key)
+        looked[:] = map(self._pairs.get, keyed[0])
+        for got, jj in zip(looked, keyed[1]):
             if got is not None:
                 if type(got) is array:
                     lists.append(got)

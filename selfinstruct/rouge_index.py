@@ -51,6 +51,7 @@ class _Prepared:
     sig: Sequence[int]
     ordered: list[int] | None = None
     keyed: tuple[list[int], list[int]] | None = None
+    looked: list | None = None  # what its keys' lists were when it was a probe (`CandidateFilter.add`)
 
 
 _NONE = RougeVerdict(False, None, None, 0.0)
@@ -191,7 +192,10 @@ class RougeIndex:
         keyed = [p.keyed for p in block]
         self._filter.set_provisional(base, np.array([len(p.ordered) for p in block], dtype=np.int64),
                                      np.array([p.sig for p in block], dtype=np.uint64))
-        probe, ids = self._filter.candidates([p.ordered for p in block], base, keyed)
+        looked: list = [None] * len(block)
+        probe, ids = self._filter.candidates([p.ordered for p in block], base, keyed, looked)
+        for prepared, gots in zip(block, looked):
+            prepared.looked = gots
         best_score, best_id, in_block = self._score(block, base, probe, ids)
         final: dict[int, int] = {}  # block position -> id in the pool, for the texts kept so far
         verdicts = []
@@ -213,7 +217,8 @@ class RougeIndex:
         rid = len(self._texts)
         m = len(prepared.ordered)
         self._filter.set_provisional_one(rid, m, prepared.sig)
-        ids = self._filter.candidates_one(prepared.ordered, rid, prepared.keyed)
+        prepared.looked = []
+        ids = self._filter.candidates_one(prepared.ordered, rid, prepared.keyed, prepared.looked)
         self.candidates_verified += len(ids)
         best_id, best = -1, -1.0
         codes, x = self._codes, prepared.codes
@@ -267,7 +272,7 @@ class RougeIndex:
         rid = len(self._texts)
         self._texts.append(prepared.text)
         self._codes.append(prepared.codes)
-        self._filter.add(rid, prepared.elements, prepared.ordered, prepared.sig, prepared.keyed)
+        self._filter.add(rid, prepared.elements, prepared.ordered, prepared.sig, prepared.keyed, prepared.looked)
         return rid
 
     def _maybe_rebuild(self) -> None:
