@@ -11,7 +11,12 @@ of the words replaced by corpus words, 20% halves of two instructions joined), d
 `check_and_add_many` and prints time, peak memory (ru_maxrss) and load average. Then, on the first
 --baseline-size texts, it decides with our code batched and one at a time, and with the code of git
 revision --baseline (default main) in a subprocess, one text at a time as that code runs, and prints
-the ratios and "decisions identical: True/False" with the count kept.
+the ratios and "decisions identical: True/False" with the count kept. Before that it checks the first
+5,000 texts of a smaller stream against the exhaustive rule with both tokenizers (--exhaustive-check).
+
+One at a time:  PYTHONPATH=. python bench/bench_dedup.py --incremental 100000 [--baseline main]
+decides the first N texts of the same stream with `check_and_add` (as generation does), ours and the
+baseline's, alternating two rounds, and prints candidates per second and the CPU ratio.
 """
 
 from __future__ import annotations
@@ -239,6 +244,21 @@ def at_scale(instructions: list[str], seeds: list[str], args: argparse.Namespace
             assert other["kept"] == ours["kept"], f"decisions differ from {name}"
 
 
+def one_at_a_time(instructions: list[str], seeds: list[str], args: argparse.Namespace) -> None:
+    """Candidates per second one text at a time (`check_and_add`, as generation decides), ours and
+    --baseline's on the first --incremental texts of the large stream, alternating, two rounds each."""
+    size = args.incremental
+    stream = large_stream(instructions, size)
+    for round_ in (1, 2):
+        ours = decide_stream(stream, seeds, args.threshold, batched=False)
+        old = run_baseline(args.baseline, size, args.threshold)
+        print(f"[7] one at a time, {size:,} texts, round {round_}: ours {size / ours['cpu']:,.0f} candidates/s "
+              f"(cpu {ours['cpu']:.1f} s, wall {ours['seconds']:.1f} s), revision {args.baseline} "
+              f"{size / old['cpu']:,.0f}/s (cpu {old['cpu']:.1f} s, wall {old['seconds']:.1f} s), ratio "
+              f"{old['cpu'] / ours['cpu']:.2f}x cpu, decisions identical: {old['kept'] == ours['kept']}, "
+              f"kept {sum(ours['kept']):,}, load average {ours['load'][0]:.1f} / {old['load'][0]:.1f}")
+
+
 def run_baseline(revision: str, size: int, threshold: float) -> dict:
     """Decide the first `size` texts with the code of `revision`, in a subprocess."""
     root = Path(__file__).resolve().parent.parent
@@ -262,6 +282,8 @@ def main() -> None:
     parser.add_argument("--baseline-size", type=int, default=200_000)
     parser.add_argument("--exhaustive-check", type=int, default=5000,
                         help="with --size: first compare with the exhaustive rule on this many texts (0: skip)")
+    parser.add_argument("--incremental", type=int,
+                        help="only compare one-at-a-time speed with --baseline on this many texts")
     parser.add_argument("--decide-only", type=int, help=argparse.SUPPRESS)  # the baseline subprocess
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -274,6 +296,9 @@ def main() -> None:
     if args.decide_only:
         result = decide_stream(large_stream(instructions, args.decide_only), seeds, args.threshold, batched=False)
         Path(args.result).write_text(json.dumps(result))
+        return
+    if args.incremental:
+        one_at_a_time(instructions, seeds, args)
         return
     if args.size:
         at_scale(instructions, seeds, args)
