@@ -78,6 +78,30 @@ class Decider:
         return Decision(None)
 
 
+    def decide_many(self, records: list[dict]) -> list[Decision]:
+        """`decide` each record in order, with the same decisions; the ROUGE-L rule runs over all of
+        them at once (`RougeIndex.check_and_add_many`), asking MinHash about each text it keeps."""
+        if self.rouge is None:
+            return [self.decide(record) for record in records]
+        decisions: list[Decision | None] = [None] * len(records)
+        passed = []  # positions of the records that pass the quality checks
+        for i, record in enumerate(records):
+            if reason := first_reason(record, self.checks):
+                decisions[i] = Decision(reason)
+            else:
+                passed.append(i)
+
+        def admit(k: int) -> bool:  # a ROUGE-L survivor joins the pool unless MinHash drops it
+            decisions[passed[k]] = decision = self.decide(records[passed[k]], checks=(), rouge=False)
+            return decision.kept
+
+        verdicts = self.rouge.check_and_add_many([records[i]["instruction"] for i in passed], admit)
+        for i, verdict in zip(passed, verdicts):
+            if verdict.duplicate:
+                decisions[i] = Decision("rouge_duplicate", verdict.nearest_text, verdict.score)
+        return decisions
+
+
 def dropped_row(record: dict, decision: Decision, origin: dict | None = None) -> dict:
     """A dropped record as written to dropped.jsonl / `--dropped`: the record, why, what it collided
     with, its ROUGE-L F for a ROUGE-L drop, then where it came from."""
@@ -104,10 +128,10 @@ def sieve_records(records: Iterable[dict], options: SieveOptions, *, seeds: Iter
     """Decide `records` in order against the seed instructions; one pass, one Decider. For example
     `sieve_records(rows, SieveOptions(filters=None, minhash_threshold=0.8), seeds=seed_instructions)`
     is `selfinstruct dedup --minhash-threshold 0.8`."""
+    records = list(records)
     decider, out = Decider(options, seeds), Sieved()
-    for i, record in enumerate(records):
+    for i, (record, decision) in enumerate(zip(records, decider.decide_many(records))):
         out.total += 1
-        decision = decider.decide(record)
         if decision.kept:
             out.kept.append(i)
         else:

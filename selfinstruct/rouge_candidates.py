@@ -14,186 +14,489 @@ Let x (m tokens) be the new text and y (n tokens) an indexed one, L = LCS(x, y).
 3. Sort the elements of every text by one fixed total order (rarest first). If
    |X & Y| >= a and l <= a, the l-th shared element in that order has at least a - l + 1
    shared elements at or after it, so it sits at position < m - a + l in X and
-   < n - a + l in Y: the first l shared elements all lie in both "l-prefixes", and the
-   two prefixes share >= l elements (l-prefix filter, Wang et al. 2012; l = 1 is the
-   prefix filter of AllPairs/PPJoin, Bayardo et al. 2007, Xiao et al. 2008). We use
-   l = min(2, need): requiring two prefix matches discards most pairs that merely share
-   one common word.
-4. need(m, n) grows with n, so alpha(n), the need of the shortest partner length that is
-   feasible for a text of length n, is the least overlap any pair involving that text can
-   require. Indexing each text under its first n - alpha(n) + l elements covers its
-   l-prefix for every partner; a probe of length m against texts of length n reads only
-   its first m - need(m, n) + l elements.
-5. Every shared element sets its bit in both texts' 256-bit element signatures, so
-   |X & Y| <= popcount(sig_x & sig_y) + (number of x's own bit collisions).
+   < n - a + l in Y: the first l shared elements all lie in both "l-prefixes" (l-prefix
+   filter, Wang et al. 2012; l = 1 is the prefix filter of AllPairs/PPJoin, Bayardo et
+   al. 2007, Xiao et al. 2008).
+4. When need >= 2, let e1 before e2 be the first two shared elements. The order puts the
+   "rare" elements (those in fewer than RARE_DF texts at the last re-rank, and every element
+   first seen since) before all others. If e1 is rare, it lies in both 1-prefixes: a text is
+   looked up under each rare element of its 1-prefix alone. Otherwise e2, after e1, is not
+   rare either, and the pair {e1, e2} lies in both 2-prefixes: a text is looked up under
+   every pair of non-rare elements of its 2-prefix. A key carries q, the position of its
+   element (+ 1 for a single) or of the pair's later element; a pair of texts counts only
+   when q_x < m - need + 2 and q_y < n - need + 2, i.e. inside the 1- or 2-prefixes for those
+   lengths. Each text is keyed for its longest prefixes, n - alpha(n) + 1 or + 2, where
+   alpha(n) >= 2 is the least need of any feasible partner that needs two. A pair of common
+   words is much rarer than either word, and a rare word is rare alone, so the lists read
+   stay short; and keying rare words alone keeps the number of keys per text low.
+5. When need(m, n) == 1 (very short texts or a low level), one shared element is enough:
+   texts that can meet such a partner are also indexed under each element, and a probe
+   looks those up for the lengths where need is 1.
 
-So `candidates` returns a superset of the texts with F >= s, each with an upper bound
-on its F; the caller scores them exactly. The order only affects speed: document
-frequency (rarest first) keeps postings short. The stream is not known in advance, so
-ranks are frozen between rebuilds; elements first seen after a rebuild get fresh ranks
-below all others (treated as rarest), and the caller rebuilds with fresh frequencies
-whenever the pool doubles.
+6. Every shared element sets its bit in both texts' 256-bit element signatures (bit = element
+   id mod 256), so |X & Y| <= popcount(sig_x & sig_y) + (m - popcount(sig_x)): two of x's
+   elements on one bit hide at most one match each. Pairs whose bound is below need are
+   dropped before the LCS; on Alpaca-like data this removes about 97% of the pairs that pass
+   the prefix filter.
+
+So `candidates` returns a superset of the texts with F >= s; the caller scores them
+exactly. The order only affects speed: document frequency (rarest first) keeps the pair
+lists short. When the texts are not known in advance, ranks are frozen between rebuilds;
+elements first seen after a rebuild get fresh ranks below all others (treated as rarest),
+and the caller rebuilds with fresh frequencies whenever the pool doubles.
 """
 
 from __future__ import annotations
 
 import math
 from array import array
-from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
+from selfinstruct.rouge_batch import SIG_WORDS
+
 SLACK = 1e-9  # relative margin that absorbs float rounding in rouge-score's F
-_ELL = 2  # l of the l-prefix filter
-_SIG_WORDS = 4  # 4 x 64 = 256-bit element signatures
-_INFEASIBLE = 1 << 30
-_MASK64 = (1 << 64) - 1
+_POS_BITS = 16  # an index entry is (text id << 16) | the pair's last position in that text
+_POS_MAX = (1 << _POS_BITS) - 1  # positions beyond are stored as this: a looser, still safe bound
+RARE_DF = 64  # an element in fewer texts than this (at the last re-rank) is looked up alone
+SPLIT = 32  # a key's entries beyond this many are kept by text length (one list per length)
+_LEN_CAP = 48  # in a split list, texts of this length or longer share the last slot
 
 
-def to_elements(tokens: list[str]) -> list[str]:
-    """Distinct elements "tok", "tok\\x001", "tok\\x002", ... for repeated tokens (no NUL in tokens)."""
-    seen: dict[str, int] = {}
-    out = []
-    for token in tokens:
-        k = seen.get(token, 0)
-        seen[token] = k + 1
-        out.append(token if k == 0 else f"{token}\x00{k}")
-    return out
+def pair_key(a: int, b: int) -> int:
+    """One integer for the unordered pair of element ids {a, b}."""
+    return (a << 32) | b if a < b else (b << 32) | a
 
 
 class CandidateFilter:
-    """Inverted index over rarest-first element prefixes, for ROUGE-L F >= `level`."""
+    """Index of element pairs in rarest-first prefixes, for ROUGE-L F >= `level`."""
 
     def __init__(self, level: float) -> None:
         self.level = level
-        self._df: Counter[str] = Counter()  # element -> number of indexed texts holding it
-        self._rank: dict[str, int] = {}
+        self._eid: dict = {}  # element (a token id, or (id, k) for its k-th repeat) -> id
+        self._rank: list[int] = []  # element id -> position in the global order (lower: rarer)
         self._next_new_rank = -1
-        self._eid: dict[str, int] = {}  # element -> permanent id (its signature bit)
-        self._postings: dict[str, array] = {}  # element -> ids of texts with it in their prefix
+        self._rare_below = 0  # ranks below this are rare elements, indexed alone (new ones rank below 0)
+        self._pairs: dict[int, array] = {}  # pair key -> entries (text id << 16 | last position)
+        self._singles: dict[int, array] = {}  # element id -> entries, for partners that need 1
+        self._elements: list[array] = []  # element ids of each indexed text, for rebuilds
         self._lens = np.zeros(1024, dtype=np.int64)
-        self._sigs = np.zeros((1024, _SIG_WORDS), dtype=np.uint64)
-        self._alpha: dict[int, int] = {}
-        self._tables: dict[int, tuple[int, np.ndarray, np.ndarray, int]] = {}  # per probe length
-        self._max_len = 0
+        self._sigs = np.zeros((1024, SIG_WORDS), dtype=np.uint64)
+        self._rank_array: np.ndarray | None = None  # self._rank as an array, while it is current
+        self._alpha: dict[int, tuple[int, bool]] = {}
+        self._need_by_sum = np.zeros(0, dtype=np.int64)  # need(m, n) by m + n, grown on demand
+        self._spans: dict[tuple[int, int], tuple[int, int]] = {}  # (m, q) -> slots `_parts` reads
 
     def need(self, m: int, n: int) -> int:
         """Least LCS a pair of lengths m, n needs for F >= level (step 1)."""
         return max(1, math.ceil(self.level * (m + n) / 2 * (1 - SLACK)))
 
-    def prepare(self, tokens: list[str]) -> tuple[list[str], int]:
-        """Elements sorted rarest first, and the signature (one bit per element id mod 256)."""
-        rank, eid = self._rank, self._eid
-        elements = to_elements(tokens)
-        sig = 0
-        for e in elements:
-            i = eid.get(e)
-            if i is None:
-                i = eid[e] = len(eid)
-            if e not in rank:
-                rank[e] = self._next_new_rank
-                self._next_new_rank -= 1
-            sig |= 1 << (i % (64 * _SIG_WORDS))
-        elements.sort(key=rank.__getitem__)
-        return elements, sig
+    def elements(self, ids: Sequence[int]) -> array:
+        """Element ids of a text given its token ids (new elements get new ids, ranked rarest)."""
+        eid = self._eid
+        keys: Sequence = ids
+        if len(set(ids)) < len(ids):
+            seen: dict = {}
+            keys = []
+            for c in ids:
+                k = seen.get(c, 0)
+                seen[c] = k + 1
+                keys.append(c if k == 0 else (c, k))
+        out = array("i")
+        for key in keys:
+            i = eid.get(key)
+            out.append(self._new_element(key) if i is None else i)
+        return out
 
-    def add(self, rid: int, elements: list[str], sig: int, count: bool = True) -> None:
-        """Index text `rid` (ids must arrive in increasing order) under its prefix (step 4)."""
-        n = len(elements)
-        if rid >= len(self._lens):
-            self._lens = np.resize(self._lens, 2 * rid)
-            self._sigs = np.resize(self._sigs, (2 * rid, _SIG_WORDS))
-        self._lens[rid] = n
-        self._sigs[rid] = [(sig >> (64 * k)) & _MASK64 for k in range(_SIG_WORDS)]
-        if count:
-            self._df.update(elements)
-        if n > self._max_len:
-            self._max_len = n
-            self._tables.clear()
-        postings = self._postings
-        for e in elements[: min(n, n - self._alpha_min(n) + _ELL)]:
-            ids = postings.get(e)
-            if ids is None:
-                postings[e] = array("i", [rid])
-            else:
-                ids.append(rid)
+    def element_id(self, key) -> int:
+        """The id of an element (a token id, or (token id, k) for its k-th repeat), numbered on first sight."""
+        i = self._eid.get(key)
+        return self._new_element(key) if i is None else i
 
-    def rebuild(self, token_lists: list[list[str]]) -> None:
-        """Re-rank elements by current document frequency and re-index every text."""
-        order = sorted(self._df, key=self._df.__getitem__)
-        self._rank = {e: r for r, e in enumerate(order)}
+    def _new_element(self, key) -> int:  # a new element ranks rarest until the next rerank
+        i = self._eid[key] = len(self._rank)
+        self._rank.append(self._next_new_rank)
+        self._next_new_rank -= 1
+        return i
+
+    def order(self, elements: array) -> list[int]:
+        """The element ids sorted rarest first."""
+        return sorted(elements, key=self._rank.__getitem__)
+
+    def rerank(self, extra: np.ndarray | None = None) -> None:
+        """Order elements by document frequency over the indexed texts and `extra` (the flat element
+        ids of texts about to arrive), and re-index every text under its new prefix."""
+        flat = np.frombuffer(b"".join(self._elements), dtype=np.int32)
+        df = np.bincount(flat, minlength=len(self._rank))
+        if extra is not None:
+            df += np.bincount(extra, minlength=len(self._rank))
+        rank = np.empty(len(df), dtype=np.int64)
+        rank[np.argsort(df, kind="stable")] = np.arange(len(df))
+        self._rank = rank.tolist()
+        self._rank_array = rank
+        self._rare_below = int((df < RARE_DF).sum())  # ranks follow df, so these are the lowest
         self._next_new_rank = -1
-        self._postings = {}
-        for rid, tokens in enumerate(token_lists):
-            if tokens:
-                self.add(rid, *self.prepare(tokens), count=False)
+        self._pairs, self._singles = self._index_many(flat)
 
-    def candidates(self, elements: list[str], sig: int) -> list[tuple[float, int]]:
-        """(upper bound on F, id) of every indexed text that may reach F >= level, best first."""
-        m = len(elements)
-        probe_len, x_prefix, need_row, min_need = self._table(m)
-        ids_parts, sizes = [], []
-        postings = self._postings
-        for e in elements[:probe_len]:
-            ids = postings.get(e)
-            if ids is None:
-                sizes.append(0)
+    def _index_many(self, flat: np.ndarray) -> tuple[dict[int, array], dict[int, array]]:
+        """The pair and single postings of every indexed text (flat element ids, in id order), built
+        with whole-array work: each key's entries in one slice of the key-sorted entries."""
+        lens = self._lens[:len(self._elements)]
+        starts = np.zeros(len(lens) + 1, dtype=np.int64)
+        np.cumsum(lens, out=starts[1:])
+        ordered = self.order_many(starts, flat)
+        keys, last, offsets = self.pairs_many(starts, ordered)
+        rid = np.repeat(np.arange(len(lens), dtype=np.int64), np.diff(offsets))
+        order = np.argsort(keys, kind="stable")  # within a key, ids ascending as `add` appends them
+        keys = keys[order]
+        entries = ((rid[order] << _POS_BITS) | np.minimum(last[order], _POS_MAX)).tobytes()
+        bounds = np.flatnonzero(np.diff(keys)) + 1
+        lo = np.concatenate(([0], bounds)).tolist() if len(keys) else []
+        hi = np.concatenate((bounds, [len(keys)])).tolist() if len(keys) else []
+        pairs: dict[int, array] = {}
+        for key, a, b in zip(keys[lo].tolist() if lo else [], lo, hi):
+            got = pairs[key] = array("q")
+            got.frombytes(entries[8 * a:8 * b])
+            if b - a > SPLIT:
+                pairs[key] = self._split(got)
+        singles: dict[int, array] = {}
+        ordered = ordered.tolist()
+        for text in np.flatnonzero([self._alpha_of(int(n))[1] for n in lens]).tolist():
+            for j, a in enumerate(ordered[starts[text]:starts[text + 1]]):
+                singles.setdefault(a, array("q")).append((text << _POS_BITS) | min(j, _POS_MAX))
+        return pairs, singles
+
+    def add(self, rid: int, elements: array, ordered: list[int], sig,
+            keyed: tuple[list[int], list[int]] | None = None, looked: list | None = None) -> None:
+        """Index text `rid` (ids arrive in increasing order) with its signature words `sig`;
+        `keyed` is its `pairs_of`, and `looked` what its keys held when it was a probe, if known."""
+        self._elements.append(elements)
+        self._set_len(rid, len(ordered))
+        self._sigs[rid] = sig
+        if ordered:
+            self._index(rid, ordered, keyed=keyed, looked=looked)
+
+    def lengths(self) -> np.ndarray:
+        """Token count per text id (provisional ids of the last block included)."""
+        return self._lens
+
+    def _set_len(self, rid: int, n: int) -> None:
+        if rid >= len(self._lens):
+            self._lens = np.resize(self._lens, 2 * rid + 2)
+            self._sigs = np.resize(self._sigs, (2 * rid + 2, SIG_WORDS))
+        self._lens[rid] = n
+
+    def set_provisional(self, base: int, lens: np.ndarray, sigs: np.ndarray) -> None:
+        """Lengths and signatures of a block of probes under the ids base, base + 1, ..."""
+        self._set_len(base + len(lens), 0)
+        self._lens[base:base + len(lens)] = lens
+        self._sigs[base:base + len(lens)] = sigs
+
+    def set_provisional_one(self, rid: int, m: int, sig: np.ndarray) -> None:
+        """`set_provisional` for a block of one."""
+        self._set_len(rid, m)
+        self._sigs[rid] = sig
+
+    def ranks(self) -> np.ndarray:
+        """The global order as an array (element id -> rank)."""
+        if self._rank_array is None or len(self._rank_array) != len(self._rank):
+            self._rank_array = np.array(self._rank, dtype=np.int64)
+        return self._rank_array
+
+    def order_many(self, starts: np.ndarray, elements: np.ndarray) -> np.ndarray:
+        """Each text's element ids sorted rarest first, flat (the same layout as `elements`)."""
+        # Ranks are distinct and fill one range (new elements count down from -1), so a text's ranks
+        # sorted as one integer column per text give its elements back through `by_rank`.
+        rank = self.ranks()
+        low = int(rank.min(initial=0))
+        by_rank = np.empty(len(rank), dtype=np.int64)
+        by_rank[rank - low] = np.arange(len(rank))
+        lens = np.diff(starts)
+        text = np.repeat(np.arange(len(lens), dtype=np.int64), lens) * len(rank)
+        return by_rank[np.sort(text + (rank[elements] - low)) - text]
+
+    def pairs_many(self, starts: np.ndarray, ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`pairs_of` for many texts at once: flat keys, flat q values, and offsets per text."""
+        lens = np.diff(starts)
+        longest = int(lens.max(initial=0))
+        alpha = np.array([self._alpha_of(n)[0] for n in range(longest + 1)], dtype=np.int64)[lens]
+        text = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
+        rare = np.bincount(text, weights=self.ranks()[ordered] < self._rare_below, minlength=len(lens)).astype(np.int64)
+        n_single = np.clip(np.minimum(rare, lens - alpha + 1), 0, None)
+        frequent = np.clip(np.minimum(lens, lens - alpha + 2) - rare, 0, None)  # frequent elements in the 2-prefix
+        n_pair = frequent * (frequent - 1) // 2
+        first, last = _pair_template(longest)
+        at = np.repeat(starts[:-1], n_pair)
+        where = _ragged_arange(n_pair)  # which pair of its text's frequent elements each output is
+        shift = np.repeat(rare, n_pair)
+        a, b = ordered[at + shift + first[where]], ordered[at + shift + last[where]]
+        singles = ordered[np.repeat(starts[:-1], n_single) + _ragged_arange(n_single)]
+        # Per text: its singles, then its pairs (the order of `pairs_of`).
+        count = n_single + n_pair
+        offsets = np.zeros(len(lens) + 1, dtype=np.int64)
+        np.cumsum(count, out=offsets[1:])
+        is_single = np.zeros(int(offsets[-1]), dtype=bool)
+        is_single[np.repeat(offsets[:-1], n_single) + _ragged_arange(n_single)] = True
+        keys = np.empty(len(is_single), dtype=np.int64)
+        q = np.empty(len(is_single), dtype=np.int64)
+        keys[is_single] = (singles << 32) | singles
+        q[is_single] = _ragged_arange(n_single) + 1
+        keys[~is_single] = (np.minimum(a, b) << 32) | np.maximum(a, b)
+        q[~is_single] = shift + last[where]
+        return keys, q, offsets
+
+    def pairs_of(self, ordered: list[int]) -> tuple[list[int], list[int]]:
+        """The keys a text is indexed (and probes) under, each with its q (step 4): a rare element of
+        the 1-prefix alone (key e << 32 | e, q its position + 1), and every pair of frequent elements
+        of the 2-prefix (q the later one's position).
+
+        need is symmetric, so the prefix a text is indexed under for its longest-reaching
+        partner is also the longest prefix it reads as a probe."""
+        n = len(ordered)
+        alpha = self._alpha_of(n)[0]
+        rank, rare_below = self._rank, self._rare_below
+        rare = 0
+        while rare < n and rank[ordered[rare]] < rare_below:
+            rare += 1
+        keys = [(e << 32) | e for e in ordered[:max(0, min(rare, n - alpha + 1))]]
+        q = list(range(1, len(keys) + 1))
+        for j in range(rare + 1, min(n, n - alpha + 2)):
+            b = ordered[j]
+            for a in ordered[rare:j]:
+                keys.append((a << 32) | b if a < b else (b << 32) | a)
+                q.append(j)
+        return keys, q
+
+    def _index(self, rid: int, ordered: list[int], keyed: tuple[list[int], list[int]] | None = None,
+               looked: list | None = None) -> None:
+        """Append text `rid` to the lists of its keys. `looked` (the lists its keys held when the text
+        was looked up as a probe) saves looking them up again; a key that had none then, or whose list
+        was split since (the old list is left empty), is looked up afresh."""
+        pairs = self._pairs
+        keys, last = self.pairs_of(ordered) if keyed is None else keyed
+        base = rid << _POS_BITS
+        slot = min(len(ordered), _LEN_CAP)
+        for key, j, got in zip(keys, last, map(pairs.get, keys) if looked is None else looked):
+            entry = base | (j if j < _POS_MAX else _POS_MAX)
+            if got is None or (type(got) is array and not got):
+                got = pairs.get(key)
+                if got is None:
+                    pairs[key] = array("q", (entry,))
+                    continue
+            if type(got) is array:
+                got.append(entry)
+                if len(got) > SPLIT:
+                    pairs[key] = self._split(got)
+                    del got[:]  # whoever holds it from a lookup sees it empty and looks again
+            elif (part := got[slot]) is None:
+                got[slot] = array("q", (entry,))
             else:
-                ids_parts.append(np.frombuffer(ids, dtype=np.int32))
-                sizes.append(len(ids))
-        if not ids_parts:
-            return []
-        ids = np.concatenate(ids_parts)
-        # Probe position i may only meet texts of lengths n whose l-prefix reaches past i.
-        position = np.repeat(np.arange(len(sizes)), sizes)
-        ids = ids[position < x_prefix[self._lens[ids]]]
+                part.append(entry)
+        if self._alpha_of(len(ordered))[1]:
+            singles = self._singles
+            for j, a in enumerate(ordered):
+                entry = base | min(j, _POS_MAX)
+                got = singles.get(a)
+                if got is None:
+                    singles[a] = array("q", (entry,))
+                else:
+                    got.append(entry)
+
+    def _split(self, entries: array) -> list[array | None]:
+        """A long list of entries as one list per text length (slot min(n, _LEN_CAP)), each in id order
+        (None for a length with no entry yet)."""
+        values = np.frombuffer(entries, dtype=np.int64)
+        slot = np.minimum(self._lens[values >> _POS_BITS], _LEN_CAP)
+        values = values[np.argsort(slot, kind="stable")]
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(slot, minlength=_LEN_CAP + 1)))).tolist()
+        return [array("q", values[a:b].tobytes()) if b > a else None for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def _parts(self, split: list[array | None], m: int, q: int) -> list[array | None]:
+        """The lists of a split key that a probe of length m reaching it at q can meet: partner lengths n
+        with need(m, n) <= n (length filter) and need(m, n) <= m - q + 1 (its own prefix for that n)."""
+        span = self._spans.get((m, q))
+        if span is None:
+            n, lo, hi = 1, _LEN_CAP + 1, -1
+            while n <= _LEN_CAP and (a := self.need(m, n)) <= m - q + 1:
+                if a <= n:
+                    lo, hi = min(lo, n), n
+                n += 1
+            if n > _LEN_CAP:  # every length from here on may qualify: the shared last slot too
+                lo, hi = min(lo, _LEN_CAP), _LEN_CAP
+            span = self._spans[(m, q)] = (lo, hi + 1)
+        return split[span[0]:span[1]]
+
+    def _alpha_of(self, n: int) -> tuple[int, bool]:
+        """(least need >= 2 of any feasible partner of a length-n text, or n + 1 when there is none;
+        whether some partner needs only 1). need(n, k) grows with k and is feasible when <= min(n, k)."""
+        got = self._alpha.get(n)
+        if got is None:
+            alpha, k, walk = n + 1, 1, True
+            if self.level < 2 / (4 * n + 1000):
+                # need reaches 2 only for partners longer than 2/level - n: skip the walk and take
+                # 2, a lower bound (a longer prefix than needed, never a shorter one).
+                alpha, walk = 2, False
+            while walk and (a := self.need(n, k)) <= n:
+                if 2 <= a <= k:  # the first feasible partner that needs two: the least such need
+                    alpha = a
+                    break
+                k += 1
+            got = self._alpha[n] = (alpha, self.need(n, 1) == 1)
+        return got
+
+    def candidates(self, block: list[list[int]], base: int, keyed: list[tuple[list[int], list[int]]],
+                   looked: list) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate pairs for a block of probes (each rarest-first): (probe position, text id).
+
+        `keyed[j]` is `pairs_of(block[j])`. Probe j of the block is matched against the indexed texts and
+        against the block's probes before it, which carry the provisional ids base + i (their lengths and
+        signatures set by `set_provisional`); no other pair is returned, and each pair once. `looked[j]`
+        receives the lists probe j's keys held (for `add`).
+        """
+        pairs, singles = self._pairs, self._singles
+        staged_singles: dict[int, array] = {}
+        # Each list read is appended with (probe << 32) | (its depth in the probe + 1), 0 for a single.
+        lists, reader = [], []
+        block_keys, block_probe, block_last = [], [], []  # every pair of the block, for the self-join
+        for j, ordered in enumerate(block):
+            m = len(ordered)
+            if not m:
+                continue
+            keys, last = keyed[j]
+            block_keys += keys
+            block_probe += [j] * len(keys)
+            block_last += last
+            probe_tag = (j << 32) + 1
+            looked[j] = gots = list(map(pairs.get, keys))
+            for got, jj in zip(gots, last):
+                if got is not None:
+                    if type(got) is array:
+                        lists.append(got)
+                        reader.append(probe_tag + jj)
+                    else:
+                        for part in self._parts(got, m, jj):
+                            if part:
+                                lists.append(part)
+                                reader.append(probe_tag + jj)
+            if self._alpha_of(m)[1]:
+                for a in ordered:
+                    for source in (singles, staged_singles):
+                        got = source.get(a)
+                        if got is not None:
+                            lists.append(got)
+                            reader.append(j << 32)  # a single element, not a key of the prefix
+                for jj, a in enumerate(ordered):
+                    staged_singles.setdefault(a, array("q")).append(((base + j) << _POS_BITS) | min(jj, _POS_MAX))
+        entries = np.frombuffer(b"".join(lists), dtype=np.int64)
+        sizes = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        ids = entries >> _POS_BITS
+        ypos = entries & _POS_MAX
+        reader = np.repeat(np.array(reader, dtype=np.int64), sizes)
+        probe = reader >> 32
+        xpos = (reader & 0xFFFFFFFF) - 1
+        inner = self._block_pairs(np.array(block_keys, dtype=np.int64), np.array(block_probe, dtype=np.int64),
+                                  np.array(block_last, dtype=np.int64))
+        later, earlier, later_last, earlier_last = inner
+        probe = np.concatenate((probe, later))
+        ids = np.concatenate((ids, base + earlier))
+        xpos = np.concatenate((xpos, later_last))
+        ypos = np.concatenate((ypos, earlier_last))
         if not len(ids):
-            return []
-        ids.sort()
-        repeat = ids[1:] == ids[:-1]
-        if min_need >= _ELL:
-            # Every pair needs two shared prefix elements: keep ids seen at least twice.
-            repeat[1:] &= ~repeat[:-1]  # first repeat of each run only
-            ids = ids[1:][repeat]
-        else:
-            starts = np.flatnonzero(np.concatenate(([True], ~repeat)))
-            counts = np.diff(np.append(starts, len(ids)))
-            ids = ids[starts]
-        lens = self._lens[ids]
-        need = need_row[lens]
-        words = np.array([(sig >> (64 * k)) & _MASK64 for k in range(_SIG_WORDS)], dtype=np.uint64)
-        bound = np.bitwise_count(self._sigs[ids] & words).sum(axis=1, dtype=np.int64)
-        bound += m - sig.bit_count()  # bits shared by two of x's elements may hide matches
-        keep = bound >= need
-        if min_need < _ELL:
-            keep &= counts >= np.minimum(need, _ELL)
-        ids, lens = ids[keep], lens[keep]
-        upper = 2 * np.minimum(np.minimum(bound[keep], m), lens) / (m + lens) * (1 + SLACK)
-        order = np.argsort(-upper, kind="stable")
-        return list(zip(upper[order].tolist(), ids[order].tolist()))
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        m = np.array([len(o) for o in block])[probe]
+        ok = self._admissible(m, ids, xpos, ypos, base + probe)
+        key = np.unique(probe[ok] * (1 << 40) + ids[ok])
+        return key >> 40, key & ((1 << 40) - 1)
 
-    def _alpha_min(self, n: int) -> int:
-        """Least overlap any qualifying pair with a length-n text needs (step 4)."""
-        alpha = self._alpha.get(n)
-        if alpha is None:
-            # need() grows with the partner's length, so the shortest feasible partner
-            # (at most n itself, since need(n, n) <= n) gives the least overlap.
-            alpha = next(a for k in range(1, n + 1) if (a := self.need(n, k)) <= k)
-            self._alpha[n] = alpha
-        return alpha
+    def candidates_one(self, ordered: list[int], rid: int, keyed: tuple[list[int], list[int]],
+                       looked: list) -> np.ndarray:
+        """`candidates` for a block of one (the one-at-a-time path, without the block's set-up): the
+        sorted ids of the indexed texts that may reach the level against the probe `rid`."""
+        m = len(ordered)
+        if not m:
+            return np.zeros(0, np.int64)
+        lists, xpos_of = [], []
+        looked[:] = map(self._pairs.get, keyed[0])
+        for got, jj in zip(looked, keyed[1]):
+            if got is not None:
+                if type(got) is array:
+                    lists.append(got)
+                    xpos_of.append(jj)
+                else:
+                    for part in self._parts(got, m, jj):
+                        if part:
+                            lists.append(part)
+                            xpos_of.append(jj)
+        if self._alpha_of(m)[1]:
+            for a in ordered:
+                got = self._singles.get(a)
+                if got is not None:
+                    lists.append(got)
+                    xpos_of.append(-1)
+        if not lists:
+            return np.zeros(0, np.int64)
+        entries = np.frombuffer(b"".join(lists), dtype=np.int64)
+        ids = entries >> _POS_BITS
+        xpos = np.repeat(np.array(xpos_of, dtype=np.int64), np.fromiter(map(len, lists), dtype=np.int64,
+                                                                         count=len(lists)))
+        ok = self._admissible(m, ids, xpos, entries & _POS_MAX, rid)
+        return np.unique(ids[ok])
 
-    def _table(self, m: int) -> tuple[int, np.ndarray, np.ndarray, int]:
-        """Longest probe prefix; per partner length n the probe's l-prefix (0 when n is
-        infeasible) and need(m, n); the least need."""
-        table = self._tables.get(m)
-        if table is None:
-            x_prefix = np.zeros(self._max_len + 1, dtype=np.int64)
-            need_row = np.full(self._max_len + 1, _INFEASIBLE, dtype=np.int64)
-            for n in range(1, self._max_len + 1):
-                a = self.need(m, n)
-                if a <= min(m, n):
-                    need_row[n] = a
-                    x_prefix[n] = min(m, m - a + min(a, _ELL))
-            table = (int(x_prefix.max()), x_prefix, need_row, int(need_row.min()))
-            self._tables[m] = table
-        return table
+    def _admissible(self, m, ids: np.ndarray, xpos: np.ndarray, ypos: np.ndarray, probe_rows) -> np.ndarray:
+        """Positions of the (probe of length m, text id) pairs that pass the length, prefix and overlap
+        filters; a pair was found through a key at depths xpos, ypos (xpos -1: a single element, for
+        need 1), and the probe's signature is row `probe_rows` (one id, or one per pair)."""
+        n = self._lens[ids]
+        need = self._needs(m, n)
+        ok = need <= np.minimum(m, n)
+        # A key counts only inside both prefixes for these lengths; a single element only where need is 1.
+        ok &= np.where(xpos < 0, need == 1, (need >= 2) & (xpos < m - need + 2) & (ypos < n - need + 2))
+        at = np.flatnonzero(ok)  # the overlap bound on the few that are left
+        if isinstance(probe_rows, np.ndarray):
+            probe_rows, m = probe_rows[at], m[at]
+        # Overlap bound (step 6): shared elements set the same signature bit in both texts.
+        sig_x = self._sigs[probe_rows]
+        shared = np.bitwise_count(sig_x & self._sigs[ids[at]]).sum(axis=-1, dtype=np.int64)
+        return at[shared + (m - np.bitwise_count(sig_x).sum(axis=-1, dtype=np.int64)) >= need[at]]
+
+    @staticmethod
+    def _block_pairs(keys: np.ndarray, probe: np.ndarray, last: np.ndarray):
+        """Pairs of block texts sharing a pair key, the later one as the probe:
+        (probe, earlier block position, pair's last position in the probe, in the earlier text)."""
+        order = np.lexsort((probe, keys))  # within a key, block order (a text has each key once)
+        keys, probe, last = keys[order], probe[order], last[order]
+        at = np.arange(len(keys))
+        start = np.ones(len(keys), dtype=bool)
+        start[1:] = keys[1:] != keys[:-1]
+        group_start = np.maximum.accumulate(np.where(start, at, 0)) if len(keys) else at
+        earlier_count = at - group_start
+        later = np.repeat(at, earlier_count)
+        offsets = np.arange(len(later)) - np.repeat(np.cumsum(earlier_count) - earlier_count, earlier_count)
+        earlier = group_start[later] + offsets
+        return probe[later], probe[earlier], last[later], last[earlier]
+
+    def _needs(self, m: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """`need` over arrays: need depends on m + n only, so it is read from a table of the same
+        float64 operations over every sum, and gives the same integers."""
+        total = m + n
+        top = int(total.max(initial=0))
+        if top >= len(self._need_by_sum):
+            sums = np.arange(2 * top + 2, dtype=np.int64)
+            self._need_by_sum = np.maximum(1, np.ceil(self.level * sums / 2 * (1 - SLACK))).astype(np.int64)
+        return self._need_by_sum[total]
+
+
+def _ragged_arange(counts: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(c) for each c."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+@lru_cache(maxsize=8)
+def _pair_template(longest: int) -> tuple[np.ndarray, np.ndarray]:
+    """All position pairs (i, j), i < j < longest, ordered by j then i: the first C(p, 2) of them are
+    exactly the pairs inside a prefix of p elements, in `pairs_of`'s order."""
+    last = np.concatenate([np.full(j, j, dtype=np.int64) for j in range(1, max(longest, 2))])
+    first = np.concatenate([np.arange(j, dtype=np.int64) for j in range(1, max(longest, 2))])
+    return first, last

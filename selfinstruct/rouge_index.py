@@ -3,17 +3,31 @@
 Decisions equal an exhaustive scan with rouge-score, at near-linear cost: a candidate
 filter (`selfinstruct.rouge_candidates`, where the completeness argument is written out)
 proposes the few texts that could reach the bound, and each is scored with an exact LCS
-and rouge-score's own arithmetic.
+(rapidfuzz, many pairs per call) and rouge-score's own arithmetic.
+
+Texts are decided in blocks: the candidates of a whole block are found and scored at once,
+each text against the pool and against every earlier text of its block, and then the block
+is walked in order, so a text meets exactly the earlier texts that were kept.
 """
 
 from __future__ import annotations
 
+import gc
+from array import array
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from records.rouge import fmeasure_from_lcs, lcs_with_masks, match_masks, tokenize
+import numpy as np
+from rapidfuzz.distance import LCSseq
+from rapidfuzz.process import cpdist
+
+from records.rouge import fmeasure_from_lcs, fmeasures_from_lcs, token_codes, tokenize
+from selfinstruct.rouge_batch import Batch, codes_of, read_batch, signature_words
 from selfinstruct.rouge_candidates import CandidateFilter
 
 _FIRST_REBUILD = 512  # re-rank elements by frequency at 512, 1024, 2048, ... texts
+BLOCK = 2048  # texts decided together by `check_and_add_many`
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,37 @@ class RougeVerdict:
     nearest_id: int | None
     nearest_text: str | None
     score: float
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A text read once: its token codes, its element ids and signature, those rarest first, and the
+    pair keys it is indexed under (`CandidateFilter.pairs_of`)."""
+
+    text: str
+    codes: str | tuple[int, ...]
+    elements: array
+    sig: Sequence[int]
+    ordered: list[int] | None = None
+    keyed: tuple[list[int], list[int]] | None = None
+    looked: list | None = None  # what its keys' lists were when it was a probe (`CandidateFilter.add`)
+
+
+_NONE = RougeVerdict(False, None, None, 0.0)
+
+
+@contextmanager
+def _no_cycle_collection():
+    """Pause the cycle collector: a batch allocates millions of lists, each allocation burst starts a
+    collection, and every full one walks the whole index (about 15% of the time at 1,000,000 texts).
+    The index makes no reference cycles, so nothing is left for the collector to find."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class RougeIndex:
@@ -50,10 +95,11 @@ class RougeIndex:
         self.report_floor = report_floor
         # Candidates are complete down to the lower of the two levels.
         self._filter = CandidateFilter(min(threshold, report_floor))
+        self._vocab: dict[str, int] = {}  # token -> id; a text is kept as its ids' codes
         self._texts: list[str] = []
-        self._tokens: list[list[str]] = []
+        self._codes: list[str | tuple[int, ...]] = []
         self._next_rebuild = _FIRST_REBUILD
-        self._last_probe: tuple | None = None  # (text, tokens, elements, sig) of the last check
+        self._last_probe: _Prepared | None = None  # the last text `check`ed, for `add`
         self.candidates_verified = 0  # running total of exact LCS checks, for benchmarks
 
     def __len__(self) -> int:
@@ -66,62 +112,170 @@ class RougeIndex:
     def add(self, text: str) -> int:
         """Add `text` to the pool unconditionally (e.g. a seed) and return its id."""
         last = self._last_probe
-        if last is not None and last[0] == text:  # check(text) then add(text): reuse its work
-            return self._insert(*last)
-        tokens = tokenize(text, self.tokenizer)
-        return self._insert(text, tokens, *self._filter.prepare(tokens))
+        prepared = last if last is not None and last.text == text else self._ordered(self._prepare(text))
+        rid = self._insert(prepared)
+        self._maybe_rebuild()
+        return rid
 
     def check(self, text: str) -> RougeVerdict:
         """Score `text` against the pool without adding it."""
-        tokens = tokenize(text, self.tokenizer)
-        verdict, elements, sig = self._probe(tokens)
-        self._last_probe = (text, tokens, elements, sig)
+        prepared = self._ordered(self._prepare(text))
+        verdict = self._decide_one(prepared)
+        self._last_probe = prepared
         return verdict
 
     def check_and_add(self, text: str) -> RougeVerdict:
         """Score `text` against the pool and add it only when it is not a duplicate."""
-        tokens = tokenize(text, self.tokenizer)
-        verdict, elements, sig = self._probe(tokens)
+        prepared = self._ordered(self._prepare(text))
+        verdict = self._decide_one(prepared)
         if not verdict.duplicate:
-            self._insert(text, tokens, elements, sig)
+            self._insert(prepared)
+            self._maybe_rebuild()
         return verdict
 
-    def _probe(self, tokens: list[str]) -> tuple[RougeVerdict, list[str], int]:
-        m = len(tokens)
-        if m == 0:
-            return RougeVerdict(False, None, None, 0.0), [], 0
-        elements, sig = self._filter.prepare(tokens)
-        masks = match_masks(tokens)
-        best_id, best = None, -1.0
-        all_tokens = self._tokens
-        # Candidates come best upper bound first: once the bound drops below the best
-        # score found, no later candidate can beat or tie it.
-        for upper, rid in self._filter.candidates(elements, sig):
-            if upper < best:
-                break
-            self.candidates_verified += 1
-            other = all_tokens[rid]
-            score = fmeasure_from_lcs(lcs_with_masks(masks, m, other), m, len(other))
-            if score > best or (score == best and rid < best_id):
-                best_id, best = rid, score
-        if best_id is None or best <= 0.0:
-            verdict = RougeVerdict(False, None, None, 0.0)
-        elif best > self.threshold:
-            verdict = RougeVerdict(True, best_id, self._texts[best_id], best)
-        elif best >= self.report_floor:
-            verdict = RougeVerdict(False, best_id, self._texts[best_id], best)
-        else:
-            verdict = RougeVerdict(False, None, None, 0.0)
-        return verdict, elements, sig
+    def check_and_add_many(self, texts: Sequence[str],
+                           admit: Callable[[int], bool] | None = None) -> list[RougeVerdict]:
+        """`check_and_add` each text in order, in blocks; the same verdicts as one at a time.
 
-    def _insert(self, text: str, tokens: list[str], elements: list[str], sig: int) -> int:
+        `admit(i)`, when given, is asked about each text i that is not a duplicate, in order,
+        and the text joins the pool only when it returns True (a later rule may still drop it).
+        When the texts outnumber the pool, elements are first ranked by their frequency over
+        both, which is known here in advance. The texts are read as columns (`rouge_batch`).
+        """
+        with _no_cycle_collection():
+            return self._check_and_add_many(list(texts), admit)
+
+    def _check_and_add_many(self, texts: list[str], admit: Callable[[int], bool] | None) -> list[RougeVerdict]:
+        batch = read_batch(texts, self.tokenizer, self._vocab, self._filter)
+        if len(texts) >= len(self._texts):
+            self._filter.rerank(batch.elements)
+            self._next_rebuild = 2 * (len(self._texts) + len(texts))
+        verdicts: list[RougeVerdict] = []
+        for start in range(0, len(texts), BLOCK):
+            block = self._block_of(texts, batch, start, min(start + BLOCK, len(texts)))
+            offset_admit = None if admit is None else (lambda j, start=start: admit(start + j))
+            verdicts += self._decide_block(block, insert=True, admit=offset_admit)
+            self._maybe_rebuild()
+        return verdicts
+
+    def _block_of(self, texts: list[str], batch: Batch, lo: int, hi: int) -> list[_Prepared]:
+        """Texts lo..hi-1 of a batch, ordered and keyed under the current ranks."""
+        starts = batch.starts[lo:hi + 1] - batch.starts[lo]
+        elements = batch.elements[batch.starts[lo]:batch.starts[hi]]
+        ordered = self._filter.order_many(starts, elements)
+        keys, last, offsets = self._filter.pairs_many(starts, ordered)
+        codes = codes_of(batch.tokens, batch.starts, lo, hi)
+        starts, offsets = starts.tolist(), offsets.tolist()
+        ordered, keys, last = ordered.tolist(), keys.tolist(), last.tolist()
+        raw = elements.tobytes()
+        return [_Prepared(texts[lo + j], codes[j], array("i", raw[4 * starts[j]:4 * starts[j + 1]]),
+                          batch.sigs[lo + j], ordered[starts[j]:starts[j + 1]],
+                          (keys[offsets[j]:offsets[j + 1]], last[offsets[j]:offsets[j + 1]]))
+                for j in range(hi - lo)]
+
+    def _prepare(self, text: str) -> _Prepared:
+        vocab = self._vocab
+        ids = [vocab.setdefault(t, len(vocab)) for t in tokenize(text, self.tokenizer)]
+        elements = self._filter.elements(ids)
+        return _Prepared(text, token_codes(ids), elements, np.array(signature_words(elements), dtype=np.uint64))
+
+    def _ordered(self, prepared: _Prepared) -> _Prepared:
+        ordered = self._filter.order(prepared.elements)
+        return _Prepared(prepared.text, prepared.codes, prepared.elements, prepared.sig, ordered,
+                         self._filter.pairs_of(ordered))
+
+    def _decide_block(self, block: list[_Prepared], *, insert: bool,
+                      admit: Callable[[int], bool] | None = None) -> list[RougeVerdict]:
+        """Verdicts for a block in order; with `insert`, each text that is no duplicate (and is
+        admitted) joins the pool before the next one is decided."""
+        base = len(self._texts)
+        keyed = [p.keyed for p in block]
+        self._filter.set_provisional(base, np.array([len(p.ordered) for p in block], dtype=np.int64),
+                                     np.array([p.sig for p in block], dtype=np.uint64))
+        looked: list = [None] * len(block)
+        probe, ids = self._filter.candidates([p.ordered for p in block], base, keyed, looked)
+        for prepared, gots in zip(block, looked):
+            prepared.looked = gots
+        best_score, best_id, in_block = self._score(block, base, probe, ids)
+        final: dict[int, int] = {}  # block position -> id in the pool, for the texts kept so far
+        verdicts = []
+        for j, prepared in enumerate(block):
+            score, rid = best_score[j], best_id[j]
+            # Pool ids precede block ids, and earlier block texts come first: a strict > keeps
+            # the earliest text among equal scores.
+            for i, other in in_block.get(j, ()):
+                if other > score and i in final:
+                    score, rid = other, final[i]
+            verdict = self._verdict(rid, score)
+            if insert and not verdict.duplicate and (admit is None or admit(j)):
+                final[j] = self._insert(prepared)
+            verdicts.append(verdict)
+        return verdicts
+
+    def _decide_one(self, prepared: _Prepared) -> RougeVerdict:
+        """The verdict on one text (a block of one, without the block's array set-up)."""
+        rid = len(self._texts)
+        m = len(prepared.ordered)
+        self._filter.set_provisional_one(rid, m, prepared.sig)
+        prepared.looked = []
+        ids = self._filter.candidates_one(prepared.ordered, rid, prepared.keyed, prepared.looked)
+        self.candidates_verified += len(ids)
+        best_id, best = -1, -1.0
+        codes, x = self._codes, prepared.codes
+        for i in ids.tolist():  # ascending ids: a strict > keeps the earliest among equal scores
+            other = codes[i]
+            score = fmeasure_from_lcs(LCSseq.similarity(x, other), m, len(other))
+            if score > best:
+                best_id, best = i, score
+        return self._verdict(best_id, best)
+
+    def _score(self, block: list[_Prepared], base: int, probe: np.ndarray, ids: np.ndarray):
+        """Exact F of every candidate pair; the best pool entry per probe (score -1.0 and id -1
+        when none), and the block's own pairs as {probe: [(block position, F), ...]}."""
+        best_score = [-1.0] * len(block)
+        best_id = [-1] * len(block)
+        in_block: dict[int, list[tuple[int, float]]] = {}
+        if not len(ids):
+            return best_score, best_id, in_block
+        self.candidates_verified += len(ids)
+        codes = self._codes
+        queries = [block[j].codes for j in probe.tolist()]
+        choices = [codes[i] if i < base else block[i - base].codes for i in ids.tolist()]
+        # Threads pay off only on large batches; a single probe has a handful of pairs.
+        workers = -1 if len(ids) >= 4096 else 1
+        lcs = cpdist(queries, choices, scorer=LCSseq.similarity, dtype=np.int64, workers=workers)
+        lens = self._filter.lengths()  # with the provisional lengths of the block, set by `candidates`
+        scores = fmeasures_from_lcs(lcs, lens[base + probe], lens[ids])
+        pool = ids < base
+        p, i, f = probe[pool], ids[pool], scores[pool]
+        order = np.lexsort((i, -f, p))  # per probe: highest score first, then the earliest id
+        p, i, f = p[order], i[order], f[order]
+        first = np.ones(len(p), dtype=bool)
+        first[1:] = p[1:] != p[:-1]
+        for j, rid, score in zip(p[first].tolist(), i[first].tolist(), f[first].tolist()):
+            best_score[j], best_id[j] = score, rid
+        for j, i, score in zip(probe[~pool].tolist(), (ids[~pool] - base).tolist(), scores[~pool].tolist()):
+            in_block.setdefault(j, []).append((i, score))
+        return best_score, best_id, in_block
+
+    def _verdict(self, rid: int, score: float) -> RougeVerdict:
+        if rid < 0 or score <= 0.0:
+            return _NONE
+        if score > self.threshold:
+            return RougeVerdict(True, rid, self._texts[rid], score)
+        if score >= self.report_floor:
+            return RougeVerdict(False, rid, self._texts[rid], score)
+        return _NONE
+
+    def _insert(self, prepared: _Prepared) -> int:
         self._last_probe = None  # a rebuild may re-rank elements
         rid = len(self._texts)
-        self._texts.append(text)
-        self._tokens.append(tokens)
-        if tokens:
-            self._filter.add(rid, elements, sig)
-        if len(self._texts) >= self._next_rebuild:
-            self._filter.rebuild(self._tokens)
-            self._next_rebuild = 2 * len(self._texts)
+        self._texts.append(prepared.text)
+        self._codes.append(prepared.codes)
+        self._filter.add(rid, prepared.elements, prepared.ordered, prepared.sig, prepared.keyed, prepared.looked)
         return rid
+
+    def _maybe_rebuild(self) -> None:
+        if len(self._texts) >= self._next_rebuild:
+            self._filter.rerank()
+            self._next_rebuild = 2 * len(self._texts)

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from selfinstruct import rouge_index
+from selfinstruct import rouge_candidates, rouge_index
 from selfinstruct.decide import sieve_records
 from selfinstruct.dedup import MinHashIndex, RougeIndex, exhaustive_rouge_decisions
 from selfinstruct.sieve_options import SieveOptions
-from records.rouge import rouge_l, tokenize
+from records.rouge import lcs_length, rouge_l, tokenize
 
 # A Zipf-ish vocabulary: a few very common words, as in real instructions.
 COMMON = ["the", "a", "of", "write", "list", "and", "to", "give", "following", "describe"]
@@ -235,3 +235,130 @@ def test_sieve_records_matches_exhaustive_rule_without_minhash():
     reference = exhaustive_rouge_decisions(stream, seeds, 0.7)
     assert sieved.kept == [i for i, (kept, _) in enumerate(reference) if kept]
     assert all(d["drop_reason"] == "rouge_duplicate" for d in sieved.dropped)
+
+
+CJK = ["写", "诗", "秋", "天", "的", "一", "首", "关", "于", "春"]
+
+
+def make_mixed_stream(seed: int, size: int) -> list[str]:
+    """Latin words and Chinese characters: the two tokenizers split these differently."""
+    rng = random.Random(seed)
+    stream = make_stream(seed, size)
+    return [text + "".join(rng.choice(CJK) for _ in range(rng.randint(0, 6))) if rng.random() < 0.5 else text
+            for text in stream]
+
+
+def brute_force_decisions(stream: list[str], threshold: float, tokenizer: str) -> list[bool]:
+    pool: list[list[str]] = []
+    kept = []
+    for text in stream:
+        tokens = tokenize(text, tokenizer)
+        keep = not any(rouge_l(tokens, other) > threshold for other in pool)
+        if keep:
+            pool.append(tokens)
+        kept.append(keep)
+    return kept
+
+
+@pytest.mark.parametrize("tokenizer", ["rouge", "unicode"])
+def test_blocks_decide_like_the_exhaustive_rule_with_both_tokenizers(monkeypatch, tokenizer):
+    monkeypatch.setattr(rouge_index, "BLOCK", 64)  # many blocks, and many pairs inside one block
+    stream = make_mixed_stream(6, 1500)
+    verdicts = RougeIndex(0.7, tokenizer, report_floor=0.7).check_and_add_many(stream)
+    assert [not v.duplicate for v in verdicts] == brute_force_decisions(stream, 0.7, tokenizer)
+    assert sum(v.duplicate for v in verdicts) > 100
+
+
+@pytest.mark.parametrize("tokenizer", ["rouge", "unicode"])
+def test_check_and_add_many_equals_one_at_a_time(monkeypatch, tokenizer):
+    monkeypatch.setattr(rouge_index, "BLOCK", 50)
+    seeds = make_stream(8, 40, planted=0.0)
+    stream = make_mixed_stream(9, 1200)
+    one = RougeIndex(0.7, tokenizer)
+    for seed in seeds:
+        one.add(seed)
+    many = RougeIndex(0.7, tokenizer)
+    for seed in seeds:
+        many.add(seed)
+    assert many.check_and_add_many(stream) == [one.check_and_add(text) for text in stream]
+    assert len(one) == len(many)
+
+
+def test_admit_keeps_a_survivor_out_of_the_pool():
+    index = RougeIndex(0.7)
+    texts = ["Write a poem about the sea.", "Write a poem about the sea!", "Write a poem about the sea?"]
+    asked = []
+    verdicts = index.check_and_add_many(texts, admit=lambda i: asked.append(i) or i > 0)
+    # Text 0 is refused by the later rule, so text 1 does not collide with it; text 2 collides with 1.
+    assert asked == [0, 1] and [v.duplicate for v in verdicts] == [False, False, True]
+    assert verdicts[2].nearest_id == 0 and index.text(0) == texts[1]
+
+
+EDGE_TEXTS = ["", "!!!", "cat", "Cat.", "dog", "a a a a", "a a a", "the the cat the", "the cat the the",
+              "Write a poem", "write a POEM!", "K\u212a", "\u0130stanbul is big", "istanbul is big",
+              "一首诗", "写一首诗", "Give me one two three four five six seven eight",
+              "Give me one two three four five eleven twelve thirteen"]  # 2 * LCS / (m + n) = 0.7 exactly
+
+
+def make_edge_stream(seed: int, size: int) -> list[str]:
+    """Empty and one-token texts, repeated tokens, non-ASCII case rules and pairs at exactly F = 0.7,
+    mixed into a random stream."""
+    rng = random.Random(seed)
+    return [rng.choice(EDGE_TEXTS) if rng.random() < 0.3 else text for text in make_mixed_stream(seed, size)]
+
+
+@pytest.mark.parametrize("tokenizer", ["rouge", "unicode"])
+@pytest.mark.parametrize("rare_df", [0, 64, 10**9])  # pairs only, both kinds of keys, single elements only
+def test_edge_texts_decide_alike_batched_one_at_a_time_and_exhaustively(monkeypatch, tokenizer, rare_df):
+    monkeypatch.setattr(rouge_index, "BLOCK", 37)
+    monkeypatch.setattr(rouge_candidates, "RARE_DF", rare_df)
+    monkeypatch.setattr(rouge_candidates, "SPLIT", 4)  # most lists kept by text length
+    stream = make_edge_stream(11, 600)
+    many = RougeIndex(0.7, tokenizer, report_floor=0.7)
+    # A first batch smaller than the pool keeps the ranks (new elements rank rarest), a second re-ranks.
+    batched = many.check_and_add_many(stream[:400]) + many.check_and_add_many(stream[400:])
+    one = RougeIndex(0.7, tokenizer, report_floor=0.7)
+    single = [one.check_and_add(text) for text in stream]
+    assert batched == single
+    assert [not v.duplicate for v in single] == brute_force_decisions(stream, 0.7, tokenizer)
+    a, b = tokenize(EDGE_TEXTS[-2], tokenizer), tokenize(EDGE_TEXTS[-1], tokenizer)
+    assert (lcs_length(a, b), len(a) + len(b)) == (7, 20)  # the pair at the threshold is in the stream
+
+
+@pytest.mark.parametrize("tokenizer", ["rouge", "unicode"])
+def test_batch_reading_equals_one_text_at_a_time(tokenizer):
+    from records.rouge import token_codes
+    from selfinstruct.rouge_batch import codes_of, read_batch, signature_words
+
+    stream = make_edge_stream(12, 300)
+    index = RougeIndex(0.7, tokenizer)
+    batch = read_batch(stream, tokenizer, index._vocab, index._filter)
+    filt = index._filter
+    ordered = filt.order_many(batch.starts, batch.elements)
+    keys, last, offsets = filt.pairs_many(batch.starts, ordered)
+    codes = codes_of(batch.tokens, batch.starts, 0, len(stream))
+    for i, text in enumerate(stream):
+        ids = [index._vocab[t] for t in tokenize(text, tokenizer)]
+        lo, hi = batch.starts[i], batch.starts[i + 1]
+        assert batch.tokens[lo:hi].tolist() == ids and codes[i] == token_codes(ids)
+        assert batch.elements[lo:hi].tolist() == list(filt.elements(ids))
+        assert batch.sigs[i].tolist() == signature_words(filt.elements(ids))
+        assert ordered[lo:hi].tolist() == filt.order(filt.elements(ids))
+        one = filt.pairs_of(filt.order(filt.elements(ids)))
+        assert (keys[offsets[i]:offsets[i + 1]].tolist(), last[offsets[i]:offsets[i + 1]].tolist()) == one
+
+
+def test_rerank_builds_the_postings_one_text_at_a_time_would(monkeypatch):
+    monkeypatch.setattr(rouge_candidates, "SPLIT", 4)
+    index = RougeIndex(0.5)  # a low level: very short texts are indexed under single elements too
+    for text in make_edge_stream(13, 400):
+        index.add(text)
+    filt = index._filter
+    filt.rerank()
+    pairs, singles = filt._pairs, filt._singles
+    filt._pairs, filt._singles = {}, {}
+    for rid, elements in enumerate(filt._elements):
+        if elements:
+            filt._index(rid, filt.order(elements))
+    assert pairs == filt._pairs and singles == filt._singles and singles
+    assert any(type(got) is list for got in pairs.values())

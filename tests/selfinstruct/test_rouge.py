@@ -136,3 +136,26 @@ def test_unicode_tokenizer_lets_identical_chinese_instructions_match():
 def test_unknown_tokenizer_is_rejected():
     with pytest.raises(ValueError, match="unknown tokenizer"):
         tokenize("text", "whitespace")
+
+
+def test_token_codes_beyond_unicode_compare_like_code_points():
+    from rapidfuzz.distance import LCSseq
+
+    from records.rouge import token_codes
+    assert token_codes([97, 98]) == "ab"
+    big = token_codes([97, 0x110000, 98])
+    assert big == (97, 0x110000, 98)
+    assert LCSseq.similarity(big, token_codes([0x110000, 98])) == 2
+    assert LCSseq.similarity(big, "ab") == 2  # the two forms of the same ids agree
+
+
+def test_vectorised_fmeasure_equals_rouge_score_bit_for_bit():
+    import numpy as np
+
+    from records.rouge import fmeasures_from_lcs
+    rng = random.Random(11)
+    pairs = [(random_tokens(rng, "abcde", 40), random_tokens(rng, "abcde", 40)) for _ in range(2000)]
+    pairs = [(a, b) for a, b in pairs if a and b]
+    lcs = np.array([reference_lcs(a, b) for a, b in pairs])
+    got = fmeasures_from_lcs(lcs, np.array([len(a) for a, _ in pairs]), np.array([len(b) for _, b in pairs]))
+    assert got.tolist() == [reference_score(a, b).fmeasure for a, b in pairs]
