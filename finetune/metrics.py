@@ -91,3 +91,21 @@ def keep_steps_through(path: Path, step: int) -> None:
             kept.append(line if line.endswith("\n") else line + "\n")
     if kept != lines:
         write_text_atomic(path, "".join(kept))
+
+
+class Laps:
+    """Wall seconds per phase of a run: `lap(name)` adds the time since the previous lap to
+    `name`, so phases that recur every step (collate, step, logging) add up over the run."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self.last
+        self.last = now
+
+    def record(self) -> dict:
+        """The metrics.jsonl line that ends a run: {"phase_seconds": {phase: seconds}}."""
+        return {"phase_seconds": {k: round(v, 4) for k, v in self.seconds.items()}}

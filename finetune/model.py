@@ -93,3 +93,16 @@ def apply_lora(model, lora: dict):
     except ImportError as exc:
         raise ValueError("LoRA recipes need the optional package peft (pip install peft)") from exc
     return get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", **lora))
+
+
+def selects_logits(model) -> bool:
+    """Whether the model's forward takes a boolean (batch, length) `logits_to_keep` and returns
+    logits for those positions only: the forward of transformers' own causal LMs that slice
+    through `slice_logits_to_keep` (Llama, Qwen, Mistral, SmolLM...). Other models get every logit."""
+    import inspect
+    import sys
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # peft
+    module = sys.modules.get(type(base).__module__)
+    return ("logits_to_keep" in inspect.signature(base.forward).parameters
+            and getattr(module, "slice_logits_to_keep", None) is not None)

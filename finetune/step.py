@@ -9,15 +9,27 @@ from finetune.collate import collate
 from finetune.encode import IGNORE_INDEX, Encoded
 
 
-def forward_loss_sum(model, batch):
-    """Summed cross-entropy over the batch's targets (fp32 logits, as the HF loss does)."""
+def forward_loss_sum(model, batch, select_logits: bool = False):
+    """Summed cross-entropy over the batch's targets (fp32 logits, as the HF loss does).
+
+    `select_logits` (for models that take a boolean `logits_to_keep`, see
+    finetune.model.selects_logits): the output head and the cross-entropy run only at positions
+    that have a target, not over the prompt and padding, whose terms are ignored anyway. The sum
+    and its gradient are the same; the work skipped is a (prompt + padding) share of the
+    vocabulary projection.
+    """
     import torch.nn.functional as F
 
     kwargs = {"input_ids": batch["input_ids"], "position_ids": batch["position_ids"]}
     if "attention_mask" in batch:
         kwargs["attention_mask"] = batch["attention_mask"]
+    targets = batch["targets"]
+    if select_logits:
+        keep = targets != IGNORE_INDEX
+        logits = model(**kwargs, use_cache=False, logits_to_keep=keep).logits  # (kept, vocab)
+        return F.cross_entropy(logits.float(), targets[keep], reduction="sum")
     logits = model(**kwargs, use_cache=False).logits
-    return F.cross_entropy(logits.float().flatten(0, 1), batch["targets"].flatten(),
+    return F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(),
                            ignore_index=IGNORE_INDEX, reduction="sum")
 
 
@@ -25,9 +37,14 @@ def to_device(batch: dict, device) -> dict:
     return {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
 
 
-def train_step(accelerator, model, micro_batches: list[MicroBatch], examples: list[Encoded],
-               pad_id: int, packed: bool, loss_averaging: str) -> dict:
-    """Forward/backward every micro-batch (gradient sync on the last only); no optimizer step.
+def collate_step(micro_batches: list[MicroBatch], examples: list[Encoded], pad_id: int, packed: bool) -> list[dict]:
+    """The tensors of every micro-batch of one process's share of a step."""
+    return [collate(mb, examples, pad_id, packed) for mb in micro_batches]
+
+
+def train_step(accelerator, model, batches: list[dict], loss_averaging: str, select_logits: bool = False) -> dict:
+    """Forward/backward every collated micro-batch (gradient sync on the last only); no
+    optimizer step.
 
     loss_averaging="micro_batch": each micro-batch contributes its own token mean, divided by
     the number of micro-batches (transformers 4.28, what Alpaca ran); the data-parallel
@@ -38,7 +55,6 @@ def train_step(accelerator, model, micro_batches: list[MicroBatch], examples: li
     import torch
     from accelerate.utils import DistributedType
 
-    batches = [collate(mb, examples, pad_id, packed) for mb in micro_batches]
     counts = torch.tensor([float(sum(b["target_tokens"] for b in batches))], device=accelerator.device)
     global_targets = accelerator.reduce(counts, "sum").item()
     loss_sum = torch.zeros((), device=accelerator.device)  # stays on device: no sync per micro-batch
@@ -49,7 +65,7 @@ def train_step(accelerator, model, micro_batches: list[MicroBatch], examples: li
     for j, batch in enumerate(batches):
         last = j == len(batches) - 1
         with nullcontext() if last or fsdp else accelerator.no_sync(model):
-            s = forward_loss_sum(model, to_device(batch, accelerator.device))
+            s = forward_loss_sum(model, to_device(batch, accelerator.device), select_logits)
             if loss_averaging == "token":
                 loss = s * accelerator.num_processes / max(global_targets, 1.0)
             else:
@@ -66,7 +82,8 @@ def train_step(accelerator, model, micro_batches: list[MicroBatch], examples: li
             "target_tokens": int(global_targets)}
 
 
-def evaluate(accelerator, model, examples: list[Encoded], batch_size: int, pad_id: int) -> float | None:
+def evaluate(accelerator, model, examples: list[Encoded], batch_size: int, pad_id: int,
+             select_logits: bool = False) -> float | None:
     """Token-mean loss over the held-out examples, split evenly over processes."""
     import torch
 
@@ -79,7 +96,7 @@ def evaluate(accelerator, model, examples: list[Encoded], batch_size: int, pad_i
     with torch.no_grad():
         for mb in share[accelerator.process_index]:
             batch = collate(mb, examples, pad_id, packed=False)
-            total[0] += forward_loss_sum(model, to_device(batch, accelerator.device))
+            total[0] += forward_loss_sum(model, to_device(batch, accelerator.device), select_logits)
             total[1] += batch["target_tokens"]
     model.train()
     s, n = accelerator.reduce(total, "sum").tolist()

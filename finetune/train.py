@@ -2,6 +2,8 @@
 
     data -> accelerator -> model -> optimizer + schedule -> prepare -> (resume) -> steps
     (log, evaluate, checkpoint) -> export + model card -> registry "used by" entry
+
+The last line of metrics.jsonl gives the run's wall seconds per phase (`phase_seconds`).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from finetune.batching import padding_stats, plan_epoch, total_steps
 from finetune.checkpoint import checkpoint_dir, find_checkpoint, load_checkpoint, save_checkpoint
 from finetune.config import FinetuneConfig, save_config
 from finetune.export import export_model, render_model_card
-from finetune.metrics import MetricsLog
+from finetune.metrics import Laps, MetricsLog
 from finetune.prepare import prepare_data
-from finetune.step import evaluate, train_step
+from finetune.step import collate_step, evaluate, train_step
 from finetune.templates import TEMPLATE_FILE, save_template
 from finetune.training_record import TRAINING_RECORD, TrainingRecord, write_training_record
 from records.exits import Interrupted
@@ -29,15 +31,18 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
 
     An output folder that already holds an exported model is refused unless `overwrite`
     (or `resume_from` continues a run in it)."""
+    laps = Laps()
     import torch
     from accelerate.utils import set_seed
     from transformers import get_scheduler
 
     from finetune.flops import detect_device, flops_per_token, shape_of
-    from finetune.model import load_model
+    from finetune.model import load_model, selects_logits
 
+    laps.lap("imports")
     started = iso_utc()
     data = prepare_data(config)  # every input error surfaces here, before any model loads
+    laps.lap("data")
     accelerator, precision = build_accelerator(config)
     output = Path(config.output)
     check_output(output, overwrite or bool(config.resume_from))
@@ -78,7 +83,9 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
             if config.trackers:
                 accelerator.init_trackers(output.name, config=_flat(config.to_dict()))
         pad_id = data.tokenizer.pad_token_id
+        select = selects_logits(accelerator.unwrap_model(model))
         model.train()
+        laps.lap("model")
         loss = eval_loss = None
         epoch_padding: dict[int, float] = {}
         updating = False  # True while the optimizer changes the weights: no consistent state to save
@@ -89,8 +96,11 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
                     plans = {epoch: plan_epoch(lengths, config, procs, epoch)}
                 if epoch not in epoch_padding:
                     epoch_padding[epoch] = padding_stats(plans[epoch], lengths)["padded_share"]
-                figures = train_step(accelerator, model, plans[epoch][k][accelerator.process_index],
-                                     data.train, pad_id, config.packing, config.loss_averaging)
+                batches = collate_step(plans[epoch][k][accelerator.process_index], data.train, pad_id,
+                                       config.packing)
+                laps.lap("collate")
+                figures = train_step(accelerator, model, batches, config.loss_averaging, select)
+                laps.lap("forward_backward")
                 grad_norm = accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
                 updating = True
                 optimizer.step()
@@ -98,27 +108,34 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
                 optimizer.zero_grad(set_to_none=True)
                 step += 1
                 updating = False
+                laps.lap("optimizer")
                 loss = figures["loss"]
                 log.add_step(figures)
                 if step % config.log_every == 0 or step == total:
                     log.write({"step": step, "epoch": step / steps_per_epoch, "loss": loss,
                                "learning_rate": scheduler.get_last_lr()[0],
                                "grad_norm": float(grad_norm), "epoch_padded_share": epoch_padding[epoch]})
+                laps.lap("logging")  # the progress bar and the metrics line
                 if config.eval_every and step % config.eval_every == 0 and step < total and data.eval:
-                    eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
+                    eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size,
+                                         pad_id, select)
                     log.append({"step": step, "eval_loss": eval_loss})
+                    laps.lap("evaluation")
                 if (config.save_every and step % config.save_every == 0):
                     save_checkpoint(accelerator, output, step, {"total_steps": total, "run_id": run_id},
                                     keep=config.keep_checkpoints)
+                    laps.lap("checkpointing")
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI turns it into one)
             raise Interrupted(save_on_interrupt(accelerator, output, step, total, config, run_id,
                                                 consistent=not updating)) from None
         log.close()
         if data.eval:
-            eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id)
+            eval_loss = evaluate(accelerator, model, data.eval, config.per_device_batch_size, pad_id, select)
             log.append({"step": step, "eval_loss": eval_loss})
+            laps.lap("evaluation")
 
         export_model(accelerator, model, data.tokenizer, output, lora=bool(config.lora))
+        laps.lap("export")
         run = {
             "dataset": data.source.ref, "content_hash": data.source.content_hash,
             "from_registry": data.source.from_registry, "steps": step, "final_loss": loss,
@@ -132,6 +149,8 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
             write_training_record(training_record(config, run), output)
             if use is not None:
                 finish_use(use, run, config)
+            laps.lap("model_card")
+            log.append(laps.record())
     except BaseException as exc:  # the version's log must not say a dead run is still running
         if use is not None:
             end_use(use, exc)

@@ -34,14 +34,15 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from itertools import groupby
-
-import openai
+from typing import TYPE_CHECKING
 
 from modelcalls.accounting import max_request_cost
 from modelcalls.backends.base import Decoding
-from modelcalls.backends.openai_backend import MalformedReply, OpenAIBackend
 from modelcalls.errors import BackendError, ConfigError
 from modelcalls.loop import Calls, send_requests
+
+if TYPE_CHECKING:
+    from modelcalls.backends.openai_backend import OpenAIBackend
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +262,8 @@ class _BatchRun:
     async def create_once(self, file_id: str):
         """POST /batches without the client's retries: a retry after a lost answer would create a
         second batch (the endpoint takes no idempotency key), so the batch is looked for instead."""
+        import openai
+
         try:
             return await self.client.with_options(max_retries=0).batches.create(
                 input_file_id=file_id, endpoint=self.backend.route, completion_window="24h")
@@ -354,6 +357,8 @@ class _BatchRun:
             error = line.get("error") or body.get("error") or {}
             error = error if isinstance(error, dict) else {"message": str(error)}
             return str(error.get("message") or error.get("code") or f"status {reply.get('status_code')}")[:300]
+        from modelcalls.backends.openai_backend import MalformedReply
+
         try:
             parsed = self.backend.parse_reply(reply.get("body"), request["prompts"])
         except MalformedReply as e:
@@ -403,6 +408,8 @@ class _BatchRun:
     @contextmanager
     def api_errors(self, doing: str):
         """A failed files or batches call as one line saying what could not be done."""
+        import openai
+
         host = self.backend.endpoint_host
         try:
             yield
@@ -443,7 +450,10 @@ async def send_batched(calls: Calls, requests: list[dict], backend, decoding: De
                        on_response: Callable[[dict, dict], None] | None = None,
                        progress: Callable[[list[BatchStatus], float], None] | None = None) -> BatchOutcome:
     """`requests` (journaled with `calls`) through the Batch API, each with `decoding` (one for all, or a
-    function of the request); the journal stays open."""
+    function of the request); the journal stays open. The OpenAI client is imported here, not when the
+    module is: every command imports this module, few send batches."""
+    from modelcalls.backends.openai_backend import OpenAIBackend
+
     if not isinstance(backend, OpenAIBackend):
         raise ConfigError("--batch needs an OpenAI-compatible endpoint with a Batch API (--base-url), not a "
                           "model run in-process")
