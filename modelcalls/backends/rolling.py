@@ -12,7 +12,7 @@ Each step picks the next token as `generate` does for the same settings: greedy 
 the last position's logits; sampling applies transformers' temperature and top-p warpers, then
 draws from the softmax. Only the last position's logits are computed (`logits_to_keep=1`).
 
-    rows = decode(model, feed, decoding, slots=16, eos_ids=[2], tokenizer=tok)
+    decode(model, feed, decoding, slots=16, eos_ids=[2], tokenizer=tok, pad_id=2)  # rows go to feed.put
 
 `feed` hands out prompts (token ids) as slots free up and takes each finished row back:
 
