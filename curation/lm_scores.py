@@ -19,7 +19,8 @@ Exactly what is measured (docs/curation.md, "IFD and perplexity", says the same)
   both measurements.
 
 Batches are right-padded with an attention mask, so a record's score does not depend on its
-neighbours; records are batched by length to waste little on padding. Logits are computed only at
+neighbours; sequences are batched by length to waste little on padding, the prompt-and-output
+and the start-and-output sequences of IFD together. Logits are computed only at
 the scored positions: the decoder's last hidden states there, times the output embedding (the LM
 head), which is what causal LMs of the Llama family compute.
 
@@ -77,11 +78,13 @@ def score_loaded(model, tokenizer, records: Sequence[dict], *, template: PromptT
     _check_settings(kind, batch_size, max_length)
     start = start_token(tokenizer) if kind == "ifd" else None  # before any work: it may fail
     pairs = [truncate(p, o, max_length) for p, o in token_pairs(records, tokenizer, template)]
-    pad = _pad_id(tokenizer)
-    given = mean_losses(model, [p + o for p, o in pairs], [len(o) for _, o in pairs], batch_size, pad)
+    sequences, scored = [p + o for p, o in pairs], [len(o) for _, o in pairs]
+    if kind == "ifd":  # both losses in one pass over the model: the two kinds of sequence share batches
+        sequences, scored = sequences + [[start] + o for _, o in pairs], scored + scored
+    losses = mean_losses(model, sequences, scored, batch_size, _pad_id(tokenizer))
+    given, alone = losses[:len(pairs)], losses[len(pairs):]
     if kind == "perplexity":
         return [None if loss is None else math.exp(loss) for loss in given]
-    alone = mean_losses(model, [[start] + o for _, o in pairs], [len(o) for _, o in pairs], batch_size, pad)
     return [None if g is None or not a else g / a for g, a in zip(given, alone)]
 
 

@@ -1,10 +1,11 @@
 """A local transformers checkpoint, in-process. Only local paths: nothing is downloaded.
 
-Generation is batched: prompts are left-padded with an attention mask, so a row's greedy output
-does not depend on the rows beside it, and concurrent `complete()` calls are gathered into one
-`model.generate` call by a MicroBatcher (up to `batch_size` prompts). Each row stops at EOS, at a
-stop string or at the max-new-tokens cap and reports which, with its own token counts. `stream`
-yields the text of one prompt as it is generated, for chat.
+Generation is batched in a rolling batch (rolling.py): up to `batch_size` rows decode together,
+each left-padded with its own attention mask and positions, so a row's greedy output does not
+depend on the rows beside it; a row leaves the batch the step it stops (EOS, a stop string, the
+max-new-tokens cap; it reports which, with its own token counts) and a waiting prompt takes its
+place. Concurrent `complete()` calls feed that batch through a MicroBatcher. `stream` yields the
+text of one prompt as it is generated (with `model.generate`), for chat.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Iterator
 
 from modelcalls.backends.base import Completion, Decoding, Response
 from modelcalls.backends.microbatch import MicroBatcher, Row
+from modelcalls.backends.rolling import decode
 from modelcalls.errors import BackendError, ConfigError
 
 DEFAULT_BATCH_SIZE = 16
@@ -74,22 +76,25 @@ class TransformersBackend:
     # -- batched generation -----------------------------------------------------------------
 
     def generate_batch(self, prompts: list[str], decoding: Decoding) -> list[Row]:
-        """One `model.generate` over `prompts`: a Row per prompt, in order."""
-        texts, special = self._texts(prompts)
-        return self._generate(texts, decoding, special)
+        """A Row per prompt, in order, decoded `batch_size` at a time in one rolling batch."""
+        feed = _ListFeed(prompts)
+        self.run_feed(feed, decoding)
+        return feed.rows
 
-    def _generate(self, texts: list[str], decoding: Decoding, add_special_tokens: bool) -> list[Row]:
+    def run_feed(self, feed, decoding: Decoding) -> None:
+        """Decode every prompt `feed` hands out (take/put/closed, as microbatch.PromptFeed), at most
+        `batch_size` at a time; each finished row goes back at once, and a waiting prompt takes its slot."""
         torch = self._torch
-        batch = self.tokenizer(texts, return_tensors="pt", padding=True,
-                               add_special_tokens=add_special_tokens).to(self._device)
-        with self._model_lock, torch.no_grad():
+        with self._model_lock, torch.inference_mode():
             if decoding.seed is not None:
                 torch.manual_seed(decoding.seed)
-            out = self._model.generate(**batch, **self._generate_kwargs(decoding),
-                                       stopping_criteria=self._stop_criteria(decoding, batch["input_ids"].shape[1]))
-        width = batch["input_ids"].shape[1]
-        prompt_tokens = batch["attention_mask"].sum(dim=1).tolist()
-        return [self._row(generated.tolist(), decoding, int(p)) for generated, p in zip(out[:, width:], prompt_tokens)]
+            decode(self._model, _TokenFeed(self, feed, decoding), decoding, slots=self.batch_size,
+                   eos_ids=self._eos_ids, tokenizer=self.tokenizer, pad_id=self.tokenizer.pad_token_id)
+
+    def encode(self, prompts: list[str]) -> list[list[int]]:
+        """The token ids of each prompt as the model sees it (chat template applied when in use)."""
+        texts, special = self._texts(prompts)
+        return self.tokenizer(texts, add_special_tokens=special)["input_ids"]
 
     def _generate_kwargs(self, decoding: Decoding) -> dict:
         sample = decoding.temperature > 0
@@ -137,7 +142,7 @@ class TransformersBackend:
     async def complete(self, prompts: list[str], decoding: Decoding) -> Response:
         loop = asyncio.get_running_loop()
         if self._batcher is None or self._batcher.loop is not loop:
-            self._batcher = MicroBatcher(self.generate_batch, self.batch_size)
+            self._batcher = MicroBatcher(self.run_feed, self.batch_size)
         rows = await self._batcher.submit(prompts, decoding)
         return Response([Completion(r.text, r.finish_reason) for r in rows],
                         {"prompt_tokens": sum(r.prompt_tokens for r in rows),
@@ -145,7 +150,7 @@ class TransformersBackend:
 
     @property
     def batch_sizes(self) -> list[int]:
-        """Prompts in each model.generate call made for `complete()` so far (in this event loop)."""
+        """Prompts drawn into the rolling batch at each draw for `complete()` so far (in this event loop)."""
         return list(self._batcher.batch_sizes) if self._batcher else []
 
     async def aclose(self) -> None:
@@ -201,6 +206,45 @@ class TransformersBackend:
                 worker.join()
         if failure:
             raise BackendError(f"generation failed: {failure[0]}") from failure[0]
+
+
+class _TokenFeed:
+    """A prompt feed seen as token ids: prompts are encoded as they are drawn, finished ids become Rows."""
+
+    def __init__(self, backend: TransformersBackend, feed, decoding: Decoding):
+        self._backend, self._feed, self._decoding = backend, feed, decoding
+        self._prompt_tokens: list[int] = []
+
+    def take(self, n: int) -> list[list[int]]:
+        prompts = self._feed.take(n)
+        ids = self._backend.encode(prompts) if prompts else []
+        self._prompt_tokens += [len(i) for i in ids]
+        return ids
+
+    def put(self, k: int, ids: list[int]) -> None:
+        self._feed.put(k, self._backend._row(ids, self._decoding, self._prompt_tokens[k]))
+
+    def closed(self) -> bool:
+        return self._feed.closed()
+
+
+class _ListFeed:
+    """A fixed list of prompts, their rows collected in order."""
+
+    def __init__(self, prompts: list[str]):
+        self._prompts, self._next = list(prompts), 0
+        self.rows: list[Row | None] = [None] * len(prompts)
+
+    def take(self, n: int) -> list[str]:
+        part = self._prompts[self._next:self._next + n]
+        self._next += len(part)
+        return part
+
+    def put(self, k: int, row: Row) -> None:
+        self.rows[k] = row
+
+    def closed(self) -> bool:
+        return False
 
 
 def cut_at_stops(pieces, stops: tuple[str, ...]) -> Iterator[str]:

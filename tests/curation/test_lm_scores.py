@@ -106,6 +106,32 @@ def test_batched_equals_one_at_a_time(loaded, template, kind):
         assert b == pytest.approx(a, abs=1e-5)
 
 
+class _CountingModel:
+    """The model as mean_losses sees it, recording the shape of each batch fed to the decoder."""
+
+    def __init__(self, model):
+        self._model, self.batches = model, []
+
+    def get_decoder(self):
+        def decoder(**inputs):
+            self.batches.append(tuple(inputs["input_ids"].shape))
+            return self._model.get_decoder()(**inputs)
+        return decoder
+
+    def get_output_embeddings(self):
+        return self._model.get_output_embeddings()
+
+
+def test_ifd_scores_both_losses_of_its_records_in_shared_batches(loaded, template):
+    """The prompt-and-output and the start-and-output sequences go through the model together."""
+    model, tokenizer = loaded
+    counting = _CountingModel(model)
+    got = score_loaded(counting, tokenizer, RECORDS[:4], template=template, kind="ifd", batch_size=8)
+    assert [rows for rows, _ in counting.batches] == [8]
+    assert got == pytest.approx(score_loaded(model, tokenizer, RECORDS[:4], template=template, kind="ifd",
+                                             batch_size=2), abs=1e-5)
+
+
 @pytest.mark.parametrize("kind", ["ifd", "perplexity"])
 def test_an_empty_output_scores_none(loaded, template, kind):
     model, tokenizer = loaded

@@ -99,6 +99,70 @@ def test_rows_end_at_stop_strings_eos_and_the_cap(tiny_checkpoint, tmp_path):
     assert free[0].text.startswith(ended.text) and len(ended.text) < len(free[0].text)
 
 
+def test_greedy_rows_equal_model_generate_one_prompt_at_a_time(tiny_checkpoint):
+    """The rolling batch's own decode loop against transformers' generate, the reference."""
+    from modelcalls.backends.transformers_backend import TransformersBackend
+
+    backend = TransformersBackend(str(tiny_checkpoint), batch_size=3)
+    greedy = Decoding(temperature=0.0, max_tokens=12)
+    ours = backend.generate_batch(PROMPTS, greedy)
+    for prompt, row in zip(PROMPTS, ours):
+        ids = _greedy_ids(backend, prompt, 12)
+        assert row.text == backend.tokenizer.decode(ids, skip_special_tokens=True)
+        assert row.completion_tokens == len(ids) == 12
+        assert row.prompt_tokens == len(backend.tokenizer(prompt)["input_ids"])
+
+
+def _greedy_ids(backend, prompt, max_new_tokens):
+    """The ids transformers' own generate picks greedily for one prompt."""
+    import torch
+
+    batch = backend.tokenizer([prompt], return_tensors="pt")
+    with torch.no_grad():
+        out = backend._model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
+                                      pad_token_id=backend.tokenizer.pad_token_id)
+    return out[0, batch["input_ids"].shape[1]:].tolist()
+
+
+def _eos_checkpoint(tiny_checkpoint, tmp_path, eos_id):
+    import shutil
+
+    folder = tmp_path / f"eos-{eos_id}"
+    shutil.copytree(tiny_checkpoint, folder)
+    config = json.loads((folder / "generation_config.json").read_text())
+    (folder / "generation_config.json").write_text(json.dumps({**config, "eos_token_id": eos_id}))
+    return folder
+
+
+def test_rows_stopping_at_eos_at_different_steps_match_one_at_a_time(tiny_checkpoint, tmp_path):
+    """Rows leave the rolling batch as they end and waiting prompts take their slots: the answers,
+    finish reasons and token counts are those of each prompt decoded alone."""
+    from collections import Counter
+
+    from modelcalls.backends.transformers_backend import TransformersBackend
+
+    greedy = Decoding(temperature=0.0, max_tokens=14)
+    ids = [_greedy_ids(TransformersBackend(str(tiny_checkpoint)), p, 14) for p in PROMPTS]
+    # as EOS, the token that ends the most replies at different lengths
+    first = {t: {row.index(t) for row in ids if t in row} for t in {t for row in ids for t in row}}
+    eos_id = max(first, key=lambda t: (len(first[t]), Counter(t in row for row in ids)[True]))
+    folder = _eos_checkpoint(tiny_checkpoint, tmp_path, eos_id)
+    batched = TransformersBackend(str(folder), batch_size=2)
+
+    async def concurrently():
+        responses = await asyncio.gather(*(batched.complete([p], greedy) for p in PROMPTS))
+        await batched.aclose()
+        return responses
+
+    responses = asyncio.run(concurrently())
+    alone = [TransformersBackend(str(folder), batch_size=1).generate_batch([p], greedy)[0] for p in PROMPTS]
+    assert [r.completions[0].text for r in responses] == [row.text for row in alone]
+    assert [r.completions[0].finish_reason for r in responses] == [row.finish_reason for row in alone]
+    assert [r.usage["completion_tokens"] for r in responses] == [row.completion_tokens for row in alone]
+    assert len({row.completion_tokens for row in alone if row.finish_reason == "stop"}) >= 2
+    assert batched.batch_sizes[0] == 2 and 1 in batched.batch_sizes  # a slot freed by an early stop refilled alone
+
+
 def test_sampling_is_reproducible_with_a_seed(tiny_checkpoint):
     from modelcalls.backends.transformers_backend import TransformersBackend
 
