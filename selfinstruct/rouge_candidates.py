@@ -51,11 +51,13 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from selfinstruct.rouge_batch import SIG_WORDS
+from selfinstruct.rouge_postings import KeyTable, SortedPostings
 
 SLACK = 1e-9  # relative margin that absorbs float rounding in rouge-score's F
 _POS_BITS = 16  # an index entry is (text id << 16) | the pair's last position in that text
@@ -63,6 +65,27 @@ _POS_MAX = (1 << _POS_BITS) - 1  # positions beyond are stored as this: a looser
 RARE_DF = 64  # an element in fewer texts than this (at the last re-rank) is looked up alone
 SPLIT = 32  # a key's entries beyond this many are kept by text length (one list per length)
 _LEN_CAP = 48  # in a split list, texts of this length or longer share the last slot
+
+
+@dataclass
+class BlockKeys:
+    """A block of texts as flat arrays: `elements[starts[j]:starts[j + 1]]` are text j's element ids,
+    `ordered` the same rarest first, and `keys[offsets[j]:offsets[j + 1]]` with `q` its `pairs_of`."""
+
+    starts: np.ndarray
+    elements: np.ndarray
+    ordered: np.ndarray
+    keys: np.ndarray
+    q: np.ndarray
+    offsets: np.ndarray
+    kid: np.ndarray | None = None  # the keys' ids in the key table (-1: not indexed), from `candidates_block`
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.starts)
+
+    def owners(self) -> np.ndarray:
+        """The block position of each key."""
+        return np.repeat(np.arange(len(self.starts) - 1, dtype=np.int64), np.diff(self.offsets))
 
 
 def pair_key(a: int, b: int) -> int:
@@ -79,7 +102,12 @@ class CandidateFilter:
         self._rank: list[int] = []  # element id -> position in the global order (lower: rarer)
         self._next_new_rank = -1
         self._rare_below = 0  # ranks below this are rare elements, indexed alone (new ones rank below 0)
-        self._pairs: dict[int, array] = {}  # pair key -> entries (text id << 16 | last position)
+        # The postings of the keys, in one of two forms: for one text at a time a dictionary (pair key ->
+        # entries, text id << 16 | last position), for blocks a key table and sorted arrays. A call
+        # that needs the other form rebuilds it from `_elements`.
+        self._pairs: dict[int, array] | None = {}
+        self._table: KeyTable | None = None
+        self._postings: SortedPostings | None = None
         self._singles: dict[int, array] = {}  # element id -> entries, for partners that need 1
         self._elements: list[array] = []  # element ids of each indexed text, for rebuilds
         self._lens = np.zeros(1024, dtype=np.int64)
@@ -88,6 +116,7 @@ class CandidateFilter:
         self._alpha: dict[int, tuple[int, bool]] = {}
         self._need_by_sum = np.zeros(0, dtype=np.int64)  # need(m, n) by m + n, grown on demand
         self._spans: dict[tuple[int, int], tuple[int, int]] = {}  # (m, q) -> slots `_parts` reads
+        self._first_slot = np.zeros(0, dtype=np.int64)  # m -> least partner length n <= _LEN_CAP with need <= n
 
     def need(self, m: int, n: int) -> int:
         """Least LCS a pair of lengths m, n needs for F >= level (step 1)."""
@@ -138,20 +167,38 @@ class CandidateFilter:
         self._rank_array = rank
         self._rare_below = int((df < RARE_DF).sum())  # ranks follow df, so these are the lowest
         self._next_new_rank = -1
-        self._pairs, self._singles = self._index_many(flat)
+        self._build(blocks=self._pairs is None)
 
-    def _index_many(self, flat: np.ndarray) -> tuple[dict[int, array], dict[int, array]]:
-        """The pair and single postings of every indexed text (flat element ids, in id order), built
-        with whole-array work: each key's entries in one slice of the key-sorted entries."""
+    def _use(self, blocks: bool) -> None:
+        """Hold the postings in the form for blocks, or for one text at a time."""
+        if (self._pairs is None) != blocks:
+            self._build(blocks)
+
+    def _build(self, blocks: bool) -> None:
+        """Index every text under the current ranks, in the form for blocks or for one text at a time,
+        with whole-array work."""
+        flat = np.frombuffer(b"".join(self._elements), dtype=np.int32)
         lens = self._lens[:len(self._elements)]
         starts = np.zeros(len(lens) + 1, dtype=np.int64)
         np.cumsum(lens, out=starts[1:])
         ordered = self.order_many(starts, flat)
         keys, last, offsets = self.pairs_many(starts, ordered)
         rid = np.repeat(np.arange(len(lens), dtype=np.int64), np.diff(offsets))
+        self._pairs = self._table = self._postings = None
+        if blocks:
+            distinct, kid = np.unique(keys, return_inverse=True)
+            self._table, self._postings = KeyTable(), SortedPostings()
+            self._table.add(distinct)
+            self._postings.add(kid.reshape(-1), np.minimum(lens[rid], _LEN_CAP), _entries(rid, last))
+        else:
+            self._pairs = self._pairs_dict(keys, rid, last)
+        self._singles = self._singles_of(starts, ordered.tolist(), lens)
+
+    def _pairs_dict(self, keys: np.ndarray, rid: np.ndarray, last: np.ndarray) -> dict[int, array]:
+        """The dictionary form of the postings: each key's entries in one slice of the key-sorted entries."""
         order = np.argsort(keys, kind="stable")  # within a key, ids ascending as `add` appends them
         keys = keys[order]
-        entries = ((rid[order] << _POS_BITS) | np.minimum(last[order], _POS_MAX)).tobytes()
+        entries = _entries(rid[order], last[order]).tobytes()
         bounds = np.flatnonzero(np.diff(keys)) + 1
         lo = np.concatenate(([0], bounds)).tolist() if len(keys) else []
         hi = np.concatenate((bounds, [len(keys)])).tolist() if len(keys) else []
@@ -161,17 +208,21 @@ class CandidateFilter:
             got.frombytes(entries[8 * a:8 * b])
             if b - a > SPLIT:
                 pairs[key] = self._split(got)
+        return pairs
+
+    def _singles_of(self, starts: np.ndarray, ordered: list[int], lens: np.ndarray) -> dict[int, array]:
+        """Every element of the texts that some partner meets with one shared element (need 1)."""
         singles: dict[int, array] = {}
-        ordered = ordered.tolist()
         for text in np.flatnonzero([self._alpha_of(int(n))[1] for n in lens]).tolist():
             for j, a in enumerate(ordered[starts[text]:starts[text + 1]]):
                 singles.setdefault(a, array("q")).append((text << _POS_BITS) | min(j, _POS_MAX))
-        return pairs, singles
+        return singles
 
     def add(self, rid: int, elements: array, ordered: list[int], sig,
             keyed: tuple[list[int], list[int]] | None = None, looked: list | None = None) -> None:
         """Index text `rid` (ids arrive in increasing order) with its signature words `sig`;
         `keyed` is its `pairs_of`, and `looked` what its keys held when it was a probe, if known."""
+        self._use(blocks=False)
         self._elements.append(elements)
         self._set_len(rid, len(ordered))
         self._sigs[rid] = sig
@@ -346,69 +397,102 @@ class CandidateFilter:
             got = self._alpha[n] = (alpha, self.need(n, 1) == 1)
         return got
 
-    def candidates(self, block: list[list[int]], base: int, keyed: list[tuple[list[int], list[int]]],
-                   looked: list) -> tuple[np.ndarray, np.ndarray]:
-        """Candidate pairs for a block of probes (each rarest-first): (probe position, text id).
+    def block_keys(self, starts: np.ndarray, elements: np.ndarray) -> BlockKeys:
+        """A block of texts (flat element ids) ordered and keyed under the current ranks."""
+        ordered = self.order_many(starts, elements)
+        return BlockKeys(starts, elements, ordered, *self.pairs_many(starts, ordered))
 
-        `keyed[j]` is `pairs_of(block[j])`. Probe j of the block is matched against the indexed texts and
-        against the block's probes before it, which carry the provisional ids base + i (their lengths and
-        signatures set by `set_provisional`); no other pair is returned, and each pair once. `looked[j]`
-        receives the lists probe j's keys held (for `add`).
+    def candidates_block(self, block: BlockKeys, base: int) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate pairs for a block of probes: (probe position, text id), sorted, each pair once.
+
+        Probe j is matched against the indexed texts and against the block's probes before it, which
+        carry the provisional ids base + i (their lengths and signatures set by `set_provisional`).
+        Sets `block.kid` for `add_block`.
         """
-        pairs, singles = self._pairs, self._singles
-        staged_singles: dict[int, array] = {}
-        # Each list read is appended with (probe << 32) | (its depth in the probe + 1), 0 for a single.
-        lists, reader = [], []
-        block_keys, block_probe, block_last = [], [], []  # every pair of the block, for the self-join
-        for j, ordered in enumerate(block):
-            m = len(ordered)
-            if not m:
-                continue
-            keys, last = keyed[j]
-            block_keys += keys
-            block_probe += [j] * len(keys)
-            block_last += last
-            probe_tag = (j << 32) + 1
-            looked[j] = gots = list(map(pairs.get, keys))
-            for got, jj in zip(gots, last):
-                if got is not None:
-                    if type(got) is array:
-                        lists.append(got)
-                        reader.append(probe_tag + jj)
-                    else:
-                        for part in self._parts(got, m, jj):
-                            if part:
-                                lists.append(part)
-                                reader.append(probe_tag + jj)
-            if self._alpha_of(m)[1]:
-                for a in ordered:
-                    for source in (singles, staged_singles):
-                        got = source.get(a)
-                        if got is not None:
-                            lists.append(got)
-                            reader.append(j << 32)  # a single element, not a key of the prefix
-                for jj, a in enumerate(ordered):
-                    staged_singles.setdefault(a, array("q")).append(((base + j) << _POS_BITS) | min(jj, _POS_MAX))
-        entries = np.frombuffer(b"".join(lists), dtype=np.int64)
-        sizes = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-        ids = entries >> _POS_BITS
-        ypos = entries & _POS_MAX
-        reader = np.repeat(np.array(reader, dtype=np.int64), sizes)
-        probe = reader >> 32
-        xpos = (reader & 0xFFFFFFFF) - 1
-        inner = self._block_pairs(np.array(block_keys, dtype=np.int64), np.array(block_probe, dtype=np.int64),
-                                  np.array(block_last, dtype=np.int64))
-        later, earlier, later_last, earlier_last = inner
-        probe = np.concatenate((probe, later))
-        ids = np.concatenate((ids, base + earlier))
-        xpos = np.concatenate((xpos, later_last))
-        ypos = np.concatenate((ypos, earlier_last))
-        if not len(ids):
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        m = np.array([len(o) for o in block])[probe]
-        ok = self._admissible(m, ids, xpos, ypos, base + probe)
+        self._use(blocks=True)
+        m = block.lengths()
+        owner = block.owners()
+        block.kid = self._table.lookup(block.keys)
+        lo, hi = self._slot_spans(m[owner], block.q)
+        entries, at = self._postings.read(block.kid, lo, hi)
+        probe, xpos = owner[at], block.q[at]
+        ids, ypos = entries >> _POS_BITS, entries & _POS_MAX
+        single_probe, single_ids, single_ypos = self._single_candidates(block, base)
+        later, earlier, later_last, earlier_last = self._block_pairs(block.keys, owner, block.q)
+        probe = np.concatenate((probe, single_probe, later))
+        ids = np.concatenate((ids, single_ids, base + earlier))
+        xpos = np.concatenate((xpos, np.full(len(single_ids), -1, dtype=np.int64), later_last))
+        ypos = np.concatenate((ypos, single_ypos, earlier_last))
+        ok = self._admissible(m[probe], ids, xpos, ypos, base + probe)
         key = np.unique(probe[ok] * (1 << 40) + ids[ok])
         return key >> 40, key & ((1 << 40) - 1)
+
+    def _single_candidates(self, block: BlockKeys, base: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(probe, text id, depth in the text) met through one shared element, for the probes that
+        have partners needing only one (very short texts, or a low level): the pool's texts and the
+        block's earlier ones."""
+        found: list[int] = []
+        lists: list[array] = []
+        staged: dict[int, array] = {}
+        lens = block.lengths().tolist()
+        ordered = None
+        for j in np.flatnonzero([self._alpha_of(n)[1] for n in lens]).tolist():
+            if ordered is None:
+                ordered = block.ordered.tolist()
+            mine = ordered[block.starts[j]:block.starts[j + 1]]
+            for a in mine:
+                for source in (self._singles, staged):
+                    got = source.get(a)
+                    if got is not None:
+                        lists.append(got)
+                        found.append(j)
+            for jj, a in enumerate(mine):
+                staged.setdefault(a, array("q")).append(((base + j) << _POS_BITS) | min(jj, _POS_MAX))
+        entries = np.frombuffer(b"".join(lists), dtype=np.int64)
+        sizes = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        return np.repeat(np.array(found, dtype=np.int64), sizes), entries >> _POS_BITS, entries & _POS_MAX
+
+    def _slot_spans(self, m: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`_parts` over arrays: the length slots [lo, hi) a probe of length m reaching a key at q can
+        meet (empty when lo >= hi)."""
+        top = int(m.max(initial=0))
+        if top >= len(self._first_slot):
+            ms = np.arange(2 * top + 2, dtype=np.int64)
+            n = np.arange(1, _LEN_CAP + 1, dtype=np.int64)
+            feasible = self._needs(ms[:, None], n[None, :]) <= n[None, :]  # grows with n
+            self._first_slot = np.where(feasible.any(axis=1), feasible.argmax(axis=1) + 1, _LEN_CAP + 1)
+        self._needs(m, np.full(len(m), _LEN_CAP + 1))  # the table of need by m + n reaches every sum here
+        # Partner lengths n with need(m, n) <= m - q + 1 are 1..N: need grows with m + n.
+        reach = np.searchsorted(self._need_by_sum, m - q + 1, side="right") - 1 - m
+        count = np.clip(reach, 0, _LEN_CAP)
+        lo = self._first_slot[m]
+        every = count >= _LEN_CAP  # longer texts, in the shared last slot, may qualify too
+        return np.where(every, np.minimum(lo, _LEN_CAP), lo), np.where(every, _LEN_CAP + 1, count + 1)
+
+    def add_block(self, block: BlockKeys, kept: np.ndarray, rid: int, sigs: np.ndarray) -> None:
+        """Index the block texts at positions `kept` (after `candidates_block`) as rid, rid + 1, ..."""
+        self._use(blocks=True)
+        lens = block.lengths()
+        raw = block.elements.tobytes()
+        starts = block.starts.tolist()
+        self._elements += [array("i", raw[4 * starts[j]:4 * starts[j + 1]]) for j in kept.tolist()]
+        self._set_len(rid + len(kept), 0)
+        self._lens[rid:rid + len(kept)] = lens[kept]
+        self._sigs[rid:rid + len(kept)] = sigs
+        new_id = np.full(len(lens), -1, dtype=np.int64)
+        new_id[kept] = np.arange(rid, rid + len(kept))
+        owner = block.owners()
+        at = np.flatnonzero(new_id[owner] >= 0)
+        kid = block.kid[at]
+        fresh = np.flatnonzero(kid < 0)
+        distinct, inverse = np.unique(block.keys[at[fresh]], return_inverse=True)
+        kid[fresh] = self._table.add(distinct)[inverse.reshape(-1)]
+        texts = new_id[owner[at]]
+        self._postings.add(kid, np.minimum(self._lens[texts], _LEN_CAP), _entries(texts, block.q[at]))
+        for j in kept[[self._alpha_of(n)[1] for n in lens[kept].tolist()]].tolist():
+            base = int(new_id[j]) << _POS_BITS
+            for jj, a in enumerate(block.ordered[starts[j]:starts[j + 1]].tolist()):
+                self._singles.setdefault(a, array("q")).append(base | min(jj, _POS_MAX))
 
     def candidates_one(self, ordered: list[int], rid: int, keyed: tuple[list[int], list[int]],
                        looked: list) -> np.ndarray:
@@ -417,6 +501,7 @@ class CandidateFilter:
         m = len(ordered)
         if not m:
             return np.zeros(0, np.int64)
+        self._use(blocks=False)
         lists, xpos_of = [], []
         looked[:] = map(self._pairs.get, keyed[0])
         for got, jj in zip(looked, keyed[1]):
@@ -486,6 +571,11 @@ class CandidateFilter:
             sums = np.arange(2 * top + 2, dtype=np.int64)
             self._need_by_sum = np.maximum(1, np.ceil(self.level * sums / 2 * (1 - SLACK))).astype(np.int64)
         return self._need_by_sum[total]
+
+
+def _entries(rid: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Index entries: text id << _POS_BITS | the key's depth in that text (capped: a looser, safe bound)."""
+    return (rid << _POS_BITS) | np.minimum(q, _POS_MAX)
 
 
 def _ragged_arange(counts: np.ndarray) -> np.ndarray:

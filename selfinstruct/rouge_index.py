@@ -23,8 +23,8 @@ from rapidfuzz.distance import LCSseq
 from rapidfuzz.process import cpdist
 
 from records.rouge import fmeasure_from_lcs, fmeasures_from_lcs, token_codes, tokenize
-from selfinstruct.rouge_batch import Batch, codes_of, read_batch, signature_words
-from selfinstruct.rouge_candidates import CandidateFilter
+from selfinstruct.rouge_batch import codes_of, read_batch, signature_words
+from selfinstruct.rouge_candidates import BlockKeys, CandidateFilter
 
 _FIRST_REBUILD = 512  # re-rank elements by frequency at 512, 1024, 2048, ... texts
 BLOCK = 2048  # texts decided together by `check_and_add_many`
@@ -151,27 +151,15 @@ class RougeIndex:
             self._filter.rerank(batch.elements)
             self._next_rebuild = 2 * (len(self._texts) + len(texts))
         verdicts: list[RougeVerdict] = []
-        for start in range(0, len(texts), BLOCK):
-            block = self._block_of(texts, batch, start, min(start + BLOCK, len(texts)))
-            offset_admit = None if admit is None else (lambda j, start=start: admit(start + j))
-            verdicts += self._decide_block(block, insert=True, admit=offset_admit)
+        for lo in range(0, len(texts), BLOCK):
+            hi = min(lo + BLOCK, len(texts))
+            starts = batch.starts[lo:hi + 1] - batch.starts[lo]
+            block = self._filter.block_keys(starts, batch.elements[batch.starts[lo]:batch.starts[hi]])
+            offset_admit = None if admit is None else (lambda j, lo=lo: admit(lo + j))
+            verdicts += self._decide_block(texts[lo:hi], codes_of(batch.tokens, batch.starts, lo, hi), block,
+                                           batch.sigs[lo:hi], offset_admit)
             self._maybe_rebuild()
         return verdicts
-
-    def _block_of(self, texts: list[str], batch: Batch, lo: int, hi: int) -> list[_Prepared]:
-        """Texts lo..hi-1 of a batch, ordered and keyed under the current ranks."""
-        starts = batch.starts[lo:hi + 1] - batch.starts[lo]
-        elements = batch.elements[batch.starts[lo]:batch.starts[hi]]
-        ordered = self._filter.order_many(starts, elements)
-        keys, last, offsets = self._filter.pairs_many(starts, ordered)
-        codes = codes_of(batch.tokens, batch.starts, lo, hi)
-        starts, offsets = starts.tolist(), offsets.tolist()
-        ordered, keys, last = ordered.tolist(), keys.tolist(), last.tolist()
-        raw = elements.tobytes()
-        return [_Prepared(texts[lo + j], codes[j], array("i", raw[4 * starts[j]:4 * starts[j + 1]]),
-                          batch.sigs[lo + j], ordered[starts[j]:starts[j + 1]],
-                          (keys[offsets[j]:offsets[j + 1]], last[offsets[j]:offsets[j + 1]]))
-                for j in range(hi - lo)]
 
     def _prepare(self, text: str) -> _Prepared:
         vocab = self._vocab
@@ -184,22 +172,18 @@ class RougeIndex:
         return _Prepared(prepared.text, prepared.codes, prepared.elements, prepared.sig, ordered,
                          self._filter.pairs_of(ordered))
 
-    def _decide_block(self, block: list[_Prepared], *, insert: bool,
-                      admit: Callable[[int], bool] | None = None) -> list[RougeVerdict]:
-        """Verdicts for a block in order; with `insert`, each text that is no duplicate (and is
-        admitted) joins the pool before the next one is decided."""
+    def _decide_block(self, texts: list[str], codes: list, block: BlockKeys, sigs: np.ndarray,
+                      admit: Callable[[int], bool] | None) -> list[RougeVerdict]:
+        """Verdicts for a block in order; each text that is no duplicate (and is admitted) joins the
+        pool before the next one is decided."""
+        self._last_probe = None  # the pool changes
         base = len(self._texts)
-        keyed = [p.keyed for p in block]
-        self._filter.set_provisional(base, np.array([len(p.ordered) for p in block], dtype=np.int64),
-                                     np.array([p.sig for p in block], dtype=np.uint64))
-        looked: list = [None] * len(block)
-        probe, ids = self._filter.candidates([p.ordered for p in block], base, keyed, looked)
-        for prepared, gots in zip(block, looked):
-            prepared.looked = gots
-        best_score, best_id, in_block = self._score(block, base, probe, ids)
+        self._filter.set_provisional(base, block.lengths(), sigs)
+        probe, ids = self._filter.candidates_block(block, base)
+        best_score, best_id, in_block = self._score(codes, base, probe, ids)
         final: dict[int, int] = {}  # block position -> id in the pool, for the texts kept so far
         verdicts = []
-        for j, prepared in enumerate(block):
+        for j, text in enumerate(texts):
             score, rid = best_score[j], best_id[j]
             # Pool ids precede block ids, and earlier block texts come first: a strict > keeps
             # the earliest text among equal scores.
@@ -207,9 +191,13 @@ class RougeIndex:
                 if other > score and i in final:
                     score, rid = other, final[i]
             verdict = self._verdict(rid, score)
-            if insert and not verdict.duplicate and (admit is None or admit(j)):
-                final[j] = self._insert(prepared)
+            if not verdict.duplicate and (admit is None or admit(j)):
+                final[j] = len(self._texts)
+                self._texts.append(text)
+                self._codes.append(codes[j])
             verdicts.append(verdict)
+        kept = np.fromiter(final, dtype=np.int64, count=len(final))
+        self._filter.add_block(block, kept, base, sigs[kept])
         return verdicts
 
     def _decide_one(self, prepared: _Prepared) -> RougeVerdict:
@@ -229,18 +217,18 @@ class RougeIndex:
                 best_id, best = i, score
         return self._verdict(best_id, best)
 
-    def _score(self, block: list[_Prepared], base: int, probe: np.ndarray, ids: np.ndarray):
+    def _score(self, codes_block: list, base: int, probe: np.ndarray, ids: np.ndarray):
         """Exact F of every candidate pair; the best pool entry per probe (score -1.0 and id -1
         when none), and the block's own pairs as {probe: [(block position, F), ...]}."""
-        best_score = [-1.0] * len(block)
-        best_id = [-1] * len(block)
+        best_score = [-1.0] * len(codes_block)
+        best_id = [-1] * len(codes_block)
         in_block: dict[int, list[tuple[int, float]]] = {}
         if not len(ids):
             return best_score, best_id, in_block
         self.candidates_verified += len(ids)
         codes = self._codes
-        queries = [block[j].codes for j in probe.tolist()]
-        choices = [codes[i] if i < base else block[i - base].codes for i in ids.tolist()]
+        queries = [codes_block[j] for j in probe.tolist()]
+        choices = [codes[i] if i < base else codes_block[i - base] for i in ids.tolist()]
         # Threads pay off only on large batches; a single probe has a handful of pairs.
         workers = -1 if len(ids) >= 4096 else 1
         lcs = cpdist(queries, choices, scorer=LCSseq.similarity, dtype=np.int64, workers=workers)
