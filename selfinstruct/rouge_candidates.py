@@ -57,14 +57,16 @@ from functools import lru_cache
 import numpy as np
 
 from selfinstruct.rouge_batch import SIG_WORDS
-from selfinstruct.rouge_postings import KeyTable, SortedPostings
+from selfinstruct.rouge_postings import LEN_CAP, KeyTable, SortedPostings
 
 SLACK = 1e-9  # relative margin that absorbs float rounding in rouge-score's F
 _POS_BITS = 16  # an index entry is (text id << 16) | the pair's last position in that text
 _POS_MAX = (1 << _POS_BITS) - 1  # positions beyond are stored as this: a looser, still safe bound
 RARE_DF = 64  # an element in fewer texts than this (at the last re-rank) is looked up alone
 SPLIT = 32  # a key's entries beyond this many are kept by text length (one list per length)
-_LEN_CAP = 48  # in a split list, texts of this length or longer share the last slot
+_LEN_CAP = LEN_CAP  # in a split list, texts of this length or longer share the last slot
+_FOLD_FIRST = 512  # pairs from which `_overlap_ok` checks the folded signatures first
+_CAP = 0xFFFF  # lengths in the block form's entries are capped at this
 
 
 @dataclass
@@ -112,6 +114,7 @@ class CandidateFilter:
         self._elements: list[array] = []  # element ids of each indexed text, for rebuilds
         self._lens = np.zeros(1024, dtype=np.int64)
         self._sigs = np.zeros((1024, SIG_WORDS), dtype=np.uint64)
+        self._folds = np.zeros(1024, dtype=np.uint64)  # each signature's words OR-ed: bit (element id mod 64)
         self._rank_array: np.ndarray | None = None  # self._rank as an array, while it is current
         self._alpha: dict[int, tuple[int, bool]] = {}
         self._need_by_sum = np.zeros(0, dtype=np.int64)  # need(m, n) by m + n, grown on demand
@@ -189,7 +192,8 @@ class CandidateFilter:
             distinct, kid = np.unique(keys, return_inverse=True)
             self._table, self._postings = KeyTable(), SortedPostings()
             self._table.add(distinct)
-            self._postings.add(kid.reshape(-1), np.minimum(lens[rid], _LEN_CAP), _entries(rid, last))
+            n = lens[rid]
+            self._postings.add(kid.reshape(-1), np.minimum(n, _LEN_CAP), self._block_entries(rid, n, last))
         else:
             self._pairs = self._pairs_dict(keys, rid, last)
         self._singles = self._singles_of(starts, ordered.tolist(), lens)
@@ -225,7 +229,7 @@ class CandidateFilter:
         self._use(blocks=False)
         self._elements.append(elements)
         self._set_len(rid, len(ordered))
-        self._sigs[rid] = sig
+        self._set_sigs(rid, sig)
         if ordered:
             self._index(rid, ordered, keyed=keyed, looked=looked)
 
@@ -237,18 +241,23 @@ class CandidateFilter:
         if rid >= len(self._lens):
             self._lens = np.resize(self._lens, 2 * rid + 2)
             self._sigs = np.resize(self._sigs, (2 * rid + 2, SIG_WORDS))
+            self._folds = np.resize(self._folds, 2 * rid + 2)
         self._lens[rid] = n
+
+    def _set_sigs(self, at: int | slice, sigs) -> None:
+        self._sigs[at] = sigs
+        self._folds[at] = np.bitwise_or.reduce(np.asarray(sigs, dtype=np.uint64), axis=-1)
 
     def set_provisional(self, base: int, lens: np.ndarray, sigs: np.ndarray) -> None:
         """Lengths and signatures of a block of probes under the ids base, base + 1, ..."""
         self._set_len(base + len(lens), 0)
         self._lens[base:base + len(lens)] = lens
-        self._sigs[base:base + len(lens)] = sigs
+        self._set_sigs(slice(base, base + len(lens)), sigs)
 
     def set_provisional_one(self, rid: int, m: int, sig: np.ndarray) -> None:
         """`set_provisional` for a block of one."""
         self._set_len(rid, m)
-        self._sigs[rid] = sig
+        self._set_sigs(rid, sig)
 
     def ranks(self) -> np.ndarray:
         """The global order as an array (element id -> rank)."""
@@ -415,17 +424,42 @@ class CandidateFilter:
         block.kid = self._table.lookup(block.keys)
         lo, hi = self._slot_spans(m[owner], block.q)
         entries, at = self._postings.read(block.kid, lo, hi)
-        probe, xpos = owner[at], block.q[at]
-        ids, ypos = entries >> _POS_BITS, entries & _POS_MAX
+        # The key lies in both prefixes for lengths m, n exactly when m + n is at most what the depth of
+        # either side allows (`_block_entries`); the probe's side bounds n, the entry's side m.
+        m_key = m[owner]
+        most_n = self._largest_sums(m_key - block.q + 1) - m_key
+        ok = ((entries >> 16) & _CAP) <= most_n[at]
+        ok &= (entries & _CAP) >= np.minimum(m_key, _CAP)[at]
+        chosen = np.flatnonzero(ok)
+        probe, ids = owner[at[chosen]], entries[chosen] >> 32
+        # Lengths from the entries: a capped one gives a lower need, a looser bound.
+        need = self._needs(m[probe], (entries[chosen] >> 16) & _CAP)
+        pool = self._overlap_ok(m[probe], ids, need, base + probe)
         single_probe, single_ids, single_ypos = self._single_candidates(block, base)
         later, earlier, later_last, earlier_last = self._block_pairs(block.keys, owner, block.q)
-        probe = np.concatenate((probe, single_probe, later))
-        ids = np.concatenate((ids, single_ids, base + earlier))
-        xpos = np.concatenate((xpos, np.full(len(single_ids), -1, dtype=np.int64), later_last))
-        ypos = np.concatenate((ypos, single_ypos, earlier_last))
-        ok = self._admissible(m[probe], ids, xpos, ypos, base + probe)
-        key = np.unique(probe[ok] * (1 << 40) + ids[ok])
+        other_probe = np.concatenate((single_probe, later))
+        other_ids = np.concatenate((single_ids, base + earlier))
+        xpos = np.concatenate((np.full(len(single_ids), -1, dtype=np.int64), later_last))
+        ypos = np.concatenate((single_ypos, earlier_last))
+        other = self._admissible(m[other_probe], other_ids, xpos, ypos, base + other_probe)
+        key = np.unique(np.concatenate((probe[pool] * (1 << 40) + ids[pool],
+                                        other_probe[other] * (1 << 40) + other_ids[other])))
         return key >> 40, key & ((1 << 40) - 1)
+
+    def _largest_sums(self, r: np.ndarray) -> np.ndarray:
+        """The largest m + n with need(m, n) <= r, for each r (need grows with m + n); 2**40 where the
+        table of need ends first (a looser, safe bound)."""
+        top = int(r.max(initial=0))
+        self._needs(np.array([min(int(2 * (top + 1) / max(self.level, 1e-6)), 1 << 22)]), np.array([1]))
+        most = np.searchsorted(self._need_by_sum, r, side="right") - 1
+        return np.where(most >= len(self._need_by_sum) - 1, 1 << 40, most)
+
+    def _block_entries(self, rid: np.ndarray, n: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Entries of the block form: text id << 32 | its length n << 16 | the longest partner m for
+        which the key, at depth q, lies in the text's prefix (m + n <= `_largest_sums`(n - q + 1)).
+        Both are capped at _CAP, which a probe reads as "any": a looser, safe bound."""
+        most_m = np.clip(self._largest_sums(n - q + 1) - n, 0, _CAP)
+        return (rid << 32) | (np.minimum(n, _CAP) << 16) | most_m
 
     def _single_candidates(self, block: BlockKeys, base: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(probe, text id, depth in the text) met through one shared element, for the probes that
@@ -478,7 +512,7 @@ class CandidateFilter:
         self._elements += [array("i", raw[4 * starts[j]:4 * starts[j + 1]]) for j in kept.tolist()]
         self._set_len(rid + len(kept), 0)
         self._lens[rid:rid + len(kept)] = lens[kept]
-        self._sigs[rid:rid + len(kept)] = sigs
+        self._set_sigs(slice(rid, rid + len(kept)), sigs)
         new_id = np.full(len(lens), -1, dtype=np.int64)
         new_id[kept] = np.arange(rid, rid + len(kept))
         owner = block.owners()
@@ -488,7 +522,8 @@ class CandidateFilter:
         distinct, inverse = np.unique(block.keys[at[fresh]], return_inverse=True)
         kid[fresh] = self._table.add(distinct)[inverse.reshape(-1)]
         texts = new_id[owner[at]]
-        self._postings.add(kid, np.minimum(self._lens[texts], _LEN_CAP), _entries(texts, block.q[at]))
+        n = self._lens[texts]
+        self._postings.add(kid, np.minimum(n, _LEN_CAP), self._block_entries(texts, n, block.q[at]))
         for j in kept[[self._alpha_of(n)[1] for n in lens[kept].tolist()]].tolist():
             base = int(new_id[j]) << _POS_BITS
             for jj, a in enumerate(block.ordered[starts[j]:starts[j + 1]].tolist()):
@@ -541,10 +576,25 @@ class CandidateFilter:
         at = np.flatnonzero(ok)  # the overlap bound on the few that are left
         if isinstance(probe_rows, np.ndarray):
             probe_rows, m = probe_rows[at], m[at]
-        # Overlap bound (step 6): shared elements set the same signature bit in both texts.
+        return at[self._overlap_ok(m, ids[at], need[at], probe_rows)]
+
+    def _overlap_ok(self, m, ids: np.ndarray, need: np.ndarray, probe_rows) -> np.ndarray:
+        """Positions of the (probe of length m, text id) pairs whose overlap bound (step 6) reaches need:
+        shared elements set the same signature bit in both texts."""
+        at = None
+        if len(ids) > _FOLD_FIRST:
+            # The same bound over the 64-bit folds first: looser, but read from a table a quarter the size
+            # of the signatures', which stays in cache (a random read of a signature is a cache miss).
+            fold_x = self._folds[probe_rows]
+            spare = m - np.bitwise_count(fold_x).astype(np.int64)
+            at = np.flatnonzero(np.bitwise_count(fold_x & self._folds[ids]) + spare >= need)
+            ids, need = ids[at], need[at]
+            if isinstance(probe_rows, np.ndarray):
+                probe_rows, m = probe_rows[at], m[at]
         sig_x = self._sigs[probe_rows]
-        shared = np.bitwise_count(sig_x & self._sigs[ids[at]]).sum(axis=-1, dtype=np.int64)
-        return at[shared + (m - np.bitwise_count(sig_x).sum(axis=-1, dtype=np.int64)) >= need[at]]
+        shared = np.bitwise_count(sig_x & self._sigs[ids]).sum(axis=-1, dtype=np.int64)
+        ok = np.flatnonzero(shared + (m - np.bitwise_count(sig_x).sum(axis=-1, dtype=np.int64)) >= need)
+        return ok if at is None else at[ok]
 
     @staticmethod
     def _block_pairs(keys: np.ndarray, probe: np.ndarray, last: np.ndarray):
