@@ -84,13 +84,20 @@ def repeat_numbers(starts: np.ndarray, tokens: np.ndarray) -> np.ndarray:
     lens = np.diff(starts)
     text = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
     key = text * (int(tokens.max(initial=0)) + 1) + tokens
-    order = np.argsort(key, kind="stable")  # stable: a text's copies of a token stay in text order
+    k = np.zeros(len(key), dtype=np.int64)
+    order = np.argsort(key)  # unstable and fast: only the few repeated keys need their text order back
     ordered = key[order]
-    at = np.arange(len(ordered))
+    same = ordered[1:] == ordered[:-1]
+    in_run = np.zeros(len(key), dtype=bool)
+    in_run[1:] = same
+    in_run[:-1] |= same
+    at = np.sort(order[in_run])  # every copy of a repeated token, in text order
+    order = np.argsort(key[at], kind="stable")
+    ordered = key[at][order]
+    step = np.arange(len(ordered))
     run_start = np.ones(len(ordered), dtype=bool)
     run_start[1:] = ordered[1:] != ordered[:-1]
-    k = np.empty(len(ordered), dtype=np.int64)
-    k[order] = at - np.maximum.accumulate(np.where(run_start, at, 0))
+    k[at[order]] = step - np.maximum.accumulate(np.where(run_start, step, 0))
     return k
 
 

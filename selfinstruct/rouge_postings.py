@@ -156,9 +156,12 @@ class SortedPostings:
         entries = [self._base_e[ragged_positions(begin, count)]]
         reader = [np.repeat(in_base, count)]
         if len(self._delta_c):
-            begin = np.searchsorted(self._delta_c, (kid << _SLOT_BITS) | lo)
-            count = np.maximum(np.searchsorted(self._delta_c, (kid << _SLOT_BITS) | hi) - begin, 0)
-            count[kid < 0] = 0
+            # Searched in key order: consecutive searches then walk nearby parts of the run.
+            known = np.flatnonzero((kid >= 0) & (lo < hi))
+            known = known[np.argsort(kid[known], kind="stable")]
+            k = kid[known] << _SLOT_BITS
+            begin = np.searchsorted(self._delta_c, k | lo[known])
+            count = np.searchsorted(self._delta_c, k | hi[known]) - begin
             entries.append(self._delta_e[ragged_positions(begin, count)])
-            reader.append(np.repeat(np.arange(len(kid)), count))
+            reader.append(np.repeat(known, count))
         return np.concatenate(entries), np.concatenate(reader)
