@@ -52,7 +52,8 @@ import math
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
+from operator import or_
 
 import numpy as np
 
@@ -244,9 +245,12 @@ class CandidateFilter:
             self._folds = np.resize(self._folds, 2 * rid + 2)
         self._lens[rid] = n
 
-    def _set_sigs(self, at: int | slice, sigs) -> None:
+    def _set_sigs(self, at: int | slice, sigs: np.ndarray) -> None:
         self._sigs[at] = sigs
-        self._folds[at] = np.bitwise_or.reduce(np.asarray(sigs, dtype=np.uint64), axis=-1)
+        if isinstance(at, int):  # one text at a time: Python integers are quicker than a numpy reduction
+            self._folds[at] = reduce(or_, sigs.tolist())
+        else:
+            self._folds[at] = np.bitwise_or.reduce(sigs, axis=-1)
 
     def set_provisional(self, base: int, lens: np.ndarray, sigs: np.ndarray) -> None:
         """Lengths and signatures of a block of probes under the ids base, base + 1, ..."""

@@ -48,7 +48,7 @@ class _Prepared:
     text: str
     codes: str | tuple[int, ...]
     elements: array
-    sig: Sequence[int]
+    sig: np.ndarray
     ordered: list[int] | None = None
     keyed: tuple[list[int], list[int]] | None = None
     looked: list | None = None  # what its keys' lists were when it was a probe (`CandidateFilter.add`)
