@@ -9,9 +9,10 @@ builds its own deterministic stream (`large_stream`: Alpaca's 52,002 instruction
 seeded variants of random ones: 40% one word swapped/inserted/deleted, 40% a third to two thirds
 of the words replaced by corpus words, 20% halves of two instructions joined), decides it with
 `check_and_add_many` and prints time, peak memory (ru_maxrss) and load average. Then, on the first
---baseline-size texts, it decides with our code batched and one at a time, and with the code of git
-revision --baseline (default main) in a subprocess, one text at a time as that code runs, and prints
-the ratios and "decisions identical: True/False" with the count kept. Before that it checks the first
+--baseline-size texts, it decides with our code one at a time, and batched alternating with the code of
+git revision --baseline (default main) in a subprocess (batched too when that code has
+`check_and_add_many`), two rounds, and prints the ratios and "decisions identical: True/False" with the
+count kept. Before that it checks the first
 5,000 texts of a smaller stream against the exhaustive rule with both tokenizers (--exhaustive-check).
 
 One at a time:  PYTHONPATH=. python bench/bench_dedup.py --incremental 100000 [--baseline main]
@@ -233,15 +234,19 @@ def at_scale(instructions: list[str], seeds: list[str], args: argparse.Namespace
           f"kept {kept:,}, dropped {args.size - kept:,}, load average {result['load'][0]:.1f}")
     if args.baseline:
         size = min(args.baseline_size, args.size)
-        ours = decide_stream(stream[:size], seeds, args.threshold, batched=True)
         single = decide_stream(stream[:size], seeds, args.threshold, batched=False)
-        old = run_baseline(args.baseline, size, args.threshold)
-        for name, other in (("one at a time", single), (f"revision {args.baseline}", old)):
-            print(f"    first {size:,}: batched {ours['seconds']:.1f} s (cpu {ours['cpu']:.1f}), {name} "
-                  f"{other['seconds']:.1f} s (cpu {other['cpu']:.1f}), ratio {other['seconds'] / ours['seconds']:.1f}x "
-                  f"wall, {other['cpu'] / ours['cpu']:.1f}x cpu, decisions identical: {other['kept'] == ours['kept']}, "
-                  f"kept {sum(ours['kept']):,}, load average {other['load'][0]:.1f}")
-            assert other["kept"] == ours["kept"], f"decisions differ from {name}"
+        for round_ in (1, 2):  # alternating, so that both sides see the same load
+            ours = decide_stream(stream[:size], seeds, args.threshold, batched=True)
+            old = run_baseline(args.baseline, size, args.threshold, batched=True)
+            print(f"    first {size:,}, round {round_}: batched {ours['seconds']:.1f} s (cpu {ours['cpu']:.1f}), revision "
+                  f"{args.baseline} {old['mode']} {old['seconds']:.1f} s (cpu {old['cpu']:.1f}), ratio "
+                  f"{old['seconds'] / ours['seconds']:.2f}x wall, {old['cpu'] / ours['cpu']:.2f}x cpu, decisions identical: "
+                  f"{old['kept'] == ours['kept']}, kept {sum(ours['kept']):,}, load average {ours['load'][0]:.1f} / "
+                  f"{old['load'][0]:.1f}")
+            assert old["kept"] == ours["kept"], f"decisions differ from revision {args.baseline}"
+        print(f"    first {size:,}: one at a time {single['seconds']:.1f} s (cpu {single['cpu']:.1f}), decisions identical "
+              f"to batched: {single['kept'] == ours['kept']}, load average {single['load'][0]:.1f}")
+        assert single["kept"] == ours["kept"], "one at a time differs from batched"
 
 
 def one_at_a_time(instructions: list[str], seeds: list[str], args: argparse.Namespace) -> None:
@@ -259,15 +264,17 @@ def one_at_a_time(instructions: list[str], seeds: list[str], args: argparse.Name
               f"kept {sum(ours['kept']):,}, load average {ours['load'][0]:.1f} / {old['load'][0]:.1f}")
 
 
-def run_baseline(revision: str, size: int, threshold: float) -> dict:
-    """Decide the first `size` texts with the code of `revision`, in a subprocess."""
+def run_baseline(revision: str, size: int, threshold: float, batched: bool = False) -> dict:
+    """Decide the first `size` texts with the code of `revision`, in a subprocess: batched when asked
+    and the revision has `check_and_add_many`, else one at a time."""
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tree:
         archive = subprocess.run(["git", "-C", str(root), "archive", revision], check=True, capture_output=True)
         subprocess.run(["tar", "-x", "-C", tree], input=archive.stdout, check=True)
         out = Path(tree) / "result.json"
         subprocess.run([sys.executable, __file__, "--decide-only", str(size), "--threshold", str(threshold),
-                        "--result", str(out)], check=True, env={**os.environ, "PYTHONPATH": tree})
+                        "--result", str(out)] + (["--batched"] if batched else []), check=True,
+                       env={**os.environ, "PYTHONPATH": tree})
         return json.loads(out.read_text())
 
 
@@ -286,6 +293,7 @@ def main() -> None:
                         help="only compare one-at-a-time speed with --baseline on this many texts")
     parser.add_argument("--decide-only", type=int, help=argparse.SUPPRESS)  # the baseline subprocess
     parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.add_argument("--batched", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not (DATA / "alpaca_data.jsonl").exists():
         sys.exit(f"{DATA / 'alpaca_data.jsonl'} not found: this benchmark needs ../shared/data")
@@ -294,7 +302,9 @@ def main() -> None:
     seeds = [r["instruction"] for r in read_jsonl(seed_file)] if seed_file.exists() else []
     instructions = [r["instruction"] for r in records]
     if args.decide_only:
-        result = decide_stream(large_stream(instructions, args.decide_only), seeds, args.threshold, batched=False)
+        batched = args.batched and hasattr(RougeIndex, "check_and_add_many")
+        result = decide_stream(large_stream(instructions, args.decide_only), seeds, args.threshold, batched=batched)
+        result["mode"] = "batched" if batched else "one at a time"
         Path(args.result).write_text(json.dumps(result))
         return
     if args.incremental:
