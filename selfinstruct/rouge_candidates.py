@@ -583,22 +583,24 @@ class CandidateFilter:
         return at[self._overlap_ok(m, ids[at], need[at], probe_rows)]
 
     def _overlap_ok(self, m, ids: np.ndarray, need: np.ndarray, probe_rows) -> np.ndarray:
-        """Positions of the (probe of length m, text id) pairs whose overlap bound (step 6) reaches need:
-        shared elements set the same signature bit in both texts."""
-        at = None
-        if len(ids) > _FOLD_FIRST:
-            # The same bound over the 64-bit folds first: looser, but read from a table a quarter the size
-            # of the signatures', which stays in cache (a random read of a signature is a cache miss).
-            fold_x = self._folds[probe_rows]
-            spare = m - np.bitwise_count(fold_x).astype(np.int64)
-            at = np.flatnonzero(np.bitwise_count(fold_x & self._folds[ids]) + spare >= need)
-            ids, need = ids[at], need[at]
-            if isinstance(probe_rows, np.ndarray):
-                probe_rows, m = probe_rows[at], m[at]
+        """Which (probe of length m, text id) pairs have an overlap bound (step 6) that reaches need,
+        as a mask: shared elements set the same signature bit in both texts."""
+        if len(ids) <= _FOLD_FIRST:
+            return self._signature_ok(m, ids, need, probe_rows)
+        # The same bound over the 64-bit folds first: looser, but read from a table a quarter the size
+        # of the signatures', which stays in cache (a random read of a signature is a cache miss).
+        fold_x = self._folds[probe_rows]
+        ok = np.bitwise_count(fold_x & self._folds[ids]) + (m - np.bitwise_count(fold_x).astype(np.int64)) >= need
+        at = np.flatnonzero(ok)
+        if isinstance(probe_rows, np.ndarray):
+            probe_rows, m = probe_rows[at], m[at]
+        ok[at] = self._signature_ok(m, ids[at], need[at], probe_rows)
+        return ok
+
+    def _signature_ok(self, m, ids: np.ndarray, need: np.ndarray, probe_rows) -> np.ndarray:
         sig_x = self._sigs[probe_rows]
         shared = np.bitwise_count(sig_x & self._sigs[ids]).sum(axis=-1, dtype=np.int64)
-        ok = np.flatnonzero(shared + (m - np.bitwise_count(sig_x).sum(axis=-1, dtype=np.int64)) >= need)
-        return ok if at is None else at[ok]
+        return shared + (m - np.bitwise_count(sig_x).sum(axis=-1, dtype=np.int64)) >= need
 
     @staticmethod
     def _block_pairs(keys: np.ndarray, probe: np.ndarray, last: np.ndarray):
