@@ -52,8 +52,7 @@ import math
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache, reduce
-from operator import or_
+from functools import lru_cache
 
 import numpy as np
 
@@ -66,7 +65,6 @@ _POS_MAX = (1 << _POS_BITS) - 1  # positions beyond are stored as this: a looser
 RARE_DF = 64  # an element in fewer texts than this (at the last re-rank) is looked up alone
 SPLIT = 32  # a key's entries beyond this many are kept by text length (one list per length)
 _LEN_CAP = LEN_CAP  # in a split list, texts of this length or longer share the last slot
-_FOLD_FIRST = 512  # pairs from which `_overlap_ok` checks the folded signatures first
 _CAP = 0xFFFF  # lengths in the block form's entries are capped at this
 
 
@@ -115,7 +113,7 @@ class CandidateFilter:
         self._elements: list[array] = []  # element ids of each indexed text, for rebuilds
         self._lens = np.zeros(1024, dtype=np.int64)
         self._sigs = np.zeros((1024, SIG_WORDS), dtype=np.uint64)
-        self._folds = np.zeros(1024, dtype=np.uint64)  # each signature's words OR-ed: bit (element id mod 64)
+        self._folds = np.zeros(1024, dtype=np.uint64)  # block form: each signature's words OR-ed (bit: id mod 64)
         self._rank_array: np.ndarray | None = None  # self._rank as an array, while it is current
         self._alpha: dict[int, tuple[int, bool]] = {}
         self._need_by_sum = np.zeros(0, dtype=np.int64)  # need(m, n) by m + n, grown on demand
@@ -158,9 +156,10 @@ class CandidateFilter:
         """The element ids sorted rarest first."""
         return sorted(elements, key=self._rank.__getitem__)
 
-    def rerank(self, extra: np.ndarray | None = None) -> None:
+    def rerank(self, extra: np.ndarray | None = None, blocks: bool | None = None) -> None:
         """Order elements by document frequency over the indexed texts and `extra` (the flat element
-        ids of texts about to arrive), and re-index every text under its new prefix."""
+        ids of texts about to arrive), and re-index every text under its new prefix, in the form for
+        blocks or for one text at a time (by default the form held now)."""
         flat = np.frombuffer(b"".join(self._elements), dtype=np.int32)
         df = np.bincount(flat, minlength=len(self._rank))
         if extra is not None:
@@ -171,7 +170,7 @@ class CandidateFilter:
         self._rank_array = rank
         self._rare_below = int((df < RARE_DF).sum())  # ranks follow df, so these are the lowest
         self._next_new_rank = -1
-        self._build(blocks=self._pairs is None)
+        self._build(blocks=self._pairs is None if blocks is None else blocks)
 
     def _use(self, blocks: bool) -> None:
         """Hold the postings in the form for blocks, or for one text at a time."""
@@ -190,6 +189,7 @@ class CandidateFilter:
         rid = np.repeat(np.arange(len(lens), dtype=np.int64), np.diff(offsets))
         self._pairs = self._table = self._postings = None
         if blocks:
+            self._folds = np.bitwise_or.reduce(self._sigs, axis=-1)
             distinct, kid = np.unique(keys, return_inverse=True)
             self._table, self._postings = KeyTable(), SortedPostings()
             self._table.add(distinct)
@@ -230,7 +230,7 @@ class CandidateFilter:
         self._use(blocks=False)
         self._elements.append(elements)
         self._set_len(rid, len(ordered))
-        self._set_sigs(rid, sig)
+        self._sigs[rid] = sig
         if ordered:
             self._index(rid, ordered, keyed=keyed, looked=looked)
 
@@ -245,12 +245,10 @@ class CandidateFilter:
             self._folds = np.resize(self._folds, 2 * rid + 2)
         self._lens[rid] = n
 
-    def _set_sigs(self, at: int | slice, sigs: np.ndarray) -> None:
+    def _set_sigs(self, at: slice, sigs: np.ndarray) -> None:
+        """Signatures of a block's texts, and their folds (which only the block form keeps)."""
         self._sigs[at] = sigs
-        if isinstance(at, int):  # one text at a time: Python integers are quicker than a numpy reduction
-            self._folds[at] = reduce(or_, sigs.tolist())
-        else:
-            self._folds[at] = np.bitwise_or.reduce(sigs, axis=-1)
+        self._folds[at] = np.bitwise_or.reduce(sigs, axis=-1)
 
     def set_provisional(self, base: int, lens: np.ndarray, sigs: np.ndarray) -> None:
         """Lengths and signatures of a block of probes under the ids base, base + 1, ..."""
@@ -261,7 +259,7 @@ class CandidateFilter:
     def set_provisional_one(self, rid: int, m: int, sig: np.ndarray) -> None:
         """`set_provisional` for a block of one."""
         self._set_len(rid, m)
-        self._set_sigs(rid, sig)
+        self._sigs[rid] = sig
 
     def ranks(self) -> np.ndarray:
         """The global order as an array (element id -> rank)."""
@@ -580,24 +578,21 @@ class CandidateFilter:
         at = np.flatnonzero(ok)  # the overlap bound on the few that are left
         if isinstance(probe_rows, np.ndarray):
             probe_rows, m = probe_rows[at], m[at]
-        return at[self._overlap_ok(m, ids[at], need[at], probe_rows)]
+        return at[self._signature_ok(m, ids[at], need[at], probe_rows)]
 
-    def _overlap_ok(self, m, ids: np.ndarray, need: np.ndarray, probe_rows) -> np.ndarray:
-        """Which (probe of length m, text id) pairs have an overlap bound (step 6) that reaches need,
-        as a mask: shared elements set the same signature bit in both texts."""
-        if len(ids) <= _FOLD_FIRST:
-            return self._signature_ok(m, ids, need, probe_rows)
-        # The same bound over the 64-bit folds first: looser, but read from a table a quarter the size
-        # of the signatures', which stays in cache (a random read of a signature is a cache miss).
+    def _overlap_ok(self, m: np.ndarray, ids: np.ndarray, need: np.ndarray, probe_rows: np.ndarray) -> np.ndarray:
+        """`_signature_ok` for a block's many pairs: the same bound over the 64-bit folds first, looser but
+        read from a table a quarter the size of the signatures', which stays in cache (a random read of a
+        signature is a cache miss), then the 256 bits for the pairs that pass."""
         fold_x = self._folds[probe_rows]
         ok = np.bitwise_count(fold_x & self._folds[ids]) + (m - np.bitwise_count(fold_x).astype(np.int64)) >= need
         at = np.flatnonzero(ok)
-        if isinstance(probe_rows, np.ndarray):
-            probe_rows, m = probe_rows[at], m[at]
-        ok[at] = self._signature_ok(m, ids[at], need[at], probe_rows)
+        ok[at] = self._signature_ok(m[at], ids[at], need[at], probe_rows[at])
         return ok
 
     def _signature_ok(self, m, ids: np.ndarray, need: np.ndarray, probe_rows) -> np.ndarray:
+        """Which (probe of length m, text id) pairs have an overlap bound (step 6) that reaches need, as a
+        mask: shared elements set the same signature bit in both texts."""
         sig_x = self._sigs[probe_rows]
         shared = np.bitwise_count(sig_x & self._sigs[ids]).sum(axis=-1, dtype=np.int64)
         return shared + (m - np.bitwise_count(sig_x).sum(axis=-1, dtype=np.int64)) >= need

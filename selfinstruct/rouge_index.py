@@ -148,7 +148,7 @@ class RougeIndex:
     def _check_and_add_many(self, texts: list[str], admit: Callable[[int], bool] | None) -> list[RougeVerdict]:
         batch = read_batch(texts, self.tokenizer, self._vocab, self._filter)
         if len(texts) >= len(self._texts):
-            self._filter.rerank(batch.elements)
+            self._filter.rerank(batch.elements, blocks=True)
             self._next_rebuild = 2 * (len(self._texts) + len(texts))
         verdicts: list[RougeVerdict] = []
         for lo in range(0, len(texts), BLOCK):

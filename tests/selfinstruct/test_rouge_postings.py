@@ -72,7 +72,6 @@ def test_switching_between_blocks_and_one_at_a_time_keeps_decisions(monkeypatch,
     monkeypatch.setattr(rouge_postings, "_MIN_DELTA", 64)
     monkeypatch.setattr(rouge_postings, "_SPLIT", 4)
     monkeypatch.setattr(rouge_candidates, "SPLIT", 4)
-    monkeypatch.setattr(rouge_candidates, "_FOLD_FIRST", 0)  # folded signatures first, however few pairs
     long = [" ".join(f"k{k}w{i % 250}" for i in range(300 + k)) for k in range(3)]  # past 255 tokens, repeats
     stream = make_edge_stream(21, 900) + long + [text + " x" for text in long] + make_mixed_stream(22, 600)
     mixed = RougeIndex(0.7, tokenizer, report_floor=0.5)
