@@ -39,8 +39,14 @@ Let x (m tokens) be the new text and y (n tokens) an indexed one, L = LCS(x, y).
    dropped before the LCS; on Alpaca-like data this removes about 97% of the pairs that pass
    the prefix filter.
 
-So `candidates` returns a superset of the texts with F >= s; the caller scores them
-exactly. The order only affects speed: document frequency (rarest first) keeps the pair
+7. The block form (`candidates_block`) tests step 4's prefix condition on the entry itself. Let
+   S(r) be the largest m + n with need(m, n) <= r (need grows with m + n). A key at depth q of a
+   text of length n lies in its prefix for a partner of length m exactly when
+   need(m, n) <= n - q + 1, i.e. m + n <= S(n - q + 1); as q >= 1 this implies need <= n (the
+   length filter). An entry carries n and S(n - q + 1) - n, the probe its own bound on n.
+
+So `candidates_one` and `candidates_block` return a superset of the texts with F >= s; the caller
+scores them exactly. The order only affects speed: document frequency (rarest first) keeps the pair
 lists short. When the texts are not known in advance, ranks are frozen between rebuilds;
 elements first seen after a rebuild get fresh ranks below all others (treated as rarest),
 and the caller rebuilds with fresh frequencies whenever the pool doubles.
