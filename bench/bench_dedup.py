@@ -5,6 +5,7 @@ Run from the repository root:  PYTHONPATH=. python bench/bench_dedup.py [--exhau
 Reads ../shared/data/alpaca_data.jsonl (and seed_tasks.jsonl when present); prints figures.
 
 At scale:  PYTHONPATH=. python bench/bench_dedup.py --size 1000000 [--baseline main --baseline-size 200000]
+           [--tokenizer unicode]
 builds its own deterministic stream (`large_stream`: Alpaca's 52,002 instructions in order, then
 seeded variants of random ones: 40% one word swapped/inserted/deleted, 40% a third to two thirds
 of the words replaced by corpus words, 20% halves of two instructions joined), decides it with
@@ -171,9 +172,9 @@ def large_stream(instructions: list[str], size: int, seed: int = 0) -> list[str]
     return out
 
 
-def decide_stream(stream: list[str], seeds: list[str], threshold: float, batched: bool) -> dict:
+def decide_stream(stream: list[str], seeds: list[str], threshold: float, batched: bool, tokenizer: str = "rouge") -> dict:
     """Decisions only (report_floor = threshold), as `selfinstruct dedup` takes them."""
-    index = RougeIndex(threshold, report_floor=threshold)
+    index = RougeIndex(threshold, tokenizer, report_floor=threshold)
     start, cpu = time.perf_counter(), time.process_time()
     for seed in seeds:
         index.add(seed)
@@ -227,17 +228,17 @@ def at_scale(instructions: list[str], seeds: list[str], args: argparse.Namespace
     if args.exhaustive_check:
         exhaustive_check(instructions, seeds, args.exhaustive_check, args.threshold)
     stream = large_stream(instructions, args.size)
-    result = decide_stream(stream, seeds, args.threshold, batched=True)
+    result = decide_stream(stream, seeds, args.threshold, batched=True, tokenizer=args.tokenizer)
     kept = sum(result["kept"])
     print(f"[5] {args.size:,} instructions (52,002 Alpaca + seeded variants) + {len(seeds)} seeds, threshold "
-          f"{args.threshold}: {result['seconds']:.1f} s, cpu {result['cpu']:.1f} s, peak {result['peak_mb']:.0f} MB, "
+          f"{args.threshold}, tokenizer {args.tokenizer}: {result['seconds']:.1f} s, cpu {result['cpu']:.1f} s, peak {result['peak_mb']:.0f} MB, "
           f"kept {kept:,}, dropped {args.size - kept:,}, load average {result['load'][0]:.1f}")
     if args.baseline:
         size = min(args.baseline_size, args.size)
-        single = decide_stream(stream[:size], seeds, args.threshold, batched=False)
+        single = decide_stream(stream[:size], seeds, args.threshold, batched=False, tokenizer=args.tokenizer)
         for round_ in (1, 2):  # alternating, so that both sides see the same load
-            ours = decide_stream(stream[:size], seeds, args.threshold, batched=True)
-            old = run_baseline(args.baseline, size, args.threshold, batched=True)
+            ours = decide_stream(stream[:size], seeds, args.threshold, batched=True, tokenizer=args.tokenizer)
+            old = run_baseline(args.baseline, size, args.threshold, batched=True, tokenizer=args.tokenizer)
             print(f"    first {size:,}, round {round_}: batched {ours['seconds']:.1f} s (cpu {ours['cpu']:.1f}), revision "
                   f"{args.baseline} {old['mode']} {old['seconds']:.1f} s (cpu {old['cpu']:.1f}), ratio "
                   f"{old['seconds'] / ours['seconds']:.2f}x wall, {old['cpu'] / ours['cpu']:.2f}x cpu, decisions identical: "
@@ -264,7 +265,7 @@ def one_at_a_time(instructions: list[str], seeds: list[str], args: argparse.Name
               f"kept {sum(ours['kept']):,}, load average {ours['load'][0]:.1f} / {old['load'][0]:.1f}")
 
 
-def run_baseline(revision: str, size: int, threshold: float, batched: bool = False) -> dict:
+def run_baseline(revision: str, size: int, threshold: float, batched: bool = False, tokenizer: str = "rouge") -> dict:
     """Decide the first `size` texts with the code of `revision`, in a subprocess: batched when asked
     and the revision has `check_and_add_many`, else one at a time."""
     root = Path(__file__).resolve().parent.parent
@@ -273,7 +274,7 @@ def run_baseline(revision: str, size: int, threshold: float, batched: bool = Fal
         subprocess.run(["tar", "-x", "-C", tree], input=archive.stdout, check=True)
         out = Path(tree) / "result.json"
         subprocess.run([sys.executable, __file__, "--decide-only", str(size), "--threshold", str(threshold),
-                        "--result", str(out)] + (["--batched"] if batched else []), check=True,
+                        "--result", str(out), "--tokenizer", tokenizer] + (["--batched"] if batched else []), check=True,
                        env={**os.environ, "PYTHONPATH": tree})
         return json.loads(out.read_text())
 
@@ -287,6 +288,8 @@ def main() -> None:
     parser.add_argument("--baseline", default="main",
                         help="git revision to compare with on the first --baseline-size texts ('' for none)")
     parser.add_argument("--baseline-size", type=int, default=200_000)
+    parser.add_argument("--tokenizer", default="rouge", choices=("rouge", "unicode"),
+                        help="with --size: the ROUGE tokenizer of the large-stream runs")
     parser.add_argument("--exhaustive-check", type=int, default=5000,
                         help="with --size: first compare with the exhaustive rule on this many texts (0: skip)")
     parser.add_argument("--incremental", type=int,
@@ -303,7 +306,8 @@ def main() -> None:
     instructions = [r["instruction"] for r in records]
     if args.decide_only:
         batched = args.batched and hasattr(RougeIndex, "check_and_add_many")
-        result = decide_stream(large_stream(instructions, args.decide_only), seeds, args.threshold, batched=batched)
+        result = decide_stream(large_stream(instructions, args.decide_only), seeds, args.threshold, batched=batched,
+                               tokenizer=args.tokenizer)
         result["mode"] = "batched" if batched else "one at a time"
         Path(args.result).write_text(json.dumps(result))
         return
