@@ -66,13 +66,15 @@ def token_ids(texts: list[str], tokenizer: str, vocab: dict[str, int]) -> tuple[
         parts.append((np.array(other_at, dtype=np.int64), np.array([i for ids in lists for i in ids], dtype=np.int64)))
     starts = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(lens, out=starts[1:])
+    if len(parts) == 1:  # one group holds every text, in order
+        return starts, parts[0][1]
     out = np.empty(starts[-1], dtype=np.int64)
     for where, ids in parts:  # scatter each group's tokens to their texts' places
-        out[_ragged_positions(starts[where], lens[where])] = ids
+        out[ragged_positions(starts[where], lens[where])] = ids
     return starts, out
 
 
-def _ragged_positions(begins: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def ragged_positions(begins: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Concatenation of arange(b, b + c) for each (b, c)."""
     total = int(counts.sum())
     offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -106,9 +108,11 @@ def element_ids(tokens: np.ndarray, repeats: np.ndarray, element_id: Callable) -
     token id for a first occurrence, (token id, k) for its k-th repeat)."""
     out = np.empty(len(tokens), dtype=np.int32)
     first = repeats == 0
-    distinct = np.unique(tokens[first])
-    table = np.array([element_id(t) for t in distinct.tolist()], dtype=np.int32)
-    out[first] = table[np.searchsorted(distinct, tokens[first])]
+    firsts = tokens[first]
+    distinct = np.flatnonzero(np.bincount(firsts))  # token ids are dense: count rather than sort
+    table = np.zeros(len(distinct) and int(distinct[-1]) + 1, dtype=np.int32)
+    table[distinct] = [element_id(t) for t in distinct.tolist()]
+    out[first] = table[firsts]
     again = np.flatnonzero(~first)
     out[again] = [element_id(key) for key in zip(tokens[again].tolist(), repeats[again].tolist())]
     return out

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from selfinstruct.rouge_batch import ragged_positions
+
 LEN_CAP = 48  # entries of texts this long or longer share the last length slot
 _SLOT_BITS = 6  # slot < 64
 _SPLIT = 32  # a key with more base entries than this gets per-slot offsets
@@ -82,13 +84,6 @@ class KeyTable:
             rest[won] = False
             # Every slot a key moves past is taken, so a lookup walking from its home finds it.
             keys, ids, slot = keys[rest], ids[rest], (slot[rest] + 1) & mask
-
-
-def ragged_positions(begins: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenation of arange(b, b + c) for each (b, c)."""
-    total = int(counts.sum())
-    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    return np.repeat(begins, counts) + offsets
 
 
 def _merge(c1: np.ndarray, e1: np.ndarray, c2: np.ndarray, e2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
