@@ -252,11 +252,13 @@ def at_scale(instructions: list[str], seeds: list[str], args: argparse.Namespace
 
 def one_at_a_time(instructions: list[str], seeds: list[str], args: argparse.Namespace) -> None:
     """Candidates per second one text at a time (`check_and_add`, as generation decides), ours and
-    --baseline's on the first --incremental texts of the large stream, alternating, two rounds each."""
+    --baseline's on the first --incremental texts of the large stream, alternating, two rounds each.
+    Both sides run in a fresh subprocess, so neither carries this process's data (a larger heap makes
+    every cycle collection slower, and one at a time runs with the collector on)."""
     size = args.incremental
-    stream = large_stream(instructions, size)
+    root = Path(__file__).resolve().parent.parent
     for round_ in (1, 2):
-        ours = decide_stream(stream, seeds, args.threshold, batched=False)
+        ours = decide_in_subprocess(root, size, args.threshold)
         old = run_baseline(args.baseline, size, args.threshold)
         print(f"[7] one at a time, {size:,} texts, round {round_}: ours {size / ours['cpu']:,.0f} candidates/s "
               f"(cpu {ours['cpu']:.1f} s, wall {ours['seconds']:.1f} s), revision {args.baseline} "
@@ -272,10 +274,17 @@ def run_baseline(revision: str, size: int, threshold: float, batched: bool = Fal
     with tempfile.TemporaryDirectory() as tree:
         archive = subprocess.run(["git", "-C", str(root), "archive", revision], check=True, capture_output=True)
         subprocess.run(["tar", "-x", "-C", tree], input=archive.stdout, check=True)
-        out = Path(tree) / "result.json"
+        return decide_in_subprocess(Path(tree), size, threshold, batched, tokenizer)
+
+
+def decide_in_subprocess(tree: Path, size: int, threshold: float, batched: bool = False,
+                         tokenizer: str = "rouge") -> dict:
+    """Decide the first `size` texts with the code under `tree`, in a fresh process."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "result.json"
         subprocess.run([sys.executable, __file__, "--decide-only", str(size), "--threshold", str(threshold),
                         "--result", str(out), "--tokenizer", tokenizer] + (["--batched"] if batched else []), check=True,
-                       env={**os.environ, "PYTHONPATH": tree})
+                       env={**os.environ, "PYTHONPATH": str(tree)})
         return json.loads(out.read_text())
 
 
