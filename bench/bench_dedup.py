@@ -257,9 +257,13 @@ def one_at_a_time(instructions: list[str], seeds: list[str], args: argparse.Name
     every cycle collection slower, and one at a time runs with the collector on)."""
     size = args.incremental
     root = Path(__file__).resolve().parent.parent
-    for round_ in (1, 2):
-        ours = decide_in_subprocess(root, size, args.threshold)
-        old = run_baseline(args.baseline, size, args.threshold)
+    for round_ in (1, 2):  # ours first, then the baseline first
+        if round_ == 1:
+            ours = decide_in_subprocess(root, size, args.threshold)
+            old = run_baseline(args.baseline, size, args.threshold)
+        else:
+            old = run_baseline(args.baseline, size, args.threshold)
+            ours = decide_in_subprocess(root, size, args.threshold)
         print(f"[7] one at a time, {size:,} texts, round {round_}: ours {size / ours['cpu']:,.0f} candidates/s "
               f"(cpu {ours['cpu']:.1f} s, wall {ours['seconds']:.1f} s), revision {args.baseline} "
               f"{size / old['cpu']:,.0f}/s (cpu {old['cpu']:.1f} s, wall {old['seconds']:.1f} s), ratio "
