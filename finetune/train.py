@@ -18,6 +18,7 @@ from finetune.config import FinetuneConfig, save_config
 from finetune.export import export_model, render_model_card
 from finetune.metrics import Laps, MetricsLog
 from finetune.prepare import prepare_data
+from finetune.schedule import build_scheduler
 from finetune.step import collate_step, evaluate, train_step
 from finetune.templates import TEMPLATE_FILE, save_template
 from finetune.training_record import TRAINING_RECORD, TrainingRecord, write_training_record
@@ -34,7 +35,6 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
     laps = Laps()
     import torch
     from accelerate.utils import set_seed
-    from transformers import get_scheduler
 
     from finetune.flops import detect_device, flops_per_token, shape_of
     from finetune.model import load_model, selects_logits
@@ -60,8 +60,7 @@ def train(config: FinetuneConfig, overwrite: bool = False) -> Path:
     steps_per_epoch = len(plans[0])
     total = config.max_steps or total_steps(steps_per_epoch, config.epochs)
     warmup = math.ceil(config.warmup_ratio * total)
-    scheduler = get_scheduler(config.scheduler if config.scheduler != "constant" else
-                              "constant_with_warmup", optimizer, warmup, total)
+    scheduler = build_scheduler(config.scheduler, optimizer, warmup, total)
     optimizer, scheduler = accelerator.prepare(optimizer, scheduler)
 
     step, run_id = 0, None
