@@ -196,7 +196,12 @@ class LoopbackServer:
                 self.wfile.write(data)
 
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                length = int(self.headers.get("Content-Length", 0))
+                raw = self.rfile.read(length)
+                if len(raw) < length:  # the client died between headers and body: no request arrived
+                    self.close_connection = True
+                    return
+                body = json.loads(raw or b"{}")
                 with server._lock:
                     server.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
                 action = server._next_action()
