@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from finetune.schedule import SCHEDULES
 from records.files import read_text_utf8, write_text_atomic
 
 LOSS_AVERAGING = ("micro_batch", "token")
@@ -114,7 +115,7 @@ class FinetuneConfig:
         _check_choice("batching", self.batching, BATCHING)
         _check_choice("pack_unit", self.pack_unit, PACK_UNITS)
         _check_choice("precision", self.precision, PRECISIONS)
-        _check_choice("scheduler", self.scheduler, ("cosine", "linear", "constant"))
+        _check_choice("scheduler", self.scheduler, SCHEDULES)
         for name in ("max_length", "global_batch_size", "per_device_batch_size", "log_every", "keep_checkpoints"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from functools import partial
 
+SCHEDULES = ("cosine", "linear", "constant")
+
 
 def multiplier(name: str, step: int, warmup: int, total: int) -> float:
     """The factor applied to the peak learning rate after `step` optimizer steps."""
@@ -26,7 +28,11 @@ def multiplier(name: str, step: int, warmup: int, total: int) -> float:
     if name == "cosine":
         progress = float(step - warmup) / float(max(1, total - warmup))
         return max(0.0, 0.5 * (1.0 + math.cos(math.pi * 0.5 * 2.0 * progress)))
-    raise ValueError(f"unknown schedule {name!r}: cosine, linear or constant")
+    raise _unknown(name)
+
+
+def _unknown(name: str) -> ValueError:
+    return ValueError(f"unknown schedule {name!r}: one of {', '.join(SCHEDULES)}")
 
 
 def build_scheduler(name: str, optimizer, warmup: int, total: int):
@@ -34,5 +40,6 @@ def build_scheduler(name: str, optimizer, warmup: int, total: int):
     accelerate's checkpoints like any LambdaLR (a partial, as transformers' own schedules are)."""
     from torch.optim.lr_scheduler import LambdaLR
 
-    multiplier(name, 0, warmup, total)  # an unknown name fails here, before any step
+    if name not in SCHEDULES:  # before any step (the multiplier itself finds out only after warmup)
+        raise _unknown(name)
     return LambdaLR(optimizer, partial(multiplier, name, warmup=warmup, total=total))

@@ -33,11 +33,7 @@ def _rates(scheduler, optimizer, steps):
 def test_rates_equal_transformers_bit_for_bit(name, warmup, total):
     from transformers import get_scheduler
 
-    def fresh():
-        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=2e-5)
-        return opt
-
-    ours_opt, their_opt = fresh(), fresh()
+    ours_opt, their_opt = (torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=2e-5) for _ in range(2))
     ours = _rates(build_scheduler(name, ours_opt, warmup, total), ours_opt, total + 3)
     theirs = _rates(get_scheduler(THEIRS[name], their_opt, warmup, total), their_opt, total + 3)
     assert ours == theirs
@@ -46,7 +42,7 @@ def test_rates_equal_transformers_bit_for_bit(name, warmup, total):
 def test_an_unknown_schedule_is_refused_before_any_step():
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     with pytest.raises(ValueError, match="unknown schedule 'step'"):
-        build_scheduler("step", opt, 0, 10)
+        build_scheduler("step", opt, 3, 10)  # a warmup first: the name is checked before it
     assert multiplier("cosine", 0, 0, 10) == 1.0 and multiplier("linear", 10, 0, 10) == 0.0
 
 
