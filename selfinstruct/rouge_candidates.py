@@ -585,11 +585,7 @@ class CandidateFilter:
         at = np.flatnonzero(ok)  # the overlap bound on the few that are left
         if isinstance(probe_rows, np.ndarray):
             probe_rows, m = probe_rows[at], m[at]
-        # The overlap bound (step 6), as `_signature_ok` computes it; written out here, on the path one
-        # text at a time takes, where it measured faster than the call.
-        sig_x = self._sigs[probe_rows]
-        shared = np.bitwise_count(sig_x & self._sigs[ids[at]]).sum(axis=-1, dtype=np.int64)
-        return at[shared + (m - np.bitwise_count(sig_x).sum(axis=-1, dtype=np.int64)) >= need[at]]
+        return at[self._signature_ok(m, ids[at], need[at], probe_rows)]
 
     def _overlap_ok(self, m: np.ndarray, ids: np.ndarray, need: np.ndarray, probe_rows: np.ndarray) -> np.ndarray:
         """`_signature_ok` for a block's many pairs: the same bound over the 64-bit folds first, looser but
