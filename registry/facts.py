@@ -16,7 +16,7 @@ from registry.layer_facts import layer_summaries
 from registry.licence import effective_class, hub_licence, inherited_conditions
 from registry.manifest import Version
 from registry.novelty import DEFAULT_SAMPLE, nearest_seed_rouge
-from registry.row_facts import row_facts
+from registry.row_facts import row_facts, share_counts
 from registry.uses import list_uses
 from registry.versions import current_aliases
 from registry.versions import as_store, open_version, readable_versions, resolve, walk_ancestry
@@ -133,8 +133,7 @@ def parent_share(store, version: Version, rows, known: dict | None = None) -> li
             counted = known.get(parent.hash)
             if counted is None:
                 mine = mine or row_digests(rows())
-                theirs = set(row_digests(open_version(parent, root=store)))
-                counted = {"shared": sum(1 for d in mine if d in theirs), "parent_rows": len(theirs)}
+                counted = share_counts(mine, set(row_digests(open_version(parent, root=store))))
         except Exception:  # noqa: BLE001
             out.append({"parent": p, "shared": None})
             continue

@@ -92,8 +92,13 @@ def parent_shares(store, parents, shard_digests: dict[str, list[bytes]], digests
         theirs: set[bytes] = set()
         for shard, start, length in read_layout(store, m["layout"]["path"]):
             theirs.update(shard_digests[m["shards"][int(shard)]["hash"]][int(start):int(start) + int(length)])
-        out[parent.hash] = {"shared": sum(1 for d in digests if d in theirs), "parent_rows": len(theirs)}
+        out[parent.hash] = share_counts(digests, theirs)
     return out
+
+
+def share_counts(digests: list[bytes], theirs: set[bytes]) -> dict:
+    """{"shared": rows (of `digests`) whose record a parent holds, "parent_rows": its distinct records}."""
+    return {"shared": sum(1 for d in digests if d in theirs), "parent_rows": len(theirs)}
 
 
 def store_facts(store, version_hash: str, facts: dict) -> None:

@@ -77,7 +77,6 @@ class Decider:
             self.rouge.add(instruction)  # reuses the tokens of the check above
         return Decision(None)
 
-
     def decide_many(self, records: list[dict]) -> list[Decision]:
         """`decide` each record in order, with the same decisions; the ROUGE-L rule runs over all of
         them at once (`RougeIndex.check_and_add_many`), asking MinHash about each text it keeps."""
