@@ -76,9 +76,12 @@ def token_ids(texts: list[str], tokenizer: str, vocab: dict[str, int]) -> tuple[
 
 def ragged_positions(begins: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Concatenation of arange(b, b + c) for each (b, c)."""
-    total = int(counts.sum())
-    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    return np.repeat(begins, counts) + offsets
+    return np.repeat(begins, counts) + ragged_arange(counts)
+
+
+def ragged_arange(counts: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(c) for each c."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 def repeat_numbers(starts: np.ndarray, tokens: np.ndarray) -> np.ndarray:

@@ -62,7 +62,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from selfinstruct.rouge_batch import SIG_WORDS
+from selfinstruct.rouge_batch import SIG_WORDS, ragged_arange, ragged_positions
 from selfinstruct.rouge_postings import LEN_CAP, KeyTable, SortedPostings
 
 SLACK = 1e-9  # relative margin that absorbs float rounding in rouge-score's F
@@ -297,20 +297,20 @@ class CandidateFilter:
         n_pair = frequent * (frequent - 1) // 2
         first, last = _pair_template(longest)
         at = np.repeat(starts[:-1], n_pair)
-        where = _ragged_arange(n_pair)  # which pair of its text's frequent elements each output is
+        where = ragged_arange(n_pair)  # which pair of its text's frequent elements each output is
         shift = np.repeat(rare, n_pair)
         a, b = ordered[at + shift + first[where]], ordered[at + shift + last[where]]
-        singles = ordered[np.repeat(starts[:-1], n_single) + _ragged_arange(n_single)]
+        singles = ordered[ragged_positions(starts[:-1], n_single)]
         # Per text: its singles, then its pairs (the order of `pairs_of`).
         count = n_single + n_pair
         offsets = np.zeros(len(lens) + 1, dtype=np.int64)
         np.cumsum(count, out=offsets[1:])
         is_single = np.zeros(int(offsets[-1]), dtype=bool)
-        is_single[np.repeat(offsets[:-1], n_single) + _ragged_arange(n_single)] = True
+        is_single[ragged_positions(offsets[:-1], n_single)] = True
         keys = np.empty(len(is_single), dtype=np.int64)
         q = np.empty(len(is_single), dtype=np.int64)
         keys[is_single] = (singles << 32) | singles
-        q[is_single] = _ragged_arange(n_single) + 1
+        q[is_single] = ragged_arange(n_single) + 1
         keys[~is_single] = (np.minimum(a, b) << 32) | np.maximum(a, b)
         q[~is_single] = shift + last[where]
         return keys, q, offsets
@@ -616,7 +616,7 @@ class CandidateFilter:
         group_start = np.maximum.accumulate(np.where(start, at, 0)) if len(keys) else at
         earlier_count = at - group_start
         later = np.repeat(at, earlier_count)
-        offsets = np.arange(len(later)) - np.repeat(np.cumsum(earlier_count) - earlier_count, earlier_count)
+        offsets = ragged_arange(earlier_count)
         earlier = group_start[later] + offsets
         return probe[later], probe[earlier], last[later], last[earlier]
 
@@ -634,11 +634,6 @@ class CandidateFilter:
 def _entries(rid: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Index entries: text id << _POS_BITS | the key's depth in that text (capped: a looser, safe bound)."""
     return (rid << _POS_BITS) | np.minimum(q, _POS_MAX)
-
-
-def _ragged_arange(counts: np.ndarray) -> np.ndarray:
-    """Concatenation of arange(c) for each c."""
-    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 @lru_cache(maxsize=8)
